@@ -1,0 +1,14 @@
+"""cdk-payments: AWS CDK v2 constructs for secure, PCI-minded, cost-optimized payment processing."""
+
+from .audit import AuditBucket, AuditLockMode
+from .network import CostOptimizedVpc, FlowLogDestination
+from .profiles import NatStrategy, Profile
+
+__all__ = [
+    "AuditBucket",
+    "AuditLockMode",
+    "CostOptimizedVpc",
+    "FlowLogDestination",
+    "NatStrategy",
+    "Profile",
+]

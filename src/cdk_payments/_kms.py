@@ -1,0 +1,36 @@
+"""The customer-managed KMS key a construct encrypts with: the user's, or one it creates."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bool = False) -> kms.IKey:
+    """Return ``key``, or a new rotating key for ``purpose``.
+
+    With ``logs=True`` the key (when created here) lets CloudWatch Logs in this region use it, which
+    log groups encrypted with it need. A key the user passes must already allow that.
+    """
+    if key is not None:
+        return key
+    created = kms.Key(
+        scope,
+        "Key",
+        description=f"cdk-payments: {purpose}",
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    if logs:
+        allow_cloudwatch_logs(created)
+    return created
+
+
+def allow_cloudwatch_logs(key: kms.IKey) -> None:
+    """Let this region's CloudWatch Logs encrypt and decrypt with ``key`` (log groups need it)."""
+    region = Stack.of(key).region
+    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{region}.amazonaws.com"))

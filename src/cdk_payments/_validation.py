@@ -1,0 +1,77 @@
+"""Prop validation that reports every problem at once, as a ValueError naming each prop."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Iterable, Optional
+
+
+class PropErrors:
+    """Collects prop errors for one construct and raises them together."""
+
+    def __init__(self, construct: str) -> None:
+        self._construct = construct
+        self._errors: list[str] = []
+
+    def add(self, prop: str, message: str) -> None:
+        self._errors.append(f"{prop}: {message}")
+
+    def check(self, ok: bool, prop: str, message: str) -> bool:
+        if not ok:
+            self.add(prop, message)
+        return ok
+
+    def check_type(self, value: Any, prop: str, expected: type | tuple[type, ...]) -> bool:
+        """Accept None (the prop's default applies) or an instance of ``expected``."""
+        if value is None or (isinstance(value, expected) and not isinstance(value, bool)) or (
+            expected is bool and isinstance(value, bool)
+        ):
+            return True
+        names = (
+            " or ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
+        )
+        self.add(prop, f"expected {names}, got {type(value).__name__} {value!r}")
+        return False
+
+    def check_int(
+        self, value: Any, prop: str, *, minimum: Optional[int] = None, maximum: Optional[int] = None
+    ) -> bool:
+        """Accept None or an int within [minimum, maximum]."""
+        if value is None:
+            return True
+        if not self.check_type(value, prop, int):
+            return False
+        low = "" if minimum is None else f" >= {minimum}"
+        high = "" if maximum is None else f" <= {maximum}"
+        joiner = " and" if low and high else ""
+        return self.check(
+            (minimum is None or value >= minimum) and (maximum is None or value <= maximum),
+            prop,
+            f"must be an integer{low}{joiner}{high}, got {value}",
+        )
+
+    def check_enum(self, value: Any, prop: str, enum_type: type[enum.Enum]) -> bool:
+        """Accept None or a member of ``enum_type``."""
+        if value is None or isinstance(value, enum_type):
+            return True
+        allowed = ", ".join(f"{enum_type.__name__}.{m.name}" for m in enum_type)
+        self.add(prop, f"expected one of {allowed}, got {value!r}")
+        return False
+
+    def check_choice(self, value: Any, prop: str, allowed: Iterable[Any]) -> bool:
+        allowed = list(allowed)
+        return self.check(
+            value is None or value in allowed,
+            prop,
+            f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
+        )
+
+    def raise_if_any(self) -> None:
+        if self._errors:
+            detail = "\n  - ".join(self._errors)
+            raise ValueError(f"{self._construct}: invalid props:\n  - {detail}")
+
+
+def pick(value: Any, default: Any) -> Any:
+    """The prop's value, or the profile default when the prop was left as None."""
+    return default if value is None else value

@@ -1,0 +1,379 @@
+"""CostOptimizedVpc: a VPC for payment workloads whose NAT cost is an explicit choice."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from typing import Optional, Sequence
+
+from aws_cdk import Aspects, Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from ._kms import key_for
+from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._validation import PropErrors, pick
+from .profiles import NatStrategy, Profile, defaults_for
+
+__all__ = ["CostOptimizedVpc", "FlowLogDestination", "NatStrategy"]
+
+NAT_INSTANCE_TYPE = "t4g.nano"
+ENV_AGNOSTIC_AZS = 2  # what Stack.availability_zones returns when the region is not known
+
+
+class FlowLogDestination(enum.Enum):
+    """Where VPC flow logs go."""
+
+    CLOUDWATCH_LOGS = "cloudwatch-logs"
+    """A log group owned by the construct, with a retention (and the KMS key, when given)."""
+    S3 = "s3"
+    """The bucket passed as ``flow_log_bucket`` (the audit bucket, for example)."""
+    NONE = "none"
+    """No flow logs (not recommended: PCI DSS 10 wants network activity recorded)."""
+
+
+class CostOptimizedVpc(Construct):
+    """A VPC with free S3/DynamoDB gateway endpoints, flow logs and a NAT strategy you choose.
+
+    Subnets: a public tier (only when there is NAT), a private tier for workloads (with egress when
+    there is NAT, isolated otherwise) and an isolated data tier. The default NAT strategy comes from
+    the profile: a Graviton NAT instance in dev (the cheapest option that still lets Lambda and
+    EC2 reach every AWS API), one NAT gateway per AZ in prod.
+
+    Pass ``existing_vpc`` to wrap a VPC you already have: then no network resources are created and
+    ``workload_subnets`` selects its private subnets.
+
+    cdk-nag acknowledgements made here: the NAT instance's public IP (NIST/PCI
+    EC2InstanceNoPublicIp, it is what a NAT instance is) and, with ``FlowLogDestination.NONE``,
+    the flow-log rules.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile = Profile.DEV,
+        existing_vpc: Optional[ec2.IVpc] = None,
+        nat: Optional[NatStrategy] = None,
+        max_azs: Optional[int] = None,
+        availability_zones: Optional[Sequence[str]] = None,
+        nat_gateways: Optional[int] = None,
+        cidr: Optional[str] = None,
+        subnet_cidr_mask: Optional[int] = None,
+        data_subnets: Optional[bool] = None,
+        interface_endpoints: Optional[Sequence[str]] = None,
+        flow_logs: Optional[FlowLogDestination] = None,
+        flow_log_bucket: Optional[s3.IBucket] = None,
+        flow_log_traffic_type: Optional[ec2.FlowLogTrafficType] = None,
+        flow_log_retention: Optional[logs.RetentionDays] = None,
+        encryption_key: Optional[kms.IKey] = None,
+    ) -> None:
+        """
+        :param profile: where unset props take their defaults from. Default: Profile.DEV
+        :param existing_vpc: a VPC to use instead of creating one; exclusive with every network prop.
+        :param nat: NAT strategy. Default: the profile's (DEV: INSTANCE, PROD: GATEWAY_PER_AZ)
+        :param max_azs: number of AZs, 1 to 6. Default: the profile's (DEV: 2, PROD: 3); above 2
+            needs ``availability_zones`` unless the stack's region is known.
+        :param availability_zones: explicit AZ names, e.g. ``["us-east-1a", "us-east-1b"]``.
+            Default: the region's first ``max_azs`` AZs, resolved by CloudFormation (no look-up).
+        :param nat_gateways: NAT gateways for the GATEWAY strategies, at most the AZ count.
+            Default: 1 for SINGLE_GATEWAY, one per AZ for GATEWAY_PER_AZ.
+        :param cidr: the VPC's IPv4 CIDR, a /16 to /24 block. Default: ``10.0.0.0/16``
+        :param subnet_cidr_mask: prefix length of each subnet, 16 to 28. Default: 24
+        :param data_subnets: add an isolated tier for databases and caches. Default: True
+        :param interface_endpoints: interface endpoint service names (``sqs``, ``secretsmanager``,
+            ``kms``...), about $7.30 per AZ per month each. Default: the profile's (DEV: none).
+        :param flow_logs: flow log destination. Default: CLOUDWATCH_LOGS
+        :param flow_log_bucket: the bucket for ``FlowLogDestination.S3``.
+        :param flow_log_traffic_type: which traffic to log. Default: ALL
+        :param flow_log_retention: retention of the flow log group. Default: the profile's
+            (DEV: one month, PROD: one year)
+        :param encryption_key: KMS key for the flow log group; it must allow CloudWatch Logs to use
+            it. Default: a new key (about $1/month), when flow logs go to CloudWatch Logs.
+        """
+        super().__init__(scope, id)
+        defaults = defaults_for(profile)
+        network_props = {
+            "nat": nat,
+            "max_azs": max_azs,
+            "availability_zones": availability_zones,
+            "nat_gateways": nat_gateways,
+            "cidr": cidr,
+            "subnet_cidr_mask": subnet_cidr_mask,
+            "data_subnets": data_subnets,
+            "interface_endpoints": interface_endpoints,
+            "flow_logs": flow_logs,
+            "flow_log_bucket": flow_log_bucket,
+            "flow_log_traffic_type": flow_log_traffic_type,
+            "flow_log_retention": flow_log_retention,
+        }
+        errors = PropErrors("CostOptimizedVpc")
+        if existing_vpc is not None:
+            for name, value in network_props.items():
+                errors.check(value is None, name, "cannot be combined with existing_vpc")
+            errors.raise_if_any()
+            self.vpc: ec2.IVpc = existing_vpc
+            self.nat = None
+            self.flow_log: Optional[ec2.FlowLog] = None
+            self.flow_log_group: Optional[logs.LogGroup] = None
+            self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+            self.workload_subnets = ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                if existing_vpc.private_subnets
+                else ec2.SubnetType.PRIVATE_ISOLATED
+            )
+            return
+
+        errors.check_enum(nat, "nat", NatStrategy)
+        errors.check_enum(flow_logs, "flow_logs", FlowLogDestination)
+        errors.check_enum(flow_log_traffic_type, "flow_log_traffic_type", ec2.FlowLogTrafficType)
+        errors.check_enum(flow_log_retention, "flow_log_retention", logs.RetentionDays)
+        errors.check_int(max_azs, "max_azs", minimum=1, maximum=6)
+        errors.check_int(nat_gateways, "nat_gateways", minimum=1)
+        errors.check_int(subnet_cidr_mask, "subnet_cidr_mask", minimum=16, maximum=28)
+        errors.check_type(data_subnets, "data_subnets", bool)
+        nat = pick(nat, defaults.nat)
+        flow_logs = pick(flow_logs, FlowLogDestination.CLOUDWATCH_LOGS)
+        cidr = pick(cidr, "10.0.0.0/16")
+        azs = list(availability_zones) if availability_zones is not None else None
+        az_count = pick(max_azs, len(azs) if azs else defaults.max_azs)
+        endpoints = list(pick(interface_endpoints, defaults.interface_endpoints))
+
+        self._validate_cidr(errors, cidr)
+        if azs is not None:
+            errors.check(
+                bool(azs) and all(isinstance(a, str) and a for a in azs),
+                "availability_zones",
+                "must be a non-empty list of AZ names such as 'us-east-1a'",
+            )
+            errors.check(
+                max_azs is None or max_azs == len(azs),
+                "max_azs",
+                f"is {max_azs} but availability_zones names {len(azs)} AZs",
+            )
+        elif isinstance(az_count, int) and az_count > ENV_AGNOSTIC_AZS:
+            errors.check(
+                not _region_unknown(self),
+                "max_azs",
+                f"{az_count} AZs need availability_zones (or a stack with an explicit region): "
+                f"an environment-agnostic stack can use only {ENV_AGNOSTIC_AZS}",
+            )
+        if nat_gateways is not None and isinstance(nat_gateways, int) and isinstance(az_count, int):
+            errors.check(
+                nat in (NatStrategy.SINGLE_GATEWAY, NatStrategy.GATEWAY_PER_AZ),
+                "nat_gateways",
+                "applies only to NatStrategy.SINGLE_GATEWAY or NatStrategy.GATEWAY_PER_AZ",
+            )
+            errors.check(
+                nat_gateways <= az_count,
+                "nat_gateways",
+                f"{nat_gateways} NAT gateways for {az_count} AZs: at most one per AZ",
+            )
+        errors.check(
+            all(isinstance(e, str) and e for e in endpoints),
+            "interface_endpoints",
+            "must be service names such as 'sqs' or 'secretsmanager'",
+        )
+        errors.check(
+            flow_logs != FlowLogDestination.S3 or flow_log_bucket is not None,
+            "flow_log_bucket",
+            "is required when flow_logs is FlowLogDestination.S3",
+        )
+        errors.check(
+            flow_log_bucket is None or flow_logs == FlowLogDestination.S3,
+            "flow_log_bucket",
+            "is used only when flow_logs is FlowLogDestination.S3",
+        )
+        errors.raise_if_any()
+
+        self.nat = nat
+        has_nat = nat is not NatStrategy.NONE
+        mask = pick(subnet_cidr_mask, 24)
+        subnets = []
+        if has_nat:
+            # Only the NAT lives here, and it gets its public address explicitly.
+            subnets.append(
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=mask, map_public_ip_on_launch=False
+                )
+            )
+        subnets.append(
+            ec2.SubnetConfiguration(
+                name="private",
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if has_nat else ec2.SubnetType.PRIVATE_ISOLATED,
+                cidr_mask=mask,
+            )
+        )
+        if pick(data_subnets, True):
+            subnets.append(
+                ec2.SubnetConfiguration(name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=mask)
+            )
+
+        nat_provider = self._nat_provider(nat)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            availability_zones=azs,
+            max_azs=None if azs else az_count,
+            subnet_configuration=subnets,
+            nat_gateway_provider=nat_provider,
+            nat_gateways=self._nat_count(nat, nat_gateways, az_count),
+            restrict_default_security_group=True,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            },
+        )
+        self.workload_subnets = ec2.SubnetSelection(subnet_group_name="private")
+        if isinstance(nat_provider, ec2.NatInstanceProviderV2):
+            self._harden_nat_instances(nat_provider, cidr)
+        for subnet in self.vpc.public_subnets:
+            acknowledge(
+                subnet.node.find_child("DefaultRoute"),
+                "Public subnets hold only the NAT gateway or NAT instance, whose route to the "
+                "internet gateway is what gives the private subnets egress; nothing else runs there.",
+                "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",
+            )
+        self.nat_provider = nat_provider
+
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if endpoints:
+            endpoint_sg = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="HTTPS from the VPC to its interface endpoints",
+                allow_all_outbound=False,
+            )
+            endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
+            for name in endpoints:
+                self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
+                    f"{name.title().replace('.', '')}Endpoint",
+                    service=ec2.InterfaceVpcEndpointAwsService(name),
+                    subnets=self.workload_subnets,
+                    private_dns_enabled=True,
+                    security_groups=[endpoint_sg],
+                    open=False,
+                )
+
+        self.flow_log_group = None
+        self.flow_log = None
+        traffic = pick(flow_log_traffic_type, ec2.FlowLogTrafficType.ALL)
+        if flow_logs is FlowLogDestination.CLOUDWATCH_LOGS:
+            self.flow_log_group = logs.LogGroup(
+                self,
+                "FlowLogGroup",
+                retention=pick(flow_log_retention, defaults.log_retention),
+                encryption_key=key_for(self, encryption_key, purpose="VPC flow logs", logs=True),
+                removal_policy=defaults.removal_policy,
+            )
+            destination = ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)
+        elif flow_logs is FlowLogDestination.S3:
+            destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/")
+        else:
+            destination = None
+            acknowledge(
+                self.vpc,
+                "Flow logs were turned off explicitly with FlowLogDestination.NONE by the user.",
+                "AwsSolutions-VPC7",
+                "NIST.800.53.R5-VPCFlowLogsEnabled",
+                "PCI.DSS.321-VPCFlowLogsEnabled",
+            )
+        if destination is not None:
+            self.flow_log = self.vpc.add_flow_log("FlowLog", destination=destination, traffic_type=traffic)
+        Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    def _harden_nat_instances(self, provider: ec2.NatInstanceProviderV2, cidr: str) -> None:
+        # HTTPS from inside the VPC only: payment workloads talk to AWS APIs and providers over TLS.
+        # A literal CIDR (not the VPC's token) so the rule can be checked at synth.
+        provider.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
+        for subnet in self.vpc.public_subnets:
+            instance = subnet.node.try_find_child("NatInstance")
+            if not isinstance(instance, ec2.Instance):
+                continue
+            Aspects.of(instance).add(ec2.InstanceRequireImdsv2Aspect())
+            instance.instance.block_device_mappings = [
+                ec2.CfnInstance.BlockDeviceMappingProperty(
+                    device_name="/dev/xvda",
+                    ebs=ec2.CfnInstance.EbsProperty(encrypted=True, volume_type="gp3", delete_on_termination=True),
+                )
+            ]
+            acknowledge(
+                instance,
+                "A NAT instance needs a public IPv4 address to forward the private subnets' traffic; "
+                "its security group admits the VPC CIDR only, it has no SSH key and IMDSv2 is required.",
+                "NIST.800.53.R5-EC2InstanceNoPublicIp",
+                "PCI.DSS.321-EC2InstanceNoPublicIp",
+            )
+            acknowledge(
+                instance,
+                "The NAT instance is launched into the VPC's public subnet through its network "
+                "interface (NetworkInterfaces[0].SubnetId), which the rule does not read.",
+                "NIST.800.53.R5-EC2InstancesInVPC",
+                "PCI.DSS.321-EC2InstancesInVPC",
+            )
+            acknowledge(
+                instance,
+                "Basic 5-minute monitoring is enough for a NAT instance; detailed monitoring would cost "
+                "about $2.10/month, more than the t4g.nano itself. Use NatStrategy.GATEWAY_PER_AZ for "
+                "production-grade NAT.",
+                "AwsSolutions-EC28",
+            )
+            acknowledge(
+                instance,
+                "The NAT instance is stateless and replaced by CloudFormation on update; termination "
+                "protection would make those replacements and stack deletion fail.",
+                "AwsSolutions-EC29",
+            )
+
+    @property
+    def private_subnets(self) -> list[ec2.ISubnet]:
+        """The subnets workloads run in (private with egress, or isolated when there is no NAT)."""
+        selection = self.workload_subnets
+        return self.vpc.select_subnets(
+            subnet_type=selection.subnet_type, subnet_group_name=selection.subnet_group_name
+        ).subnets
+
+    @staticmethod
+    def _validate_cidr(errors: PropErrors, cidr: object) -> None:
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+        except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, TypeError, ValueError):
+            errors.add("cidr", f"must be an IPv4 CIDR block such as '10.0.0.0/16', got {cidr!r}")
+            return
+        errors.check(
+            16 <= network.prefixlen <= 24,
+            "cidr",
+            f"prefix length must be 16 to 24 (AWS allows /16 to /28 and subnets need room), got /{network.prefixlen}",
+        )
+
+    @staticmethod
+    def _nat_count(nat: NatStrategy, nat_gateways: Optional[int], az_count: int) -> int:
+        if nat is NatStrategy.NONE:
+            return 0
+        if nat is NatStrategy.GATEWAY_PER_AZ:
+            return pick(nat_gateways, az_count)
+        return pick(nat_gateways, 1)
+
+    @staticmethod
+    def _nat_provider(nat: NatStrategy) -> Optional[ec2.NatProvider]:
+        if nat is NatStrategy.INSTANCE:
+            return ec2.NatProvider.instance_v2(
+                instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
+                machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
+                default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+                associate_public_ip_address=True,
+            )
+        if nat is NatStrategy.NONE:
+            return None
+        return ec2.NatProvider.gateway()
+
+
+def _region_unknown(scope: Construct) -> bool:
+    return Token.is_unresolved(Stack.of(scope).region)

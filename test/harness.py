@@ -1,0 +1,96 @@
+"""Synthesize a construct in a fresh stack, with every cdk-nag pack, and normalize its template."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import aws_cdk as cdk
+from aws_cdk import assertions
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
+from syrupy.extensions.json import JSONSnapshotExtension
+
+NAG_PACKS = (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks)
+HASH = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class Finding:
+    pack: str
+    rule: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} at {self.path}"
+
+
+@dataclass
+class Synth:
+    stack: cdk.Stack
+    template: assertions.Template
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return self.template.to_json()
+
+    def resources(self, type_: str) -> dict[str, Any]:
+        return self.template.find_resources(type_)
+
+
+def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Environment | None = None) -> Synth:
+    """Build constructs into a fresh stack and synthesize it once, with every nag pack."""
+    outdir = tempfile.mkdtemp(prefix="cdk-payments-test-")
+    app = cdk.App(analytics_reporting=False, outdir=outdir)
+    if nag:
+        for pack in NAG_PACKS:
+            cdk.Validations.of(app).add_plugins(pack(app))
+    stack = cdk.Stack(app, "TestStack", env=env)
+    build(stack)
+    findings: list[Finding] = []
+    try:
+        app.synth()
+    except RuntimeError:  # cdk-nag fails synthesis after writing the templates and its report
+        report = Path(outdir, "validation-report.json")
+        if not report.exists():
+            raise
+        findings = read_findings(report)
+    template = json.loads(Path(outdir, stack.template_file).read_text())
+    return Synth(stack=stack, template=assertions.Template.from_json(template), findings=findings)
+
+
+def read_findings(report: Path) -> list[Finding]:
+    data = json.loads(report.read_text())
+    return [
+        Finding(plugin["pluginName"], violation["ruleName"], construct["constructPath"])
+        for plugin in data["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+def normalize(value: Any) -> Any:
+    """Replace values that change without the infrastructure changing (asset hashes)."""
+    if isinstance(value, dict):
+        return {key: normalize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalize(item) for item in value]
+    if isinstance(value, str):
+        return HASH.sub("<asset-hash>", value)
+    return value
+
+
+class TemplateSnapshotExtension(JSONSnapshotExtension):
+    """Templates as readable, key-sorted JSON; asset hashes and CDK metadata normalized."""
+
+    def serialize(self, data: Any, **kwargs: Any) -> str:
+        if isinstance(data, Synth):
+            data = data.json
+        template = normalize(data)
+        if isinstance(template, dict):
+            template.get("Resources", {}).pop("CDKMetadata", None)
+        return json.dumps(template, indent=2, sort_keys=True) + "\n"
