@@ -13,10 +13,12 @@ from constructs import Construct
 def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bool = False) -> kms.IKey:
     """Return ``key``, or a new rotating key for ``purpose``.
 
-    With ``logs=True`` the key (when created here) lets CloudWatch Logs in this region use it, which
-    log groups encrypted with it need. A key the user passes must already allow that.
+    With ``logs=True`` the key lets CloudWatch Logs in this region use it, which log groups encrypted
+    with it need (a no-op for an imported key, whose policy must already allow it).
     """
     if key is not None:
+        if logs:
+            allow_cloudwatch_logs(key)
         return key
     created = kms.Key(
         scope,

@@ -124,15 +124,15 @@ class AuditBucket(Construct):
             if mode is AuditLockMode.COMPLIANCE
             else s3.ObjectLockRetention.governance(Duration.days(retention))
         )
-        self.retention_days = retention
-        self.encryption_key: kms.IKey = encryption_key or kms.Key(
+        self._retention_days = retention
+        self._encryption_key: kms.IKey = encryption_key or kms.Key(
             self,
             "Key",
             description="Encrypts payment audit records",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.access_log_bucket: s3.IBucket = access_log_bucket or self._create_log_bucket(retention)
+        self._access_log_bucket: s3.IBucket = access_log_bucket or self._create_log_bucket(retention)
 
         replication = None
         if replication_destination is not None:
@@ -145,12 +145,12 @@ class AuditBucket(Construct):
                     priority=1,
                 )
             ]
-        self.bucket = s3.Bucket(
+        self._bucket = s3.Bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.encryption_key,
+            encryption_key=self._encryption_key,
             bucket_key_enabled=True,
             enforce_ssl=True,
             minimum_tls_version=1.2,
@@ -159,7 +159,7 @@ class AuditBucket(Construct):
             versioned=True,
             object_lock_enabled=True,
             object_lock_default_retention=lock,
-            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_bucket=self._access_log_bucket,
             server_access_logs_prefix="audit-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -180,7 +180,7 @@ class AuditBucket(Construct):
         )
         if replication is None:
             acknowledge(
-                self.bucket,
+                self._bucket,
                 "Cross-region replication needs a destination bucket in another region, which the "
                 "user supplies with replication_destination (recommended for production); the "
                 "records are versioned, Object Locked and retained meanwhile.",
@@ -188,6 +188,26 @@ class AuditBucket(Construct):
                 "PCI.DSS.321-S3BucketReplicationEnabled",
             )
         Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    @property
+    def bucket(self) -> s3.Bucket:
+        """The audit bucket."""
+        return self._bucket
+
+    @property
+    def encryption_key(self) -> kms.IKey:
+        """The KMS key the records are encrypted with."""
+        return self._encryption_key
+
+    @property
+    def access_log_bucket(self) -> s3.IBucket:
+        """Where the audit bucket's server access logs go."""
+        return self._access_log_bucket
+
+    @property
+    def retention_days(self) -> int:
+        """How many days each record is locked and kept."""
+        return self._retention_days
 
     def _create_log_bucket(self, retention_days: int) -> s3.Bucket:
         bucket = s3.Bucket(
@@ -226,8 +246,8 @@ class AuditBucket(Construct):
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` add records (s3:PutObject and the KMS key); never delete them."""
-        return self.bucket.grant_put(grantee)
+        return self._bucket.grant_put(grantee)
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (an auditor) read records, decrypting with the KMS key."""
-        return self.bucket.grant_read(grantee)
+        return self._bucket.grant_read(grantee)

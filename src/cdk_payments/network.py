@@ -116,12 +116,12 @@ class CostOptimizedVpc(Construct):
             for name, value in network_props.items():
                 errors.check(value is None, name, "cannot be combined with existing_vpc")
             errors.raise_if_any()
-            self.vpc: ec2.IVpc = existing_vpc
-            self.nat = None
-            self.flow_log: Optional[ec2.FlowLog] = None
-            self.flow_log_group: Optional[logs.LogGroup] = None
-            self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-            self.workload_subnets = ec2.SubnetSelection(
+            self._vpc: ec2.IVpc = existing_vpc
+            self._nat = None
+            self._flow_log: Optional[ec2.FlowLog] = None
+            self._flow_log_group: Optional[logs.LogGroup] = None
+            self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+            self._workload_subnets = ec2.SubnetSelection(
                 subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
                 if existing_vpc.private_subnets
                 else ec2.SubnetType.PRIVATE_ISOLATED
@@ -190,7 +190,7 @@ class CostOptimizedVpc(Construct):
         )
         errors.raise_if_any()
 
-        self.nat = nat
+        self._nat = nat
         has_nat = nat is not NatStrategy.NONE
         mask = pick(subnet_cidr_mask, 24)
         subnets = []
@@ -214,7 +214,7 @@ class CostOptimizedVpc(Construct):
             )
 
         nat_provider = self._nat_provider(nat)
-        self.vpc = ec2.Vpc(
+        self._vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
@@ -229,10 +229,10 @@ class CostOptimizedVpc(Construct):
                 "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
             },
         )
-        self.workload_subnets = ec2.SubnetSelection(subnet_group_name="private")
+        self._workload_subnets = ec2.SubnetSelection(subnet_group_name="private")
         if isinstance(nat_provider, ec2.NatInstanceProviderV2):
             self._harden_nat_instances(nat_provider, cidr)
-        for subnet in self.vpc.public_subnets:
+        for subnet in self._vpc.public_subnets:
             acknowledge(
                 subnet.node.find_child("DefaultRoute"),
                 "Public subnets hold only the NAT gateway or NAT instance, whose route to the "
@@ -240,60 +240,60 @@ class CostOptimizedVpc(Construct):
                 "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
                 "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",
             )
-        self.nat_provider = nat_provider
+        self._nat_provider = nat_provider
 
-        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
         if endpoints:
             endpoint_sg = ec2.SecurityGroup(
                 self,
                 "EndpointSecurityGroup",
-                vpc=self.vpc,
+                vpc=self._vpc,
                 description="HTTPS from the VPC to its interface endpoints",
                 allow_all_outbound=False,
             )
             endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
             for name in endpoints:
-                self.interface_endpoints[name] = self.vpc.add_interface_endpoint(
+                self._interface_endpoints[name] = self._vpc.add_interface_endpoint(
                     f"{name.title().replace('.', '')}Endpoint",
                     service=ec2.InterfaceVpcEndpointAwsService(name),
-                    subnets=self.workload_subnets,
+                    subnets=self._workload_subnets,
                     private_dns_enabled=True,
                     security_groups=[endpoint_sg],
                     open=False,
                 )
 
-        self.flow_log_group = None
-        self.flow_log = None
+        self._flow_log_group = None
+        self._flow_log = None
         traffic = pick(flow_log_traffic_type, ec2.FlowLogTrafficType.ALL)
         if flow_logs is FlowLogDestination.CLOUDWATCH_LOGS:
-            self.flow_log_group = logs.LogGroup(
+            self._flow_log_group = logs.LogGroup(
                 self,
                 "FlowLogGroup",
                 retention=pick(flow_log_retention, defaults.log_retention),
                 encryption_key=key_for(self, encryption_key, purpose="VPC flow logs", logs=True),
                 removal_policy=defaults.removal_policy,
             )
-            destination = ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)
+            destination = ec2.FlowLogDestination.to_cloud_watch_logs(self._flow_log_group)
         elif flow_logs is FlowLogDestination.S3:
             destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/")
         else:
             destination = None
             acknowledge(
-                self.vpc,
+                self._vpc,
                 "Flow logs were turned off explicitly with FlowLogDestination.NONE by the user.",
                 "AwsSolutions-VPC7",
                 "NIST.800.53.R5-VPCFlowLogsEnabled",
                 "PCI.DSS.321-VPCFlowLogsEnabled",
             )
         if destination is not None:
-            self.flow_log = self.vpc.add_flow_log("FlowLog", destination=destination, traffic_type=traffic)
+            self._flow_log = self._vpc.add_flow_log("FlowLog", destination=destination, traffic_type=traffic)
         Aspects.of(self).add(AcknowledgeGrantPolicies())
 
     def _harden_nat_instances(self, provider: ec2.NatInstanceProviderV2, cidr: str) -> None:
         # HTTPS from inside the VPC only: payment workloads talk to AWS APIs and providers over TLS.
         # A literal CIDR (not the VPC's token) so the rule can be checked at synth.
         provider.connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
-        for subnet in self.vpc.public_subnets:
+        for subnet in self._vpc.public_subnets:
             instance = subnet.node.try_find_child("NatInstance")
             if not isinstance(instance, ec2.Instance):
                 continue
@@ -333,10 +333,45 @@ class CostOptimizedVpc(Construct):
             )
 
     @property
+    def vpc(self) -> ec2.IVpc:
+        """The VPC (the one created, or ``existing_vpc``)."""
+        return self._vpc
+
+    @property
+    def nat(self) -> Optional[NatStrategy]:
+        """The NAT strategy in use; None for an existing VPC."""
+        return self._nat
+
+    @property
+    def nat_provider(self) -> Optional[ec2.NatProvider]:
+        """The NAT provider (gateway or instance), if any."""
+        return self._nat_provider
+
+    @property
+    def flow_log(self) -> Optional[ec2.FlowLog]:
+        """The VPC flow log, if any."""
+        return self._flow_log
+
+    @property
+    def flow_log_group(self) -> Optional[logs.LogGroup]:
+        """The flow log group, with CloudWatch Logs as destination."""
+        return self._flow_log_group
+
+    @property
+    def interface_endpoints(self) -> dict[str, ec2.InterfaceVpcEndpoint]:
+        """Interface endpoints by service name."""
+        return self._interface_endpoints
+
+    @property
+    def workload_subnets(self) -> ec2.SubnetSelection:
+        """The subnets Lambda functions and workers run in."""
+        return self._workload_subnets
+
+    @property
     def private_subnets(self) -> list[ec2.ISubnet]:
         """The subnets workloads run in (private with egress, or isolated when there is no NAT)."""
-        selection = self.workload_subnets
-        return self.vpc.select_subnets(
+        selection = self._workload_subnets
+        return self._vpc.select_subnets(
             subnet_type=selection.subnet_type, subnet_group_name=selection.subnet_group_name
         ).subnets
 

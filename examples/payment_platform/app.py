@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""The example PaymentPlatform app.
+
+`python app.py` and `npx aws-cdk synth` give the same template: both read the context committed in
+cdk.json (the CLI's `-c profile=prod` wins over it). The stack is environment-agnostic on purpose:
+no account look-ups, so synthesis is offline and deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import aws_cdk as cdk
+from payment_platform import PaymentPlatform
+
+from cdk_payments import Profile
+
+HERE = Path(__file__).parent
+CDK_JSON = json.loads((HERE / "cdk.json").read_text())
+
+app = cdk.App(
+    context=CDK_JSON["context"],
+    analytics_reporting=False,
+    outdir=os.environ.get("CDK_OUTDIR", str(HERE / "cdk.out")),
+)
+profile = Profile.parse(app.node.try_get_context("profile"))
+# Three AZs for prod need their names: an environment-agnostic stack only knows two.
+azs = app.node.try_get_context("availabilityZones") if profile is Profile.PROD else None
+PaymentPlatform(
+    app,
+    f"PaymentPlatform-{profile.value}",
+    profile=profile,
+    availability_zones=azs,
+    description=f"cdk-payments example payment platform ({profile.value} profile)",
+)
+app.synth()

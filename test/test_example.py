@@ -1,0 +1,39 @@
+"""The example PaymentPlatform app: synthesizes offline, identically on every run, in each profile."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "payment_platform"
+
+
+def synth_example(outdir: Path, profile: str, python: str = sys.executable, cwd: Path = EXAMPLE) -> dict:
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"profile": profile})}
+    # No credentials and no region: synthesis must not need them.
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        env.pop(name, None)
+    result = subprocess.run([python, "app.py"], cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Node.js" not in result.stderr, "jsii warned about the Node.js version"
+    return json.loads((outdir / f"PaymentPlatform-{profile}.template.json").read_text())
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_synthesizes_identically_twice(tmp_path, profile):
+    first = synth_example(tmp_path / "a", profile)
+    second = synth_example(tmp_path / "b", profile)
+    assert first == second
+    assert first["Resources"]
+
+
+def test_prod_spreads_over_three_azs(tmp_path):
+    template = synth_example(tmp_path, "prod")
+    nat_gateways = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::NatGateway"]
+    assert len(nat_gateways) == 3

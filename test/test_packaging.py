@@ -1,0 +1,44 @@
+"""Users consume the wheel, not this source tree: build it, install it fresh, synthesize with it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from .test_example import EXAMPLE, ROOT, synth_example
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)], check=True,
+                   capture_output=True)
+    (built,) = dist.glob("cdk_payments-*.whl")
+    return built
+
+
+def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = str(env_dir / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", f"{wheel}[node]"], check=True, capture_output=True)
+    where = subprocess.run(
+        [python, "-c", "import cdk_payments, pathlib; print(pathlib.Path(cdk_payments.__file__).resolve())"],
+        check=True, capture_output=True, text=True, cwd=tmp_path,
+    ).stdout.strip()
+    assert where.startswith(str(env_dir.resolve())), where
+    assert (Path(where).parent / "py.typed").exists()
+
+    # The example, copied away from the source tree, synthesizes the same template from the wheel.
+    app_dir = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app_dir, ignore=shutil.ignore_patterns("cdk.out", "node_modules", "__pycache__"))
+    from_wheel = synth_example(tmp_path / "out-wheel", "dev", python=python, cwd=app_dir)
+    from_source = synth_example(tmp_path / "out-source", "dev")
+    assert from_wheel == from_source
