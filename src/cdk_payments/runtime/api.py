@@ -1,0 +1,192 @@
+"""The payment API: POST /payments (idempotent intake) and GET /payments/{payment_id}.
+
+Every error is a JSON ``{"error": {"code", "message"}}`` with a 4xx or 5xx status, and a refused
+request writes nothing: validation happens before any write, a failed enqueue removes the payment,
+and Powertools removes the idempotency record of a request that raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+from . import provider
+from .observability import logger, metrics, tracer
+from .pan import contains_pan
+
+SCHEMA = json.loads((Path(__file__).parent / "payment_request.schema.json").read_text())
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", "8192"))
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
+PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# What GET returns: the payment, never the payment method token or the provider's reference.
+PUBLIC_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "description", "metadata",
+                 "created_at", "updated_at", "decline_reason")
+
+app = APIGatewayRestResolver()
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"error": {"code": code, "message": message}})
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    logger.info("request refused", extra={"code": error.code, "status": error.status})
+    metrics.add_metric(name="PaymentRequestRefused", unit=MetricUnit.Count, value=1)
+    return _error(error.status, error.code, error.message)
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    return _error(404, "not_found", "no such resource")
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response:
+    logger.exception("unexpected error")
+    return _error(500, "internal_error", "the payment could not be processed; retry with the same Idempotency-Key")
+
+
+@cache
+def _table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+@cache
+def _sqs() -> Any:
+    return boto3.client("sqs")
+
+
+@cache
+def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ["TABLE_NAME"], key_attr="payment_id")
+    config = IdempotencyConfig(
+        event_key_jmespath="[merchant_id, idempotency_key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400")),
+        raise_on_no_idempotency_key=True,
+    )
+    return persistence, config
+
+
+def parse_body(raw: str | None) -> dict[str, Any]:
+    """The request body, checked in the order that keeps card data out of everything after it."""
+    raw = raw or ""
+    if len(raw.encode()) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from None
+    if contains_pan(body):
+        raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
+    try:
+        validate(event=body, schema=SCHEMA)
+    except SchemaValidationError as error:
+        raise ApiError(400, "invalid_request", _schema_message(error)) from None
+    return body
+
+
+def _schema_message(error: SchemaValidationError) -> str:
+    field = ".".join(str(p) for p in (error.path or []) if p != "data") or "body"
+    return f"{field}: {error.validation_message}"
+
+
+@app.post("/payments")
+@tracer.capture_method
+def create_payment_route() -> Response:
+    body = parse_body(app.current_event.body)
+    key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
+    if not key:
+        raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]")
+    persistence, config = _idempotency()
+    create = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
+        create_payment
+    )
+    try:
+        result = create(request={"merchant_id": body["merchant_id"], "idempotency_key": key, "body": body})
+    except IdempotencyValidationError:
+        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body") from None
+    except IdempotencyAlreadyInProgressError:
+        raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is in progress") from None
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=json.dumps(result))
+
+
+def create_payment(request: dict[str, Any]) -> dict[str, Any]:
+    """Authorize, record as PENDING and enqueue one payment; runs once per idempotency key."""
+    body = request["body"]
+    payment_id = str(uuid.uuid4())
+    now = datetime.now(timezone.utc).isoformat()
+    authorization = provider.authorize(payment_id, body["payment_method_token"], body["amount"], body["currency"])
+    item = {
+        **body,
+        "payment_id": payment_id,
+        "status": "PENDING",
+        "authorized": authorization.approved,
+        "provider_reference": authorization.reference,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if authorization.decline_reason:
+        item["decline_reason"] = authorization.decline_reason
+    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(payment_id)")
+    try:
+        _sqs().send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"payment_id": payment_id}))
+    except Exception:
+        _table().delete_item(Key={"payment_id": payment_id})  # nothing half-written
+        raise
+    logger.info("payment accepted", extra={"payment_id": payment_id, "merchant_id": body["merchant_id"]})
+    metrics.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
+    return {"payment_id": payment_id, "status": "PENDING"}
+
+
+@app.get("/payments/<payment_id>")
+@tracer.capture_method
+def get_payment(payment_id: str) -> Response:
+    if not PAYMENT_ID.match(payment_id):
+        raise ApiError(404, "payment_not_found", "no payment with this id")
+    item = _table().get_item(Key={"payment_id": payment_id}).get("Item")
+    if not item:
+        raise ApiError(404, "payment_not_found", "no payment with this id")
+    public = {field: item[field] for field in PUBLIC_FIELDS if field in item}
+    metrics.add_metric(name="PaymentRead", unit=MetricUnit.Count, value=1)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(public, default=int))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _idempotency()[1].register_lambda_context(context)
+    return app.resolve(event, context)

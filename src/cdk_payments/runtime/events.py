@@ -1,0 +1,114 @@
+"""The queue consumer: settles each payment as PROCESSED or FAILED and announces it on EventBridge.
+
+Partial batch failures: a message that fails (a transient AWS error, or a poison message that can
+never succeed) is reported back to SQS alone; after the queue's maxReceiveCount it goes to the DLQ.
+Delivery of the announcement is at least once: it is sent before the status changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from .observability import logger, metrics, tracer
+
+# Report every failed message, even when the whole batch failed, instead of failing the invocation.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+FINAL = {"PROCESSED", "FAILED"}
+
+
+class PoisonMessage(Exception):
+    """A message that can never be processed; it reaches the DLQ after the queue's retries."""
+
+
+@cache
+def _table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+@cache
+def _events() -> Any:
+    return boto3.client("events")
+
+
+def _payment_id(record: SQSRecord) -> str:
+    try:
+        payment_id = json.loads(record.body)["payment_id"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise PoisonMessage(f"message {record.message_id} has no payment_id") from None
+    if not isinstance(payment_id, str):
+        raise PoisonMessage(f"message {record.message_id} has a malformed payment_id")
+    return payment_id
+
+
+@tracer.capture_method
+def settle(record: SQSRecord) -> None:
+    payment_id = _payment_id(record)
+    payment = _table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
+    if payment is None:
+        raise PoisonMessage(f"payment {payment_id} does not exist")
+    if payment["status"] in FINAL:
+        logger.info("already settled", extra={"payment_id": payment_id, "status": payment["status"]})
+        return
+    status = "PROCESSED" if payment.get("authorized") else "FAILED"
+    _announce(payment, status)
+    try:
+        _table().update_item(
+            Key={"payment_id": payment_id},
+            UpdateExpression="SET #s = :status, updated_at = :now",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":status": status,
+                ":pending": "PENDING",
+                ":now": datetime.now(timezone.utc).isoformat(),
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise  # transient: SQS redelivers
+        logger.info("settled concurrently", extra={"payment_id": payment_id})
+        return
+    logger.info("payment settled", extra={"payment_id": payment_id, "status": status})
+    metrics.add_metric(name=f"Payment{status.title()}", unit=MetricUnit.Count, value=1)
+
+
+def _announce(payment: dict[str, Any], status: str) -> None:
+    detail = {
+        "payment_id": payment["payment_id"],
+        "merchant_id": payment["merchant_id"],
+        "amount": int(payment["amount"]),
+        "currency": payment["currency"],
+        "status": status,
+    }
+    if payment.get("decline_reason"):
+        detail["decline_reason"] = payment["decline_reason"]
+    response = _events().put_events(
+        Entries=[
+            {
+                "Source": os.environ.get("EVENT_SOURCE", "cdk-payments"),
+                "DetailType": f"Payment {status.title()}",
+                "Detail": json.dumps(detail),
+                "EventBusName": os.environ.get("EVENT_BUS_NAME", "default"),
+            }
+        ]
+    )
+    if response.get("FailedEntryCount"):
+        raise RuntimeError(f"EventBridge refused the event for {payment['payment_id']}")  # transient
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=settle, processor=processor, context=context)

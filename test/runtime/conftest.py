@@ -1,0 +1,129 @@
+"""moto-backed AWS for the handler code: a payments table, a queue with a DLQ, a bus, a secret."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "us-east-1"
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "payments-api"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:payments-api"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass
+class Aws:
+    table: Any
+    queue_url: str
+    dlq_url: str
+    sqs: Any
+    bus_name: str
+
+    def payments(self) -> list[dict[str, Any]]:
+        items = self.table.scan()["Items"]
+        return [i for i in items if not i["payment_id"].count("#")]
+
+    def messages(self, url: str | None = None) -> list[dict[str, Any]]:
+        out = self.sqs.receive_message(QueueUrl=url or self.queue_url, MaxNumberOfMessages=10)
+        return out.get("Messages", [])
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CdkPaymentsTest")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "payments")
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        table = dynamodb.create_table(
+            TableName="payments",
+            KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": "payment_id", "AttributeType": "S"},
+                {"AttributeName": "merchant_id", "AttributeType": "S"},
+                {"AttributeName": "created_at", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-merchant",
+                    "KeySchema": [
+                        {"AttributeName": "merchant_id", "KeyType": "HASH"},
+                        {"AttributeName": "created_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq_url = sqs.create_queue(QueueName="payments-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_url = sqs.create_queue(
+            QueueName="payments",
+            Attributes={
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+                "VisibilityTimeout": "0",
+            },
+        )["QueueUrl"]
+        events = boto3.client("events", region_name=REGION)
+        events.create_event_bus(Name="payments")
+        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="provider", SecretString=json.dumps({"api_key": "sk_test_123"})
+        )
+        monkeypatch.setenv("TABLE_NAME", "payments")
+        monkeypatch.setenv("QUEUE_URL", queue_url)
+        monkeypatch.setenv("EVENT_BUS_NAME", "payments")
+        monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
+        _clear_caches()
+        yield Aws(table=table, queue_url=queue_url, dlq_url=dlq_url, sqs=sqs, bus_name="payments")
+        _clear_caches()
+
+
+def _clear_caches() -> None:
+    from aws_lambda_powertools.utilities import parameters
+
+    from cdk_payments.runtime import api, events
+
+    for cached in (api._table, api._sqs, api._idempotency, events._table, events._events):
+        cached.cache_clear()
+    parameters.clear_caches()
+
+
+def api_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
+              raw_body: str | None = None) -> dict[str, Any]:
+    payment_id = path.rsplit("/", 1)[-1] if path.count("/") == 2 else None
+    return {
+        "resource": "/payments/{payment_id}" if payment_id else "/payments",
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "pathParameters": {"payment_id": payment_id} if payment_id else None,
+        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "prod", "httpMethod": method,
+                           "resourcePath": "/payments", "path": f"/prod{path}", "identity": {}},
+        "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+        "isBase64Encoded": False,
+    }
+
+
+def valid_body(**overrides: Any) -> dict[str, Any]:
+    return {"amount": 1250, "currency": "EUR", "merchant_id": "merchant-42",
+            "payment_method_token": "tok_visa_abcdef12", **overrides}

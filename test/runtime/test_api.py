@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from unittest import mock
+
+import pytest
+
+from cdk_payments.runtime import api
+
+from .conftest import FakeContext, api_event, valid_body
+
+KEY = {"Idempotency-Key": "order-7f3a-0001"}
+
+
+def call(event):
+    response = api.handler(event, FakeContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def post(body=None, headers=KEY, **kwargs):
+    return call(api_event("POST", "/payments", body=body, headers=headers, **kwargs))
+
+
+def test_accepts_a_payment_records_it_pending_and_enqueues_it(aws):
+    status, body = post(valid_body(description="Order 1001", metadata={"order": "1001"}))
+    assert status == 202
+    assert body["status"] == "PENDING"
+    (payment,) = aws.payments()
+    assert payment["payment_id"] == body["payment_id"]
+    assert payment["status"] == "PENDING" and payment["authorized"] is True
+    (message,) = aws.messages()
+    assert json.loads(message["Body"]) == {"payment_id": body["payment_id"]}
+
+
+def test_get_returns_the_payment_without_secrets(aws):
+    _, created = post(valid_body())
+    status, body = call(api_event("GET", f"/payments/{created['payment_id']}"))
+    assert status == 200
+    assert body["payment_id"] == created["payment_id"] and body["amount"] == 1250
+    assert "payment_method_token" not in body and "provider_reference" not in body
+
+
+@pytest.mark.parametrize("payment_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "idempotency#x"])
+def test_get_unknown_payment_is_404(aws, payment_id):
+    status, body = call(api_event("GET", f"/payments/{payment_id}"))
+    assert status == 404 and body["error"]["code"] in ("payment_not_found", "not_found")
+
+
+def test_same_key_same_body_replays_the_same_answer_and_creates_nothing(aws):
+    first = post(valid_body())
+    second = post(valid_body())
+    assert first == second
+    assert len(aws.payments()) == 1
+    assert len(aws.messages()) == 1
+
+
+def test_same_key_different_body_is_refused(aws):
+    post(valid_body())
+    status, body = post(valid_body(amount=9999))
+    assert status == 422 and body["error"]["code"] == "idempotency_key_reused"
+    assert len(aws.payments()) == 1
+
+
+def test_same_key_for_another_merchant_is_another_payment(aws):
+    post(valid_body())
+    status, _ = post(valid_body(merchant_id="merchant-43"))
+    assert status == 202
+    assert len(aws.payments()) == 2
+
+
+def test_concurrent_duplicates_create_exactly_one_payment(aws):
+    results, barrier = [], threading.Barrier(8)
+
+    def worker():
+        barrier.wait()
+        results.append(post(valid_body()))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(aws.payments()) == 1
+    accepted = {body["payment_id"] for status, body in results if status == 202}
+    assert len(accepted) == 1
+    assert all(status in (202, 409) for status, _ in results)
+
+
+BAD_INPUTS = [
+    ("malformed json", dict(raw_body="{not json"), 400, "malformed_json"),
+    ("empty body", dict(raw_body=""), 400, "malformed_json"),
+    ("array body", dict(body=[1, 2]), 400, "invalid_request"),
+    ("missing amount", dict(body={k: v for k, v in valid_body().items() if k != "amount"}), 400, "invalid_request"),
+    ("missing merchant", dict(body={k: v for k, v in valid_body().items() if k != "merchant_id"}), 400,
+     "invalid_request"),
+    ("extra field", dict(body=valid_body(card_holder="A")), 400, "invalid_request"),
+    ("string amount", dict(body=valid_body(amount="12.50")), 400, "invalid_request"),
+    ("float amount", dict(body=valid_body(amount=12.5)), 400, "invalid_request"),
+    ("zero amount", dict(body=valid_body(amount=0)), 400, "invalid_request"),
+    ("negative amount", dict(body=valid_body(amount=-100)), 400, "invalid_request"),
+    ("huge amount", dict(body=valid_body(amount=10**12)), 400, "invalid_request"),
+    ("unknown currency", dict(body=valid_body(currency="XYZ")), 400, "invalid_request"),
+    ("lowercase currency", dict(body=valid_body(currency="eur")), 400, "invalid_request"),
+    ("bad merchant", dict(body=valid_body(merchant_id="m; DROP TABLE")), 400, "invalid_request"),
+    ("metadata not strings", dict(body=valid_body(metadata={"n": 1})), 400, "invalid_request"),
+    ("card number as token", dict(body=valid_body(payment_method_token="4111111111111111")), 400,
+     "card_data_rejected"),
+    ("card number in metadata", dict(body=valid_body(metadata={"note": "4111 1111 1111 1111"})), 400,
+     "card_data_rejected"),
+    ("oversized body", dict(body=valid_body(description="x" * 10_000)), 413, "payload_too_large"),
+    ("missing idempotency key", dict(body=valid_body(), headers={}), 400, "missing_idempotency_key"),
+    ("bad idempotency key", dict(body=valid_body(), headers={"Idempotency-Key": "a b"}), 400,
+     "invalid_idempotency_key"),
+]
+
+
+@pytest.mark.parametrize("case,kwargs,status,code", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_gets_a_4xx_json_error_and_writes_nothing(aws, case, kwargs, status, code):
+    kwargs.setdefault("headers", KEY)
+    got_status, body = post(**kwargs)
+    assert (got_status, body["error"]["code"]) == (status, code)
+    assert set(body["error"]) == {"code", "message"}
+    assert aws.table.scan()["Items"] == []
+    assert aws.messages() == []
+
+
+def test_failed_enqueue_leaves_nothing_half_written_and_can_be_retried(aws):
+    with mock.patch.object(api, "_sqs") as sqs:
+        sqs.return_value.send_message.side_effect = RuntimeError("SQS unavailable")
+        status, body = post(valid_body())
+    assert status == 500 and body["error"]["code"] == "internal_error"
+    assert aws.table.scan()["Items"] == []
+    status, _ = post(valid_body())
+    assert status == 202 and len(aws.payments()) == 1
+
+
+def test_declined_token_is_recorded_for_settlement(aws):
+    _, body = post(valid_body(payment_method_token="tok_decline_insufficient"))
+    (payment,) = aws.payments()
+    assert payment["authorized"] is False and payment["decline_reason"] == "card_declined"
+
+
+def test_card_numbers_are_masked_in_every_log_line(aws):
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(api.logger.registered_formatter)
+    logging.getLogger(api.logger.name).addHandler(capture)
+    try:
+        post(valid_body(metadata={"note": "card 4111111111111111"}))
+        api.logger.info("diagnostic", extra={"raw": "4111-1111-1111-1111", "nested": {"pan": "5500005555555559"}})
+        api.logger.info("card 4111111111111111 in the message itself")
+    finally:
+        logging.getLogger(api.logger.name).removeHandler(capture)
+    logged = stream.getvalue()
+    assert "4111111111111111" not in logged and "4111-1111-1111-1111" not in logged
+    assert "5500005555555559" not in logged
+    assert "************1111" in logged and "************5559" in logged
+    assert all(json.loads(line) for line in logged.strip().splitlines())
+
+
+def test_unknown_route_is_a_json_404(aws):
+    status, body = call(api_event("DELETE", "/payments"))
+    assert status == 404 and body["error"]["code"] == "not_found"
