@@ -32,6 +32,7 @@ class Finding:
 class Synth:
     stack: cdk.Stack
     template: assertions.Template
+    outdir: Path
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -60,7 +61,8 @@ def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Envir
             raise
         findings = read_findings(report)
     template = json.loads(Path(outdir, stack.template_file).read_text())
-    return Synth(stack=stack, template=assertions.Template.from_json(template), findings=findings)
+    return Synth(stack=stack, template=assertions.Template.from_json(template), outdir=Path(outdir),
+                 findings=findings)
 
 
 def read_findings(report: Path) -> list[Finding]:

@@ -19,12 +19,7 @@ def prod():
     holder = {}
 
     def build(stack):
-        holder["vpc"] = CostOptimizedVpc(
-            stack,
-            "Network",
-            profile=Profile.PROD,
-            availability_zones=["us-east-1a", "us-east-1b", "us-east-1c"],
-        )
+        holder["vpc"] = CostOptimizedVpc(stack, "Network", profile=Profile.PROD)
 
     return synth(build), holder
 

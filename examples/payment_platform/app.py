@@ -26,13 +26,10 @@ app = cdk.App(
     outdir=os.environ.get("CDK_OUTDIR", str(HERE / "cdk.out")),
 )
 profile = Profile.parse(app.node.try_get_context("profile"))
-# Three AZs for prod need their names: an environment-agnostic stack only knows two.
-azs = app.node.try_get_context("availabilityZones") if profile is Profile.PROD else None
 PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",
     profile=profile,
-    availability_zones=azs,
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
 app.synth()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cdk_payments import AuditBucket, CostOptimizedVpc, Profile
+from cdk_payments import AuditBucket, CostOptimizedVpc, Profile, SecurePaymentApi
 
 
 class PaymentPlatform(Stack):
@@ -20,7 +20,6 @@ class PaymentPlatform(Stack):
         id: str,
         *,
         profile: Profile,
-        availability_zones: Optional[Sequence[str]] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -34,6 +33,12 @@ class PaymentPlatform(Stack):
         )
 
         self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key)
-        self.network = CostOptimizedVpc(
-            self, "Network", profile=profile, availability_zones=availability_zones, encryption_key=key
+        self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
+        self.payments = SecurePaymentApi(
+            self,
+            "Payments",
+            profile=profile,
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.workload_subnets,
+            encryption_key=key,
         )

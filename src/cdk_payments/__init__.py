@@ -2,6 +2,7 @@
 
 from .audit import AuditBucket, AuditLockMode
 from .network import CostOptimizedVpc, FlowLogDestination
+from .payment_api import PaymentApiAuthorization, SecurePaymentApi
 from .profiles import NatStrategy, Profile
 
 __all__ = [
@@ -10,5 +11,7 @@ __all__ = [
     "CostOptimizedVpc",
     "FlowLogDestination",
     "NatStrategy",
+    "PaymentApiAuthorization",
     "Profile",
+    "SecurePaymentApi",
 ]

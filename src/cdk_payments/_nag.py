@@ -1,4 +1,4 @@
-"""cdk-nag acknowledgements, written next to the code that causes them.
+"""Acknowledged findings (cdk-nag rules and checkov checks), written next to the code that causes them.
 
 Two rough edges of cdk-nag 3 are solved here, once:
 
@@ -19,22 +19,37 @@ import json
 from typing import Any
 
 import jsii
-from aws_cdk import Acknowledgment, IAspect, Stack, Validations
+from aws_cdk import Acknowledgment, CfnResource, IAspect, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 
 def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
-    """Acknowledge ``rule_ids`` on ``construct`` with ``reason`` (why, and what compensates)."""
+    """Acknowledge ``rule_ids`` on ``construct`` with ``reason`` (why, and what compensates).
+
+    cdk-nag rule ids go to CDK's validation metadata; checkov check ids (``CKV_...``) go to the
+    ``checkov.skip`` metadata of the construct's CloudFormation resource, with the same reason.
+    """
     if len(reason) < 40:
         raise ValueError("an acknowledgement needs a real reason: why, and what compensates")
     validations = Validations.of(construct)
     for rule_id in rule_ids:
-        if "::" in rule_id:
+        if rule_id.startswith("CKV_"):
+            _skip_checkov(construct, rule_id, reason)
+        elif "::" in rule_id:
             # The metadata entry Validations.acknowledge would write, which it refuses to write.
             construct.node.add_metadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {rule_id: reason})
         else:
             validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def _skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise ValueError(f"{construct.node.path} has no CloudFormation resource to skip {check_id} on")
+    checkov = resource.get_metadata("checkov") or {}
+    skips = [*checkov.get("skip", []), {"id": check_id, "comment": reason}]
+    resource.add_metadata("checkov", {**checkov, "skip": skips})
 
 
 GRANT_POLICY_REASON = (

@@ -241,6 +241,7 @@ class AuditBucket(Construct):
             "PCI.DSS.321-S3DefaultEncryptionKMS",
             "NIST.800.53.R5-S3BucketReplicationEnabled",
             "PCI.DSS.321-S3BucketReplicationEnabled",
+            "CKV_AWS_18",
         )
         return bucket
 

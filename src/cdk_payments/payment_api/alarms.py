@@ -1,0 +1,71 @@
+"""The payment API's own alarms, each sent to one SNS topic through aws_cloudwatch_actions."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+FIVE_MINUTES = Duration.minutes(5)
+THROTTLED_OPERATIONS = [
+    dynamodb.Operation.GET_ITEM,
+    dynamodb.Operation.PUT_ITEM,
+    dynamodb.Operation.UPDATE_ITEM,
+    dynamodb.Operation.DELETE_ITEM,
+]
+
+
+def payment_alarms(
+    scope: Construct,
+    *,
+    api: apigw.RestApi,
+    functions: dict[str, lambda_.IFunction],
+    queue: sqs.IQueue,
+    dead_letter_queue: sqs.IQueue,
+    table: dynamodb.ITable,
+    topic: sns.ITopic,
+    latency_threshold: Duration,
+    max_message_age: Duration,
+) -> list[cloudwatch.Alarm]:
+    def alarm(id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
+        created = metric.create_alarm(
+            scope,
+            id,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        created.add_alarm_action(actions.SnsAction(topic))
+        created.add_ok_action(actions.SnsAction(topic))
+        return created
+
+    alarms = [
+        # 5XXError's Average is the fraction of requests that failed.
+        alarm("Api5xxRate", api.metric_server_error(statistic="Average", period=FIVE_MINUTES), 0.01,
+              "More than 1% of payment API requests failed with 5XX", periods=2),
+        alarm("ApiLatencyP99", api.metric_latency(statistic="p99", period=FIVE_MINUTES),
+              latency_threshold.to_milliseconds(), "Payment API p99 latency is high", periods=3),
+    ]
+    for name, function in functions.items():
+        alarms.append(alarm(f"{name}Errors", function.metric_errors(period=FIVE_MINUTES), 1,
+                            f"The {name} function failed"))
+        alarms.append(alarm(f"{name}Throttles", function.metric_throttles(period=FIVE_MINUTES), 1,
+                            f"The {name} function was throttled"))
+    alarms += [
+        alarm("DeadLetters", dead_letter_queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES),
+              1, "Payments reached the dead-letter queue: settle or redrive them"),
+        alarm("OldestMessageAge", queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES),
+              max_message_age.to_seconds(), "Payments wait in the queue longer than expected"),
+        alarm("TableThrottles",
+              table.metric_throttled_requests_for_operations(operations=THROTTLED_OPERATIONS, period=FIVE_MINUTES),
+              1, "The payments table throttled requests"),
+    ]
+    return alarms

@@ -1,0 +1,579 @@
+"""SecurePaymentApi: a secure, idempotent payment intake API and its asynchronous settlement."""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Optional, Sequence
+
+from aws_cdk import ArnFormat, Aspects, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from .._kms import key_for
+from .._nag import AcknowledgeGrantPolicies, acknowledge
+from .._validation import PropErrors, pick
+from ..profiles import Profile, defaults_for
+from .alarms import payment_alarms
+from .functions import POWERTOOLS_LAYER_VERSION, PaymentFunction, powertools_layer
+from .waf import PaymentWebAcl
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
+MERCHANT_INDEX = "by-merchant"
+PROCESSOR_TIMEOUT = Duration.seconds(10)
+HANDLER_TIMEOUT = Duration.seconds(30)
+STAGE = "v1"
+ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
+
+
+class PaymentApiAuthorization(enum.Enum):
+    """How callers of the payment API authenticate."""
+
+    IAM = "iam"
+    """AWS SigV4 with IAM: grant callers ``execute-api:Invoke`` (the default)."""
+    COGNITO = "cognito"
+    """A Cognito user pool you pass as ``user_pool``."""
+    API_KEY = "api-key"
+    """An API key and usage plan per merchant in ``merchants`` (identification and quotas only)."""
+
+
+class SecurePaymentApi(Construct):
+    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``) behind WAF, with an
+    on-demand DynamoDB table, an encrypted SQS queue and dead-letter queue, the processor and
+    event-handler Lambdas (arm64, Python 3.14, Powertools), the provider secret and alarms.
+
+    Requests are validated by API Gateway against the JSON schema the handler also enforces;
+    errors are ``{"error": {"code", "message"}}``. ``POST`` needs an ``Idempotency-Key`` header.
+    The event handler settles each payment (PROCESSED or FAILED) and puts a ``Payment Processed`` or
+    ``Payment Failed`` event (source ``cdk-payments``) on ``event_bus``.
+
+    cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
+    are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
+    client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
+    the API cache, AWS Backup and reserved concurrency are off for cost, and the provider secret has
+    no rotation until you pass ``rotation_function``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile = Profile.DEV,
+        vpc: Optional[ec2.IVpc] = None,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        existing_table: Optional[dynamodb.ITable] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        event_bus: Optional[events.IEventBus] = None,
+        authorization: Optional[PaymentApiAuthorization] = None,
+        user_pool: Optional[cognito.IUserPool] = None,
+        merchants: Optional[Sequence[str]] = None,
+        throttling_rate_limit: Optional[int] = None,
+        throttling_burst_limit: Optional[int] = None,
+        waf_rate_limit: Optional[int] = None,
+        waf_logging: Optional[bool] = None,
+        memory_size: Optional[int] = None,
+        reserved_concurrency: Optional[int] = None,
+        max_receive_count: Optional[int] = None,
+        log_retention: Optional[logs.RetentionDays] = None,
+        cors_allowed_origins: Optional[Sequence[str]] = None,
+        cache_size_gb: Optional[str] = None,
+        rotation_function: Optional[lambda_.IFunction] = None,
+        rotation_days: Optional[int] = None,
+        deletion_protection: Optional[bool] = None,
+        backup_plan: Optional[bool] = None,
+        configure_api_gateway_account: Optional[bool] = None,
+        powertools_layer_version: Optional[int] = None,
+        latency_alarm_threshold: Optional[Duration] = None,
+    ) -> None:
+        """
+        :param profile: where unset props take their defaults from. Default: Profile.DEV
+        :param vpc: run both functions in this VPC's private subnets. Default: no VPC
+        :param vpc_subnets: which subnets of ``vpc``. Default: private subnets with egress
+        :param encryption_key: KMS key for the table, queues, secret, logs and topic; it must allow
+            CloudWatch Logs and CloudWatch alarms to use it. Default: a new key
+        :param existing_table: use this payments table (partition key ``payment_id``, GSI
+            ``by-merchant`` on ``merchant_id``/``created_at``, TTL ``expiration``). Default: a new table
+        :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic
+        :param event_bus: where settlement events go. Default: the account's default bus
+        :param authorization: Default: IAM
+        :param user_pool: the Cognito user pool, required with ``PaymentApiAuthorization.COGNITO``
+        :param merchants: merchant ids that get an API key and usage plan, required with
+            ``PaymentApiAuthorization.API_KEY``
+        :param throttling_rate_limit: stage steady-state requests per second. Default: 50
+        :param throttling_burst_limit: stage burst. Default: 100
+        :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks it (100 to
+            20,000,000). Default: 1000
+        :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
+        :param memory_size: MB for both functions, 128 to 10240. Default: 512
+        :param reserved_concurrency: per function. Default: the profile's (DEV: none, PROD: 100)
+        :param max_receive_count: deliveries before a message goes to the DLQ, 1 to 1000. Default: 3
+        :param log_retention: for every log group. Default: the profile's (DEV: 1 month, PROD: 1 year)
+        :param cors_allowed_origins: turn CORS on for these origins. Default: CORS off
+        :param cache_size_gb: API Gateway cache size (``0.5``, ``1.6``, ``6.1``...), or ``""`` for none.
+            Default: the profile's (DEV: none, PROD: 0.5)
+        :param rotation_function: a Lambda that rotates the provider secret. Default: no rotation
+        :param rotation_days: rotation interval, 1 to 365. Default: 30
+        :param deletion_protection: on the table. Default: the profile's (DEV: False, PROD: True)
+        :param backup_plan: daily AWS Backup of the table kept 35 days. Default: the profile's
+        :param configure_api_gateway_account: set the region's API Gateway CloudWatch role, which
+            execution logging needs (one per account and region). Default: True
+        :param powertools_layer_version: version of the AWS-published Powertools layer. Default: 38
+        :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
+        """
+        super().__init__(scope, id)
+        defaults = defaults_for(profile)
+        auth = pick(authorization, PaymentApiAuthorization.IAM)
+        self._validate(locals())
+        retention = pick(log_retention, defaults.log_retention)
+        removal = defaults.removal_policy
+
+        self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
+        key = self._encryption_key
+        self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan)
+        self._dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=Duration.hours(24),
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self._queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=Duration.hours(24),
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(HANDLER_TIMEOUT.to_seconds() * 6),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self._dead_letter_queue,
+                                                  max_receive_count=pick(max_receive_count, 3)),
+        )
+        self._secret = secretsmanager.Secret(
+            self,
+            "ProviderSecret",
+            description="Payment provider credentials (set api_key after deployment)",
+            encryption_key=key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"provider": "sandbox"}),
+                generate_string_key="api_key",
+                exclude_punctuation=True,
+            ),
+        )
+        if rotation_function is not None:
+            self._secret.add_rotation_schedule(
+                "Rotation", rotation_lambda=rotation_function, automatically_after=Duration.days(pick(rotation_days, 30))
+            )
+        else:
+            acknowledge(
+                self._secret,
+                "Provider credentials rotate with a provider-specific function, which the user supplies as "
+                "rotation_function (then a rotation schedule is created); the secret is KMS-encrypted and "
+                "readable by the processor only.",
+                "AwsSolutions-SMG4",
+                "NIST.800.53.R5-SecretsManagerRotationEnabled",
+                "PCI.DSS.321-SecretsManagerRotationEnabled",
+            )
+        self._event_bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+
+        layer = powertools_layer(self, pick(powertools_layer_version, POWERTOOLS_LAYER_VERSION))
+        common = dict(
+            layer=layer, key=key, memory_size=pick(memory_size, 512), log_retention=retention,
+            removal_policy=removal, reserved_concurrency=pick(reserved_concurrency, defaults.reserved_concurrency),
+            dead_letter_queue=self._dead_letter_queue, vpc=vpc,
+            vpc_subnets=pick(vpc_subnets, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
+            if vpc else None,
+        )
+        processor = PaymentFunction(
+            self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
+            timeout=PROCESSOR_TIMEOUT,
+            environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
+                         "PROVIDER_SECRET_ARN": self._secret.secret_arn},
+            **common,
+        )
+        handler = PaymentFunction(
+            self, "EventHandler", handler="runtime.events.handler", description="cdk-payments settlement",
+            timeout=HANDLER_TIMEOUT,
+            environment={"TABLE_NAME": self._table.table_name, "EVENT_BUS_NAME": self._event_bus.event_bus_name},
+            **common,
+        )
+        self._processor, self._event_handler = processor.function, handler.function
+        self._grant_least_privilege()
+        self._event_handler.add_event_source(
+            sources.SqsEventSource(self._queue, batch_size=10, max_batching_window=Duration.seconds(1),
+                                   report_batch_item_failures=True)
+        )
+        for mapping in self._event_handler.node.children:
+            if isinstance(mapping, lambda_.EventSourceMapping):
+                acknowledge(
+                    mapping,
+                    "SQS event source mappings take no on-failure destination: failed messages go to the "
+                    "queue's own dead-letter queue after max_receive_count deliveries, and that DLQ alarms.",
+                    "Serverless-LambdaEventSourceMappingDestination",
+                )
+        acknowledge(
+            self._dead_letter_queue,
+            "This is the dead-letter queue itself; its messages are inspected and redriven by an operator "
+            "when the DeadLetters alarm fires, never automatically.",
+            "Serverless-SQSRedrivePolicy",
+        )
+
+        self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
+                                               removal_policy=removal)
+        cache = pick(cache_size_gb, defaults.api_cache_size_gb) or None
+        self._rest_api = self._create_api(
+            auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
+            rate=pick(throttling_rate_limit, 50), burst=pick(throttling_burst_limit, 100),
+        )
+        if pick(configure_api_gateway_account, True):
+            self._configure_account_logging()
+        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever.
+        logs.LogGroup(
+            self, "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self._rest_api.rest_api_id}/{STAGE}",
+            retention=retention, encryption_key=key, removal_policy=removal,
+        )
+
+        acl = PaymentWebAcl(
+            self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
+            rate_limit=pick(waf_rate_limit, 1000), logging=pick(waf_logging, defaults.waf_logging),
+            key=key, log_retention=retention, removal_policy=removal,
+        )
+        self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
+
+        self._alarm_topic = alarm_topic or self._create_topic(key)
+        self._alarms = payment_alarms(
+            self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
+            queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, topic=self._alarm_topic,
+            latency_threshold=pick(latency_alarm_threshold, Duration.seconds(2)),
+            max_message_age=Duration.minutes(5),
+        )
+        Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    # -- validation ------------------------------------------------------------------------------
+    @staticmethod
+    def _validate(props: dict) -> None:
+        errors = PropErrors("SecurePaymentApi")
+        errors.check_enum(props["authorization"], "authorization", PaymentApiAuthorization)
+        errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
+        errors.check_int(props["throttling_rate_limit"], "throttling_rate_limit", minimum=1, maximum=10_000)
+        errors.check_int(props["throttling_burst_limit"], "throttling_burst_limit", minimum=1, maximum=5_000)
+        errors.check_int(props["waf_rate_limit"], "waf_rate_limit", minimum=100, maximum=20_000_000)
+        errors.check_int(props["memory_size"], "memory_size", minimum=128, maximum=10_240)
+        errors.check_int(props["reserved_concurrency"], "reserved_concurrency", minimum=1, maximum=1000)
+        errors.check_int(props["max_receive_count"], "max_receive_count", minimum=1, maximum=1000)
+        errors.check_int(props["rotation_days"], "rotation_days", minimum=1, maximum=365)
+        errors.check_int(props["powertools_layer_version"], "powertools_layer_version", minimum=1)
+        for flag in ("waf_logging", "deletion_protection", "backup_plan", "configure_api_gateway_account"):
+            errors.check_type(props[flag], flag, bool)
+        errors.check_choice(props["cache_size_gb"], "cache_size_gb",
+                            ["", "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"])
+        auth = props["auth"]
+        errors.check(auth is not PaymentApiAuthorization.COGNITO or props["user_pool"] is not None, "user_pool",
+                     "is required with PaymentApiAuthorization.COGNITO")
+        errors.check(props["user_pool"] is None or auth is PaymentApiAuthorization.COGNITO, "user_pool",
+                     "is used only with PaymentApiAuthorization.COGNITO")
+        merchants = props["merchants"]
+        errors.check(auth is not PaymentApiAuthorization.API_KEY or bool(merchants), "merchants",
+                     "at least one merchant id is required with PaymentApiAuthorization.API_KEY")
+        errors.check(not merchants or auth is PaymentApiAuthorization.API_KEY, "merchants",
+                     "is used only with PaymentApiAuthorization.API_KEY")
+        errors.check(not merchants or all(isinstance(m, str) and m.replace("-", "").replace("_", "").isalnum()
+                                          for m in merchants),
+                     "merchants", "must be merchant ids of letters, digits, - and _")
+        errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
+        rate, burst = props["throttling_rate_limit"], props["throttling_burst_limit"]
+        if isinstance(rate, int) and isinstance(burst, int):
+            errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
+        errors.raise_if_any()
+
+    # -- resources -------------------------------------------------------------------------------
+    def _create_table(self, defaults, deletion_protection, backup_plan) -> dynamodb.Table:
+        # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
+        table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="payment_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self._encryption_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=pick(deletion_protection, defaults.deletion_protection),
+            time_to_live_attribute="expiration",  # idempotency records expire; payments have none
+            removal_policy=defaults.removal_policy,
+        )
+        table.add_global_secondary_index(
+            index_name=MERCHANT_INDEX,
+            partition_key=dynamodb.Attribute(name="merchant_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            non_key_attributes=["amount", "currency", "status"],
+        )
+        if pick(backup_plan, defaults.backup_plan):
+            vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
+                                       removal_policy=RemovalPolicy.RETAIN)
+            plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
+            selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
+            acknowledge(
+                selection,
+                "AWS Backup's service role uses the AWS-managed AWSBackupServiceRolePolicyForBackup, the "
+                "documented policy that AWS keeps current as Backup adds resource types.",
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSBackupServiceRolePolicyForBackup]",
+            )
+        else:
+            acknowledge(
+                table,
+                "No AWS Backup plan in the dev profile, for cost: point-in-time recovery (on) restores any "
+                "second of the last 35 days. The prod profile adds a daily backup plan.",
+                "NIST.800.53.R5-DynamoDBInBackupPlan",
+                "PCI.DSS.321-DynamoDBInBackupPlan",
+            )
+        return table
+
+    def _grant_least_privilege(self) -> None:
+        table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        self._table.grant(self._processor, *table_actions)
+        self._table.grant(self._event_handler, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        for function in (self._processor, self._event_handler):
+            self._encryption_key.grant_encrypt_decrypt(function)
+        self._queue.grant_send_messages(self._processor)
+        self._secret.grant_read(self._processor)
+        self._event_bus.grant_put_events_to(self._event_handler)
+
+    def _create_api(self, *, auth, user_pool, merchants, cors, cache, rate, burst) -> apigw.RestApi:
+        method_options = apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM)
+        if auth is PaymentApiAuthorization.COGNITO:
+            authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+            method_options = apigw.MethodOptions(authorizer=authorizer,
+                                                 authorization_type=apigw.AuthorizationType.COGNITO)
+        elif auth is PaymentApiAuthorization.API_KEY:
+            method_options = apigw.MethodOptions(api_key_required=True)
+        api = apigw.RestApi(
+            self,
+            "Api",
+            description="cdk-payments payment API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            default_method_options=method_options,
+            default_cors_preflight_options=apigw.CorsOptions(allow_origins=list(cors),
+                                                             allow_headers=["Content-Type", "Authorization",
+                                                                            "Idempotency-Key", "X-Amz-Date",
+                                                                            "X-Amz-Security-Token", "X-Api-Key"])
+            if cors else None,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(self._access_log_group),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies never reach execution logs
+                tracing_enabled=True,
+                metrics_enabled=True,
+                throttling_rate_limit=rate,
+                throttling_burst_limit=burst,
+                cache_cluster_enabled=bool(cache),
+                cache_cluster_size=cache,
+                caching_enabled=bool(cache),
+                cache_data_encrypted=bool(cache),
+                cache_ttl=Duration.seconds(5) if cache else None,  # short: payment status changes
+            ),
+        )
+        for response_type, status, code, message in (
+            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request",
+             '"$util.escapeJavaScript($context.error.validationErrorString)"'),
+            (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "missing_idempotency_key",
+             '"the Idempotency-Key header is required"'),
+            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"'),
+            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"'),
+            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", '"$context.error.message"'),
+            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", '"$context.error.message"'),
+        ):
+            api.add_gateway_response(
+                response_type.response_type, type=response_type, status_code=status,
+                templates={"application/json": ERROR_TEMPLATE % (code, message)},
+            )
+
+        model = api.add_model(
+            "CreatePaymentRequest",
+            content_type="application/json",
+            schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
+        )
+        # The exact schema the handler validates with, from the one file both read.
+        model.node.default_child.add_property_override("Schema", json.loads(SCHEMA_FILE.read_text()))
+        integration = apigw.LambdaIntegration(self._processor)
+        payments = api.root.add_resource("payments")
+        post = payments.add_method(
+            "POST", integration,
+            request_validator=api.add_request_validator("BodyValidator", validate_request_body=True,
+                                                        validate_request_parameters=True),
+            request_models={"application/json": model},
+            request_parameters={"method.request.header.Idempotency-Key": True},
+        )
+        get = payments.add_resource("{payment_id}").add_method(
+            "GET", apigw.LambdaIntegration(self._processor, cache_key_parameters=["method.request.path.payment_id"])
+            if cache else integration,
+            request_validator=api.add_request_validator("ParameterValidator", validate_request_parameters=True),
+            request_parameters={"method.request.path.payment_id": True},
+        )
+        self._acknowledge_api(api, [post, get], auth, cache)
+        for merchant in merchants:
+            plan = api.add_usage_plan(
+                f"Plan{merchant}", name=f"{merchant}",
+                throttle=apigw.ThrottleSettings(rate_limit=rate, burst_limit=burst),
+                api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
+            )
+            plan.add_api_key(api.add_api_key(f"Key{merchant}"))
+        return api
+
+    def _acknowledge_api(self, api, methods, auth, cache) -> None:
+        if auth is not PaymentApiAuthorization.COGNITO:
+            for method in methods:
+                acknowledge(
+                    method,
+                    f"Authorization is {auth.name} as configured (authorization prop): SigV4 IAM by default, "
+                    "which authenticates every request; Cognito is one option among three.",
+                    "AwsSolutions-COG4",
+                )
+        if auth is PaymentApiAuthorization.API_KEY:
+            for method in methods:
+                acknowledge(
+                    method,
+                    "The user chose PaymentApiAuthorization.API_KEY: per-merchant API keys and usage plans "
+                    "identify callers and cap their traffic; use IAM or COGNITO to authenticate them.",
+                    "AwsSolutions-APIG4",
+                    "NIST.800.53.R5-APIGWAuthorization",
+                    "PCI.DSS.321-APIGWAuthorization",
+                )
+        stage = api.deployment_stage
+        acknowledge(
+            stage,
+            "The only backend is the processor Lambda, invoked through the signed Lambda API; client "
+            "certificates authenticate HTTP backends, which this API does not have.",
+            "NIST.800.53.R5-APIGWSSLEnabled",
+            "PCI.DSS.321-APIGWSSLEnabled",
+        )
+        if not cache:
+            acknowledge(
+                stage,
+                "No API Gateway cache in the dev profile, for cost (the smallest costs about $14.60/month); "
+                "the prod profile turns on a 0.5 GB encrypted cache. Payments are never cached long anyway.",
+                "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
+                "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
+                "CKV_AWS_120",
+            )
+
+    def _configure_account_logging(self) -> None:
+        # The region-wide role API Gateway uses for execution logs, without AWS managed policies.
+        role = iam.Role(self, "ApiGatewayLoggingRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"))
+        stack = Stack.of(self)
+        log_groups = stack.format_arn(service="logs", resource="log-group",
+                                      resource_name="API-Gateway-Execution-Logs_*",
+                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
+                     "logs:GetLogEvents", "logs:FilterLogEvents"],
+            resources=[log_groups, f"{log_groups}:*"],
+        ))
+        apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+
+    def _create_topic(self, key: kms.IKey) -> sns.Topic:
+        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="Payment API alarms")
+        key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        return topic
+
+    # -- attributes ------------------------------------------------------------------------------
+    @property
+    def rest_api(self) -> apigw.RestApi:
+        """The REST API; its stage is ``rest_api.deployment_stage`` (``v1``)."""
+        return self._rest_api
+
+    @property
+    def table(self) -> dynamodb.ITable:
+        """The payments table (created, or ``existing_table``)."""
+        return self._table
+
+    @property
+    def queue(self) -> sqs.Queue:
+        """The payments queue the event handler consumes."""
+        return self._queue
+
+    @property
+    def dead_letter_queue(self) -> sqs.Queue:
+        """Messages that exhausted their retries, and failed asynchronous invocations."""
+        return self._dead_letter_queue
+
+    @property
+    def processor(self) -> lambda_.Function:
+        """The API handler: validates, authorizes, records and enqueues payments."""
+        return self._processor
+
+    @property
+    def event_handler(self) -> lambda_.Function:
+        """The queue consumer: settles payments and publishes their events."""
+        return self._event_handler
+
+    @property
+    def web_acl(self) -> wafv2.CfnWebACL:
+        """The WAF v2 web ACL associated with the stage."""
+        return self._web_acl
+
+    @property
+    def waf_log_group(self) -> Optional[logs.LogGroup]:
+        """The ``aws-waf-logs-`` group, when WAF logging is on."""
+        return self._waf_log_group
+
+    @property
+    def access_log_group(self) -> logs.LogGroup:
+        """The stage's JSON access log group."""
+        return self._access_log_group
+
+    @property
+    def secret(self) -> secretsmanager.Secret:
+        """The provider credentials; only the processor can read them."""
+        return self._secret
+
+    @property
+    def encryption_key(self) -> kms.IKey:
+        """The KMS key for the table, queues, secret, logs and alarm topic."""
+        return self._encryption_key
+
+    @property
+    def alarm_topic(self) -> sns.ITopic:
+        """Where the alarms go."""
+        return self._alarm_topic
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """API 5XX rate and p99 latency, each function's errors and throttles, DLQ depth, oldest
+        message age and table throttles."""
+        return list(self._alarms)
+
+    @property
+    def event_bus(self) -> events.IEventBus:
+        """Where ``Payment Processed`` and ``Payment Failed`` events go."""
+        return self._event_bus

@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match
+
+from cdk_payments import CostOptimizedVpc, PaymentApiAuthorization, Profile, SecurePaymentApi
+from cdk_payments.payment_api.construct import SCHEMA_FILE
+
+from ..harness import synth
+
+
+@pytest.fixture(scope="module")
+def dev():
+    holder = {}
+
+    def build(stack):
+        network = CostOptimizedVpc(stack, "Network")
+        holder["api"] = SecurePaymentApi(stack, "Payments", vpc=network.vpc, vpc_subnets=network.workload_subnets)
+
+    return synth(build), holder["api"]
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return synth(lambda stack: SecurePaymentApi(stack, "Payments", profile=Profile.PROD))
+
+
+def functions(result):
+    return {
+        name: fn for name, fn in result.resources("AWS::Lambda::Function").items()
+        if fn["Properties"].get("Handler", "").startswith("runtime.")
+    }
+
+
+def test_snapshot(dev, template_snapshot):
+    assert dev[0] == template_snapshot
+
+
+def test_prod_snapshot(prod, template_snapshot):
+    assert prod == template_snapshot
+
+
+def test_nag_clean_in_both_profiles(dev, prod):
+    assert [str(f) for f in dev[0].findings + prod.findings] == []
+
+
+def test_functions_arm64_newest_python_with_owned_logs_and_powertools_layer(dev):
+    result, _ = dev
+    fns = functions(result)
+    assert len(fns) == 2
+    for fn in fns.values():
+        props = fn["Properties"]
+        assert props["Architectures"] == ["arm64"]
+        assert props["Runtime"] == "python3.14"
+        assert props["MemorySize"] == 512
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert "LogGroup" in props["LoggingConfig"]
+        assert "DeadLetterConfig" in props and "VpcConfig" in props and "KmsKeyArn" in props
+        layer = json.dumps(props["Layers"])
+        assert "AWSLambdaPowertoolsPythonV3-python314-arm64" in layer and "017000801446" in layer
+    handlers = sorted(fn["Properties"]["Handler"] for fn in fns.values())
+    assert handlers == ["runtime.api.handler", "runtime.events.handler"]
+
+
+def test_no_aws_managed_policies_on_function_roles(dev):
+    result, _ = dev
+    roles = [fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions(result).values()]
+    for role in roles:
+        assert "ManagedPolicyArns" not in result.json["Resources"][role]["Properties"]
+
+
+def test_log_groups_encrypted_with_retention(dev):
+    result, _ = dev
+    groups = result.resources("AWS::Logs::LogGroup")
+    assert len(groups) >= 6  # flow logs, 2 functions, access, execution, WAF
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == 30
+        assert "KmsKeyId" in group["Properties"]
+    names = [json.dumps(g["Properties"].get("LogGroupName", "")) for g in groups.values()]
+    assert any("aws-waf-logs-" in n for n in names)
+    assert any("API-Gateway-Execution-Logs_" in n for n in names)
+
+
+def test_table_on_demand_with_merchant_index_pitr_ttl_and_cmk(dev):
+    result, _ = dev
+    result.template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "payment_id", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [Match.object_like({
+                "IndexName": "by-merchant",
+                "KeySchema": [{"AttributeName": "merchant_id", "KeyType": "HASH"},
+                              {"AttributeName": "created_at", "KeyType": "RANGE"}],
+            })],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            "DeletionProtectionEnabled": False,
+        },
+    )
+
+
+def test_queue_with_dlq_encrypted_and_ssl_only(dev):
+    result, _ = dev
+    queues = result.resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])
+    assert main["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert main["Properties"]["VisibilityTimeout"] == 180
+    assert all("KmsMasterKeyId" in q["Properties"] for q in queues.values())
+    assert len(result.resources("AWS::SQS::QueuePolicy")) == 2
+    result.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
+    )
+
+
+def test_api_routes_validation_logging_tracing_throttling(dev):
+    result, _ = dev
+    methods = result.resources("AWS::ApiGateway::Method")
+    verbs = sorted(m["Properties"]["HttpMethod"] for m in methods.values())
+    assert verbs == ["GET", "POST"]
+    assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
+    post = next(m for m in methods.values() if m["Properties"]["HttpMethod"] == "POST")
+    assert post["Properties"]["RequestParameters"] == {"method.request.header.Idempotency-Key": True}
+    assert "RequestValidatorId" in post["Properties"]
+    result.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "TracingEnabled": True,
+            "AccessLogSetting": Match.object_like({"Format": Match.string_like_regexp("requestId")}),
+            "MethodSettings": [Match.object_like({
+                "LoggingLevel": "ERROR", "DataTraceEnabled": False, "ThrottlingRateLimit": 50,
+                "ThrottlingBurstLimit": 100,
+            })],
+        },
+    )
+    model = next(iter(result.resources("AWS::ApiGateway::Model").values()))
+    assert model["Properties"]["Schema"] == json.loads(SCHEMA_FILE.read_text())
+    responses = result.resources("AWS::ApiGateway::GatewayResponse")
+    assert len(responses) == 6
+    for response in responses.values():
+        template = response["Properties"]["ResponseTemplates"]["application/json"]
+        assert template.startswith('{"error":{"code":')
+
+
+def test_waf_rules_and_redacted_logging(dev):
+    result, _ = dev
+    acl = next(iter(result.resources("AWS::WAFv2::WebACL").values()))["Properties"]
+    rules = {r["Name"]: r for r in acl["Rules"]}
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 1000}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
+            "AWSManagedRulesAmazonIpReputationList"} <= set(rules)
+    result.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+    result.template.has_resource_properties(
+        "AWS::WAFv2::LoggingConfiguration",
+        {"RedactedFields": [{"SingleHeader": {"Name": "authorization"}}]},
+    )
+
+
+def test_secret_readable_by_processor_only(dev):
+    result, api = dev
+    reads = [
+        name for name, policy in result.resources("AWS::IAM::Policy").items()
+        if "secretsmanager:GetSecretValue" in json.dumps(policy["Properties"]["PolicyDocument"])
+    ]
+    assert len(reads) == 1 and "Processor" in reads[0]
+    result.template.has_resource_properties(
+        "AWS::SecretsManager::Secret", {"KmsKeyId": Match.any_value(), "GenerateSecretString": Match.any_value()}
+    )
+    result.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 0)
+
+
+def test_event_handler_least_privilege(dev):
+    result, _ = dev
+    policy = next(p for n, p in result.resources("AWS::IAM::Policy").items() if "EventHandler" in n)
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = json.dumps(statements)
+    assert "events:PutEvents" in actions and "dynamodb:UpdateItem" in actions
+    assert "dynamodb:DeleteItem" not in actions and "dynamodb:Scan" not in actions
+    assert "secretsmanager" not in actions
+    # It may send only to the dead-letter queue (failed asynchronous invocations), never to the queue.
+    sends = [s["Resource"] for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
+    assert sends == [{"Fn::GetAtt": [next(n for n in result.resources("AWS::SQS::Queue") if "DeadLetter" in n), "Arn"]}]
+
+
+def test_alarms_go_to_topic_through_sns_actions(dev):
+    result, api = dev
+    alarms = result.resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == len(api.alarms) == 9
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] and alarm["Properties"]["OKActions"]
+    names = " ".join(alarms)
+    for expected in ("Api5xxRate", "ApiLatencyP99", "ProcessorErrors", "EventHandlerThrottles", "DeadLetters",
+                     "OldestMessageAge", "TableThrottles"):
+        assert expected in names
+    result.template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+
+
+def test_attributes_are_exposed(dev):
+    _, api = dev
+    for attribute in ("rest_api", "table", "queue", "dead_letter_queue", "processor", "event_handler", "web_acl",
+                      "secret", "alarms", "alarm_topic", "encryption_key", "access_log_group", "event_bus"):
+        assert getattr(api, attribute) is not None
+
+
+def test_prod_profile_cache_backup_deletion_protection_concurrency(prod):
+    prod.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {"CacheClusterEnabled": True, "CacheClusterSize": "0.5",
+         "MethodSettings": [Match.object_like({"CachingEnabled": True, "CacheDataEncrypted": True})]},
+    )
+    prod.template.has_resource_properties("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": True})
+    prod.template.resource_count_is("AWS::Backup::BackupPlan", 1)
+    for fn in functions(prod).values():
+        assert fn["Properties"]["ReservedConcurrentExecutions"] == 100
+        assert "VpcConfig" not in fn["Properties"]
+    prod.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+
+
+def test_existing_table_topic_and_rotation():
+    def build(stack):
+        table = dynamodb.Table.from_table_name(stack, "Existing", "payments")
+        topic = sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:111122223333:ops")
+        rotation = lambda_.Function.from_function_arn(
+            stack, "Rotation", "arn:aws:lambda:us-east-1:111122223333:function:rotate"
+        )
+        SecurePaymentApi(stack, "Payments", existing_table=table, alarm_topic=topic, rotation_function=rotation,
+                         rotation_days=7)
+
+    result = synth(build, nag=False)
+    result.template.resource_count_is("AWS::DynamoDB::Table", 0)
+    result.template.resource_count_is("AWS::SNS::Topic", 0)
+    result.template.has_resource_properties(
+        "AWS::SecretsManager::RotationSchedule", {"RotationRules": {"ScheduleExpression": "rate(7 days)"}}
+    )
+
+
+def test_cognito_and_api_key_authorization():
+    def build(stack):
+        pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_abc")
+        SecurePaymentApi(stack, "ByCognito", authorization=PaymentApiAuthorization.COGNITO, user_pool=pool)
+        SecurePaymentApi(stack, "ByKey", authorization=PaymentApiAuthorization.API_KEY, merchants=["m-1", "m-2"],
+                         cors_allowed_origins=["https://shop.example"], configure_api_gateway_account=False)
+
+    result = synth(build)
+    assert [str(f) for f in result.findings] == []
+    result.template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
+    result.template.resource_count_is("AWS::ApiGateway::UsagePlan", 2)
+    result.template.resource_count_is("AWS::ApiGateway::ApiKey", 2)
+    result.template.resource_count_is("AWS::ApiGateway::Account", 1)
+    options = [m for m in result.resources("AWS::ApiGateway::Method").values()
+               if m["Properties"]["HttpMethod"] == "OPTIONS"]
+    assert options  # CORS preflight only where asked
+
+
+def test_function_asset_is_the_runtime_package_only(dev):
+    result, _ = dev
+    (asset,) = [p for p in result.outdir.glob("asset.*") if (p / "runtime").is_dir()]
+    shipped = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
+    assert shipped == sorted([
+        "runtime/__init__.py", "runtime/api.py", "runtime/events.py", "runtime/observability.py",
+        "runtime/pan.py", "runtime/provider.py", "runtime/payment_request.schema.json",
+    ])
