@@ -101,6 +101,8 @@ pyproject.add_override(
     {
         "testpaths": ["test"],
         "addopts": "-ra --strict-markers",
+        # Powertools warns when a handler run published no metric (an idempotent replay, a refusal).
+        "filterwarnings": ["ignore:No application metrics to publish:UserWarning"],
         "markers": ["slow: builds the wheel or runs external tools; runs in CI"],
     },
 )
@@ -126,11 +128,11 @@ project.add_task(
     exec="python app.py",
 )
 test = project.tasks.try_find("test")
-test.reset("python -m pytest -n auto")
+test.reset("python -m pytest -n auto --dist loadfile")
 project.add_task(
     "test:update-snapshots",
     description="Refresh syrupy snapshots (read the diff before committing)",
-    exec="python -m pytest -n auto --snapshot-update",
+    exec="python -m pytest -n auto --dist loadfile --snapshot-update",
 )
 project.add_task(
     "docgen",

@@ -30,6 +30,13 @@ PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",
     profile=profile,
+    cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
+if app.node.try_get_context("nag"):
+    # What tools/compliance_report.py runs: every cdk-nag pack, as CDK validation plugins.
+    from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
+
+    for pack in (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks):
+        cdk.Validations.of(app).add_plugins(pack(app))
 app.synth()

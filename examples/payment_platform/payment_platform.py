@@ -4,36 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cdk_payments import AuditBucket, CostOptimizedVpc, Profile, SecurePaymentApi
+from cdk_payments import (
+    AlertTopics,
+    AuditBucket,
+    ComplianceBaseline,
+    CostOptimizedVpc,
+    PaymentDashboards,
+    PlatformParameters,
+    Profile,
+    SecurePaymentApi,
+)
 
 
 class PaymentPlatform(Stack):
-    """A whole payment platform; every cost-versus-resilience choice comes from ``profile``."""
+    """A whole payment platform; every cost-versus-resilience choice comes from ``profile``.
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        profile: Profile,
-        **kwargs: Any,
-    ) -> None:
+    The VPC, the audit bucket and the alert topics come first and are handed to the payment API,
+    the worker fleet and the compliance baseline as props.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, cost_center: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        # One customer-managed key for the platform's logs, data and queues: $1/month, not one per construct.
+        # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = kms.Key(
             self,
             "PlatformKey",
-            description="cdk-payments example: payment data, queues and logs",
+            description="cdk-payments example: payment data, queues, topics and logs",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-
-        self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key)
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
+        self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key)
+        self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
+
         self.payments = SecurePaymentApi(
             self,
             "Payments",
@@ -41,4 +48,28 @@ class PaymentPlatform(Stack):
             vpc=self.network.vpc,
             vpc_subnets=self.network.workload_subnets,
             encryption_key=key,
+            alarm_topic=self.alerts.operations_topic,
         )
+        self.compliance = ComplianceBaseline(
+            self,
+            "Compliance",
+            security_topic=self.alerts.security_topic,
+            cost_topic=self.alerts.cost_topic,
+            encryption_key=key,
+            monthly_budget_usd=30 if profile is Profile.DEV else 500,
+        )
+        PaymentDashboards(
+            self, "Dashboards", payment_api=self.payments, finding_rules=self.compliance.finding_rule_names
+        )
+        PlatformParameters(
+            self,
+            "Parameters",
+            payment_api=self.payments,
+            prefix=f"/cdk-payments/{profile.value}",
+            extra={"audit-bucket": self.audit.bucket.bucket_name},
+        )
+
+        # The tags ComplianceBaseline requires (and Cost Anomaly Detection watches).
+        for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
+                            ("environment", profile.value)):
+            Tags.of(self).add(key_, value)

@@ -53,9 +53,9 @@ def _skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
 
 
 GRANT_POLICY_REASON = (
-    "Written by CDK grants for this one role and attached only to it: its wildcards are the "
-    "grant's action groups (e.g. kms:GenerateDataKey*) and sub-resources of one named resource "
-    "(an index, a key prefix), never all resources."
+    "Least-privilege statements for this one role, written by CDK grants or by this library and "
+    "attached only to it: its wildcards are action groups (kms:GenerateDataKey*) and sub-resources "
+    "of named resources (a table's indexes, a log group's streams, a key prefix), never all resources."
 )
 
 

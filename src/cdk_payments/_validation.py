@@ -66,6 +66,12 @@ class PropErrors:
             f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
         )
 
+    def check_implements(self, value: Any, prop: str, interface: str, attribute: str, *, required: bool) -> bool:
+        """jsii interfaces (ITopic, IBucket...) are not runtime-checkable: check a defining attribute."""
+        if value is None:
+            return self.check(not required, prop, f"is required ({interface})")
+        return self.check(hasattr(value, attribute), prop, f"expected {interface}, got {type(value).__name__}")
+
     def raise_if_any(self) -> None:
         if self._errors:
             detail = "\n  - ".join(self._errors)

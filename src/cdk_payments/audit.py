@@ -81,6 +81,9 @@ class AuditBucket(Construct):
         :param removal_policy: Default: RETAIN (audit trails outlive stacks).
         """
         super().__init__(scope, id)
+        # Let the log bucket accept S3 server access logs through a bucket policy rather than the
+        # legacy LogDeliveryWrite ACL, whatever the app's own feature flags say.
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         defaults = defaults_for(profile)
         errors = PropErrors("AuditBucket")
         errors.check_enum(lock_mode, "lock_mode", AuditLockMode)

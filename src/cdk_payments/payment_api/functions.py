@@ -143,4 +143,5 @@ class PaymentFunction(Construct):
                 "vpc (a CostOptimizedVpc) to run it in private subnets.",
                 "NIST.800.53.R5-LambdaInsideVPC",
                 "PCI.DSS.321-LambdaInsideVPC",
+                "CKV_AWS_117",
             )

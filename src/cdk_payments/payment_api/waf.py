@@ -70,6 +70,7 @@ class PaymentWebAcl(Construct):
         self.web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
+            name=Names.unique_resource_name(self, max_length=128),
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=rules,

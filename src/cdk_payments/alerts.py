@@ -1,0 +1,260 @@
+"""AlertTopics and PaymentDashboards: where the platform's alerts go and what operators look at."""
+
+from __future__ import annotations
+
+import enum
+from typing import Mapping, Optional, Sequence
+
+from aws_cdk import Aws, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ._kms import key_for
+from ._nag import acknowledge
+from ._validation import PropErrors
+from .payment_api import SecurePaymentApi
+
+__all__ = ["AlertChannel", "AlertTopics", "PaymentDashboards"]
+
+
+class AlertChannel(enum.Enum):
+    """The three kinds of alert, each with its own topic and its own publishers."""
+
+    COST = "cost"
+    """Budgets, Cost Anomaly Detection and billing alarms."""
+    SECURITY = "security"
+    """GuardDuty, Security Hub and AWS Config findings routed by EventBridge."""
+    OPERATIONS = "operations"
+    """CloudWatch alarms of the payment API and the worker fleet."""
+
+
+# The only AWS services allowed to publish to each topic.
+PUBLISHERS = {
+    AlertChannel.COST: ("budgets.amazonaws.com", "costalerts.amazonaws.com", "cloudwatch.amazonaws.com"),
+    AlertChannel.SECURITY: ("events.amazonaws.com", "cloudwatch.amazonaws.com"),
+    AlertChannel.OPERATIONS: ("cloudwatch.amazonaws.com", "events.amazonaws.com"),
+}
+
+
+class AlertTopics(Construct):
+    """Three KMS-encrypted, SSL-only SNS topics (cost, security, operations) whose topic policies let
+    only the AWS services that raise those alerts publish, from this account.
+
+    Subscribe people with ``emails`` and systems with ``https_endpoints``, keyed by channel.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        encryption_key: Optional[kms.IKey] = None,
+        emails: Optional[Mapping[AlertChannel, Sequence[str]]] = None,
+        https_endpoints: Optional[Mapping[AlertChannel, Sequence[str]]] = None,
+    ) -> None:
+        """
+        :param encryption_key: the topics' KMS key; the construct lets the publishing services use
+            it. Default: a new key
+        :param emails: email addresses to subscribe, per channel. Default: none
+        :param https_endpoints: HTTPS URLs to subscribe (PagerDuty, Slack...), per channel. Default: none
+        """
+        super().__init__(scope, id)
+        errors = PropErrors("AlertTopics")
+        for prop, value, scheme in (("emails", emails, "@"), ("https_endpoints", https_endpoints, "https://")):
+            for channel, addresses in (value or {}).items():
+                errors.check_enum(channel, prop, AlertChannel)
+                errors.check(
+                    not isinstance(addresses, str) and all(isinstance(a, str) and scheme in a for a in addresses),
+                    prop,
+                    f"expected a list of {'email addresses' if scheme == '@' else 'https:// URLs'} per channel, "
+                    f"got {addresses!r}",
+                )
+        errors.raise_if_any()
+
+        self._encryption_key = key_for(self, encryption_key, purpose="alert topics")
+        services = sorted({s for publishers in PUBLISHERS.values() for s in publishers})
+        # SNS needs the publishers to be able to use the topics' key.
+        self._encryption_key.grant(
+            iam.CompositePrincipal(*(iam.ServicePrincipal(s) for s in services)),
+            "kms:Decrypt",
+            "kms:GenerateDataKey*",
+        )
+        self._dead_letter_queue: Optional[sqs.Queue] = None
+        if emails or https_endpoints:
+            # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
+            self._encryption_key.grant(iam.ServicePrincipal("sns.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+            self._dead_letter_queue = sqs.Queue(
+                self, "UndeliveredAlerts", encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=self._encryption_key, enforce_ssl=True, retention_period=Duration.days(14),
+            )
+            acknowledge(
+                self._dead_letter_queue,
+                "This is the dead-letter queue of the alert subscriptions themselves; an operator reads it "
+                "when an alert could not be delivered.",
+                "AwsSolutions-SQS3",
+                "Serverless-SQSRedrivePolicy",
+            )
+        dlq = self._dead_letter_queue
+        self._topics: dict[AlertChannel, sns.Topic] = {}
+        for channel in AlertChannel:
+            topic = sns.Topic(
+                self,
+                channel.name.title(),
+                display_name=f"Payment platform {channel.value} alerts",
+                master_key=self._encryption_key,
+                enforce_ssl=True,
+            )
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowPublishingServices",
+                    actions=["sns:Publish"],
+                    principals=[iam.ServicePrincipal(s) for s in PUBLISHERS[channel]],
+                    resources=[topic.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                )
+            )
+            for address in (emails or {}).get(channel, []):
+                topic.add_subscription(subscriptions.EmailSubscription(address, dead_letter_queue=dlq))
+            for url in (https_endpoints or {}).get(channel, []):
+                topic.add_subscription(subscriptions.UrlSubscription(
+                    url, protocol=sns.SubscriptionProtocol.HTTPS, dead_letter_queue=dlq))
+            self._topics[channel] = topic
+
+    def topic(self, channel: AlertChannel) -> sns.Topic:
+        """The topic of ``channel``."""
+        return self._topics[channel]
+
+    @property
+    def cost_topic(self) -> sns.Topic:
+        """Budgets, anomaly detection and billing alarms publish here."""
+        return self._topics[AlertChannel.COST]
+
+    @property
+    def security_topic(self) -> sns.Topic:
+        """Routed GuardDuty, Security Hub and Config findings arrive here."""
+        return self._topics[AlertChannel.SECURITY]
+
+    @property
+    def operations_topic(self) -> sns.Topic:
+        """Operational alarms publish here."""
+        return self._topics[AlertChannel.OPERATIONS]
+
+    @property
+    def encryption_key(self) -> kms.IKey:
+        """The topics' KMS key."""
+        return self._encryption_key
+
+    @property
+    def dead_letter_queue(self) -> Optional[sqs.Queue]:
+        """Alerts SNS could not deliver to a subscriber (only when there are subscriptions)."""
+        return self._dead_letter_queue
+
+
+class PaymentDashboards(Construct):
+    """Three CloudWatch dashboards for a :class:`SecurePaymentApi`: operational health, security
+    posture and cost. Built from the API's public attributes with plain aws-cdk-lib widgets
+    (cdk-monitoring-constructs would add a second jsii assembly to every synth for ~60 lines).
+
+    The first three dashboards of an account are free; each further one costs $3/month.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        payment_api: SecurePaymentApi,
+        finding_rules: Optional[Sequence[str]] = None,
+        period: Optional[Duration] = None,
+    ) -> None:
+        """
+        :param payment_api: the API whose traffic, errors, latency, functions, queue and table are shown.
+        :param finding_rules: names of EventBridge rules that route security findings (their
+            invocations are shown). Default: none
+        :param period: metric period. Default: 5 minutes
+        """
+        super().__init__(scope, id)
+        errors = PropErrors("PaymentDashboards")
+        errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
+        errors.raise_if_any()
+        api, every = payment_api, period or Duration.minutes(5)
+        fns = {"processor": api.processor, "event handler": api.event_handler}
+        table = api.table
+
+        def graph(title, left, right=None, width=8):
+            return cloudwatch.GraphWidget(title=title, left=left, right=right or [], width=width, period=every)
+
+        self._operations = cloudwatch.Dashboard(self, "Operations", default_interval=Duration.hours(3))
+        self._operations.add_widgets(
+            graph("API requests and errors", [api.rest_api.metric_count(period=every)],
+                  [api.rest_api.metric_client_error(period=every), api.rest_api.metric_server_error(period=every)]),
+            graph("API latency p50 / p99", [api.rest_api.metric_latency(statistic="p50", period=every),
+                                            api.rest_api.metric_latency(statistic="p99", period=every)]),
+            graph("Lambda errors and throttles",
+                  [fn.metric_errors(period=every, label=f"{name} errors") for name, fn in fns.items()],
+                  [fn.metric_throttles(period=every, label=f"{name} throttles") for name, fn in fns.items()]),
+        )
+        self._operations.add_widgets(
+            graph("Lambda duration p99", [fn.metric_duration(statistic="p99", period=every, label=name)
+                                          for name, fn in fns.items()]),
+            graph("Queue depth and age", [api.queue.metric_approximate_number_of_messages_visible(period=every),
+                                          api.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                                              period=every, label="dead letters")],
+                  [api.queue.metric_approximate_age_of_oldest_message(period=every)]),
+            # DynamoDB latency exists only per Operation: without the dimension the graph is empty.
+            graph("DynamoDB latency", [table.metric_successful_request_latency(
+                dimensions_map={"TableName": table.table_name, "Operation": op}, period=every, label=op)
+                for op in ("GetItem", "PutItem", "UpdateItem")]),
+        )
+
+        web_acl_name = api.web_acl.name
+        region = Stack.of(self).region
+
+        def waf(metric):
+            return cloudwatch.Metric(namespace="AWS/WAFV2", metric_name=metric, statistic="Sum", period=every,
+                                     dimensions_map={"WebACL": web_acl_name, "Region": region, "Rule": "ALL"})
+
+        self._security = cloudwatch.Dashboard(self, "Security", default_interval=Duration.hours(24))
+        findings: cloudwatch.IWidget = cloudwatch.TextWidget(
+            markdown="Pass `finding_rules` (ComplianceBaseline.finding_rule_names) to chart routed findings.",
+            width=12, height=6,
+        )
+        if finding_rules:
+            findings = graph("Findings routed", [
+                cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules", statistic="Sum",
+                                  dimensions_map={"RuleName": rule}, period=every, label=rule)
+                for rule in finding_rules
+            ], width=12)
+        self._security.add_widgets(
+            graph("WAF allowed / blocked", [waf("AllowedRequests")], [waf("BlockedRequests")], width=12), findings
+        )
+
+        # Billing metrics exist only in us-east-1, in USD.
+        charges = cloudwatch.Metric(namespace="AWS/Billing", metric_name="EstimatedCharges", region="us-east-1",
+                                    dimensions_map={"Currency": "USD"}, statistic="Maximum",
+                                    period=Duration.hours(6))
+        self._cost = cloudwatch.Dashboard(self, "Cost", default_interval=Duration.days(30))
+        self._cost.add_widgets(
+            cloudwatch.SingleValueWidget(title="Estimated charges this month (USD)", metrics=[charges], width=8),
+            graph("Estimated charges", [charges], width=16),
+        )
+
+    @property
+    def operations(self) -> cloudwatch.Dashboard:
+        """API traffic, errors and latency; Lambda; queue depth and age; DynamoDB latency."""
+        return self._operations
+
+    @property
+    def security(self) -> cloudwatch.Dashboard:
+        """WAF allowed and blocked requests; routed findings."""
+        return self._security
+
+    @property
+    def cost(self) -> cloudwatch.Dashboard:
+        """Estimated charges."""
+        return self._cost

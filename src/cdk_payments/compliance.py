@@ -1,0 +1,350 @@
+"""ComplianceBaseline: account-and-region guard rails, safe in an account that has some already."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional, Sequence
+
+import jsii
+from aws_cdk import AspectPriority, Aspects, Aws, CfnResource, Duration, IAspect, Stack, TagManager
+from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_ce as ce
+from aws_cdk import aws_config as config
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_guardduty as guardduty
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_securityhub as securityhub
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct, IValidation
+
+from ._kms import key_for
+from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._validation import PropErrors, pick
+
+__all__ = ["ComplianceBaseline", "RequiredTagsCheck"]
+
+DEFAULT_REQUIRED_TAGS = ("application", "cost-center", "environment")
+REQUIRED_TAGS_LIMIT = 6  # the REQUIRED_TAGS managed rule takes tag1Key..tag6Key
+PCI_STANDARD = "standards/pci-dss/v/3.2.1"
+
+MANAGED_RULES = {
+    "S3Encryption": config.ManagedRuleIdentifiers.S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED,
+    "S3PublicRead": config.ManagedRuleIdentifiers.S3_BUCKET_PUBLIC_READ_PROHIBITED,
+    "S3PublicWrite": config.ManagedRuleIdentifiers.S3_BUCKET_PUBLIC_WRITE_PROHIBITED,
+    "S3SslOnly": config.ManagedRuleIdentifiers.S3_BUCKET_SSL_REQUESTS_ONLY,
+    "S3Versioning": config.ManagedRuleIdentifiers.S3_BUCKET_VERSIONING_ENABLED,
+    "DynamoDbPitr": config.ManagedRuleIdentifiers.DYNAMODB_PITR_ENABLED,
+    "DynamoDbKms": config.ManagedRuleIdentifiers.DYNAMODB_TABLE_ENCRYPTED_KMS,
+    "LambdaInVpc": config.ManagedRuleIdentifiers.LAMBDA_INSIDE_VPC,
+    "RestrictedSsh": config.ManagedRuleIdentifiers.EC2_SECURITY_GROUPS_INCOMING_SSH_DISABLED,
+    "EncryptedVolumes": config.ManagedRuleIdentifiers.EBS_ENCRYPTED_VOLUMES,
+    "Imdsv2": config.ManagedRuleIdentifiers.EC2_IMDSV2_CHECK,
+    "ApiGwExecutionLogging": config.ManagedRuleIdentifiers.API_GW_EXECUTION_LOGGING_ENABLED,
+    "ApiGwWaf": config.ManagedRuleIdentifiers.API_GW_ASSOCIATED_WITH_WAF,
+    "IamNoInlinePolicy": config.ManagedRuleIdentifiers.IAM_NO_INLINE_POLICY_CHECK,
+    "LogGroupsEncrypted": config.ManagedRuleIdentifiers.CLOUDWATCH_LOG_GROUP_ENCRYPTED,
+    "SecretRotation": config.ManagedRuleIdentifiers.SECRETSMANAGER_ROTATION_ENABLED_CHECK,
+    "VpcFlowLogs": config.ManagedRuleIdentifiers.VPC_FLOW_LOGS_ENABLED,
+}
+
+
+@jsii.implements(IAspect, IValidation)
+class RequiredTagsCheck:
+    """Fails synthesis, naming every taggable resource that lacks one of ``tag_keys``.
+
+    Cost allocation and the REQUIRED_TAGS Config rule both depend on these tags; checking at synth
+    catches a missing ``Tags.of(scope).add(...)`` before anything is deployed. As an aspect (run
+    after the Tags aspects) it notes each offender; as the stack's validation (run after every
+    aspect) it reports them all at once. Use :meth:`apply` to attach it to a stack.
+    """
+
+    def __init__(self, tag_keys: Sequence[str]) -> None:
+        self._tag_keys = tuple(tag_keys)
+        self._offenders: dict[str, str] = {}
+
+    @classmethod
+    def apply(cls, stack: Stack, tag_keys: Sequence[str]) -> "RequiredTagsCheck":
+        check = cls(tag_keys)
+        Aspects.of(stack).add(check, priority=AspectPriority.READONLY)
+        stack.node.add_validation(check)
+        return check
+
+    def visit(self, node: IConstruct) -> None:
+        if not (isinstance(node, CfnResource) and TagManager.is_taggable(node)):
+            return
+        present = set(node.tags.tag_values())
+        missing = [key for key in self._tag_keys if key not in present]
+        if missing:
+            self._offenders[node.node.path] = f"({node.cfn_resource_type}) lacks {', '.join(missing)}"
+
+    def validate(self) -> list[str]:
+        return [
+            f"RequiredTagsCheck: {path} {problem}; add with Tags.of(scope).add(key, value)"
+            for path, problem in sorted(self._offenders.items())
+        ]
+
+
+class ComplianceBaseline(Construct):
+    """AWS Config rules, GuardDuty and Security Hub routing, cost anomaly detection and a budget.
+
+    Account- and region-level singletons are created only when asked: AWS Config allows one
+    configuration recorder per region (``create_recorder``), GuardDuty one detector per account and
+    region (``create_guardduty_detector``), Security Hub one hub (``enable_security_hub``). Without
+    them the rules and routes use what the account already has. The anomaly monitor is a custom
+    one scoped to this platform's cost-allocation tag, so it never collides with the account's
+    single AWS-services monitor.
+
+    Findings (GuardDuty at or above ``guardduty_min_severity``, Config rules turning NON_COMPLIANT,
+    HIGH/CRITICAL Security Hub findings) go to ``security_topic`` through EventBridge rules with a
+    dead-letter queue; budget and anomaly alerts go to ``cost_topic``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        security_topic: sns.ITopic,
+        cost_topic: sns.ITopic,
+        encryption_key: Optional[kms.IKey] = None,
+        required_tags: Optional[Sequence[str]] = None,
+        enforce_required_tags: Optional[bool] = None,
+        create_recorder: Optional[bool] = None,
+        recorder_bucket: Optional[s3.IBucket] = None,
+        create_guardduty_detector: Optional[bool] = None,
+        enable_security_hub: Optional[bool] = None,
+        guardduty_min_severity: Optional[float] = None,
+        cost_tag_key: Optional[str] = None,
+        cost_tag_value: Optional[str] = None,
+        anomaly_threshold_usd: Optional[float] = None,
+        monthly_budget_usd: Optional[float] = None,
+        budget_actual_percent: Optional[float] = None,
+        budget_forecast_percent: Optional[float] = None,
+    ) -> None:
+        """
+        :param security_topic: where security findings go (``AlertTopics.security_topic``).
+        :param cost_topic: where budget and anomaly alerts go (``AlertTopics.cost_topic``).
+        :param encryption_key: KMS key for the findings dead-letter queue. Default: a new key
+        :param required_tags: tag keys every resource must carry, at most 6. Default:
+            ``application``, ``cost-center``, ``environment``
+        :param enforce_required_tags: fail synthesis when a resource in the stack lacks one.
+            Default: True
+        :param create_recorder: create the region's Config recorder and delivery channel. Default: False
+        :param recorder_bucket: the delivery channel's bucket (the audit bucket), required with
+            ``create_recorder``
+        :param create_guardduty_detector: create the account's GuardDuty detector. Default: False
+        :param enable_security_hub: enable Security Hub with the PCI DSS 3.2.1 standard. Default: False
+        :param guardduty_min_severity: lowest GuardDuty severity routed, 1.0 to 8.9. Default: 7.0 (high)
+        :param cost_tag_key: cost-allocation tag the anomaly monitor watches. Default: ``application``
+        :param cost_tag_value: its value. Default: ``cdk-payments``
+        :param anomaly_threshold_usd: impact in USD that raises an anomaly alert. Default: 10
+        :param monthly_budget_usd: the monthly cost budget in USD. Default: 50
+        :param budget_actual_percent: alert when actual spend passes this share of the budget. Default: 80
+        :param budget_forecast_percent: alert when forecast spend passes it. Default: 100
+        """
+        super().__init__(scope, id)
+        tags = tuple(pick(required_tags, DEFAULT_REQUIRED_TAGS))
+        errors = PropErrors("ComplianceBaseline")
+        errors.check_implements(security_topic, "security_topic", "sns.ITopic", "topic_arn", required=True)
+        errors.check_implements(cost_topic, "cost_topic", "sns.ITopic", "topic_arn", required=True)
+        errors.check_implements(recorder_bucket, "recorder_bucket", "s3.IBucket", "bucket_name", required=False)
+        errors.check(
+            not isinstance(required_tags, str) and 1 <= len(tags) <= REQUIRED_TAGS_LIMIT
+            and all(isinstance(t, str) and t for t in tags),
+            "required_tags", f"must be 1 to {REQUIRED_TAGS_LIMIT} tag keys, got {required_tags!r}",
+        )
+        for flag in ("enforce_required_tags", "create_recorder", "create_guardduty_detector", "enable_security_hub"):
+            errors.check_type(locals()[flag], flag, bool)
+        errors.check(not create_recorder or recorder_bucket is not None, "recorder_bucket",
+                     "is required with create_recorder=True")
+        errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
+                     "is used only with create_recorder=True")
+        severity = pick(guardduty_min_severity, 7.0)
+        errors.check(isinstance(severity, (int, float)) and 1.0 <= severity <= 8.9, "guardduty_min_severity",
+                     f"must be a number from 1.0 to 8.9, got {severity!r}")
+        for prop, value, low, high in (("anomaly_threshold_usd", anomaly_threshold_usd, 1, 1_000_000),
+                                       ("monthly_budget_usd", monthly_budget_usd, 1, 10_000_000),
+                                       ("budget_actual_percent", budget_actual_percent, 1, 1000),
+                                       ("budget_forecast_percent", budget_forecast_percent, 1, 1000)):
+            errors.check(value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                           and low <= value <= high),
+                         prop, f"must be a number from {low} to {high}, got {value!r}")
+        errors.raise_if_any()
+
+        self._recorder = self._create_recorder(recorder_bucket) if create_recorder else None
+        self._rules: list[config.ManagedRule] = []
+        for name, identifier in MANAGED_RULES.items():
+            self.add_managed_rule(name, identifier)
+        self.add_managed_rule(
+            "RequiredTags", config.ManagedRuleIdentifiers.REQUIRED_TAGS,
+            input_parameters={f"tag{i}Key": key for i, key in enumerate(tags, start=1)},
+        )
+        if pick(enforce_required_tags, True):
+            RequiredTagsCheck.apply(Stack.of(self), tags)
+
+        self._detector = (
+            guardduty.CfnDetector(self, "Detector", enable=True, finding_publishing_frequency="FIFTEEN_MINUTES")
+            if create_guardduty_detector else None
+        )
+        self._hub = None
+        if enable_security_hub:
+            self._hub = securityhub.CfnHub(self, "SecurityHub")
+            standard = securityhub.CfnStandard(
+                self, "PciDss", standards_arn=f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}::{PCI_STANDARD}"
+            )
+            standard.node.add_dependency(self._hub)
+
+        self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
+        self._key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self._dead_letter_queue = sqs.Queue(
+            self, "FindingsDeadLetterQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=self._key,
+            enforce_ssl=True, retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self._dead_letter_queue,
+            "This is the dead-letter queue of the findings rules themselves; an operator reads it when a "
+            "finding could not be delivered to the security topic.",
+            "AwsSolutions-SQS3",
+            "Serverless-SQSRedrivePolicy",
+        )
+        target = targets.SnsTopic(security_topic, dead_letter_queue=self._dead_letter_queue, retry_attempts=8,
+                                  max_event_age=Duration.hours(24))
+        self._finding_rules = [
+            events.Rule(self, "GuardDutyFindings", description="GuardDuty findings at or above the threshold",
+                        event_pattern=events.EventPattern(
+                            source=["aws.guardduty"], detail_type=["GuardDuty Finding"],
+                            detail={"severity": [{"numeric": [">=", severity]}]}),
+                        targets=[target]),
+            events.Rule(self, "ConfigNonCompliant", description="Config rules turning NON_COMPLIANT",
+                        event_pattern=events.EventPattern(
+                            source=["aws.config"], detail_type=["Config Rules Compliance Change"],
+                            detail={"newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}}),
+                        targets=[target]),
+            events.Rule(self, "SecurityHubFindings", description="New HIGH and CRITICAL Security Hub findings",
+                        event_pattern=events.EventPattern(
+                            source=["aws.securityhub"], detail_type=["Security Hub Findings - Imported"],
+                            detail={"findings": {"Severity": {"Label": ["HIGH", "CRITICAL"]},
+                                                 "Workflow": {"Status": ["NEW"]}}}),
+                        targets=[target]),
+        ]
+
+        self._anomaly_monitor = ce.CfnAnomalyMonitor(
+            self, "AnomalyMonitor", monitor_name=f"{Stack.of(self).stack_name}-payments", monitor_type="CUSTOM",
+            monitor_specification=json.dumps({"Tags": {"Key": pick(cost_tag_key, "application"),
+                                                       "Values": [pick(cost_tag_value, "cdk-payments")],
+                                                       "MatchOptions": ["EQUALS"]}}),
+        )
+        ce.CfnAnomalySubscription(
+            self, "AnomalySubscription", subscription_name=f"{Stack.of(self).stack_name}-payments",
+            frequency="IMMEDIATE", monitor_arn_list=[self._anomaly_monitor.attr_monitor_arn],
+            subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="SNS", address=cost_topic.topic_arn)],
+            threshold_expression=json.dumps({"Dimensions": {
+                "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                "Values": [str(pick(anomaly_threshold_usd, 10))]}}),
+        )
+
+        def notification(kind: str, percent: float) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
+            return budgets.CfnBudget.NotificationWithSubscribersProperty(
+                notification=budgets.CfnBudget.NotificationProperty(
+                    notification_type=kind, comparison_operator="GREATER_THAN", threshold=percent,
+                    threshold_type="PERCENTAGE"),
+                subscribers=[budgets.CfnBudget.SubscriberProperty(subscription_type="SNS",
+                                                                  address=cost_topic.topic_arn)],
+            )
+
+        self._budget = budgets.CfnBudget(
+            self, "Budget",
+            budget=budgets.CfnBudget.BudgetDataProperty(
+                budget_type="COST", time_unit="MONTHLY",
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=pick(monthly_budget_usd, 50), unit="USD")),
+            notifications_with_subscribers=[
+                notification("ACTUAL", pick(budget_actual_percent, 80)),
+                notification("FORECASTED", pick(budget_forecast_percent, 100)),
+            ],
+        )
+        Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    def add_managed_rule(self, id: str, identifier: str, *,
+                         input_parameters: Optional[dict] = None) -> config.ManagedRule:
+        """Add an AWS Config managed rule (``config.ManagedRuleIdentifiers``) to the baseline."""
+        rule = config.ManagedRule(self, id, identifier=identifier, input_parameters=input_parameters)
+        if self._recorder is not None:  # a rule needs a recorder to evaluate anything
+            rule.node.add_dependency(self._recorder)
+        self._rules.append(rule)
+        return rule
+
+    def _create_recorder(self, bucket: s3.IBucket) -> config.CfnConfigurationRecorder:
+        role = iam.Role(
+            self, "RecorderRole", assumed_by=iam.ServicePrincipal("config.amazonaws.com"),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWS_ConfigRole")],
+        )
+        acknowledge(
+            role,
+            "AWS Config's recorder role uses AWS_ConfigRole, the AWS-managed policy that AWS keeps current "
+            "as Config adds resource types; delivery to the bucket is granted separately below.",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]",
+        )
+        bucket.grant_put(role, "AWSLogs/*")  # with the bucket's KMS key, when it has one
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetBucketAcl"], resources=[bucket.bucket_arn]))
+        recorder = config.CfnConfigurationRecorder(
+            self, "Recorder", role_arn=role.role_arn,
+            recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
+                all_supported=True, include_global_resource_types=False),
+        )
+        channel = config.CfnDeliveryChannel(
+            self, "DeliveryChannel", s3_bucket_name=bucket.bucket_name,
+            s3_kms_key_arn=bucket.encryption_key.key_arn if bucket.encryption_key else None,
+            config_snapshot_delivery_properties=config.CfnDeliveryChannel.ConfigSnapshotDeliveryPropertiesProperty(
+                delivery_frequency="TwentyFour_Hours"),
+        )
+        channel.node.add_dependency(recorder)
+        return recorder
+
+    @property
+    def rules(self) -> list[config.ManagedRule]:
+        """The Config rules of the baseline, including those added with ``add_managed_rule``."""
+        return list(self._rules)
+
+    @property
+    def finding_rules(self) -> list[events.Rule]:
+        """The EventBridge rules that route GuardDuty, Config and Security Hub findings."""
+        return list(self._finding_rules)
+
+    @property
+    def finding_rule_names(self) -> list[str]:
+        """Their names, for ``PaymentDashboards(finding_rules=...)``."""
+        return [rule.rule_name for rule in self._finding_rules]
+
+    @property
+    def recorder(self) -> Optional[config.CfnConfigurationRecorder]:
+        """The Config recorder, when ``create_recorder`` was set."""
+        return self._recorder
+
+    @property
+    def detector(self) -> Optional[guardduty.CfnDetector]:
+        """The GuardDuty detector, when ``create_guardduty_detector`` was set."""
+        return self._detector
+
+    @property
+    def security_hub(self) -> Optional[securityhub.CfnHub]:
+        """The Security Hub, when ``enable_security_hub`` was set."""
+        return self._hub
+
+    @property
+    def dead_letter_queue(self) -> sqs.Queue:
+        """Findings EventBridge could not deliver."""
+        return self._dead_letter_queue
+
+    @property
+    def budget(self) -> budgets.CfnBudget:
+        """The monthly cost budget."""
+        return self._budget
+
+    @property
+    def anomaly_monitor(self) -> ce.CfnAnomalyMonitor:
+        """The Cost Anomaly Detection monitor for this platform's tag."""
+        return self._anomaly_monitor

@@ -1,0 +1,63 @@
+"""PlatformParameters: the platform's endpoints and resource names, published in SSM Parameter Store."""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional
+
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ._validation import PropErrors
+from .payment_api import SecurePaymentApi
+
+__all__ = ["PlatformParameters"]
+
+PREFIX = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+
+
+class PlatformParameters(Construct):
+    """Standard String parameters under ``prefix`` that other apps read instead of hard-coding names:
+    ``api-url``, ``table-name``, ``queue-url``, ``event-bus-name`` and any ``extra`` values.
+    (Standard parameters are free; they hold names, never secrets.)"""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        payment_api: SecurePaymentApi,
+        prefix: Optional[str] = None,
+        extra: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        """
+        :param payment_api: the API whose endpoint and resources are published.
+        :param prefix: the parameter path, e.g. ``/payments/dev``. Default: ``/cdk-payments``
+        :param extra: further ``name: value`` pairs, e.g. the audit bucket's name. Default: none
+        """
+        super().__init__(scope, id)
+        prefix = prefix if prefix is not None else "/cdk-payments"
+        errors = PropErrors("PlatformParameters")
+        errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
+        errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)), "prefix",
+                     f"must be a path such as '/payments/dev', got {prefix!r}")
+        errors.check(all(isinstance(k, str) and re.match(r"^[A-Za-z0-9_.-]+$", k) for k in (extra or {})),
+                     "extra", "names must be of [A-Za-z0-9_.-]")
+        errors.raise_if_any()
+        values = {
+            "api-url": payment_api.rest_api.url,
+            "table-name": payment_api.table.table_name,
+            "queue-url": payment_api.queue.queue_url,
+            "event-bus-name": payment_api.event_bus.event_bus_name,
+            **(extra or {}),
+        }
+        self._parameters = {
+            name: ssm.StringParameter(self, name, parameter_name=f"{prefix}/{name}", string_value=value,
+                                      description=f"cdk-payments: {name}")
+            for name, value in values.items()
+        }
+
+    @property
+    def parameters(self) -> dict[str, ssm.StringParameter]:
+        """The parameters, by name (without the prefix)."""
+        return dict(self._parameters)

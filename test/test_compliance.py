@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Tags
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
+from cdk_payments import AlertTopics, AuditBucket, ComplianceBaseline
+
+from .harness import synth
+
+TAGS = ("application", "cost-center", "environment")
+
+
+def tag_everything(stack):
+    for key in TAGS:
+        Tags.of(stack).add(key, "test")
+
+
+@pytest.fixture(scope="module")
+def reuse():
+    """The default: rely on the account's existing recorder, detector and hub."""
+    holder = {}
+
+    def build(stack):
+        alerts = AlertTopics(stack, "Alerts")
+        holder["baseline"] = ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic,
+                                                cost_topic=alerts.cost_topic)
+        tag_everything(stack)
+
+    return synth(build), holder
+
+
+@pytest.fixture(scope="module")
+def create():
+    def build(stack):
+        alerts = AlertTopics(stack, "Alerts")
+        audit = AuditBucket(stack, "Audit")
+        ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
+                           create_recorder=True, recorder_bucket=audit.bucket, create_guardduty_detector=True,
+                           enable_security_hub=True, monthly_budget_usd=200, anomaly_threshold_usd=25)
+        tag_everything(stack)
+
+    return synth(build)
+
+
+def test_snapshots(reuse, create, template_snapshot):
+    assert (reuse[0].json, create.json) == template_snapshot
+
+
+def test_nag_clean(reuse, create):
+    assert [str(f) for f in reuse[0].findings + create.findings] == []
+
+
+def test_reuse_creates_no_account_singletons(reuse):
+    result, _ = reuse
+    for singleton in ("AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel",
+                      "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub"):
+        result.template.resource_count_is(singleton, 0)
+
+
+def test_create_branch_creates_each_singleton_once(create):
+    for singleton in ("AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel",
+                      "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"):
+        create.template.resource_count_is(singleton, 1)
+    standard = next(iter(create.resources("AWS::SecurityHub::Standard").values()))
+    assert "pci-dss/v/3.2.1" in str(standard["Properties"]["StandardsArn"])
+    for rule in create.resources("AWS::Config::ConfigRule").values():
+        assert any("Recorder" in d for d in rule["DependsOn"])
+
+
+def test_config_rules_cover_the_platform_promises(reuse):
+    result, holder = reuse
+    identifiers = {r["Properties"]["Source"]["SourceIdentifier"] for r in result.resources("AWS::Config::ConfigRule").values()}
+    for expected in ("S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "S3_BUCKET_PUBLIC_READ_PROHIBITED",
+                     "S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "S3_BUCKET_SSL_REQUESTS_ONLY", "REQUIRED_TAGS",
+                     "DYNAMODB_PITR_ENABLED", "LAMBDA_INSIDE_VPC", "INCOMING_SSH_DISABLED", "ENCRYPTED_VOLUMES",
+                     "API_GW_EXECUTION_LOGGING_ENABLED", "IAM_NO_INLINE_POLICY_CHECK"):
+        assert expected in identifiers, expected
+    required = next(r for r in result.resources("AWS::Config::ConfigRule").values()
+                    if r["Properties"]["Source"]["SourceIdentifier"] == "REQUIRED_TAGS")
+    assert required["Properties"]["InputParameters"] == {"tag1Key": "application", "tag2Key": "cost-center",
+                                                         "tag3Key": "environment"}
+    assert len(holder["baseline"].rules) == len(identifiers)
+
+
+def test_findings_routed_to_security_topic_with_dlq(reuse):
+    result, _ = reuse
+    rules = result.resources("AWS::Events::Rule")
+    sources = sorted(r["Properties"]["EventPattern"]["source"][0] for r in rules.values())
+    assert sources == ["aws.config", "aws.guardduty", "aws.securityhub"]
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] == 8
+    guardduty = next(r for r in rules.values() if r["Properties"]["EventPattern"]["source"] == ["aws.guardduty"])
+    assert guardduty["Properties"]["EventPattern"]["detail"] == {"severity": [{"numeric": [">=", 7]}]}
+
+
+def test_cost_guard_rails(create):
+    monitor = next(iter(create.resources("AWS::CE::AnomalyMonitor").values()))["Properties"]
+    assert monitor["MonitorType"] == "CUSTOM" and "cdk-payments" in monitor["MonitorSpecification"]
+    subscription = next(iter(create.resources("AWS::CE::AnomalySubscription").values()))["Properties"]
+    assert '"Values": ["25"]' in subscription["ThresholdExpression"]
+    budget = next(iter(create.resources("AWS::Budgets::Budget").values()))["Properties"]
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": 200, "Unit": "USD"}
+    kinds = sorted(n["Notification"]["NotificationType"] for n in budget["NotificationsWithSubscribers"])
+    assert kinds == ["ACTUAL", "FORECASTED"]
+
+
+def test_required_tags_check_fails_synthesis_naming_every_offender():
+    def build(stack):
+        topic = sns.Topic(stack, "Topic")
+        ComplianceBaseline(stack, "Baseline", security_topic=topic, cost_topic=topic)
+        sqs.Queue(stack, "Untagged")
+        Tags.of(stack).add("application", "x")
+        Tags.of(stack).add("cost-center", "y", exclude_resource_types=["AWS::SQS::Queue"])
+        Tags.of(stack).add("environment", "z")
+
+    with pytest.raises(RuntimeError) as error:
+        synth(build, nag=False)
+    message = str(error.value)
+    assert "TestStack/Untagged/Resource (AWS::SQS::Queue) lacks cost-center" in message
+    assert "TestStack/Baseline/FindingsDeadLetterQueue/Resource (AWS::SQS::Queue) lacks cost-center" in message
+    assert "AWS::SNS::Topic" not in message
+
+
+def test_bad_props():
+    def attempt(**props):
+        def build(stack):
+            topic = sns.Topic(stack, "T")
+            ComplianceBaseline(stack, "B", **{"security_topic": topic, "cost_topic": topic, **props})
+        synth(build, nag=False)
+
+    with pytest.raises(ValueError) as error:
+        attempt(create_recorder=True, guardduty_min_severity=9.5, required_tags=["a"] * 7, monthly_budget_usd=-5)
+    message = str(error.value)
+    for prop in ("recorder_bucket", "guardduty_min_severity", "required_tags", "monthly_budget_usd"):
+        assert f"{prop}:" in message
+    with pytest.raises(ValueError, match="security_topic: expected sns.ITopic"):
+        attempt(security_topic="arn:aws:sns:us-east-1:1:topic")

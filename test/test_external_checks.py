@@ -1,0 +1,140 @@
+"""Rule sets nobody here wrote: cdk-nag, cfn-lint and checkov, on every construct alone and on the
+example app in each profile. Any new unacknowledged finding fails the suite."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk import Tags
+from aws_cdk import aws_cognito as cognito
+
+from cdk_payments import (
+    AlertChannel,
+    AlertTopics,
+    AuditBucket,
+    ComplianceBaseline,
+    CostOptimizedVpc,
+    FlowLogDestination,
+    NatStrategy,
+    PaymentApiAuthorization,
+    PaymentDashboards,
+    PlatformParameters,
+    Profile,
+    SecurePaymentApi,
+)
+
+from .harness import synth
+from .test_example import ROOT
+
+CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
+
+
+def _baseline(stack):
+    alerts = AlertTopics(stack, "Alerts", emails={AlertChannel.SECURITY: ["security@example.com"]})
+    audit = AuditBucket(stack, "Audit")
+    ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
+                       create_recorder=True, recorder_bucket=audit.bucket, create_guardduty_detector=True,
+                       enable_security_hub=True)
+    for key in ("application", "cost-center", "environment"):
+        Tags.of(stack).add(key, "test")
+
+
+def _api_variants(stack):
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_abc")
+    SecurePaymentApi(stack, "Cognito", authorization=PaymentApiAuthorization.COGNITO, user_pool=pool)
+    SecurePaymentApi(stack, "Keys", authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                     configure_api_gateway_account=False)
+
+
+def _observability(stack):
+    api = SecurePaymentApi(stack, "Payments")
+    PaymentDashboards(stack, "Dashboards", payment_api=api)
+    PlatformParameters(stack, "Parameters", payment_api=api)
+
+
+BUILDS = {
+    "vpc-dev": lambda s: CostOptimizedVpc(s, "Network"),
+    "vpc-prod": lambda s: CostOptimizedVpc(s, "Network", profile=Profile.PROD),
+    "vpc-single-gateway": lambda s: CostOptimizedVpc(s, "Network", nat=NatStrategy.SINGLE_GATEWAY),
+    "vpc-isolated": lambda s: CostOptimizedVpc(s, "Network", nat=NatStrategy.NONE, interface_endpoints=["sqs"]),
+    "vpc-flow-logs-s3": lambda s: CostOptimizedVpc(s, "Network", flow_logs=FlowLogDestination.S3,
+                                                   flow_log_bucket=AuditBucket(s, "Audit").bucket),
+    "audit-dev": lambda s: AuditBucket(s, "Audit"),
+    "audit-prod": lambda s: AuditBucket(s, "Audit", profile=Profile.PROD),
+    "api-dev": lambda s: SecurePaymentApi(s, "Payments", vpc=CostOptimizedVpc(s, "Network").vpc),
+    "api-prod": lambda s: SecurePaymentApi(s, "Payments", profile=Profile.PROD,
+                                           vpc=CostOptimizedVpc(s, "Network", profile=Profile.PROD).vpc),
+    "api-auth-variants": _api_variants,
+    "compliance-baseline": _baseline,
+    "observability": _observability,
+}
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    out = tmp_path_factory.mktemp("templates")
+    findings = {}
+    for name, build in BUILDS.items():
+        result = synth(build)
+        findings[name] = [str(f) for f in result.findings]
+        (out / f"{name}.json").write_text(json.dumps(result.json))
+    return out, findings
+
+
+def test_cdk_nag_every_construct(templates):
+    _, findings = templates
+    assert {name: f for name, f in findings.items() if f} == {}
+
+
+def test_cfn_lint_every_construct(templates):
+    out, _ = templates
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", *sorted(map(str, out.glob("*.json")))],
+                            capture_output=True, text=True)
+    assert result.stdout == "" and result.returncode == 0, result.stdout + result.stderr
+
+
+def test_checkov_every_construct(templates):
+    out, _ = templates
+    result = subprocess.run([str(CHECKOV), "-d", str(out), "--framework", "cloudformation", "--output", "json",
+                             "--skip-download"], capture_output=True, text=True)
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})"
+              for report in reports for c in report.get("results", {}).get("failed_checks", [])]
+    assert failed == []
+    skipped = [c for report in reports for c in report.get("results", {}).get("skipped_checks", [])]
+    assert skipped and all(len(c["check_result"].get("suppress_comment", "")) >= 40 for c in skipped)
+
+
+@pytest.fixture(scope="module")
+def example_report():
+    spec = importlib.util.spec_from_file_location("compliance_report", ROOT / "tools" / "compliance_report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.report()
+
+
+@pytest.mark.parametrize("profile", ["dev", "prod"])
+def test_example_has_no_open_findings_in_any_tool(example_report, profile):
+    rows = example_report[profile]
+    assert set(rows) == {"AwsSolutions", "PCI DSS 3.2.1", "NIST 800-53 R5", "Serverless", "cfn-lint", "checkov"}
+    assert {name: row["findings"] for name, row in rows.items() if row["findings"]} == {}
+    for row in rows.values():
+        for ack in row["acknowledged"]:
+            assert len(ack["reason"]) >= 40, ack
+
+
+def test_dev_acknowledges_cost_trade_offs_that_prod_pays_for(example_report):
+    def rules(profile):
+        return {a["rule"] for row in example_report[profile].values() for a in row["acknowledged"]}
+
+    cost_trade_offs = {"PCI.DSS.321-APIGWCacheEnabledAndEncrypted", "PCI.DSS.321-DynamoDBInBackupPlan",
+                       "PCI.DSS.321-LambdaConcurrency", "CKV_AWS_120"}
+    assert cost_trade_offs <= rules("dev")
+    assert not cost_trade_offs & rules("prod")

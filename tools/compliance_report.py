@@ -1,0 +1,121 @@
+"""Run cdk-nag (4 packs), cfn-lint and checkov on the example app and print what they found.
+
+    python tools/compliance_report.py            # table, both profiles
+    python tools/compliance_report.py --json     # the same as JSON (what the tests read)
+
+Each row: tool or pack, findings still open, acknowledged ones and their reasons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "payment_platform"
+CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
+PACKS = {"AwsSolutions": "AwsSolutions", "PCI.DSS.321": "PCI DSS 3.2.1", "NIST.800.53.R5": "NIST 800-53 R5",
+         "Serverless": "Serverless"}
+
+
+def synth(profile: str, outdir: Path) -> Path:
+    env = {**os.environ, "CDK_OUTDIR": str(outdir),
+           "CDK_CONTEXT_JSON": json.dumps({"profile": profile, "nag": True})}
+    result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
+    if result.returncode != 0 and not (outdir / "validation-report.json").exists():
+        raise SystemExit(result.stderr)
+    return outdir / f"PaymentPlatform-{profile}.template.json"
+
+
+def nag(outdir: Path) -> dict[str, dict]:
+    rows = {pack: {"findings": [], "acknowledged": []} for pack in PACKS.values()}
+    report = outdir / "validation-report.json"
+    if report.exists():
+        for plugin in json.loads(report.read_text()).get("pluginReports", []):
+            pack = PACKS.get(plugin["pluginName"], plugin["pluginName"])
+            for violation in plugin["violations"]:
+                for construct in violation["violatingConstructs"]:
+                    rows[pack]["findings"].append(f"{violation['ruleName']} at {construct['constructPath']}")
+    # Acknowledgements, as recorded in the stack's metadata by Validations.acknowledge.
+    for metadata_file in outdir.glob("*.metadata.json"):
+        for path, entries in json.loads(metadata_file.read_text()).items():
+            for entry in entries:
+                if entry.get("type") != "aws:cdk:acknowledged-rules":
+                    continue
+                for rule, reason in entry["data"].items():
+                    rule = rule.split("::", 1)[1] if rule.split("::", 1)[0] in ("Annotation", "annotation") else rule
+                    pack = next((name for key, name in PACKS.items() if rule.startswith(key)), None)
+                    if pack:
+                        rows[pack]["acknowledged"].append({"rule": rule, "at": path, "reason": reason})
+    return rows
+
+
+def cfn_lint(template_path: Path) -> dict:
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_path)],
+                            capture_output=True, text=True)
+    matches = json.loads(result.stdout or "[]")
+    return {"findings": [f"{m['Rule']['Id']} {m['Message']}" for m in matches], "acknowledged": []}
+
+
+def checkov(template_path: Path) -> dict:
+    result = subprocess.run([str(CHECKOV), "-f", str(template_path), "--framework", "cloudformation", "--output",
+                             "json", "--skip-download"], capture_output=True, text=True)
+    data = json.loads(result.stdout or "{}")
+    results = data.get("results", {}) if isinstance(data, dict) else {}
+    return {
+        "findings": [f"{c['check_id']} at {c['resource']}" for c in results.get("failed_checks", [])],
+        "acknowledged": [{"rule": c["check_id"], "at": c["resource"],
+                          "reason": (c.get("check_result") or {}).get("suppress_comment", "")}
+                         for c in results.get("skipped_checks", [])],
+    }
+
+
+def report(profiles=("dev", "prod")) -> dict:
+    out = {}
+    for profile in profiles:
+        with tempfile.TemporaryDirectory() as tmp:
+            template_path = synth(profile, Path(tmp))
+            rows = nag(Path(tmp))
+            rows["cfn-lint"] = cfn_lint(template_path)
+            rows["checkov"] = checkov(template_path)
+            out[profile] = rows
+    return out
+
+
+def table(data: dict) -> str:
+    lines = ["| profile | pack / tool | open findings | acknowledged |", "| --- | --- | --- | --- |"]
+    for profile, rows in data.items():
+        for name, row in rows.items():
+            lines.append(f"| {profile} | {name} | {len(row['findings'])} | {len(row['acknowledged'])} |")
+    reasons = defaultdict(set)
+    for rows in data.values():
+        for name, row in rows.items():
+            for ack in row["acknowledged"]:
+                reasons[(name, ack["rule"])].add(ack["reason"])
+    lines += ["", "Acknowledged, with their reasons:", ""]
+    for (name, rule), why in sorted(reasons.items()):
+        lines.append(f"- **{rule}** ({name}): {' / '.join(sorted(why))}")
+    open_findings = [f"{p}/{n}: {f}" for p, rows in data.items() for n, r in rows.items() for f in r["findings"]]
+    if open_findings:
+        lines += ["", "OPEN FINDINGS:"] + [f"- {f}" for f in open_findings]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", action="append", choices=["dev", "prod"])
+    args = parser.parse_args()
+    data = report(tuple(args.profile or ("dev", "prod")))
+    print(json.dumps(data, indent=2) if args.json else table(data))
+    return 1 if any(r["findings"] for rows in data.values() for r in rows.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
