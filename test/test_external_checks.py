@@ -24,6 +24,7 @@ from cdk_payments import (
     NatStrategy,
     PaymentApiAuthorization,
     PaymentDashboards,
+    PaymentWorkerFleet,
     PlatformParameters,
     Profile,
     SecurePaymentApi,
@@ -73,6 +74,10 @@ BUILDS = {
     "api-auth-variants": _api_variants,
     "compliance-baseline": _baseline,
     "observability": _observability,
+    "workers-spot": lambda s: PaymentWorkerFleet(s, "Workers", vpc=CostOptimizedVpc(s, "Network").vpc,
+                                                 alarm_topic=AlertTopics(s, "Alerts").operations_topic),
+    "workers-on-demand": lambda s: PaymentWorkerFleet(s, "Workers", profile=Profile.PROD, spot=False,
+                                                      vpc=CostOptimizedVpc(s, "Network", profile=Profile.PROD).vpc),
 }
 
 

@@ -14,6 +14,7 @@ from cdk_payments import (
     ComplianceBaseline,
     CostOptimizedVpc,
     PaymentDashboards,
+    PaymentWorkerFleet,
     PlatformParameters,
     Profile,
     SecurePaymentApi,
@@ -49,6 +50,18 @@ class PaymentPlatform(Stack):
             vpc_subnets=self.network.workload_subnets,
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
+        )
+        # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
+        self.workers = PaymentWorkerFleet(
+            self,
+            "Workers",
+            profile=profile,
+            vpc=self.network.vpc,
+            vpc_subnets=self.network.workload_subnets,
+            table=self.payments.table,
+            encryption_key=key,
+            alarm_topic=self.alerts.operations_topic,
+            user_data_commands=["echo 'install and start your settlement worker here' >> /var/log/payment-worker.log"],
         )
         self.compliance = ComplianceBaseline(
             self,

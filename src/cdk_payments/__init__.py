@@ -7,6 +7,7 @@ from .network import CostOptimizedVpc, FlowLogDestination
 from .parameters import PlatformParameters
 from .payment_api import PaymentApiAuthorization, SecurePaymentApi
 from .profiles import NatStrategy, Profile
+from .workers import PaymentWorkerFleet
 
 __all__ = [
     "AlertChannel",
@@ -19,6 +20,7 @@ __all__ = [
     "NatStrategy",
     "PaymentApiAuthorization",
     "PaymentDashboards",
+    "PaymentWorkerFleet",
     "PlatformParameters",
     "Profile",
     "RequiredTagsCheck",
