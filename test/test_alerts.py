@@ -5,7 +5,7 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from cdk_payments import AlertChannel, AlertTopics, PaymentDashboards, SecurePaymentApi
+from cdk_payments import AlertChannel, AlertTopics, PaymentDashboards, Profile, SecurePaymentApi
 
 from .harness import synth
 
@@ -21,7 +21,9 @@ def alerts():
             https_endpoints={AlertChannel.OPERATIONS: ["https://events.pagerduty.example/integration"]},
         )
         api = SecurePaymentApi(stack, "Payments", alarm_topic=topics.operations_topic)
-        holder["dashboards"] = PaymentDashboards(stack, "Dashboards", payment_api=api, finding_rules=["rule-a"])
+        holder["dashboards"] = PaymentDashboards(stack, "Dashboards", payment_api=api, finding_rules=["rule-a"],
+                                                 profile=Profile.PROD)
+        holder["combined"] = PaymentDashboards(stack, "DevDashboards", payment_api=api)
 
     return synth(build), holder
 
@@ -69,10 +71,13 @@ def test_alarms_use_the_operations_topic(alerts):
         assert alarm["Properties"]["AlarmActions"] == [operations]
 
 
-def test_three_dashboards_with_dimensioned_metrics(alerts):
-    result, _ = alerts
+def test_three_dashboards_in_prod_one_combined_in_dev(alerts):
+    result, holder = alerts
+    assert len(holder["dashboards"].dashboards) == 3
+    (combined,) = holder["combined"].dashboards
+    assert holder["combined"].operations is holder["combined"].cost is combined
     dashboards = result.resources("AWS::CloudWatch::Dashboard")
-    assert len(dashboards) == 3
+    assert len(dashboards) == 4
     bodies = json.dumps([d["Properties"]["DashboardBody"] for d in dashboards.values()]).replace("\\", "")
     for expected in ("SuccessfulRequestLatency", '"Operation","GetItem"', "AWS/WAFV2", "BlockedRequests",
                      "EstimatedCharges", "ApproximateAgeOfOldestMessage", "p99", "TriggeredRules", "rule-a"):

@@ -72,7 +72,8 @@ class PaymentPlatform(Stack):
             monthly_budget_usd=30 if profile is Profile.DEV else 500,
         )
         PaymentDashboards(
-            self, "Dashboards", payment_api=self.payments, finding_rules=self.compliance.finding_rule_names
+            self, "Dashboards", profile=profile, payment_api=self.payments,
+            finding_rules=self.compliance.finding_rule_names,
         )
         PlatformParameters(
             self,

@@ -16,8 +16,9 @@ from constructs import Construct
 
 from ._kms import key_for
 from ._nag import acknowledge
-from ._validation import PropErrors
+from ._validation import PropErrors, pick
 from .payment_api import SecurePaymentApi
+from .profiles import Profile, defaults_for
 
 __all__ = ["AlertChannel", "AlertTopics", "PaymentDashboards"]
 
@@ -156,11 +157,12 @@ class AlertTopics(Construct):
 
 
 class PaymentDashboards(Construct):
-    """Three CloudWatch dashboards for a :class:`SecurePaymentApi`: operational health, security
-    posture and cost. Built from the API's public attributes with plain aws-cdk-lib widgets
+    """CloudWatch dashboards for a :class:`SecurePaymentApi`: operational health, security posture
+    and cost. Built from the API's public attributes with plain aws-cdk-lib widgets
     (cdk-monitoring-constructs would add a second jsii assembly to every synth for ~60 lines).
 
-    The first three dashboards of an account are free; each further one costs $3/month.
+    A dashboard costs $3/month beyond an account's first three, so the dev profile puts the three
+    views on one dashboard (``combined``) and the prod profile gives each its own.
     """
 
     def __init__(
@@ -169,11 +171,16 @@ class PaymentDashboards(Construct):
         id: str,
         *,
         payment_api: SecurePaymentApi,
+        profile: Profile = Profile.DEV,
+        combined: Optional[bool] = None,
         finding_rules: Optional[Sequence[str]] = None,
         period: Optional[Duration] = None,
     ) -> None:
         """
         :param payment_api: the API whose traffic, errors, latency, functions, queue and table are shown.
+        :param profile: where unset props take their defaults from. Default: Profile.DEV
+        :param combined: one dashboard with three sections instead of three dashboards.
+            Default: the profile's (DEV: True, PROD: False)
         :param finding_rules: names of EventBridge rules that route security findings (their
             invocations are shown). Default: none
         :param period: metric period. Default: 5 minutes
@@ -181,7 +188,17 @@ class PaymentDashboards(Construct):
         super().__init__(scope, id)
         errors = PropErrors("PaymentDashboards")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
+        errors.check_type(combined, "combined", bool)
         errors.raise_if_any()
+        one = pick(combined, defaults_for(profile).combined_dashboards)
+        shared = cloudwatch.Dashboard(self, "Payments", default_interval=Duration.hours(3)) if one else None
+
+        def dashboard(id: str, title: str, interval: Duration) -> cloudwatch.Dashboard:
+            if shared is None:
+                return cloudwatch.Dashboard(self, id, default_interval=interval)
+            shared.add_widgets(cloudwatch.TextWidget(markdown=f"# {title}", width=24, height=1))
+            return shared
+
         api, every = payment_api, period or Duration.minutes(5)
         fns = {"processor": api.processor, "event handler": api.event_handler}
         table = api.table
@@ -189,7 +206,7 @@ class PaymentDashboards(Construct):
         def graph(title, left, right=None, width=8):
             return cloudwatch.GraphWidget(title=title, left=left, right=right or [], width=width, period=every)
 
-        self._operations = cloudwatch.Dashboard(self, "Operations", default_interval=Duration.hours(3))
+        self._operations = dashboard("Operations", "Operational health", Duration.hours(3))
         self._operations.add_widgets(
             graph("API requests and errors", [api.rest_api.metric_count(period=every)],
                   [api.rest_api.metric_client_error(period=every), api.rest_api.metric_server_error(period=every)]),
@@ -219,7 +236,7 @@ class PaymentDashboards(Construct):
             return cloudwatch.Metric(namespace="AWS/WAFV2", metric_name=metric, statistic="Sum", period=every,
                                      dimensions_map={"WebACL": web_acl_name, "Region": region, "Rule": "ALL"})
 
-        self._security = cloudwatch.Dashboard(self, "Security", default_interval=Duration.hours(24))
+        self._security = dashboard("Security", "Security posture", Duration.hours(24))
         findings: cloudwatch.IWidget = cloudwatch.TextWidget(
             markdown="Pass `finding_rules` (ComplianceBaseline.finding_rule_names) to chart routed findings.",
             width=12, height=6,
@@ -238,11 +255,16 @@ class PaymentDashboards(Construct):
         charges = cloudwatch.Metric(namespace="AWS/Billing", metric_name="EstimatedCharges", region="us-east-1",
                                     dimensions_map={"Currency": "USD"}, statistic="Maximum",
                                     period=Duration.hours(6))
-        self._cost = cloudwatch.Dashboard(self, "Cost", default_interval=Duration.days(30))
+        self._cost = dashboard("Cost", "Cost", Duration.days(30))
         self._cost.add_widgets(
             cloudwatch.SingleValueWidget(title="Estimated charges this month (USD)", metrics=[charges], width=8),
             graph("Estimated charges", [charges], width=16),
         )
+
+    @property
+    def dashboards(self) -> list[cloudwatch.Dashboard]:
+        """The dashboards created: one when combined, else three."""
+        return list({id(d): d for d in (self._operations, self._security, self._cost)}.values())
 
     @property
     def operations(self) -> cloudwatch.Dashboard:

@@ -67,6 +67,7 @@ class ProfileDefaults:
     on_demand_base_capacity: int
     spot_percentage_above_base: int
     audit_retention_days: int
+    combined_dashboards: bool
 
 
 PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
@@ -86,6 +87,7 @@ PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
         on_demand_base_capacity=0,
         spot_percentage_above_base=100,
         audit_retention_days=365,
+        combined_dashboards=True,
     ),
     Profile.PROD: ProfileDefaults(
         max_azs=3,
@@ -103,6 +105,7 @@ PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
         on_demand_base_capacity=1,
         spot_percentage_above_base=50,
         audit_retention_days=365 * 7,
+        combined_dashboards=False,
     ),
 }
 

@@ -13,12 +13,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 FIVE_MINUTES = Duration.minutes(5)
-THROTTLED_OPERATIONS = [
-    dynamodb.Operation.GET_ITEM,
-    dynamodb.Operation.PUT_ITEM,
-    dynamodb.Operation.UPDATE_ITEM,
-    dynamodb.Operation.DELETE_ITEM,
-]
 
 
 def payment_alarms(
@@ -64,8 +58,11 @@ def payment_alarms(
               1, "Payments reached the dead-letter queue: settle or redrive them"),
         alarm("OldestMessageAge", queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES),
               max_message_age.to_seconds(), "Payments wait in the queue longer than expected"),
-        alarm("TableThrottles",
-              table.metric_throttled_requests_for_operations(operations=THROTTLED_OPERATIONS, period=FIVE_MINUTES),
+        # Table-level read and write throttle events: two metrics where per-operation counts need four.
+        alarm("TableThrottles", cloudwatch.MathExpression(
+            expression="reads + writes", period=FIVE_MINUTES, label="Throttle events",
+            using_metrics={"reads": table.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
+                           "writes": table.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES)}),
               1, "The payments table throttled requests"),
     ]
     return alarms
