@@ -115,6 +115,8 @@ project.tasks.add_environment("JSII_NODE", NODE)
 install = project.tasks.try_find("install")
 install.reset("python -m pip install --quiet --upgrade 'pip>=25.1'")
 install.exec("python -m pip install --quiet --group dev -e .")
+# The example's pinned AWS CDK CLI, run by the Node.js above (npx cdk synth).
+install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="examples/payment_platform")
 install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
 install_ci = project.tasks.try_find("install:ci")

@@ -37,3 +37,17 @@ def test_prod_spreads_over_three_azs(tmp_path):
     template = synth_example(tmp_path, "prod")
     nat_gateways = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::NatGateway"]
     assert len(nat_gateways) == 3
+
+
+@pytest.mark.slow
+def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path):
+    """`npx cdk synth` (the CLI pinned in package.json) and `python app.py` agree, offline."""
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    env.pop("CDK_CONTEXT_JSON", None)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "npx"), "--no-install", "cdk", "synth", "--no-notices", "-q", "-o", str(tmp_path / "cli")],
+        cwd=EXAMPLE, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    from_cli = json.loads((tmp_path / "cli" / "PaymentPlatform-dev.template.json").read_text())
+    assert from_cli == synth_example(tmp_path / "app", "dev")
