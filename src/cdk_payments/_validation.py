@@ -66,6 +66,16 @@ class PropErrors:
             f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
         )
 
+    def check_sequence(self, value: Any, prop: str, item: type, example: str) -> bool:
+        """Accept None or a list/tuple of ``item`` (a bare string is a common slip: refuse it)."""
+        if value is None:
+            return True
+        return self.check(
+            isinstance(value, (list, tuple)) and all(isinstance(v, item) and v for v in value),
+            prop,
+            f"expected a list such as {example}, got {value!r}",
+        )
+
     def check_implements(self, value: Any, prop: str, interface: str, attribute: str, *, required: bool) -> bool:
         """jsii interfaces (ITopic, IBucket...) are not runtime-checkable: check a defining attribute."""
         if value is None:

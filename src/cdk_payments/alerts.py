@@ -66,6 +66,11 @@ class AlertTopics(Construct):
         """
         super().__init__(scope, id)
         errors = PropErrors("AlertTopics")
+        errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
+        for prop, value in (("emails", emails), ("https_endpoints", https_endpoints)):
+            errors.check(value is None or isinstance(value, dict), prop,
+                         f"expected a dict of AlertChannel to addresses, got {value!r}")
+        errors.raise_if_any()
         for prop, value, scheme in (("emails", emails, "@"), ("https_endpoints", https_endpoints, "https://")):
             for channel, addresses in (value or {}).items():
                 errors.check_enum(channel, prop, AlertChannel)

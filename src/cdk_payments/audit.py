@@ -97,6 +97,11 @@ class AuditBucket(Construct):
         ):
             errors.check_int(value, name, minimum=1, maximum=36500)
         errors.check_type(bucket_name, "bucket_name", str)
+        errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
+        errors.check_implements(access_log_bucket, "access_log_bucket", "s3.IBucket", "bucket_name", required=False)
+        errors.check_implements(replication_destination, "replication_destination", "s3.IBucket", "bucket_name",
+                                required=False)
+        errors.check_implements(replication_key, "replication_key", "kms.IKey", "key_arn", required=False)
         errors.check(
             (replication_destination is None) == (replication_key is None),
             "replication_key",

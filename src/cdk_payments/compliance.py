@@ -152,6 +152,10 @@ class ComplianceBaseline(Construct):
         errors.check_implements(security_topic, "security_topic", "sns.ITopic", "topic_arn", required=True)
         errors.check_implements(cost_topic, "cost_topic", "sns.ITopic", "topic_arn", required=True)
         errors.check_implements(recorder_bucket, "recorder_bucket", "s3.IBucket", "bucket_name", required=False)
+        errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
+        for prop, value in (("cost_tag_key", cost_tag_key), ("cost_tag_value", cost_tag_value)):
+            errors.check(value is None or (isinstance(value, str) and bool(value)), prop,
+                         f"must be a non-empty string, got {value!r}")
         errors.check(
             not isinstance(required_tags, str) and 1 <= len(tags) <= REQUIRED_TAGS_LIMIT
             and all(isinstance(t, str) and t for t in tags),

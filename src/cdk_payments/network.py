@@ -113,6 +113,12 @@ class CostOptimizedVpc(Construct):
             "flow_log_retention": flow_log_retention,
         }
         errors = PropErrors("CostOptimizedVpc")
+        errors.check_implements(existing_vpc, "existing_vpc", "ec2.IVpc", "vpc_id", required=False)
+        errors.check_implements(flow_log_bucket, "flow_log_bucket", "s3.IBucket", "bucket_name", required=False)
+        errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
+        errors.check_sequence(availability_zones, "availability_zones", str, "['us-east-1a', 'us-east-1b']")
+        errors.check_sequence(interface_endpoints, "interface_endpoints", str, "['sqs', 'secretsmanager']")
+        errors.raise_if_any()
         if existing_vpc is not None:
             for name, value in network_props.items():
                 errors.check(value is None, name, "cannot be combined with existing_vpc")

@@ -226,6 +226,14 @@ class PaymentWorkerFleet(Construct):
         errors.check_implements(props["queue"], "queue", "sqs.IQueue", "queue_url", required=False)
         errors.check_implements(props["table"], "table", "dynamodb.ITable", "table_name", required=False)
         errors.check_enum(props["architecture"], "architecture", ec2.InstanceArchitecture)
+        errors.check_implements(props["encryption_key"], "encryption_key", "kms.IKey", "key_arn", required=False)
+        errors.check_implements(props["alarm_topic"], "alarm_topic", "sns.ITopic", "topic_arn", required=False)
+        errors.check_implements(props["machine_image"], "machine_image", "ec2.IMachineImage", "get_image",
+                                required=False)
+        errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
+        errors.check_sequence(props["user_data_commands"], "user_data_commands", str, "['systemctl start worker']")
+        errors.check_type(props["container_image"], "container_image", str)
+        errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         for name, low, high in (("min_capacity", 0, 1000), ("max_capacity", 1, 1000), ("desired_capacity", 0, 1000),
                                 ("on_demand_base_capacity", 0, 1000), ("spot_percentage_above_base", 0, 100),
                                 ("cpu_target_percent", 10, 90), ("memory_target_percent", 10, 95),

@@ -275,6 +275,17 @@ class SecurePaymentApi(Construct):
     def _validate(props: dict) -> None:
         errors = PropErrors("SecurePaymentApi")
         errors.check_enum(props["authorization"], "authorization", PaymentApiAuthorization)
+        for prop, interface, attribute in (
+            ("vpc", "ec2.IVpc", "vpc_id"), ("encryption_key", "kms.IKey", "key_arn"),
+            ("existing_table", "dynamodb.ITable", "table_name"), ("alarm_topic", "sns.ITopic", "topic_arn"),
+            ("event_bus", "events.IEventBus", "event_bus_name"), ("user_pool", "cognito.IUserPool", "user_pool_id"),
+            ("rotation_function", "lambda.IFunction", "function_arn"),
+        ):
+            errors.check_implements(props[prop], prop, interface, attribute, required=False)
+        errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
+        errors.check_type(props["latency_alarm_threshold"], "latency_alarm_threshold", Duration)
+        errors.check_sequence(props["cors_allowed_origins"], "cors_allowed_origins", str, "['https://shop.example']")
+        errors.check_sequence(props["merchants"], "merchants", str, "['merchant-1', 'merchant-2']")
         errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         errors.check_int(props["throttling_rate_limit"], "throttling_rate_limit", minimum=1, maximum=10_000)
         errors.check_int(props["throttling_burst_limit"], "throttling_burst_limit", minimum=1, maximum=5_000)

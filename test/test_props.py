@@ -1,0 +1,138 @@
+"""Bad props, table-driven across every construct: each fails at construction with a ValueError (or
+TypeError) that names the prop, never a jsii stack trace at synth."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from cdk_payments import (
+    AlertChannel,
+    AlertTopics,
+    AuditBucket,
+    ComplianceBaseline,
+    CostOptimizedVpc,
+    FlowLogDestination,
+    NatStrategy,
+    PaymentApiAuthorization,
+    PaymentDashboards,
+    PaymentWorkerFleet,
+    PlatformParameters,
+    SecurePaymentApi,
+)
+
+
+def vpc(stack):
+    return CostOptimizedVpc(stack, "Net").vpc
+
+
+def topic(stack):
+    return sns.Topic(stack, "Topic")
+
+
+CASES = [
+    # (construct, props (values may be callables taking the stack), prop named in the error)
+    (CostOptimizedVpc, dict(profile="dev"), "profile"),
+    (CostOptimizedVpc, dict(nat="instance"), "nat"),
+    (CostOptimizedVpc, dict(max_azs=0), "max_azs"),
+    (CostOptimizedVpc, dict(max_azs=7), "max_azs"),
+    (CostOptimizedVpc, dict(max_azs="2"), "max_azs"),
+    (CostOptimizedVpc, dict(nat=NatStrategy.SINGLE_GATEWAY, nat_gateways=3), "nat_gateways"),
+    (CostOptimizedVpc, dict(nat=NatStrategy.INSTANCE, nat_gateways=1), "nat_gateways"),
+    (CostOptimizedVpc, dict(cidr="10.0.0.0/33"), "cidr"),
+    (CostOptimizedVpc, dict(cidr="banana"), "cidr"),
+    (CostOptimizedVpc, dict(cidr="10.0.0.0/8"), "cidr"),
+    (CostOptimizedVpc, dict(cidr=167772160), "cidr"),
+    (CostOptimizedVpc, dict(subnet_cidr_mask=30), "subnet_cidr_mask"),
+    (CostOptimizedVpc, dict(interface_endpoints="sqs"), "interface_endpoints"),
+    (CostOptimizedVpc, dict(availability_zones="us-east-1a"), "availability_zones"),
+    (CostOptimizedVpc, dict(availability_zones=["us-east-1a"], max_azs=2), "max_azs"),
+    (CostOptimizedVpc, dict(flow_logs=FlowLogDestination.S3), "flow_log_bucket"),
+    (CostOptimizedVpc, dict(flow_log_bucket=lambda s: s3.Bucket(s, "B")), "flow_log_bucket"),
+    (CostOptimizedVpc, dict(flow_log_retention=30), "flow_log_retention"),
+    (CostOptimizedVpc, dict(existing_vpc="vpc-123"), "existing_vpc"),
+    (CostOptimizedVpc, dict(existing_vpc=vpc, nat=NatStrategy.NONE), "nat"),
+    (CostOptimizedVpc, dict(encryption_key="arn:aws:kms:us-east-1:1:key/x"), "encryption_key"),
+    (AuditBucket, dict(retention_days=20), "retention_days"),
+    (AuditBucket, dict(glacier_after_days=-1), "glacier_after_days"),
+    (AuditBucket, dict(deep_archive_after_days=100), "deep_archive_after_days"),
+    (AuditBucket, dict(retention_days="365"), "retention_days"),
+    (AuditBucket, dict(lock_mode="COMPLIANCE"), "lock_mode"),
+    (AuditBucket, dict(replication_destination=lambda s: s3.Bucket(s, "R")), "replication_key"),
+    (AuditBucket, dict(bucket_name=123), "bucket_name"),
+    (AuditBucket, dict(encryption_key="alias/audit"), "encryption_key"),
+    (AuditBucket, dict(access_log_bucket="logs-bucket"), "access_log_bucket"),
+    (SecurePaymentApi, dict(authorization="iam"), "authorization"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.COGNITO), "user_pool"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY), "merchants"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants="m1"), "merchants"),
+    (SecurePaymentApi, dict(merchants=["m1"]), "merchants"),
+    (SecurePaymentApi, dict(memory_size=64), "memory_size"),
+    (SecurePaymentApi, dict(memory_size=512.5), "memory_size"),
+    (SecurePaymentApi, dict(waf_rate_limit=10), "waf_rate_limit"),
+    (SecurePaymentApi, dict(throttling_rate_limit=100, throttling_burst_limit=50), "throttling_burst_limit"),
+    (SecurePaymentApi, dict(cache_size_gb="2"), "cache_size_gb"),
+    (SecurePaymentApi, dict(max_receive_count=0), "max_receive_count"),
+    (SecurePaymentApi, dict(rotation_days=400), "rotation_days"),
+    (SecurePaymentApi, dict(vpc="vpc-123"), "vpc"),
+    (SecurePaymentApi, dict(vpc_subnets="private"), "vpc_subnets"),
+    (SecurePaymentApi, dict(cors_allowed_origins="*"), "cors_allowed_origins"),
+    (SecurePaymentApi, dict(latency_alarm_threshold=2), "latency_alarm_threshold"),
+    (SecurePaymentApi, dict(log_retention="one-week"), "log_retention"),
+    (SecurePaymentApi, dict(existing_table="payments"), "existing_table"),
+    (SecurePaymentApi, dict(alarm_topic="arn:aws:sns:us-east-1:1:ops"), "alarm_topic"),
+    (SecurePaymentApi, dict(waf_logging="yes"), "waf_logging"),
+    (AlertTopics, dict(emails={AlertChannel.COST: "finance@example.com"}), "emails"),
+    (AlertTopics, dict(emails={"cost": ["finance@example.com"]}), "emails"),
+    (AlertTopics, dict(emails=["finance@example.com"]), "emails"),
+    (AlertTopics, dict(https_endpoints={AlertChannel.OPERATIONS: ["http://plain"]}), "https_endpoints"),
+    (ComplianceBaseline, dict(security_topic=None, cost_topic=topic), "security_topic"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags="owner"), "required_tags"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, create_recorder=True), "recorder_bucket"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, guardduty_min_severity=0), "guardduty_min_severity"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, monthly_budget_usd="50"), "monthly_budget_usd"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, create_guardduty_detector="true"),
+     "create_guardduty_detector"),
+    (PaymentWorkerFleet, dict(vpc=None), "vpc"),
+    (PaymentWorkerFleet, dict(vpc=vpc, min_capacity=5, max_capacity=2), "min_capacity"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types="t4g.small"), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["m7i.large"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, spot_percentage_above_base=-1), "spot_percentage_above_base"),
+    (PaymentWorkerFleet, dict(vpc=vpc, cpu_target_percent=95), "cpu_target_percent"),
+    (PaymentWorkerFleet, dict(vpc=vpc, queue="https://sqs.us-east-1.amazonaws.com/1/q"), "queue"),
+    (PaymentWorkerFleet, dict(vpc=vpc, user_data_commands="systemctl start worker"), "user_data_commands"),
+    (PaymentWorkerFleet, dict(vpc=vpc, root_volume_size_gb=4), "root_volume_size_gb"),
+    (PlatformParameters, dict(payment_api=None), "payment_api"),
+    (PaymentDashboards, dict(payment_api="api"), "payment_api"),
+]
+
+
+def resolve(stack, props):
+    made = {}  # each helper builds its resource once per stack, however many props use it
+    for value in props.values():
+        if callable(value) and value not in made:
+            made[value] = value(stack)
+    return {k: made.get(v, v) if callable(v) else v for k, v in props.items()}
+
+
+@pytest.mark.parametrize("construct,props,prop", CASES,
+                         ids=[f"{c.__name__}-{p}-{i}" for i, (c, _, p) in enumerate(CASES)])
+def test_bad_prop_is_named_at_construction(construct, props, prop):
+    stack = Stack(App(), "Props")
+    with pytest.raises((ValueError, TypeError)) as error:
+        construct(stack, "Subject", **resolve(stack, props))
+    message = str(error.value)
+    assert f"{prop}:" in message or f"{prop} " in message, message
+    assert "jsii" not in message and "@jsii" not in message
+
+
+def test_every_error_is_reported_at_once():
+    with pytest.raises(ValueError) as error:
+        SecurePaymentApi(Stack(App(), "Props"), "Api", memory_size=64, waf_rate_limit=1, max_receive_count=0,
+                         cache_size_gb="2", latency_alarm_threshold=5)
+    message = str(error.value)
+    for prop in ("memory_size", "waf_rate_limit", "max_receive_count", "cache_size_gb", "latency_alarm_threshold"):
+        assert f"{prop}:" in message
+    assert message.startswith("SecurePaymentApi: invalid props:")
