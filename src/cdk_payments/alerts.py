@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._kms import key_for
-from ._nag import acknowledge
+from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
 from .payment_api import SecurePaymentApi
 from .profiles import Profile, defaults_for
@@ -94,17 +94,9 @@ class AlertTopics(Construct):
         if emails or https_endpoints:
             # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
             self._encryption_key.grant(iam.ServicePrincipal("sns.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-            self._dead_letter_queue = sqs.Queue(
-                self, "UndeliveredAlerts", encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=self._encryption_key, enforce_ssl=True, retention_period=Duration.days(14),
-            )
-            acknowledge(
-                self._dead_letter_queue,
-                "This is the dead-letter queue of the alert subscriptions themselves; an operator reads it "
-                "when an alert could not be delivered.",
-                "AwsSolutions-SQS3",
-                "Serverless-SQSRedrivePolicy",
-            )
+            self._dead_letter_queue = dead_letter_queue(
+                self, "UndeliveredAlerts", self._encryption_key, holds="alerts SNS could not deliver to a subscriber",
+                redrive_queue=False)
         dlq = self._dead_letter_queue
         self._topics: dict[AlertChannel, sns.Topic] = {}
         for channel in AlertChannel:

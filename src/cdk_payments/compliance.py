@@ -23,6 +23,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from ._kms import key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
 
 __all__ = ["ComplianceBaseline", "RequiredTagsCheck"]
@@ -204,17 +205,9 @@ class ComplianceBaseline(Construct):
 
         self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
         self._key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-        self._dead_letter_queue = sqs.Queue(
-            self, "FindingsDeadLetterQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=self._key,
-            enforce_ssl=True, retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self._dead_letter_queue,
-            "This is the dead-letter queue of the findings rules themselves; an operator reads it when a "
-            "finding could not be delivered to the security topic.",
-            "AwsSolutions-SQS3",
-            "Serverless-SQSRedrivePolicy",
-        )
+        self._dead_letter_queue = dead_letter_queue(
+            self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
+            "security topic", redrive_queue=False)
         target = targets.SnsTopic(security_topic, dead_letter_queue=self._dead_letter_queue, retry_attempts=8,
                                   max_event_age=Duration.hours(24))
         self._finding_rules = [

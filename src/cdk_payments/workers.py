@@ -9,7 +9,6 @@ from typing import Optional, Sequence
 from aws_cdk import Aspects, Duration, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -22,8 +21,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ._alarms import alarm as create_alarm
 from ._kms import key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._queues import dead_letter_queue, encrypted_queue
 from ._validation import PropErrors, pick
 from .profiles import Profile, defaults_for
 
@@ -270,13 +271,10 @@ class PaymentWorkerFleet(Construct):
 
     # -- pieces ----------------------------------------------------------------------------------
     def _create_queue(self, key: kms.IKey) -> sqs.Queue:
-        dead_letters = sqs.Queue(self, "DeadLetterQueue", encryption=sqs.QueueEncryption.KMS,
-                                 encryption_master_key=key, enforce_ssl=True, retention_period=Duration.days(14))
-        acknowledge(dead_letters, "This is the work queue's dead-letter queue; an operator inspects and redrives "
-                    "jobs that failed max_receive_count times.", "AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
-        return sqs.Queue(self, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
-                         enforce_ssl=True, visibility_timeout=Duration.minutes(15),
-                         dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=3))
+        dead_letters = dead_letter_queue(self, "DeadLetterQueue", key, holds="jobs that failed three times",
+                                         redrive_queue=True)
+        return encrypted_queue(self, "Queue", key, visibility_timeout=Duration.minutes(15),
+                               dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=3))
 
     @staticmethod
     def _agent_config(log_group_name: str) -> dict:
@@ -352,17 +350,9 @@ class PaymentWorkerFleet(Construct):
         name = self._group.auto_scaling_group_name
         dims = {"AutoScalingGroupName": name}
 
-        def alarm(id, metric, threshold, description, comparison=None):
-            created = metric.create_alarm(
-                self, id, threshold=threshold, evaluation_periods=3, alarm_description=description,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                comparison_operator=comparison or cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
-            if topic is not None:
-                created.add_alarm_action(actions.SnsAction(topic))
-            else:
-                acknowledge(created, "No alarm_topic was passed: the alarm shows in the CloudWatch console only; "
-                            "pass AlertTopics.operations_topic to be notified.", "NIST.800.53.R5-CloudWatchAlarmAction")
-            return created
+        def alarm(id, metric, threshold, description):
+            return create_alarm(self, id, metric, threshold=threshold, description=description, topic=topic,
+                                periods=3)
 
         five = Duration.minutes(5)
         alarms = [
@@ -384,11 +374,8 @@ class PaymentWorkerFleet(Construct):
         if use_spot and topic is not None:
             # Interruption warnings name the instance, not its group: route them all to operations.
             key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-            undelivered = sqs.Queue(self, "UndeliveredInterruptions", encryption=sqs.QueueEncryption.KMS,
-                                    encryption_master_key=key, enforce_ssl=True, retention_period=Duration.days(14))
-            acknowledge(undelivered, "This is the dead-letter queue of the Spot interruption rule itself; it holds "
-                        "warnings SNS did not accept, for an operator to read.", "AwsSolutions-SQS3",
-                        "Serverless-SQSRedrivePolicy")
+            undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
+                                            holds="Spot interruption warnings SNS did not accept", redrive_queue=False)
             events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
                         event_pattern=events.EventPattern(source=["aws.ec2"], detail_type=[
                             "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]),

@@ -268,6 +268,6 @@ def test_function_asset_is_the_runtime_package_only(dev):
     (asset,) = [p for p in result.outdir.glob("asset.*") if (p / "runtime").is_dir()]
     shipped = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped == sorted([
-        "runtime/__init__.py", "runtime/api.py", "runtime/events.py", "runtime/observability.py",
+        "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
         "runtime/pan.py", "runtime/provider.py", "runtime/payment_request.schema.json",
     ])

@@ -99,10 +99,10 @@ def aws(monkeypatch):
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from cdk_payments.runtime import api, events
+    from cdk_payments.runtime import api, clients
 
-    for cached in (api._table, api._sqs, api._idempotency, events._table, events._events):
-        cached.cache_clear()
+    clients.reset()
+    api._idempotency.cache_clear()
     parameters.clear_caches()
 
 

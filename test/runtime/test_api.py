@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from cdk_payments.runtime import api
+from cdk_payments.runtime import api, clients
 
 from .conftest import FakeContext, api_event, valid_body
 
@@ -128,7 +128,7 @@ def test_bad_input_gets_a_4xx_json_error_and_writes_nothing(aws, case, kwargs, s
 
 
 def test_failed_enqueue_leaves_nothing_half_written_and_can_be_retried(aws):
-    with mock.patch.object(api, "_sqs") as sqs:
+    with mock.patch.object(clients, "sqs") as sqs:
         sqs.return_value.send_message.side_effect = RuntimeError("SQS unavailable")
         status, body = post(valid_body())
     assert status == 500 and body["error"]["code"] == "internal_error"

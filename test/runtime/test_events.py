@@ -6,7 +6,7 @@ from unittest import mock
 import boto3
 import pytest
 
-from cdk_payments.runtime import api, events
+from cdk_payments.runtime import api, clients, events
 
 from .conftest import REGION, FakeContext, api_event, valid_body
 
@@ -40,7 +40,7 @@ def captured_events(aws):
         sent.extend(kwargs["Entries"])
         return real(**kwargs)
 
-    with mock.patch.object(events, "_events", return_value=mock.Mock(put_events=capture)):
+    with mock.patch.object(clients, "events", return_value=mock.Mock(put_events=capture)):
         yield sent
 
 
@@ -83,7 +83,7 @@ def test_poison_messages_fail_alone(aws, captured_events):
 def test_transient_failure_is_retried_then_succeeds(aws):
     ok = accept(aws)
     failing = mock.Mock(put_events=mock.Mock(return_value={"FailedEntryCount": 1, "Entries": []}))
-    with mock.patch.object(events, "_events", return_value=failing):
+    with mock.patch.object(clients, "events", return_value=failing):
         result = events.handler(sqs_event(json.dumps({"payment_id": ok})), FakeContext())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert status_of(aws, ok) == "PENDING"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from .._alarms import alarm as create_alarm
 
 FIVE_MINUTES = Duration.minutes(5)
 
@@ -28,18 +29,8 @@ def payment_alarms(
     max_message_age: Duration,
 ) -> list[cloudwatch.Alarm]:
     def alarm(id: str, metric: cloudwatch.IMetric, threshold: float, description: str, periods: int = 1):
-        created = metric.create_alarm(
-            scope,
-            id,
-            threshold=threshold,
-            evaluation_periods=periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        created.add_alarm_action(actions.SnsAction(topic))
-        created.add_ok_action(actions.SnsAction(topic))
-        return created
+        return create_alarm(scope, id, metric, threshold=threshold, description=description, topic=topic,
+                            periods=periods, notify_ok=True)
 
     alarms = [
         # 5XXError's Average is the fraction of requests that failed.

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from .._kms import key_for
 from .._nag import AcknowledgeGrantPolicies, acknowledge
+from .._queues import dead_letter_queue, encrypted_queue
 from .._validation import PropErrors, pick
 from ..profiles import Profile, defaults_for
 from .alarms import payment_alarms
@@ -148,22 +149,13 @@ class SecurePaymentApi(Construct):
         self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
         key = self._encryption_key
         self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan)
-        self._dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=Duration.hours(24),
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self._queue = sqs.Queue(
+        self._dead_letter_queue = dead_letter_queue(
+            self, "DeadLetterQueue", key, holds="payments that failed settlement max_receive_count times and "
+            "failed asynchronous invocations (the DeadLetters alarm fires)", redrive_queue=True)
+        self._queue = encrypted_queue(
             self,
             "Queue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            data_key_reuse=Duration.hours(24),
-            enforce_ssl=True,
+            key,
             visibility_timeout=Duration.seconds(HANDLER_TIMEOUT.to_seconds() * 6),
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self._dead_letter_queue,
@@ -231,12 +223,6 @@ class SecurePaymentApi(Construct):
                     "queue's own dead-letter queue after max_receive_count deliveries, and that DLQ alarms.",
                     "Serverless-LambdaEventSourceMappingDestination",
                 )
-        acknowledge(
-            self._dead_letter_queue,
-            "This is the dead-letter queue itself; its messages are inspected and redriven by an operator "
-            "when the DeadLetters alarm fires, never automatically.",
-            "Serverless-SQSRedrivePolicy",
-        )
 
         self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
                                                removal_policy=removal)

@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,7 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
-from . import provider
+from . import clients, provider
 from .observability import logger, metrics, tracer
 from .pan import contains_pan
 
@@ -74,16 +73,6 @@ def _not_found(_: Exception) -> Response:
 def _unexpected(error: Exception) -> Response:
     logger.exception("unexpected error")
     return _error(500, "internal_error", "the payment could not be processed; retry with the same Idempotency-Key")
-
-
-@cache
-def _table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-
-
-@cache
-def _sqs() -> Any:
-    return boto3.client("sqs")
 
 
 @cache
@@ -160,11 +149,11 @@ def create_payment(request: dict[str, Any]) -> dict[str, Any]:
     }
     if authorization.decline_reason:
         item["decline_reason"] = authorization.decline_reason
-    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(payment_id)")
+    clients.table().put_item(Item=item, ConditionExpression="attribute_not_exists(payment_id)")
     try:
-        _sqs().send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"payment_id": payment_id}))
+        clients.sqs().send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"payment_id": payment_id}))
     except Exception:
-        _table().delete_item(Key={"payment_id": payment_id})  # nothing half-written
+        clients.table().delete_item(Key={"payment_id": payment_id})  # nothing half-written
         raise
     logger.info("payment accepted", extra={"payment_id": payment_id, "merchant_id": body["merchant_id"]})
     metrics.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
@@ -176,7 +165,7 @@ def create_payment(request: dict[str, Any]) -> dict[str, Any]:
 def get_payment(payment_id: str) -> Response:
     if not PAYMENT_ID.match(payment_id):
         raise ApiError(404, "payment_not_found", "no payment with this id")
-    item = _table().get_item(Key={"payment_id": payment_id}).get("Item")
+    item = clients.table().get_item(Key={"payment_id": payment_id}).get("Item")
     if not item:
         raise ApiError(404, "payment_not_found", "no payment with this id")
     public = {field: item[field] for field in PUBLIC_FIELDS if field in item}

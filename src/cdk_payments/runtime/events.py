@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timezone
-from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from . import clients
 from .observability import logger, metrics, tracer
 
 # Report every failed message, even when the whole batch failed, instead of failing the invocation.
@@ -29,16 +28,6 @@ FINAL = {"PROCESSED", "FAILED"}
 
 class PoisonMessage(Exception):
     """A message that can never be processed; it reaches the DLQ after the queue's retries."""
-
-
-@cache
-def _table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
-
-
-@cache
-def _events() -> Any:
-    return boto3.client("events")
 
 
 def _payment_id(record: SQSRecord) -> str:
@@ -54,7 +43,7 @@ def _payment_id(record: SQSRecord) -> str:
 @tracer.capture_method
 def settle(record: SQSRecord) -> None:
     payment_id = _payment_id(record)
-    payment = _table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
+    payment = clients.table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
     if payment is None:
         raise PoisonMessage(f"payment {payment_id} does not exist")
     if payment["status"] in FINAL:
@@ -63,7 +52,7 @@ def settle(record: SQSRecord) -> None:
     status = "PROCESSED" if payment.get("authorized") else "FAILED"
     _announce(payment, status)
     try:
-        _table().update_item(
+        clients.table().update_item(
             Key={"payment_id": payment_id},
             UpdateExpression="SET #s = :status, updated_at = :now",
             ConditionExpression="#s = :pending",
@@ -93,7 +82,7 @@ def _announce(payment: dict[str, Any], status: str) -> None:
     }
     if payment.get("decline_reason"):
         detail["decline_reason"] = payment["decline_reason"]
-    response = _events().put_events(
+    response = clients.events().put_events(
         Entries=[
             {
                 "Source": os.environ.get("EVENT_SOURCE", "cdk-payments"),
