@@ -24,13 +24,13 @@ PACKS = {"AwsSolutions": "AwsSolutions", "PCI.DSS.321": "PCI DSS 3.2.1", "NIST.8
          "Serverless": "Serverless"}
 
 
-def synth(profile: str, outdir: Path) -> Path:
+def synth(profile: str, outdir: Path) -> list[Path]:
     env = {**os.environ, "CDK_OUTDIR": str(outdir),
            "CDK_CONTEXT_JSON": json.dumps({"profile": profile, "nag": True})}
     result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
     if result.returncode != 0 and not (outdir / "validation-report.json").exists():
         raise SystemExit(result.stderr)
-    return outdir / f"PaymentPlatform-{profile}.template.json"
+    return sorted(outdir.glob("*.template.json"))  # prod adds the audit replica's regional stack
 
 
 def nag(outdir: Path) -> dict[str, dict]:
@@ -56,23 +56,26 @@ def nag(outdir: Path) -> dict[str, dict]:
     return rows
 
 
-def cfn_lint(template_path: Path) -> dict:
-    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_path)],
-                            capture_output=True, text=True)
+def cfn_lint(templates: list[Path]) -> dict:
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json",
+                             *map(str, templates)], capture_output=True, text=True)
     matches = json.loads(result.stdout or "[]")
     return {"findings": [f"{m['Rule']['Id']} {m['Message']}" for m in matches], "acknowledged": []}
 
 
-def checkov(template_path: Path) -> dict:
-    result = subprocess.run([str(CHECKOV), "-f", str(template_path), "--framework", "cloudformation", "--output",
-                             "json", "--skip-download"], capture_output=True, text=True)
+def checkov(templates: list[Path]) -> dict:
+    args = [arg for template in templates for arg in ("-f", str(template))]
+    result = subprocess.run([str(CHECKOV), *args, "--framework", "cloudformation", "--output", "json",
+                             "--skip-download"], capture_output=True, text=True)
     data = json.loads(result.stdout or "{}")
-    results = data.get("results", {}) if isinstance(data, dict) else {}
+    reports = data if isinstance(data, list) else [data]
+    checks = [(kind, c) for report in reports for kind in ("failed_checks", "skipped_checks")
+              for c in report.get("results", {}).get(kind, [])]
     return {
-        "findings": [f"{c['check_id']} at {c['resource']}" for c in results.get("failed_checks", [])],
+        "findings": [f"{c['check_id']} at {c['resource']}" for kind, c in checks if kind == "failed_checks"],
         "acknowledged": [{"rule": c["check_id"], "at": c["resource"],
                           "reason": (c.get("check_result") or {}).get("suppress_comment", "")}
-                         for c in results.get("skipped_checks", [])],
+                         for kind, c in checks if kind == "skipped_checks"],
     }
 
 
@@ -80,10 +83,10 @@ def report(profiles=("dev", "prod")) -> dict:
     out = {}
     for profile in profiles:
         with tempfile.TemporaryDirectory() as tmp:
-            template_path = synth(profile, Path(tmp))
+            templates = synth(profile, Path(tmp))
             rows = nag(Path(tmp))
-            rows["cfn-lint"] = cfn_lint(template_path)
-            rows["checkov"] = checkov(template_path)
+            rows["cfn-lint"] = cfn_lint(templates)
+            rows["checkov"] = checkov(templates)
             out[profile] = rows
     return out
 

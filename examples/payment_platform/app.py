@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import aws_cdk as cdk
+from audit_replica import AuditReplica
 from payment_platform import PaymentPlatform
 
 from cdk_payments import Profile
@@ -26,10 +27,20 @@ app = cdk.App(
     outdir=os.environ.get("CDK_OUTDIR", str(HERE / "cdk.out")),
 )
 profile = Profile.parse(app.node.try_get_context("profile"))
+# Prod replicates the audit trail to another region; its stack is pinned to that region.
+replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
+if replica_region:
+    replica = AuditReplica(app, "PaymentPlatform-audit-replica", region=replica_region,
+                           env=cdk.Environment(region=replica_region),
+                           description="cdk-payments example: cross-region audit replica")
+    for key, value in (("application", "cdk-payments"), ("cost-center", app.node.try_get_context("costCenter")),
+                       ("environment", profile.value)):
+        cdk.Tags.of(replica).add(key, value)
 PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",
     profile=profile,
+    replica_region=replica_region,
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

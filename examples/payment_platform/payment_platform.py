@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from aws_cdk import RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
+from audit_replica import AuditReplica
 from constructs import Construct
 
 from cdk_payments import (
@@ -28,7 +29,16 @@ class PaymentPlatform(Stack):
     the worker fleet and the compliance baseline as props.
     """
 
-    def __init__(self, scope: Construct, id: str, *, profile: Profile, cost_center: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile,
+        cost_center: str,
+        replica_region: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = kms.Key(
@@ -39,7 +49,11 @@ class PaymentPlatform(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
-        self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key)
+        replica, replica_key = AuditReplica.destination(self, replica_region) if replica_region else (None, None)
+        self.audit = AuditBucket(
+            self, "Audit", profile=profile, encryption_key=key,
+            replication_destination=replica, replication_key=replica_key,
+        )
         self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
 
         self.payments = SecurePaymentApi(
