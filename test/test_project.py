@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -53,3 +54,12 @@ def test_runtime_imports_nothing_but_stdlib_boto3_and_powertools():
             if match and not match.group(1).startswith("."):
                 top = match.group(1).split(".")[0]
                 assert top in allowed or top in sys.stdlib_module_names, f"{module.name}: {line}"
+
+
+def test_readme_quickstart_runs(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    quickstart = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", quickstart], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "Payments.template.json").exists()
