@@ -149,6 +149,11 @@ project.add_task(
     description="cdk-nag, cfn-lint and checkov on the example app, as a table",
     exec="python tools/compliance_report.py",
 )
+project.add_task(
+    "benchmark",
+    description="Synthesis wall times (empty app, example dev/prod, with cdk-nag)",
+    exec="python tools/benchmark.py",
+)
 # Packaging with PyPA build and twine rather than projen's uv defaults.
 package = project.tasks.try_find("package")
 package.reset("rm -rf dist")
