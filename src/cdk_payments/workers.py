@@ -306,8 +306,9 @@ class PaymentWorkerFleet(Construct):
         if container_image:
             user_data.add_commands(
                 "dnf install -y docker", "systemctl enable --now docker",
-                f"docker run -d --restart=always --env-file /etc/payment-worker.env --log-driver=json-file "
-                f"{container_image} >> /var/log/payment-worker.log 2>&1",
+                # The container logs straight to the fleet's log group (the role may write there).
+                f"docker run -d --restart=always --env-file /etc/payment-worker.env --log-driver=awslogs "
+                f"--log-opt awslogs-group={self._log_group.log_group_name} {container_image}",
             )
         user_data.add_commands(*(commands or []))
         return user_data
