@@ -10,25 +10,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .alerts import AlertChannel, AlertTopics, PaymentDashboards
-    from .audit import AuditBucket, AuditLockMode
+    from .alerts import AlertTopics, PaymentDashboards
+    from .audit import AuditBucket
+    from .choices import AlertChannel, AuditLockMode, FlowLogDestination, NatStrategy, PaymentApiAuthorization
     from .compliance import ComplianceBaseline, RequiredTagsCheck
-    from .network import CostOptimizedVpc, FlowLogDestination
+    from .network import CostOptimizedVpc
     from .parameters import PlatformParameters
-    from .payment_api import PaymentApiAuthorization, SecurePaymentApi
-    from .profiles import NatStrategy, Profile
+    from .payment_api import SecurePaymentApi
+    from .profiles import Profile
     from .workers import PaymentWorkerFleet
 
 _EXPORTS = {
-    "AlertChannel": "alerts",
+    "AlertChannel": "choices",
     "AlertTopics": "alerts",
     "AuditBucket": "audit",
-    "AuditLockMode": "audit",
+    "AuditLockMode": "choices",
     "ComplianceBaseline": "compliance",
     "CostOptimizedVpc": "network",
-    "FlowLogDestination": "network",
-    "NatStrategy": "profiles",
-    "PaymentApiAuthorization": "payment_api",
+    "FlowLogDestination": "choices",
+    "NatStrategy": "choices",
+    "PaymentApiAuthorization": "choices",
     "PaymentDashboards": "alerts",
     "PaymentWorkerFleet": "workers",
     "PlatformParameters": "parameters",

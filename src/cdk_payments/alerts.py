@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Mapping, Optional, Sequence
 
 from aws_cdk import Aws, Duration, Stack
@@ -17,21 +16,11 @@ from constructs import Construct
 from ._kms import key_for
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
+from .choices import AlertChannel
 from .payment_api import SecurePaymentApi
 from .profiles import Profile, defaults_for
 
 __all__ = ["AlertChannel", "AlertTopics", "PaymentDashboards"]
-
-
-class AlertChannel(enum.Enum):
-    """The three kinds of alert, each with its own topic and its own publishers."""
-
-    COST = "cost"
-    """Budgets, Cost Anomaly Detection and billing alarms."""
-    SECURITY = "security"
-    """GuardDuty, Security Hub and AWS Config findings routed by EventBridge."""
-    OPERATIONS = "operations"
-    """CloudWatch alarms of the payment API and the worker fleet."""
 
 
 # The only AWS services allowed to publish to each topic.
@@ -187,7 +176,8 @@ class PaymentDashboards(Construct):
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
         errors.check_type(combined, "combined", bool)
         errors.raise_if_any()
-        one = pick(combined, defaults_for(profile).combined_dashboards)
+        defaults = defaults_for(profile).dashboards
+        one = pick(combined, defaults.combined)
         shared = cloudwatch.Dashboard(self, "Payments", default_interval=Duration.hours(3)) if one else None
 
         def dashboard(id: str, title: str, interval: Duration) -> cloudwatch.Dashboard:
@@ -196,7 +186,7 @@ class PaymentDashboards(Construct):
             shared.add_widgets(cloudwatch.TextWidget(markdown=f"# {title}", width=24, height=1))
             return shared
 
-        api, every = payment_api, period or Duration.minutes(5)
+        api, every = payment_api, pick(period, defaults.period)
         fns = {"processor": api.processor, "event handler": api.event_handler}
         table = api.table
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Optional
 
 from aws_cdk import Aspects, Duration, RemovalPolicy
@@ -13,20 +12,12 @@ from constructs import Construct
 
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
+from .choices import AuditLockMode
 from .profiles import Profile, defaults_for
 
 __all__ = ["AuditBucket", "AuditLockMode"]
 
 GLACIER_MINIMUM_DAYS = 90  # Glacier Flexible Retrieval bills at least 90 days per object
-
-
-class AuditLockMode(enum.Enum):
-    """S3 Object Lock mode for the audit records' default retention."""
-
-    GOVERNANCE = "governance"
-    """Principals with s3:BypassGovernanceRetention can still delete (the dev default)."""
-    COMPLIANCE = "compliance"
-    """Nobody, the root user included, can delete a record before its retention ends (prod)."""
 
 
 class AuditBucket(Construct):
@@ -84,7 +75,7 @@ class AuditBucket(Construct):
         # Let the log bucket accept S3 server access logs through a bucket policy rather than the
         # legacy LogDeliveryWrite ACL, whatever the app's own feature flags say.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        defaults = defaults_for(profile)
+        defaults = defaults_for(profile).audit
         errors = PropErrors("AuditBucket")
         errors.check_enum(lock_mode, "lock_mode", AuditLockMode)
         errors.check_enum(removal_policy, "removal_policy", RemovalPolicy)
@@ -109,9 +100,9 @@ class AuditBucket(Construct):
         )
         errors.raise_if_any()
 
-        retention = pick(retention_days, defaults.audit_retention_days)
-        glacier = pick(glacier_after_days, 30)
-        deep_archive = pick(deep_archive_after_days, 180)
+        retention = pick(retention_days, defaults.retention_days)
+        glacier = pick(glacier_after_days, defaults.glacier_after_days)
+        deep_archive = pick(deep_archive_after_days, defaults.deep_archive_after_days)
         errors.check(
             deep_archive >= glacier + GLACIER_MINIMUM_DAYS,
             "deep_archive_after_days",
@@ -126,7 +117,7 @@ class AuditBucket(Construct):
         )
         errors.raise_if_any()
 
-        mode = pick(lock_mode, AuditLockMode.COMPLIANCE if profile is Profile.PROD else AuditLockMode.GOVERNANCE)
+        mode = pick(lock_mode, defaults.lock_mode)
         lock = (
             s3.ObjectLockRetention.compliance(Duration.days(retention))
             if mode is AuditLockMode.COMPLIANCE
@@ -179,12 +170,14 @@ class AuditBucket(Construct):
                         ),
                     ],
                     expiration=Duration.days(retention),
-                    noncurrent_version_expiration=Duration.days(pick(noncurrent_version_expiration_days, 30)),
-                    abort_incomplete_multipart_upload_after=Duration.days(pick(abort_incomplete_upload_days, 7)),
+                    noncurrent_version_expiration=Duration.days(
+                        pick(noncurrent_version_expiration_days, defaults.noncurrent_version_expiration_days)),
+                    abort_incomplete_multipart_upload_after=Duration.days(
+                        pick(abort_incomplete_upload_days, defaults.abort_incomplete_upload_days)),
                 )
             ],
             replication_rules=replication,
-            removal_policy=pick(removal_policy, RemovalPolicy.RETAIN),
+            removal_policy=pick(removal_policy, defaults.removal_policy),
         )
         if replication is None:
             acknowledge(

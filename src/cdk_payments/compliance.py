@@ -25,10 +25,10 @@ from ._kms import key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
+from .profiles import Profile, defaults_for
 
 __all__ = ["ComplianceBaseline", "RequiredTagsCheck"]
 
-DEFAULT_REQUIRED_TAGS = ("application", "cost-center", "environment")
 REQUIRED_TAGS_LIMIT = 6  # the REQUIRED_TAGS managed rule takes tag1Key..tag6Key
 PCI_STANDARD = "standards/pci-dss/v/3.2.1"
 
@@ -111,6 +111,7 @@ class ComplianceBaseline(Construct):
         *,
         security_topic: sns.ITopic,
         cost_topic: sns.ITopic,
+        profile: Profile = Profile.DEV,
         encryption_key: Optional[kms.IKey] = None,
         required_tags: Optional[Sequence[str]] = None,
         enforce_required_tags: Optional[bool] = None,
@@ -129,6 +130,7 @@ class ComplianceBaseline(Construct):
         """
         :param security_topic: where security findings go (``AlertTopics.security_topic``).
         :param cost_topic: where budget and anomaly alerts go (``AlertTopics.cost_topic``).
+        :param profile: where unset props take their defaults from (the same in both). Default: Profile.DEV
         :param encryption_key: KMS key for the findings dead-letter queue. Default: a new key
         :param required_tags: tag keys every resource must carry, at most 6. Default:
             ``application``, ``cost-center``, ``environment``
@@ -148,7 +150,8 @@ class ComplianceBaseline(Construct):
         :param budget_forecast_percent: alert when forecast spend passes it. Default: 100
         """
         super().__init__(scope, id)
-        tags = tuple(pick(required_tags, DEFAULT_REQUIRED_TAGS))
+        defaults = defaults_for(profile).compliance
+        tags = tuple(pick(required_tags, defaults.required_tags))
         errors = PropErrors("ComplianceBaseline")
         errors.check_implements(security_topic, "security_topic", "sns.ITopic", "topic_arn", required=True)
         errors.check_implements(cost_topic, "cost_topic", "sns.ITopic", "topic_arn", required=True)
@@ -168,7 +171,7 @@ class ComplianceBaseline(Construct):
                      "is required with create_recorder=True")
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
                      "is used only with create_recorder=True")
-        severity = pick(guardduty_min_severity, 7.0)
+        severity = pick(guardduty_min_severity, defaults.guardduty_min_severity)
         errors.check(isinstance(severity, (int, float)) and 1.0 <= severity <= 8.9, "guardduty_min_severity",
                      f"must be a number from 1.0 to 8.9, got {severity!r}")
         for prop, value, low, high in (("anomaly_threshold_usd", anomaly_threshold_usd, 1, 1_000_000),
@@ -180,7 +183,8 @@ class ComplianceBaseline(Construct):
                          prop, f"must be a number from {low} to {high}, got {value!r}")
         errors.raise_if_any()
 
-        self._recorder = self._create_recorder(recorder_bucket) if create_recorder else None
+        self._recorder = (self._create_recorder(recorder_bucket)
+                          if pick(create_recorder, defaults.create_recorder) else None)
         self._rules: list[config.ManagedRule] = []
         for name, identifier in MANAGED_RULES.items():
             self.add_managed_rule(name, identifier)
@@ -188,15 +192,15 @@ class ComplianceBaseline(Construct):
             "RequiredTags", config.ManagedRuleIdentifiers.REQUIRED_TAGS,
             input_parameters={f"tag{i}Key": key for i, key in enumerate(tags, start=1)},
         )
-        if pick(enforce_required_tags, True):
+        if pick(enforce_required_tags, defaults.enforce_required_tags):
             RequiredTagsCheck.apply(Stack.of(self), tags)
 
         self._detector = (
             guardduty.CfnDetector(self, "Detector", enable=True, finding_publishing_frequency="FIFTEEN_MINUTES")
-            if create_guardduty_detector else None
+            if pick(create_guardduty_detector, defaults.create_guardduty_detector) else None
         )
         self._hub = None
-        if enable_security_hub:
+        if pick(enable_security_hub, defaults.enable_security_hub):
             self._hub = securityhub.CfnHub(self, "SecurityHub")
             standard = securityhub.CfnStandard(
                 self, "PciDss", standards_arn=f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}::{PCI_STANDARD}"
@@ -231,8 +235,8 @@ class ComplianceBaseline(Construct):
 
         self._anomaly_monitor = ce.CfnAnomalyMonitor(
             self, "AnomalyMonitor", monitor_name=f"{Stack.of(self).stack_name}-payments", monitor_type="CUSTOM",
-            monitor_specification=json.dumps({"Tags": {"Key": pick(cost_tag_key, "application"),
-                                                       "Values": [pick(cost_tag_value, "cdk-payments")],
+            monitor_specification=json.dumps({"Tags": {"Key": pick(cost_tag_key, defaults.cost_tag_key),
+                                                       "Values": [pick(cost_tag_value, defaults.cost_tag_value)],
                                                        "MatchOptions": ["EQUALS"]}}),
         )
         ce.CfnAnomalySubscription(
@@ -241,7 +245,7 @@ class ComplianceBaseline(Construct):
             subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="SNS", address=cost_topic.topic_arn)],
             threshold_expression=json.dumps({"Dimensions": {
                 "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
-                "Values": [str(pick(anomaly_threshold_usd, 10))]}}),
+                "Values": [str(pick(anomaly_threshold_usd, defaults.anomaly_threshold_usd))]}}),
         )
 
         def notification(kind: str, percent: float) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
@@ -257,10 +261,11 @@ class ComplianceBaseline(Construct):
             self, "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_type="COST", time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=pick(monthly_budget_usd, 50), unit="USD")),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=pick(monthly_budget_usd, defaults.monthly_budget_usd),
+                                                             unit="USD")),
             notifications_with_subscribers=[
-                notification("ACTUAL", pick(budget_actual_percent, 80)),
-                notification("FORECASTED", pick(budget_forecast_percent, 100)),
+                notification("ACTUAL", pick(budget_actual_percent, defaults.budget_actual_percent)),
+                notification("FORECASTED", pick(budget_forecast_percent, defaults.budget_forecast_percent)),
             ],
         )
         Aspects.of(self).add(AcknowledgeGrantPolicies())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 from typing import Optional, Sequence
 
@@ -16,23 +15,12 @@ from constructs import Construct
 from ._kms import key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
-from .profiles import NatStrategy, Profile, defaults_for
+from .choices import FlowLogDestination, NatStrategy
+from .profiles import Profile, defaults_for
 
 __all__ = ["CostOptimizedVpc", "FlowLogDestination", "NatStrategy"]
 
-NAT_INSTANCE_TYPE = "t4g.nano"
 ENV_AGNOSTIC_AZS = 2  # what Stack.availability_zones returns when the region is not known
-
-
-class FlowLogDestination(enum.Enum):
-    """Where VPC flow logs go."""
-
-    CLOUDWATCH_LOGS = "cloudwatch-logs"
-    """A log group owned by the construct, with a retention (and the KMS key, when given)."""
-    S3 = "s3"
-    """The bucket passed as ``flow_log_bucket`` (the audit bucket, for example)."""
-    NONE = "none"
-    """No flow logs (not recommended: PCI DSS 10 wants network activity recorded)."""
 
 
 class CostOptimizedVpc(Construct):
@@ -97,7 +85,7 @@ class CostOptimizedVpc(Construct):
             it. Default: a new key (about $1/month), when flow logs go to CloudWatch Logs.
         """
         super().__init__(scope, id)
-        defaults = defaults_for(profile)
+        defaults = defaults_for(profile).network
         network_props = {
             "nat": nat,
             "max_azs": max_azs,
@@ -144,8 +132,8 @@ class CostOptimizedVpc(Construct):
         errors.check_int(subnet_cidr_mask, "subnet_cidr_mask", minimum=16, maximum=28)
         errors.check_type(data_subnets, "data_subnets", bool)
         nat = pick(nat, defaults.nat)
-        flow_logs = pick(flow_logs, FlowLogDestination.CLOUDWATCH_LOGS)
-        cidr = pick(cidr, "10.0.0.0/16")
+        flow_logs = pick(flow_logs, defaults.flow_logs)
+        cidr = pick(cidr, defaults.cidr)
         azs = list(availability_zones) if availability_zones is not None else None
         az_count = pick(max_azs, len(azs) if azs else defaults.max_azs)
         endpoints = list(pick(interface_endpoints, defaults.interface_endpoints))
@@ -192,7 +180,7 @@ class CostOptimizedVpc(Construct):
 
         self._nat = nat
         has_nat = nat is not NatStrategy.NONE
-        mask = pick(subnet_cidr_mask, 24)
+        mask = pick(subnet_cidr_mask, defaults.subnet_cidr_mask)
         subnets = []
         if has_nat:
             # Only the NAT lives here, and it gets its public address explicitly.
@@ -208,7 +196,7 @@ class CostOptimizedVpc(Construct):
                 cidr_mask=mask,
             )
         )
-        if pick(data_subnets, True):
+        if pick(data_subnets, defaults.data_subnets):
             subnets.append(
                 ec2.SubnetConfiguration(name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=mask)
             )
@@ -216,7 +204,7 @@ class CostOptimizedVpc(Construct):
         if azs is None and az_count > ENV_AGNOSTIC_AZS and _region_unknown(self):
             # An environment-agnostic stack knows only two AZs by name; pick more at deploy time.
             azs = [Fn.select(index, Fn.get_azs()) for index in range(az_count)]
-        nat_provider = self._nat_provider(nat)
+        nat_provider = self._nat_provider(nat, defaults.nat_instance_type)
         self._vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -225,7 +213,7 @@ class CostOptimizedVpc(Construct):
             max_azs=None if azs else az_count,
             subnet_configuration=subnets,
             nat_gateway_provider=nat_provider,
-            nat_gateways=self._nat_count(nat, nat_gateways, az_count),
+            nat_gateways=self._nat_count(nat, nat_gateways, az_count, defaults.single_nat_gateways),
             restrict_default_security_group=True,
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
@@ -268,12 +256,12 @@ class CostOptimizedVpc(Construct):
 
         self._flow_log_group = None
         self._flow_log = None
-        traffic = pick(flow_log_traffic_type, ec2.FlowLogTrafficType.ALL)
+        traffic = pick(flow_log_traffic_type, defaults.flow_log_traffic_type)
         if flow_logs is FlowLogDestination.CLOUDWATCH_LOGS:
             self._flow_log_group = logs.LogGroup(
                 self,
                 "FlowLogGroup",
-                retention=pick(flow_log_retention, defaults.log_retention),
+                retention=pick(flow_log_retention, defaults.flow_log_retention),
                 encryption_key=key_for(self, encryption_key, purpose="VPC flow logs", logs=True),
                 removal_policy=defaults.removal_policy,
             )
@@ -394,18 +382,16 @@ class CostOptimizedVpc(Construct):
         )
 
     @staticmethod
-    def _nat_count(nat: NatStrategy, nat_gateways: Optional[int], az_count: int) -> int:
+    def _nat_count(nat: NatStrategy, nat_gateways: Optional[int], az_count: int, single: int) -> int:
         if nat is NatStrategy.NONE:
             return 0
-        if nat is NatStrategy.GATEWAY_PER_AZ:
-            return pick(nat_gateways, az_count)
-        return pick(nat_gateways, 1)
+        return pick(nat_gateways, az_count if nat is NatStrategy.GATEWAY_PER_AZ else single)
 
     @staticmethod
-    def _nat_provider(nat: NatStrategy) -> Optional[ec2.NatProvider]:
+    def _nat_provider(nat: NatStrategy, instance_type: str) -> Optional[ec2.NatProvider]:
         if nat is NatStrategy.INSTANCE:
             return ec2.NatProvider.instance_v2(
-                instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
+                instance_type=ec2.InstanceType(instance_type),
                 machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
                 default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
                 associate_public_ip_address=True,

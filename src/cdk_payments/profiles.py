@@ -1,26 +1,30 @@
-"""Deployment profiles: every cost-versus-resilience default of the library, in one place.
+"""Deployment profiles: every default of every construct, in one place.
 
 Each construct takes ``profile=Profile.DEV`` (or ``PROD``) and reads its defaults from
-:data:`PROFILE_DEFAULTS`; every value can still be overridden by the construct's own props.
+``defaults_for(profile).<construct>``; every value can still be overridden by the construct's own
+prop of the same name. What differs between the profiles is a cost-versus-resilience choice.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+
+from .choices import AuditLockMode, FlowLogDestination, NatStrategy, PaymentApiAuthorization
 
 
 class Profile(enum.Enum):
     """Which set of defaults a construct starts from."""
 
     DEV = "dev"
-    """Cheapest configuration with the same capabilities: idle cost well under $20/month."""
+    """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices."""
     PROD = "prod"
-    """Resilience first: per-AZ NAT, interface endpoints, backups, deletion protection."""
+    """Resilience first: per-AZ NAT, interface endpoints, backups, deletion protection, API cache."""
 
     @classmethod
     def parse(cls, value: str) -> "Profile":
@@ -32,80 +36,147 @@ class Profile(enum.Enum):
             raise ValueError(f"profile: unknown profile {value!r}; allowed: {allowed}") from None
 
 
-class NatStrategy(enum.Enum):
-    """How private subnets reach the internet, from most resilient to cheapest."""
+@dataclass(frozen=True)
+class NetworkDefaults:
+    """CostOptimizedVpc."""
 
-    GATEWAY_PER_AZ = "gateway-per-az"
-    """One managed NAT gateway per AZ (about $33/month each, plus its public IPv4 address)."""
-    SINGLE_GATEWAY = "single-gateway"
-    """One managed NAT gateway shared by all AZs (the original design)."""
-    INSTANCE = "instance"
-    """One Graviton NAT instance (t4g.nano, about $3/month plus its public IPv4 address)."""
-    NONE = "none"
-    """No NAT: isolated subnets reach AWS only through VPC endpoints."""
+    nat: NatStrategy
+    max_azs: int
+    interface_endpoints: tuple[str, ...]
+    """Interface endpoint service names (as in ``InterfaceVpcEndpointAwsService``), e.g. ``sqs``."""
+    flow_log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+    cidr: str = "10.0.0.0/16"
+    subnet_cidr_mask: int = 24
+    data_subnets: bool = True
+    flow_logs: FlowLogDestination = FlowLogDestination.CLOUDWATCH_LOGS
+    flow_log_traffic_type: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType.ALL
+    single_nat_gateways: int = 1
+    nat_instance_type: str = "t4g.nano"
+
+
+@dataclass(frozen=True)
+class AuditDefaults:
+    """AuditBucket."""
+
+    lock_mode: AuditLockMode
+    retention_days: int
+    glacier_after_days: int = 30
+    deep_archive_after_days: int = 180
+    noncurrent_version_expiration_days: int = 30
+    abort_incomplete_upload_days: int = 7
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN  # audit trails outlive stacks, in every profile
+
+
+@dataclass(frozen=True)
+class PaymentApiDefaults:
+    """SecurePaymentApi."""
+
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+    deletion_protection: bool
+    backup_plan: bool
+    cache_size_gb: Optional[str]
+    """API Gateway cache size (``0.5``, ``1.6``...), or None for no cache."""
+    reserved_concurrency: Optional[int]
+    waf_logging: bool = True
+    authorization: PaymentApiAuthorization = PaymentApiAuthorization.IAM
+    memory_size: int = 512
+    throttling_rate_limit: int = 50
+    throttling_burst_limit: int = 100
+    waf_rate_limit: int = 1000
+    max_receive_count: int = 3
+    rotation_days: int = 30
+    configure_api_gateway_account: bool = True
+    powertools_layer_version: int = 38
+    latency_alarm_threshold: Duration = field(default_factory=lambda: Duration.seconds(2))
+
+
+@dataclass(frozen=True)
+class WorkerDefaults:
+    """PaymentWorkerFleet."""
+
+    min_capacity: int
+    max_capacity: int
+    on_demand_base_capacity: int
+    spot_percentage_above_base: int
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+    spot: bool = True
+    architecture: ec2.InstanceArchitecture = ec2.InstanceArchitecture.ARM_64
+    cpu_target_percent: int = 60
+    memory_target_percent: int = 70
+    backlog_per_instance: int = 100
+    root_volume_size_gb: int = 16
+
+
+@dataclass(frozen=True)
+class ComplianceDefaults:
+    """ComplianceBaseline."""
+
+    required_tags: tuple[str, ...] = ("application", "cost-center", "environment")
+    enforce_required_tags: bool = True
+    create_recorder: bool = False
+    create_guardduty_detector: bool = False
+    enable_security_hub: bool = False
+    guardduty_min_severity: float = 7.0
+    cost_tag_key: str = "application"
+    cost_tag_value: str = "cdk-payments"
+    anomaly_threshold_usd: float = 10
+    monthly_budget_usd: float = 50
+    budget_actual_percent: float = 80
+    budget_forecast_percent: float = 100
+
+
+@dataclass(frozen=True)
+class DashboardDefaults:
+    """PaymentDashboards."""
+
+    combined: bool
+    """One dashboard with three sections: a dashboard costs $3/month past an account's first three."""
+    period: Duration = field(default_factory=lambda: Duration.minutes(5))
 
 
 @dataclass(frozen=True)
 class ProfileDefaults:
     """The defaults one profile gives every construct."""
 
-    max_azs: int
-    nat: NatStrategy
-    interface_endpoints: tuple[str, ...]
-    """Interface endpoint service names (as in ``InterfaceVpcEndpointAwsService``), e.g. ``sqs``."""
-    log_retention: logs.RetentionDays
-    removal_policy: RemovalPolicy
-    """For stateful resources other than the audit trail, which is always retained."""
-    deletion_protection: bool
-    backup_plan: bool
-    api_cache_size_gb: Optional[str]
-    """API Gateway cache size (``0.5``, ``1.6``...), or None for no cache."""
-    reserved_concurrency: Optional[int]
-    waf_logging: bool
-    fleet_min_capacity: int
-    fleet_max_capacity: int
-    on_demand_base_capacity: int
-    spot_percentage_above_base: int
-    audit_retention_days: int
-    combined_dashboards: bool
+    network: NetworkDefaults
+    audit: AuditDefaults
+    payment_api: PaymentApiDefaults
+    workers: WorkerDefaults
+    dashboards: DashboardDefaults
+    compliance: ComplianceDefaults = ComplianceDefaults()
 
+
+_DEV = ProfileDefaults(
+    network=NetworkDefaults(nat=NatStrategy.INSTANCE, max_azs=2, interface_endpoints=(),
+                            flow_log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY),
+    audit=AuditDefaults(lock_mode=AuditLockMode.GOVERNANCE, retention_days=365),
+    payment_api=PaymentApiDefaults(log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY,
+                                   deletion_protection=False, backup_plan=False, cache_size_gb=None,
+                                   # New accounts have 10 concurrent executions, all of which must stay unreserved.
+                                   reserved_concurrency=None),
+    workers=WorkerDefaults(min_capacity=0, max_capacity=2, on_demand_base_capacity=0, spot_percentage_above_base=100,
+                           log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY),
+    dashboards=DashboardDefaults(combined=True),
+)
 
 PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
-    Profile.DEV: ProfileDefaults(
-        max_azs=2,
-        nat=NatStrategy.INSTANCE,
-        interface_endpoints=(),
-        log_retention=logs.RetentionDays.ONE_MONTH,
-        removal_policy=RemovalPolicy.DESTROY,
-        deletion_protection=False,
-        backup_plan=False,
-        api_cache_size_gb=None,
-        reserved_concurrency=None,
-        waf_logging=True,
-        fleet_min_capacity=0,
-        fleet_max_capacity=2,
-        on_demand_base_capacity=0,
-        spot_percentage_above_base=100,
-        audit_retention_days=365,
-        combined_dashboards=True,
-    ),
-    Profile.PROD: ProfileDefaults(
-        max_azs=3,
-        nat=NatStrategy.GATEWAY_PER_AZ,
-        interface_endpoints=("sqs", "secretsmanager", "kms", "logs", "events", "monitoring"),
-        log_retention=logs.RetentionDays.ONE_YEAR,
-        removal_policy=RemovalPolicy.RETAIN,
-        deletion_protection=True,
-        backup_plan=True,
-        api_cache_size_gb="0.5",
-        reserved_concurrency=100,
-        waf_logging=True,
-        fleet_min_capacity=1,
-        fleet_max_capacity=6,
-        on_demand_base_capacity=1,
-        spot_percentage_above_base=50,
-        audit_retention_days=365 * 7,
-        combined_dashboards=False,
+    Profile.DEV: _DEV,
+    Profile.PROD: replace(
+        _DEV,
+        network=replace(_DEV.network, nat=NatStrategy.GATEWAY_PER_AZ, max_azs=3,
+                        interface_endpoints=("sqs", "secretsmanager", "kms", "logs", "events", "monitoring"),
+                        flow_log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN),
+        audit=replace(_DEV.audit, lock_mode=AuditLockMode.COMPLIANCE, retention_days=365 * 7),
+        payment_api=replace(_DEV.payment_api, log_retention=logs.RetentionDays.ONE_YEAR,
+                            removal_policy=RemovalPolicy.RETAIN, deletion_protection=True, backup_plan=True,
+                            cache_size_gb="0.5", reserved_concurrency=100),
+        workers=replace(_DEV.workers, min_capacity=1, max_capacity=6, on_demand_base_capacity=1,
+                        spot_percentage_above_base=50, log_retention=logs.RetentionDays.ONE_YEAR,
+                        removal_policy=RemovalPolicy.RETAIN),
+        dashboards=DashboardDefaults(combined=False),
     ),
 }
 

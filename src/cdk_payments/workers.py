@@ -112,13 +112,13 @@ class PaymentWorkerFleet(Construct):
         :param log_retention: of the worker log group. Default: the profile's
         """
         super().__init__(scope, id)
-        defaults = defaults_for(profile)
-        arch = pick(architecture, ec2.InstanceArchitecture.ARM_64)
+        defaults = defaults_for(profile).workers
+        arch = pick(architecture, defaults.architecture)
         types = list(pick(instance_types, DEFAULT_INSTANCE_TYPES.get(arch, ())))
         self._validate(locals(), defaults)
-        use_spot = pick(spot, True)
-        min_cap = pick(min_capacity, defaults.fleet_min_capacity)
-        max_cap = pick(max_capacity, defaults.fleet_max_capacity)
+        use_spot = pick(spot, defaults.spot)
+        min_cap = pick(min_capacity, defaults.min_capacity)
+        max_cap = pick(max_capacity, defaults.max_capacity)
         key = key_for(self, encryption_key, purpose="worker fleet", logs=True)
 
         self._queue = queue or self._create_queue(key)
@@ -168,7 +168,7 @@ class PaymentWorkerFleet(Construct):
             associate_public_ip_address=False,
             detailed_monitoring=True,  # 1-minute metrics for scaling; free while the fleet is at zero
             block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(
-                pick(root_volume_size_gb, 16), encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3,
+                pick(root_volume_size_gb, defaults.root_volume_size_gb), encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3,
                 delete_on_termination=True))],
         )
 
@@ -214,8 +214,9 @@ class PaymentWorkerFleet(Construct):
                 "launch, termination and failure is notified.",
                 "AwsSolutions-AS3",
             )
-        self._scale(pick(cpu_target_percent, 60), pick(memory_target_percent, 70),
-                    pick(backlog_per_instance, 100))
+        self._scale(pick(cpu_target_percent, defaults.cpu_target_percent),
+                    pick(memory_target_percent, defaults.memory_target_percent),
+                    pick(backlog_per_instance, defaults.backlog_per_instance))
         self._alarms = self._create_alarms(alarm_topic, use_spot, key)
         Aspects.of(self).add(AcknowledgeGrantPolicies())
 
@@ -255,8 +256,7 @@ class PaymentWorkerFleet(Construct):
                                f"{instance_type} is {'an ARM (Graviton)' if graviton else 'an x86'} type but "
                                f"architecture is {arch.name}; use "
                                f"{'families like t4g, c7g, m7g' if arch == ec2.InstanceArchitecture.ARM_64 else 'x86 families like t3, c7i, m7i'}")
-        low, high = pick(props["min_capacity"], defaults.fleet_min_capacity), pick(props["max_capacity"],
-                                                                                   defaults.fleet_max_capacity)
+        low, high = pick(props["min_capacity"], defaults.min_capacity), pick(props["max_capacity"], defaults.max_capacity)
         if isinstance(low, int) and isinstance(high, int):
             errors.check(low <= high, "min_capacity", f"({low}) must not exceed max_capacity ({high})")
             desired = props["desired_capacity"]

@@ -1,5 +1,6 @@
 """SecurePaymentApi: the construct, its WAF, its alarms and its functions."""
 
-from .construct import PaymentApiAuthorization, SecurePaymentApi
+from ..choices import PaymentApiAuthorization
+from .construct import SecurePaymentApi
 
 __all__ = ["PaymentApiAuthorization", "SecurePaymentApi"]

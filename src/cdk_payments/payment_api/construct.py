@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from pathlib import Path
 from typing import Optional, Sequence
@@ -30,9 +29,10 @@ from .._kms import key_for
 from .._nag import AcknowledgeGrantPolicies, acknowledge
 from .._queues import dead_letter_queue, encrypted_queue
 from .._validation import PropErrors, pick
+from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
 from .alarms import payment_alarms
-from .functions import POWERTOOLS_LAYER_VERSION, PaymentFunction, powertools_layer
+from .functions import PaymentFunction, powertools_layer
 from .waf import PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
@@ -41,17 +41,6 @@ PROCESSOR_TIMEOUT = Duration.seconds(10)
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
-
-
-class PaymentApiAuthorization(enum.Enum):
-    """How callers of the payment API authenticate."""
-
-    IAM = "iam"
-    """AWS SigV4 with IAM: grant callers ``execute-api:Invoke`` (the default)."""
-    COGNITO = "cognito"
-    """A Cognito user pool you pass as ``user_pool``."""
-    API_KEY = "api-key"
-    """An API key and usage plan per merchant in ``merchants`` (identification and quotas only)."""
 
 
 class SecurePaymentApi(Construct):
@@ -140,8 +129,8 @@ class SecurePaymentApi(Construct):
         :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
         """
         super().__init__(scope, id)
-        defaults = defaults_for(profile)
-        auth = pick(authorization, PaymentApiAuthorization.IAM)
+        defaults = defaults_for(profile).payment_api
+        auth = pick(authorization, defaults.authorization)
         self._validate(locals())
         retention = pick(log_retention, defaults.log_retention)
         removal = defaults.removal_policy
@@ -159,7 +148,7 @@ class SecurePaymentApi(Construct):
             visibility_timeout=Duration.seconds(HANDLER_TIMEOUT.to_seconds() * 6),
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self._dead_letter_queue,
-                                                  max_receive_count=pick(max_receive_count, 3)),
+                                                  max_receive_count=pick(max_receive_count, defaults.max_receive_count)),
         )
         self._secret = secretsmanager.Secret(
             self,
@@ -174,7 +163,7 @@ class SecurePaymentApi(Construct):
         )
         if rotation_function is not None:
             self._secret.add_rotation_schedule(
-                "Rotation", rotation_lambda=rotation_function, automatically_after=Duration.days(pick(rotation_days, 30))
+                "Rotation", rotation_lambda=rotation_function, automatically_after=Duration.days(pick(rotation_days, defaults.rotation_days))
             )
         else:
             acknowledge(
@@ -188,9 +177,9 @@ class SecurePaymentApi(Construct):
             )
         self._event_bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
 
-        layer = powertools_layer(self, pick(powertools_layer_version, POWERTOOLS_LAYER_VERSION))
+        layer = powertools_layer(self, pick(powertools_layer_version, defaults.powertools_layer_version))
         common = dict(
-            layer=layer, key=key, memory_size=pick(memory_size, 512), log_retention=retention,
+            layer=layer, key=key, memory_size=pick(memory_size, defaults.memory_size), log_retention=retention,
             removal_policy=removal, reserved_concurrency=pick(reserved_concurrency, defaults.reserved_concurrency),
             dead_letter_queue=self._dead_letter_queue, vpc=vpc,
             vpc_subnets=pick(vpc_subnets, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
@@ -226,12 +215,13 @@ class SecurePaymentApi(Construct):
 
         self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
                                                removal_policy=removal)
-        cache = pick(cache_size_gb, defaults.api_cache_size_gb) or None
+        cache = pick(cache_size_gb, defaults.cache_size_gb) or None
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
-            rate=pick(throttling_rate_limit, 50), burst=pick(throttling_burst_limit, 100),
+            rate=pick(throttling_rate_limit, defaults.throttling_rate_limit),
+            burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
         )
-        if pick(configure_api_gateway_account, True):
+        if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
             self._configure_account_logging()
         # Own the execution log group API Gateway would otherwise create unencrypted and kept forever.
         logs.LogGroup(
@@ -242,7 +232,7 @@ class SecurePaymentApi(Construct):
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
-            rate_limit=pick(waf_rate_limit, 1000), logging=pick(waf_logging, defaults.waf_logging),
+            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit), logging=pick(waf_logging, defaults.waf_logging),
             key=key, log_retention=retention, removal_policy=removal,
         )
         self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
@@ -251,7 +241,7 @@ class SecurePaymentApi(Construct):
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
             queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, topic=self._alarm_topic,
-            latency_threshold=pick(latency_alarm_threshold, Duration.seconds(2)),
+            latency_threshold=pick(latency_alarm_threshold, defaults.latency_alarm_threshold),
             max_message_age=Duration.minutes(5),
         )
         Aspects.of(self).add(AcknowledgeGrantPolicies())

@@ -20,7 +20,6 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Published by AWS for each runtime and architecture: arn:aws:lambda:<region>:017000801446:layer:...
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python314-arm64"
-POWERTOOLS_LAYER_VERSION = 38
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The asset is the runtime/ package only (handlers import nothing else from cdk_payments).
 ASSET_EXCLUDE = ["*", "!runtime", "!runtime/**", "**/__pycache__", "**/*.pyc"]

@@ -1,0 +1,60 @@
+"""The enums of the public API, in one module so that profiles.py can use them as defaults."""
+
+from __future__ import annotations
+
+import enum
+
+
+class NatStrategy(enum.Enum):
+    """How private subnets reach the internet, from most resilient to cheapest."""
+
+    GATEWAY_PER_AZ = "gateway-per-az"
+    """One managed NAT gateway per AZ (about $33/month each, plus its public IPv4 address)."""
+    SINGLE_GATEWAY = "single-gateway"
+    """One managed NAT gateway shared by all AZs (the original design)."""
+    INSTANCE = "instance"
+    """One Graviton NAT instance (t4g.nano, about $3/month plus its public IPv4 address)."""
+    NONE = "none"
+    """No NAT: isolated subnets reach AWS only through VPC endpoints."""
+
+
+class FlowLogDestination(enum.Enum):
+    """Where VPC flow logs go."""
+
+    CLOUDWATCH_LOGS = "cloudwatch-logs"
+    """A log group owned by the construct, with a retention (and the KMS key, when given)."""
+    S3 = "s3"
+    """The bucket passed as ``flow_log_bucket`` (the audit bucket, for example)."""
+    NONE = "none"
+    """No flow logs (not recommended: PCI DSS 10 wants network activity recorded)."""
+
+
+class AuditLockMode(enum.Enum):
+    """S3 Object Lock mode for the audit records' default retention."""
+
+    GOVERNANCE = "governance"
+    """Principals with s3:BypassGovernanceRetention can still delete (the dev default)."""
+    COMPLIANCE = "compliance"
+    """Nobody, the root user included, can delete a record before its retention ends (prod)."""
+
+
+class PaymentApiAuthorization(enum.Enum):
+    """How callers of the payment API authenticate."""
+
+    IAM = "iam"
+    """AWS SigV4 with IAM: grant callers ``execute-api:Invoke`` (the default)."""
+    COGNITO = "cognito"
+    """A Cognito user pool you pass as ``user_pool``."""
+    API_KEY = "api-key"
+    """An API key and usage plan per merchant in ``merchants`` (identification and quotas only)."""
+
+
+class AlertChannel(enum.Enum):
+    """The three kinds of alert, each with its own topic and its own publishers."""
+
+    COST = "cost"
+    """Budgets, Cost Anomaly Detection and billing alarms."""
+    SECURITY = "security"
+    """GuardDuty, Security Hub and AWS Config findings routed by EventBridge."""
+    OPERATIONS = "operations"
+    """CloudWatch alarms of the payment API and the worker fleet."""
