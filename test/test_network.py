@@ -135,3 +135,25 @@ def test_existing_vpc_creates_no_network():
     result = synth(build, nag=False)
     assert result.json.get("Resources", {}) == {}
     assert [s.subnet_id for s in holder["vpc"].private_subnets] == ["subnet-1", "subnet-2"]
+
+
+def test_interface_endpoints_in_an_existing_vpc_need_private_subnets():
+    def build(stack, private):
+        existing = ec2.Vpc.from_vpc_attributes(
+            stack, "Existing", vpc_id="vpc-12345678", vpc_cidr_block="10.20.0.0/16",
+            availability_zones=["us-east-1a", "us-east-1b"],
+            private_subnet_ids=["subnet-1", "subnet-2"] if private else None,
+            public_subnet_ids=None if private else ["subnet-3", "subnet-4"],
+        )
+        CostOptimizedVpc(stack, "Network", existing_vpc=existing, interface_endpoints=["sqs"])
+
+    result = synth(lambda stack: build(stack, private=True), nag=False)
+    result.template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Interface", "SubnetIds": ["subnet-1", "subnet-2"]}
+    )
+    result.template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {"SecurityGroupIngress": [Match.object_like({"CidrIp": "10.20.0.0/16", "FromPort": 443})]},
+    )
+    with pytest.raises(ValueError, match="interface_endpoints: existing_vpc has no private or isolated subnets"):
+        synth(lambda stack: build(stack, private=False), nag=False)

@@ -62,7 +62,8 @@ class CostOptimizedVpc(Construct):
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
-        :param existing_vpc: a VPC to use instead of creating one; exclusive with every network prop.
+        :param existing_vpc: a VPC to use instead of creating one; exclusive with every network prop
+            but ``interface_endpoints``, which are added to its private (or isolated) subnets.
         :param nat: NAT strategy. Default: the profile's (DEV: INSTANCE, PROD: GATEWAY_PER_AZ)
         :param max_azs: number of AZs, 1 to 6. Default: the profile's (DEV: 2, PROD: 3). In an
             environment-agnostic stack they are the region's first ``max_azs`` AZs, chosen by
@@ -94,7 +95,6 @@ class CostOptimizedVpc(Construct):
             "cidr": cidr,
             "subnet_cidr_mask": subnet_cidr_mask,
             "data_subnets": data_subnets,
-            "interface_endpoints": interface_endpoints,
             "flow_logs": flow_logs,
             "flow_log_bucket": flow_log_bucket,
             "flow_log_traffic_type": flow_log_traffic_type,
@@ -111,15 +111,26 @@ class CostOptimizedVpc(Construct):
             for name, value in network_props.items():
                 errors.check(value is None, name, "cannot be combined with existing_vpc")
             errors.raise_if_any()
+            # Interface endpoints may still be added to it: they need its private or isolated subnets.
+            errors.check(
+                not interface_endpoints or bool(existing_vpc.private_subnets or existing_vpc.isolated_subnets),
+                "interface_endpoints",
+                "existing_vpc has no private or isolated subnets to put interface endpoints in",
+            )
+            errors.raise_if_any()
             self._vpc: ec2.IVpc = existing_vpc
             self._nat = None
+            self._nat_provider = None
             self._flow_log: Optional[ec2.FlowLog] = None
             self._flow_log_group: Optional[logs.LogGroup] = None
-            self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
             self._workload_subnets = ec2.SubnetSelection(
                 subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
                 if existing_vpc.private_subnets
                 else ec2.SubnetType.PRIVATE_ISOLATED
+            )
+            self._interface_endpoints = (
+                self._add_interface_endpoints(list(interface_endpoints), existing_vpc.vpc_cidr_block)
+                if interface_endpoints else {}
             )
             return
 
@@ -234,25 +245,7 @@ class CostOptimizedVpc(Construct):
             )
         self._nat_provider = nat_provider
 
-        self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        if endpoints:
-            endpoint_sg = ec2.SecurityGroup(
-                self,
-                "EndpointSecurityGroup",
-                vpc=self._vpc,
-                description="HTTPS from the VPC to its interface endpoints",
-                allow_all_outbound=False,
-            )
-            endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
-            for name in endpoints:
-                self._interface_endpoints[name] = self._vpc.add_interface_endpoint(
-                    f"{name.title().replace('.', '')}Endpoint",
-                    service=ec2.InterfaceVpcEndpointAwsService(name),
-                    subnets=self._workload_subnets,
-                    private_dns_enabled=True,
-                    security_groups=[endpoint_sg],
-                    open=False,
-                )
+        self._interface_endpoints = self._add_interface_endpoints(endpoints, cidr)
 
         self._flow_log_group = None
         self._flow_log = None
@@ -280,6 +273,24 @@ class CostOptimizedVpc(Construct):
         if destination is not None:
             self._flow_log = self._vpc.add_flow_log("FlowLog", destination=destination, traffic_type=traffic)
         Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    def _add_interface_endpoints(self, services: list[str], cidr: str) -> dict[str, ec2.InterfaceVpcEndpoint]:
+        if not services:
+            return {}
+        endpoint_sg = ec2.SecurityGroup(self, "EndpointSecurityGroup", vpc=self._vpc, allow_all_outbound=False,
+                                        description="HTTPS from the VPC to its interface endpoints")
+        endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
+        return {
+            name: self._vpc.add_interface_endpoint(
+                f"{name.title().replace('.', '')}Endpoint",
+                service=ec2.InterfaceVpcEndpointAwsService(name),
+                subnets=self._workload_subnets,
+                private_dns_enabled=True,
+                security_groups=[endpoint_sg],
+                open=False,
+            )
+            for name in services
+        }
 
     def _harden_nat_instances(self, provider: ec2.NatInstanceProviderV2, cidr: str) -> None:
         # HTTPS from inside the VPC only: payment workloads talk to AWS APIs and providers over TLS.
