@@ -217,7 +217,10 @@ def test_prod_profile_cache_backup_deletion_protection_concurrency(prod):
     prod.template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {"CacheClusterEnabled": True, "CacheClusterSize": "0.5",
-         "MethodSettings": [Match.object_like({"CachingEnabled": True, "CacheDataEncrypted": True})]},
+         "MethodSettings": Match.array_with([
+             Match.object_like({"HttpMethod": "*", "CachingEnabled": True, "CacheDataEncrypted": True}),
+             Match.object_like({"HttpMethod": "POST", "ResourcePath": "/~1payments", "CachingEnabled": False}),
+         ])},
     )
     prod.template.has_resource_properties("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": True})
     prod.template.resource_count_is("AWS::Backup::BackupPlan", 1)

@@ -388,6 +388,9 @@ class SecurePaymentApi(Construct):
                 caching_enabled=bool(cache),
                 cache_data_encrypted=bool(cache),
                 cache_ttl=Duration.seconds(5) if cache else None,  # short: payment status changes
+                # Never cache the intake: every POST must reach the handler (and its idempotency).
+                method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False)}
+                if cache else None,
             ),
         )
         for response_type, status, code, message in (
