@@ -77,6 +77,7 @@ project = CdkPaymentsProject(
         "aws-lambda-powertools[validation,tracer]>=3.20,<4",
         "boto3>=1.35",
         "cfn-lint>=1.40,<2",
+        "ruff>=0.8,<1",
         "griffe>=1.7,<3",
         "build>=1.2",
         "twine>=6.1",
@@ -95,6 +96,10 @@ pyproject.add_override("tool.hatch.build.targets.wheel.packages", ["src/cdk_paym
 pyproject.add_override(
     "tool.hatch.build.targets.sdist.include",
     ["src/cdk_payments", "README.md", "CHANGELOG.md", "API.md"],
+)
+pyproject.add_override(
+    "tool.ruff",
+    {"line-length": 120, "target-version": "py311", "lint": {"select": ["F", "E9", "B", "I"]}},
 )
 pyproject.add_override(
     "tool.pytest.ini_options",

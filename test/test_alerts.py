@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk.assertions import Match
 
 from cdk_payments import AlertChannel, AlertTopics, PaymentDashboards, Profile, SecurePaymentApi
 

@@ -63,3 +63,9 @@ def test_readme_quickstart_runs(tmp_path):
     result = subprocess.run([sys.executable, "-c", quickstart], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "Payments.template.json").exists()
+
+
+def test_lint_clean():
+    result = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "src", "test", "tools", "examples"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

@@ -5,7 +5,6 @@ import json
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk.assertions import Match
 
 from cdk_payments import AlertTopics, CostOptimizedVpc, PaymentWorkerFleet, Profile
 

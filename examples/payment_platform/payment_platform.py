@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from audit_replica import AuditReplica
 from aws_cdk import RemovalPolicy, Stack, Tags
 from aws_cdk import aws_kms as kms
-from audit_replica import AuditReplica
 from constructs import Construct
 
 from cdk_payments import (
