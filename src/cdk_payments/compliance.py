@@ -102,6 +102,9 @@ class ComplianceBaseline(Construct):
     Findings (GuardDuty at or above ``guardduty_min_severity``, Config rules turning NON_COMPLIANT,
     HIGH/CRITICAL Security Hub findings) go to ``security_topic`` through EventBridge rules with a
     dead-letter queue; budget and anomaly alerts go to ``cost_topic``.
+
+    cdk-nag acknowledgements made here: the recorder role's AWS-managed AWS_ConfigRole policy (IAM4)
+    and, on the findings dead-letter queue, that it has no DLQ of its own.
     """
 
     def __init__(

@@ -53,6 +53,11 @@ class PaymentWorkerFleet(Construct):
     You supply the software: ``user_data_commands``, your own ``machine_image``, or a
     ``container_image`` that the workers run with Docker. Workers find ``QUEUE_URL`` and
     ``TABLE_NAME`` in ``/etc/payment-worker.env`` and may consume the queue and read the table.
+
+    cdk-nag acknowledgements made here: AmazonSSMManagedInstanceCore (IAM4, Session Manager instead of
+    SSH), ``cloudwatch:PutMetricData`` on ``*`` (IAM5, no resource scoping exists), EC26 and
+    EC2IMDSv2Enabled on the group when Spot is on (the rules cannot see the launch template through
+    the mixed-instances policy), and AS3 / CloudWatchAlarmAction only when no ``alarm_topic`` is given.
     """
 
     def __init__(
