@@ -32,6 +32,13 @@ def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bo
     return created
 
 
+def allow_services(key: kms.IKey, *services: str) -> None:
+    """Let AWS services that deliver into encrypted topics or queues (SNS, EventBridge, Budgets...)
+    use ``key``: decrypt and generate data keys. A no-op for an imported key."""
+    key.grant(iam.CompositePrincipal(*(iam.ServicePrincipal(s) for s in services)), "kms:Decrypt",
+              "kms:GenerateDataKey*")
+
+
 def allow_cloudwatch_logs(key: kms.IKey) -> None:
     """Let this region's CloudWatch Logs encrypt and decrypt with ``key`` (log groups need it)."""
     region = Stack.of(key).region

@@ -48,8 +48,10 @@ def _skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
     if not isinstance(resource, CfnResource):
         raise ValueError(f"{construct.node.path} has no CloudFormation resource to skip {check_id} on")
     checkov = resource.get_metadata("checkov") or {}
-    skips = [*checkov.get("skip", []), {"id": check_id, "comment": reason}]
-    resource.add_metadata("checkov", {**checkov, "skip": skips})
+    skips = checkov.get("skip", [])
+    if any(skip["id"] == check_id for skip in skips):
+        return  # already skipped (a stack-level singleton annotated by a second construct)
+    resource.add_metadata("checkov", {**checkov, "skip": [*skips, {"id": check_id, "comment": reason}]})
 
 
 GRANT_POLICY_REASON = (

@@ -23,9 +23,8 @@ class PropErrors:
 
     def check_type(self, value: Any, prop: str, expected: type | tuple[type, ...]) -> bool:
         """Accept None (the prop's default applies) or an instance of ``expected``."""
-        if value is None or (isinstance(value, expected) and not isinstance(value, bool)) or (
-            expected is bool and isinstance(value, bool)
-        ):
+        # bool is a subclass of int: True must not pass for an int prop.
+        if value is None or (isinstance(value, expected) and (expected is bool or not isinstance(value, bool))):
             return True
         names = (
             " or ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._kms import key_for
+from ._kms import allow_services, key_for
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
 from .choices import AlertChannel
@@ -75,15 +75,11 @@ class AlertTopics(Construct):
         self._encryption_key = key_for(self, encryption_key, purpose="alert topics")
         services = sorted({s for publishers in PUBLISHERS.values() for s in publishers})
         # SNS needs the publishers to be able to use the topics' key.
-        self._encryption_key.grant(
-            iam.CompositePrincipal(*(iam.ServicePrincipal(s) for s in services)),
-            "kms:Decrypt",
-            "kms:GenerateDataKey*",
-        )
+        allow_services(self._encryption_key, *services)
         self._dead_letter_queue: Optional[sqs.Queue] = None
         if emails or https_endpoints:
             # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
-            self._encryption_key.grant(iam.ServicePrincipal("sns.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+            allow_services(self._encryption_key, "sns.amazonaws.com")
             self._dead_letter_queue = dead_letter_queue(
                 self, "UndeliveredAlerts", self._encryption_key, holds="alerts SNS could not deliver to a subscriber",
                 redrive_queue=False)

@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct, IValidation
 
-from ._kms import key_for
+from ._kms import allow_services, key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
@@ -211,7 +211,7 @@ class ComplianceBaseline(Construct):
             standard.node.add_dependency(self._hub)
 
         self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
-        self._key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        allow_services(self._key, "events.amazonaws.com")
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)

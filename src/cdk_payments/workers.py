@@ -22,7 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._alarms import alarm as create_alarm
-from ._kms import key_for
+from ._kms import allow_services, key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue, encrypted_queue
 from ._validation import PropErrors, pick
@@ -379,7 +379,7 @@ class PaymentWorkerFleet(Construct):
         ]
         if use_spot and topic is not None:
             # Interruption warnings name the instance, not its group: route them all to operations.
-            key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+            allow_services(key, "events.amazonaws.com")
             undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
                                             holds="Spot interruption warnings SNS did not accept", redrive_queue=False)
             events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
