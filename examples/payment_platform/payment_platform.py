@@ -93,7 +93,6 @@ class PaymentPlatform(Stack):
             self,
             "Parameters",
             payment_api=self.payments,
-            prefix=f"/cdk-payments/{profile.value}",
             extra={"audit-bucket": self.audit.bucket.bucket_name},
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Mapping, Optional
 
+from aws_cdk import Stack
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -32,11 +33,12 @@ class PlatformParameters(Construct):
     ) -> None:
         """
         :param payment_api: the API whose endpoint and resources are published.
-        :param prefix: the parameter path, e.g. ``/payments/dev``. Default: ``/cdk-payments``
+        :param prefix: the parameter path, e.g. ``/payments/dev``; parameter names are unique per
+            account and region, so two stacks must not share one. Default: ``/cdk-payments/<stack name>``
         :param extra: further ``name: value`` pairs, e.g. the audit bucket's name. Default: none
         """
         super().__init__(scope, id)
-        prefix = prefix if prefix is not None else "/cdk-payments"
+        prefix = prefix if prefix is not None else f"/cdk-payments/{Stack.of(self).stack_name}"
         errors = PropErrors("PlatformParameters")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
         errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)), "prefix",

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence
 
-from aws_cdk import ArnFormat, Aspects, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -361,6 +361,9 @@ class SecurePaymentApi(Construct):
         api = apigw.RestApi(
             self,
             "Api",
+            # The name is the ApiName dimension of every API metric: unique per stack, so two copies of
+            # a stack in one region never add up in each other's alarms and dashboards.
+            rest_api_name=f"{Aws.STACK_NAME}-{Names.unique_id(self)}",
             description="cdk-payments payment API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,

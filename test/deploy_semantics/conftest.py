@@ -1,0 +1,59 @@
+"""The example app as AWS would see it deployed beside itself: two copies of each profile (two stack
+names) in one app, once with no feature flags and once with the flags a new CDK app gets."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from .cfn import StackTemplate, load_assembly
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "payment_platform"
+REPLICA_REGION = "us-west-2"
+
+
+def recommended_flags() -> dict:
+    """The feature flags `cdk init` writes into a new app's cdk.json, from the installed aws-cdk-lib."""
+    import aws_cdk
+
+    bundle = glob.glob(os.path.join(os.path.dirname(aws_cdk.__file__), "_jsii", "aws-cdk-lib@*.jsii.tgz"))[0]
+    with tarfile.open(bundle) as archive:
+        return json.load(archive.extractfile("package/recommended-feature-flags.json"))
+
+
+def synth_example_copies(flags: dict) -> list[StackTemplate]:
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from audit_replica import AuditReplica
+        from payment_platform import PaymentPlatform
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    from cdk_payments import Profile
+
+    outdir = tempfile.mkdtemp(prefix="cdk-payments-deploy-semantics-")
+    app = cdk.App(context=flags, analytics_reporting=False, outdir=outdir)
+    for profile in (Profile.DEV, Profile.PROD):
+        for suffix in ("", "-copy"):
+            replica_region = None
+            if profile is Profile.PROD:
+                replica_region = REPLICA_REGION
+                AuditReplica(app, f"PaymentPlatform-audit-replica{suffix}", region=REPLICA_REGION,
+                             env=cdk.Environment(region=REPLICA_REGION))
+            PaymentPlatform(app, f"PaymentPlatform-{profile.value}{suffix}", profile=profile,
+                            replica_region=replica_region, cost_center="payments")
+    app.synth()
+    return load_assembly(Path(outdir))
+
+
+@pytest.fixture(scope="session", params=["no-flags", "recommended-flags"])
+def example_copies(request) -> list[StackTemplate]:
+    """Every stack of the example, each profile twice under two stack names, in one app."""
+    return synth_example_copies({} if request.param == "no-flags" else recommended_flags())
