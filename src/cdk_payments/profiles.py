@@ -15,7 +15,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
-from .choices import AuditLockMode, FlowLogDestination, NatStrategy, PaymentApiAuthorization
+from .choices import AuditLockMode, CostAnomalyMonitor, FlowLogDestination, NatStrategy, PaymentApiAuthorization
 
 
 class Profile(enum.Enum):
@@ -117,9 +117,11 @@ class ComplianceDefaults:
     required_tags: tuple[str, ...] = ("application", "cost-center", "environment")
     enforce_required_tags: bool = True
     create_recorder: bool = False
+    account_has_recorder: bool = False
     create_guardduty_detector: bool = False
     enable_security_hub: bool = False
     guardduty_min_severity: float = 7.0
+    anomaly_monitor: CostAnomalyMonitor = CostAnomalyMonitor.NONE
     cost_tag_key: str = "application"
     cost_tag_value: str = "cdk-payments"
     anomaly_threshold_usd: float = 10
