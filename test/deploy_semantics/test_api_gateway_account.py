@@ -50,6 +50,14 @@ def test_stage_waits_for_the_account_setting(api):  # item 5
     assert account_id in stage.get("DependsOn", [])
 
 
+def test_stage_waits_for_its_execution_log_group(api):  # else API Gateway may create it first
+    result, _ = api
+    _, stage = only(result, "AWS::ApiGateway::Stage")
+    groups = {k for k, v in result.resources("AWS::Logs::LogGroup").items()
+              if "API-Gateway-Execution-Logs_" in str(v["Properties"].get("LogGroupName"))}
+    assert len(groups) == 1 and groups <= set(stage["DependsOn"])
+
+
 def test_access_log_group_is_named_per_api(api):  # item 7: no generated or fixed name
     result, construct = api
     _, name = access_log_group(result, construct)

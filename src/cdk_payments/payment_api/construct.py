@@ -261,12 +261,14 @@ class SecurePaymentApi(Construct):
         if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
             # The stage enables logging, which fails until the region has the role: order them.
             self._rest_api.deployment_stage.node.add_dependency(self._configure_account_logging())
-        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever.
-        logs.LogGroup(
+        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever;
+        # before the stage, so that API Gateway never creates it first (the deploy would then fail).
+        execution_logs = logs.LogGroup(
             self, "ExecutionLogs",
             log_group_name=f"API-Gateway-Execution-Logs_{self._rest_api.rest_api_id}/{STAGE}",
             retention=retention, encryption_key=key, removal_policy=removal,
         )
+        self._rest_api.deployment_stage.node.add_dependency(execution_logs)
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
