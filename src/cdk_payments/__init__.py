@@ -12,8 +12,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .alerts import AlertTopics, PaymentDashboards
     from .audit import AuditBucket
-    from .choices import (AlertChannel, AuditLockMode, CostAnomalyMonitor, FlowLogDestination, NatStrategy,
-                          PaymentApiAuthorization)
+    from .choices import (
+        AlertChannel,
+        AuditLockMode,
+        CostAnomalyMonitor,
+        FlowLogDestination,
+        NatStrategy,
+        PaymentApiAuthorization,
+    )
     from .compliance import ComplianceBaseline, RequiredTagsCheck
     from .network import CostOptimizedVpc
     from .parameters import PlatformParameters

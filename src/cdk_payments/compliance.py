@@ -6,8 +6,20 @@ import json
 from typing import Optional, Sequence
 
 import jsii
-from aws_cdk import (Annotations, AspectPriority, Aspects, Aws, CfnCondition, CfnResource, Duration, Fn, IAspect,
-                     Stack, TagManager, Token)
+from aws_cdk import (
+    Annotations,
+    AspectPriority,
+    Aspects,
+    Aws,
+    CfnCondition,
+    CfnResource,
+    Duration,
+    Fn,
+    IAspect,
+    Stack,
+    TagManager,
+    Token,
+)
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_ce as ce
 from aws_cdk import aws_config as config

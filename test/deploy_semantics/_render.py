@@ -7,15 +7,16 @@ physical ids a test supplies; IAM wildcards as IAM matches them (``*`` spans ``:
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 ACCOUNT, REGION, PARTITION = "111111111111", "us-east-1", "aws"
 PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
           "AWS::URLSuffix": "amazonaws.com"}
 
 
-def render(value: Any, physical: Mapping[str, str] = {}) -> str:  # noqa: B006 (read-only)
+def render(value: Any, physical: Optional[Mapping[str, str]] = None) -> str:
     """``value`` as a string; ``physical`` maps logical ids to what ``Ref`` returns."""
+    physical = physical or {}
     if isinstance(value, str):
         return value
     if "Ref" in value:
@@ -41,7 +42,7 @@ def role_statements(template: dict, role_id: str) -> list[dict]:
     return [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
 
 
-def allows(statements: list[dict], action: str, resource: str, physical: Mapping[str, str] = {}) -> bool:  # noqa: B006
+def allows(statements: list[dict], action: str, resource: str, physical: Optional[Mapping[str, str]] = None) -> bool:
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         patterns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]

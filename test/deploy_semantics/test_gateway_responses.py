@@ -41,7 +41,7 @@ def templates():
 @pytest.mark.parametrize("message", MESSAGES)
 def test_every_gateway_response_renders_to_the_error_shape(templates, message):
     for response_type, by_content_type in templates.items():
-        for content_type, template in by_content_type.items():
+        for template in by_content_type.values():
             body = json.loads(substitute(template, message))  # raises on invalid JSON
             assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, response_type
             assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
