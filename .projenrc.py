@@ -74,7 +74,7 @@ project = CdkPaymentsProject(
         "pytest-xdist>=3.6,<4",
         "syrupy>=4.8,<8",
         "moto[dynamodb,sqs,sns,events,secretsmanager]>=5.1,<6",
-        "aws-lambda-powertools[validation,tracer]>=3.20,<4",
+        "aws-lambda-powertools[validation,tracer]==3.37.0",  # == functions.POWERTOOLS_VERSION (the layer)
         "boto3>=1.35",
         "cfn-lint>=1.40,<2",
         "ruff>=0.8,<1",

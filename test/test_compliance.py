@@ -5,7 +5,7 @@ from aws_cdk import Tags
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from cdk_payments import AlertTopics, AuditBucket, ComplianceBaseline
+from cdk_payments import AlertTopics, AuditBucket, ComplianceBaseline, CostAnomalyMonitor
 
 from .harness import synth
 
@@ -19,13 +19,13 @@ def tag_everything(stack):
 
 @pytest.fixture(scope="module")
 def reuse():
-    """The default: rely on the account's existing recorder, detector and hub."""
+    """Rely on the account's existing recorder, detector and hub."""
     holder = {}
 
     def build(stack):
         alerts = AlertTopics(stack, "Alerts")
         holder["baseline"] = ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic,
-                                                cost_topic=alerts.cost_topic)
+                                                cost_topic=alerts.cost_topic, account_has_recorder=True)
         tag_everything(stack)
 
     return synth(build), holder
@@ -38,7 +38,8 @@ def create():
         audit = AuditBucket(stack, "Audit")
         ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
                            create_recorder=True, recorder_bucket=audit.bucket, create_guardduty_detector=True,
-                           enable_security_hub=True, monthly_budget_usd=200, anomaly_threshold_usd=25)
+                           enable_security_hub=True, monthly_budget_usd=200, anomaly_threshold_usd=25,
+                           anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG)
         tag_everything(stack)
 
     return synth(build)

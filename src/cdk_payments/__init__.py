@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .alerts import AlertTopics, PaymentDashboards
     from .audit import AuditBucket
-    from .choices import AlertChannel, AuditLockMode, FlowLogDestination, NatStrategy, PaymentApiAuthorization
+    from .choices import (
+        AlertChannel,
+        AuditLockMode,
+        CostAnomalyMonitor,
+        FlowLogDestination,
+        NatStrategy,
+        PaymentApiAuthorization,
+    )
     from .compliance import ComplianceBaseline, RequiredTagsCheck
     from .network import CostOptimizedVpc
     from .parameters import PlatformParameters
@@ -26,6 +33,7 @@ _EXPORTS = {
     "AuditBucket": "audit",
     "AuditLockMode": "choices",
     "ComplianceBaseline": "compliance",
+    "CostAnomalyMonitor": "choices",
     "CostOptimizedVpc": "network",
     "FlowLogDestination": "choices",
     "NatStrategy": "choices",
@@ -43,6 +51,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "AuditBucket",
     "AuditLockMode",
     "ComplianceBaseline",
+    "CostAnomalyMonitor",
     "CostOptimizedVpc",
     "FlowLogDestination",
     "NatStrategy",

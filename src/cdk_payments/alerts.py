@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -15,6 +14,7 @@ from constructs import Construct
 
 from ._kms import allow_services, key_for
 from ._queues import dead_letter_queue
+from ._topics import service_topic
 from ._validation import PropErrors, pick
 from .choices import AlertChannel
 from .payment_api import SecurePaymentApi
@@ -73,9 +73,8 @@ class AlertTopics(Construct):
         errors.raise_if_any()
 
         self._encryption_key = key_for(self, encryption_key, purpose="alert topics")
-        services = sorted({s for publishers in PUBLISHERS.values() for s in publishers})
         # SNS needs the publishers to be able to use the topics' key.
-        allow_services(self._encryption_key, *services)
+        allow_services(self._encryption_key, *sorted({s for publishers in PUBLISHERS.values() for s in publishers}))
         self._dead_letter_queue: Optional[sqs.Queue] = None
         if emails or https_endpoints:
             # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
@@ -86,22 +85,9 @@ class AlertTopics(Construct):
         dlq = self._dead_letter_queue
         self._topics: dict[AlertChannel, sns.Topic] = {}
         for channel in AlertChannel:
-            topic = sns.Topic(
-                self,
-                channel.name.title(),
-                display_name=f"Payment platform {channel.value} alerts",
-                master_key=self._encryption_key,
-                enforce_ssl=True,
-            )
-            topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="AllowPublishingServices",
-                    actions=["sns:Publish"],
-                    principals=[iam.ServicePrincipal(s) for s in PUBLISHERS[channel]],
-                    resources=[topic.topic_arn],
-                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-                )
-            )
+            topic = service_topic(self, channel.name.title(), self._encryption_key,
+                                  publishers=PUBLISHERS[channel],
+                                  display_name=f"Payment platform {channel.value} alerts")
             for address in (emails or {}).get(channel, []):
                 topic.add_subscription(subscriptions.EmailSubscription(address, dead_letter_queue=dlq))
             for url in (https_endpoints or {}).get(channel, []):

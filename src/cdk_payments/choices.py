@@ -58,3 +58,19 @@ class AlertChannel(enum.Enum):
     """GuardDuty, Security Hub and AWS Config findings routed by EventBridge."""
     OPERATIONS = "operations"
     """CloudWatch alarms of the payment API and the worker fleet."""
+
+
+class CostAnomalyMonitor(enum.Enum):
+    """Which Cost Anomaly Detection monitor ``ComplianceBaseline`` creates (Cost Explorer lives in
+    us-east-1, so a monitor is created only in a us-east-1 stack)."""
+
+    NONE = "none"
+    """No monitor (the default): every monitor type is either an account singleton or needs the
+    management account; subscribe to the one you have with ``existing_anomaly_monitor_arn``."""
+    AWS_SERVICES = "aws-services"
+    """The account's AWS services monitor (DIMENSIONAL, SERVICE): works in any account without a tag,
+    but an account has at most one, so create it only where no other app or console user has."""
+    COST_ALLOCATION_TAG = "cost-allocation-tag"
+    """A custom monitor of ``cost_tag_key`` = ``cost_tag_value``: only in the management (payer)
+    account, and only after that cost allocation tag is activated there (Billing, Cost allocation tags);
+    until then it watches nothing."""

@@ -6,7 +6,20 @@ import json
 from typing import Optional, Sequence
 
 import jsii
-from aws_cdk import AspectPriority, Aspects, Aws, CfnResource, Duration, IAspect, Stack, TagManager
+from aws_cdk import (
+    Annotations,
+    AspectPriority,
+    Aspects,
+    Aws,
+    CfnCondition,
+    CfnResource,
+    Duration,
+    Fn,
+    IAspect,
+    Stack,
+    TagManager,
+    Token,
+)
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_ce as ce
 from aws_cdk import aws_config as config
@@ -25,12 +38,14 @@ from ._kms import allow_services, key_for
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
+from .choices import CostAnomalyMonitor
 from .profiles import Profile, defaults_for
 
 __all__ = ["ComplianceBaseline", "RequiredTagsCheck"]
 
 REQUIRED_TAGS_LIMIT = 6  # the REQUIRED_TAGS managed rule takes tag1Key..tag6Key
 PCI_STANDARD = "standards/pci-dss/v/3.2.1"
+COST_EXPLORER_REGION = "us-east-1"  # Cost Anomaly Detection monitors and subscriptions exist only here
 
 MANAGED_RULES = {
     "S3Encryption": config.ManagedRuleIdentifiers.S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED,
@@ -95,9 +110,21 @@ class ComplianceBaseline(Construct):
     Account- and region-level singletons are created only when asked: AWS Config allows one
     configuration recorder per region (``create_recorder``), GuardDuty one detector per account and
     region (``create_guardduty_detector``), Security Hub one hub (``enable_security_hub``). Without
-    them the rules and routes use what the account already has. The anomaly monitor is a custom
-    one scoped to this platform's cost-allocation tag, so it never collides with the account's
-    single AWS-services monitor.
+    them the routes use what the account already has.
+
+    Config rules need a recorder in the region (``PutConfigRule`` fails with
+    ``NoAvailableConfigurationRecorder`` otherwise), so they are created only with
+    ``create_recorder=True`` or when you state ``account_has_recorder=True``; by default there are
+    none, and ``rules`` is empty.
+
+    Cost Anomaly Detection: by default no monitor is created, because every monitor type is either
+    an account singleton (the AWS services monitor: one per account) or can only be created in the
+    management account (cost allocation tag, linked account and cost category monitors, which also
+    watch nothing until the tag is activated there). Subscribe the cost topic to a monitor the
+    account has with ``existing_anomaly_monitor_arn``, or create one with ``anomaly_monitor``. Cost
+    Explorer resources exist only in us-east-1: in a stack of another region none is created, and
+    in a region-agnostic stack they carry a condition on ``AWS::Region``. The budget works in
+    every account and region without any tag.
 
     Findings (GuardDuty at or above ``guardduty_min_severity``, Config rules turning NON_COMPLIANT,
     HIGH/CRITICAL Security Hub findings) go to ``security_topic`` through EventBridge rules with a
@@ -119,10 +146,13 @@ class ComplianceBaseline(Construct):
         required_tags: Optional[Sequence[str]] = None,
         enforce_required_tags: Optional[bool] = None,
         create_recorder: Optional[bool] = None,
+        account_has_recorder: Optional[bool] = None,
         recorder_bucket: Optional[s3.IBucket] = None,
         create_guardduty_detector: Optional[bool] = None,
         enable_security_hub: Optional[bool] = None,
         guardduty_min_severity: Optional[float] = None,
+        anomaly_monitor: Optional[CostAnomalyMonitor] = None,
+        existing_anomaly_monitor_arn: Optional[str] = None,
         cost_tag_key: Optional[str] = None,
         cost_tag_value: Optional[str] = None,
         anomaly_threshold_usd: Optional[float] = None,
@@ -139,13 +169,22 @@ class ComplianceBaseline(Construct):
             ``application``, ``cost-center``, ``environment``
         :param enforce_required_tags: fail synthesis when a resource in the stack lacks one.
             Default: True
-        :param create_recorder: create the region's Config recorder and delivery channel. Default: False
+        :param create_recorder: create the region's Config recorder and delivery channel, and the
+            Config rules. Default: False
+        :param account_has_recorder: the region already has a Config recorder (AWS Control Tower, a
+            platform stack): create the Config rules without creating a recorder. Default: False (no
+            rules unless ``create_recorder``)
         :param recorder_bucket: the delivery channel's bucket (the audit bucket), required with
             ``create_recorder``
         :param create_guardduty_detector: create the account's GuardDuty detector. Default: False
         :param enable_security_hub: enable Security Hub with the PCI DSS 3.2.1 standard. Default: False
         :param guardduty_min_severity: lowest GuardDuty severity routed, 1.0 to 8.9. Default: 7.0 (high)
-        :param cost_tag_key: cost-allocation tag the anomaly monitor watches. Default: ``application``
+        :param anomaly_monitor: the Cost Anomaly Detection monitor to create (us-east-1 only).
+            Default: CostAnomalyMonitor.NONE
+        :param existing_anomaly_monitor_arn: subscribe the cost topic to this monitor (for example the
+            account's AWS services monitor) instead of creating one. Default: no subscription
+        :param cost_tag_key: the cost allocation tag a ``COST_ALLOCATION_TAG`` monitor watches; activate
+            it in the management account first. Default: ``application``
         :param cost_tag_value: its value. Default: ``cdk-payments``
         :param anomaly_threshold_usd: impact in USD that raises an anomaly alert. Default: 10
         :param monthly_budget_usd: the monthly cost budget in USD. Default: 50
@@ -168,8 +207,21 @@ class ComplianceBaseline(Construct):
             and all(isinstance(t, str) and t for t in tags),
             "required_tags", f"must be 1 to {REQUIRED_TAGS_LIMIT} tag keys, got {required_tags!r}",
         )
-        for flag in ("enforce_required_tags", "create_recorder", "create_guardduty_detector", "enable_security_hub"):
+        for flag in ("enforce_required_tags", "create_recorder", "account_has_recorder", "create_guardduty_detector",
+                     "enable_security_hub"):
             errors.check_type(locals()[flag], flag, bool)
+        errors.check(not (create_recorder and account_has_recorder), "account_has_recorder",
+                     "contradicts create_recorder=True (a region has one recorder): set only one of them")
+        monitor = pick(anomaly_monitor, defaults.anomaly_monitor)
+        if errors.check_enum(anomaly_monitor, "anomaly_monitor", CostAnomalyMonitor):
+            errors.check(existing_anomaly_monitor_arn is None or monitor is CostAnomalyMonitor.NONE,
+                         "existing_anomaly_monitor_arn", f"excludes anomaly_monitor={monitor}: set only one of them")
+            for prop, value in (("cost_tag_key", cost_tag_key), ("cost_tag_value", cost_tag_value)):
+                errors.check(value is None or monitor is CostAnomalyMonitor.COST_ALLOCATION_TAG, prop,
+                             "is used only with anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG")
+        errors.check(existing_anomaly_monitor_arn is None or (isinstance(existing_anomaly_monitor_arn, str)
+                                                              and bool(existing_anomaly_monitor_arn)),
+                     "existing_anomaly_monitor_arn", f"must be a monitor ARN, got {existing_anomaly_monitor_arn!r}")
         errors.check(not create_recorder or recorder_bucket is not None, "recorder_bucket",
                      "is required with create_recorder=True")
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
@@ -189,12 +241,15 @@ class ComplianceBaseline(Construct):
         self._recorder = (self._create_recorder(recorder_bucket)
                           if pick(create_recorder, defaults.create_recorder) else None)
         self._rules: list[config.ManagedRule] = []
-        for name, identifier in MANAGED_RULES.items():
-            self.add_managed_rule(name, identifier)
-        self.add_managed_rule(
-            "RequiredTags", config.ManagedRuleIdentifiers.REQUIRED_TAGS,
-            input_parameters={f"tag{i}Key": key for i, key in enumerate(tags, start=1)},
-        )
+        self._rules_enabled = self._recorder is not None or bool(
+            pick(account_has_recorder, defaults.account_has_recorder))
+        if self._rules_enabled:
+            for name, identifier in MANAGED_RULES.items():
+                self.add_managed_rule(name, identifier)
+            self.add_managed_rule(
+                "RequiredTags", config.ManagedRuleIdentifiers.REQUIRED_TAGS,
+                input_parameters={f"tag{i}Key": key for i, key in enumerate(tags, start=1)},
+            )
         if pick(enforce_required_tags, defaults.enforce_required_tags):
             RequiredTagsCheck.apply(Stack.of(self), tags)
 
@@ -236,20 +291,10 @@ class ComplianceBaseline(Construct):
                         targets=[target]),
         ]
 
-        self._anomaly_monitor = ce.CfnAnomalyMonitor(
-            self, "AnomalyMonitor", monitor_name=f"{Stack.of(self).stack_name}-payments", monitor_type="CUSTOM",
-            monitor_specification=json.dumps({"Tags": {"Key": pick(cost_tag_key, defaults.cost_tag_key),
-                                                       "Values": [pick(cost_tag_value, defaults.cost_tag_value)],
-                                                       "MatchOptions": ["EQUALS"]}}),
-        )
-        ce.CfnAnomalySubscription(
-            self, "AnomalySubscription", subscription_name=f"{Stack.of(self).stack_name}-payments",
-            frequency="IMMEDIATE", monitor_arn_list=[self._anomaly_monitor.attr_monitor_arn],
-            subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="SNS", address=cost_topic.topic_arn)],
-            threshold_expression=json.dumps({"Dimensions": {
-                "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
-                "Values": [str(pick(anomaly_threshold_usd, defaults.anomaly_threshold_usd))]}}),
-        )
+        self._anomaly_monitor, self._anomaly_subscription = self._cost_anomaly_detection(
+            monitor, existing_anomaly_monitor_arn, cost_topic,
+            tag=(pick(cost_tag_key, defaults.cost_tag_key), pick(cost_tag_value, defaults.cost_tag_value)),
+            threshold=pick(anomaly_threshold_usd, defaults.anomaly_threshold_usd))
 
         def notification(kind: str, percent: float) -> budgets.CfnBudget.NotificationWithSubscribersProperty:
             return budgets.CfnBudget.NotificationWithSubscribersProperty(
@@ -275,12 +320,56 @@ class ComplianceBaseline(Construct):
 
     def add_managed_rule(self, id: str, identifier: str, *,
                          input_parameters: Optional[dict] = None) -> config.ManagedRule:
-        """Add an AWS Config managed rule (``config.ManagedRuleIdentifiers``) to the baseline."""
+        """Add an AWS Config managed rule (``config.ManagedRuleIdentifiers``) to the baseline.
+
+        Raises ``ValueError`` unless the region has a recorder (``create_recorder`` or
+        ``account_has_recorder``): without one the rule fails to deploy."""
+        if not self._rules_enabled:
+            raise ValueError("add_managed_rule: Config rules need a configuration recorder in the region; pass "
+                             "create_recorder=True, or account_has_recorder=True when the region already has one")
         rule = config.ManagedRule(self, id, identifier=identifier, input_parameters=input_parameters)
         if self._recorder is not None:  # a rule needs a recorder to evaluate anything
             rule.node.add_dependency(self._recorder)
         self._rules.append(rule)
         return rule
+
+    def _cost_anomaly_detection(self, monitor: CostAnomalyMonitor, existing_arn: Optional[str], topic: sns.ITopic,
+                                *, tag: tuple[str, str], threshold: float):
+        if monitor is CostAnomalyMonitor.NONE and existing_arn is None:
+            return None, None
+        region = Stack.of(self).region
+        condition = None
+        if Token.is_unresolved(region):  # a region-agnostic stack: decide at deploy time
+            condition = CfnCondition(self, "InCostExplorerRegion",
+                                     expression=Fn.condition_equals(Aws.REGION, COST_EXPLORER_REGION))
+        elif region != COST_EXPLORER_REGION:
+            Annotations.of(self).add_warning_v2(
+                "cdk-payments:costExplorerRegion",
+                f"Cost Anomaly Detection exists only in {COST_EXPLORER_REGION}: no monitor or subscription in {region}; "
+                f"deploy a ComplianceBaseline in {COST_EXPLORER_REGION} for them.")
+            return None, None
+        name = f"{Stack.of(self).stack_name}-payments"
+        created = None
+        if monitor is CostAnomalyMonitor.AWS_SERVICES:
+            created = ce.CfnAnomalyMonitor(self, "AnomalyMonitor", monitor_name=name, monitor_type="DIMENSIONAL",
+                                           monitor_dimension="SERVICE")
+        elif monitor is CostAnomalyMonitor.COST_ALLOCATION_TAG:
+            created = ce.CfnAnomalyMonitor(
+                self, "AnomalyMonitor", monitor_name=name, monitor_type="CUSTOM",
+                monitor_specification=json.dumps({"Tags": {"Key": tag[0], "Values": [tag[1]],
+                                                           "MatchOptions": ["EQUALS"]}}))
+        subscription = ce.CfnAnomalySubscription(
+            self, "AnomalySubscription", subscription_name=name, frequency="IMMEDIATE",
+            monitor_arn_list=[created.attr_monitor_arn if created else existing_arn],
+            subscribers=[ce.CfnAnomalySubscription.SubscriberProperty(type="SNS", address=topic.topic_arn)],
+            threshold_expression=json.dumps({"Dimensions": {
+                "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+                "Values": [str(threshold)]}}),
+        )
+        for resource in (created, subscription):
+            if resource is not None and condition is not None:
+                resource.cfn_options.condition = condition
+        return created, subscription
 
     def _create_recorder(self, bucket: s3.IBucket) -> config.CfnConfigurationRecorder:
         role = iam.Role(
@@ -311,7 +400,8 @@ class ComplianceBaseline(Construct):
 
     @property
     def rules(self) -> list[config.ManagedRule]:
-        """The Config rules of the baseline, including those added with ``add_managed_rule``."""
+        """The Config rules of the baseline (none without a recorder), including those added with
+        ``add_managed_rule``."""
         return list(self._rules)
 
     @property
@@ -350,6 +440,11 @@ class ComplianceBaseline(Construct):
         return self._budget
 
     @property
-    def anomaly_monitor(self) -> ce.CfnAnomalyMonitor:
-        """The Cost Anomaly Detection monitor for this platform's tag."""
+    def anomaly_monitor(self) -> Optional[ce.CfnAnomalyMonitor]:
+        """The Cost Anomaly Detection monitor, when ``anomaly_monitor`` created one (us-east-1 only)."""
         return self._anomaly_monitor
+
+    @property
+    def anomaly_subscription(self) -> Optional[ce.CfnAnomalySubscription]:
+        """The subscription that sends anomalies to the cost topic, when there is a monitor."""
+        return self._anomaly_subscription

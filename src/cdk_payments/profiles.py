@@ -15,7 +15,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
-from .choices import AuditLockMode, FlowLogDestination, NatStrategy, PaymentApiAuthorization
+from .choices import AuditLockMode, CostAnomalyMonitor, FlowLogDestination, NatStrategy, PaymentApiAuthorization
 
 
 class Profile(enum.Enum):
@@ -88,7 +88,8 @@ class PaymentApiDefaults:
     max_receive_count: int = 3
     rotation_days: int = 30
     configure_api_gateway_account: bool = True
-    powertools_layer_version: int = 38
+    powertools_layer_version: Optional[int] = None
+    """None: the layer of the Powertools release the library is tested with (functions.POWERTOOLS_VERSION)."""
     latency_alarm_threshold: Duration = field(default_factory=lambda: Duration.seconds(2))
 
 
@@ -117,9 +118,11 @@ class ComplianceDefaults:
     required_tags: tuple[str, ...] = ("application", "cost-center", "environment")
     enforce_required_tags: bool = True
     create_recorder: bool = False
+    account_has_recorder: bool = False
     create_guardduty_detector: bool = False
     enable_security_hub: bool = False
     guardduty_min_severity: float = 7.0
+    anomaly_monitor: CostAnomalyMonitor = CostAnomalyMonitor.NONE
     cost_tag_key: str = "application"
     cost_tag_value: str = "cdk-payments"
     anomaly_threshold_usd: float = 10
@@ -155,7 +158,8 @@ _DEV = ProfileDefaults(
     audit=AuditDefaults(lock_mode=AuditLockMode.GOVERNANCE, retention_days=365),
     payment_api=PaymentApiDefaults(log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY,
                                    deletion_protection=False, backup_plan=False, cache_size_gb=None,
-                                   # New accounts have 10 concurrent executions, all of which must stay unreserved.
+                                   # Opt-in in every profile: Lambda keeps 100 unreserved and new accounts have
+                                   # a quota of 10, so reserving N per function needs a quota of 2 * N + 100.
                                    reserved_concurrency=None),
     workers=WorkerDefaults(min_capacity=0, max_capacity=2, on_demand_base_capacity=0, spot_percentage_above_base=100,
                            log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY),
@@ -172,7 +176,7 @@ PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
         audit=replace(_DEV.audit, lock_mode=AuditLockMode.COMPLIANCE, retention_days=365 * 7),
         payment_api=replace(_DEV.payment_api, log_retention=logs.RetentionDays.ONE_YEAR,
                             removal_policy=RemovalPolicy.RETAIN, deletion_protection=True, backup_plan=True,
-                            cache_size_gb="0.5", reserved_concurrency=100),
+                            cache_size_gb="0.5"),
         workers=replace(_DEV.workers, min_capacity=1, max_capacity=6, on_demand_base_capacity=1,
                         spot_percentage_above_base=50, log_retention=logs.RetentionDays.ONE_YEAR,
                         removal_policy=RemovalPolicy.RETAIN),

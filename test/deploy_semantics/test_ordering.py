@@ -7,13 +7,17 @@ from .cfn import StackTemplate, depends_on
 
 
 def stage_after_account(stack: StackTemplate) -> list[str]:
-    """A stage that logs fails to create until the region's API Gateway CloudWatch role is set."""
-    accounts = {logical_id for logical_id, _ in stack.of_type("AWS::ApiGateway::Account")}
+    """A stage that logs fails to create until the region's API Gateway CloudWatch role is set: when
+    the construct that owns the stage sets that role, the stage waits for it. (A construct told not
+    to set it leaves the role to the account, as documented.)"""
     problems = []
     for logical_id, resource in stack.of_type("AWS::ApiGateway::Stage"):
         props = resource["Properties"]
         logs = props.get("AccessLogSetting") or any(
             m.get("LoggingLevel", "OFF") != "OFF" for m in props.get("MethodSettings", []))
+        # The same construct: CDK prefixes logical ids with the owning construct's path.
+        accounts = {account for account, _ in stack.of_type("AWS::ApiGateway::Account")
+                    if logical_id.startswith(account[:account.index("Account")])}
         if logs and accounts and not accounts & depends_on(stack, logical_id):
             problems.append(f"{stack.name}: stage {logical_id} can be created before {sorted(accounts)}")
     return problems

@@ -112,7 +112,7 @@ def bucket_writers(stack: StackTemplate) -> Iterator[Writer]:
         props = resource["Properties"]
         if props.get("LogDestinationType") == "s3":
             bucket = props.get("LogDestination")
-            for candidate, res in stack.of_type("AWS::S3::Bucket"):
+            for candidate, _ in stack.of_type("AWS::S3::Bucket"):
                 if bucket is not None and candidate in str(bucket):
                     yield Writer(logical_id, candidate, service="delivery.logs.amazonaws.com",
                                  key_actions=("kms:GenerateDataKey",))

@@ -63,8 +63,9 @@ def test_functions_arm64_newest_python_with_owned_logs_and_powertools_layer(dev)
         assert props["LoggingConfig"]["LogFormat"] == "JSON"
         assert "LogGroup" in props["LoggingConfig"]
         assert "DeadLetterConfig" in props and "VpcConfig" in props and "KmsKeyArn" in props
-        layer = json.dumps(props["Layers"])
-        assert "AWSLambdaPowertoolsPythonV3-python314-arm64" in layer and "017000801446" in layer
+        (layer,) = props["Layers"]
+        parameter = result.json["Parameters"][layer["Ref"]]
+        assert parameter["Default"].startswith("/aws/service/powertools/python/arm64/python3.14/")
     handlers = sorted(fn["Properties"]["Handler"] for fn in fns.values())
     assert handlers == ["runtime.api.handler", "runtime.events.handler"]
 
@@ -213,7 +214,7 @@ def test_attributes_are_exposed(dev):
         assert getattr(api, attribute) is not None
 
 
-def test_prod_profile_cache_backup_deletion_protection_concurrency(prod):
+def test_prod_profile_cache_backup_deletion_protection_no_reserved_concurrency(prod):
     prod.template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {"CacheClusterEnabled": True, "CacheClusterSize": "0.5",
@@ -225,7 +226,7 @@ def test_prod_profile_cache_backup_deletion_protection_concurrency(prod):
     prod.template.has_resource_properties("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": True})
     prod.template.resource_count_is("AWS::Backup::BackupPlan", 1)
     for fn in functions(prod).values():
-        assert fn["Properties"]["ReservedConcurrentExecutions"] == 100
+        assert "ReservedConcurrentExecutions" not in fn["Properties"]  # opt-in in every profile
         assert "VpcConfig" not in fn["Properties"]
     prod.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence
 
-from aws_cdk import ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack
+import jsii
+from aws_cdk import ArnFormat, Aspects, Aws, Duration, IStableStringProducer, Lazy, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -25,9 +26,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from .._kms import key_for
+from .._kms import allow_services, key_for
 from .._nag import AcknowledgeGrantPolicies, acknowledge
 from .._queues import dead_letter_queue, encrypted_queue
+from .._topics import service_topic
 from .._validation import PropErrors, pick
 from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
@@ -41,6 +43,22 @@ PROCESSOR_TIMEOUT = Duration.seconds(10)
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
+# Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
+# message already quoted and escaped as a JSON string; anything else is a static JSON string.
+MESSAGE_STRING = "$context.error.messageString"
+ACCESS_LOG_PREFIX = "API-Gateway-Access-Logs_"  # beside API Gateway's own API-Gateway-Execution-Logs_
+
+
+@jsii.implements(IStableStringProducer)
+class _AccessLogGroupName:
+    """``API-Gateway-Access-Logs_<rest api id>/v1``: unique per API, so two copies of the stack, or a
+    retry after a failed first deploy that retained the group, never collide."""
+
+    def __init__(self, owner: "SecurePaymentApi") -> None:
+        self._owner = owner
+
+    def produce(self) -> str:
+        return f"{ACCESS_LOG_PREFIX}{self._owner.rest_api.rest_api_id}/{STAGE}"
 
 
 class SecurePaymentApi(Construct):
@@ -53,11 +71,27 @@ class SecurePaymentApi(Construct):
     The event handler settles each payment (PROCESSED or FAILED) and puts a ``Payment Processed`` or
     ``Payment Failed`` event (source ``cdk-payments``) on ``event_bus``.
 
+    Account settings: API Gateway writes execution and access logs with one CloudWatch role per
+    account and region (``AWS::ApiGateway::Account``), which every REST API in the region shares. With
+    ``configure_api_gateway_account`` (the default, so that a fresh account deploys) this construct
+    sets that role, and the stage waits for it. The role may write to any log group of the account
+    in this region, because it serves the other APIs there too; it and the setting are retained
+    when the stack is deleted, so dev and prod in one account (each setting an equivalent role)
+    and a destroyed stack never leave the region pointing at a deleted role. Where a platform team
+    manages the setting, pass ``configure_api_gateway_account=False``: the region must then already
+    have a role that can write to ``API-Gateway-Access-Logs_*`` and ``API-Gateway-Execution-Logs_*``.
+
+    Quotas: reserved concurrency is opt-in (``reserved_concurrency``) in every profile. Lambda keeps
+    100 concurrent executions unreserved and new accounts have a quota of 10, so reserving N on each
+    of the two functions needs a concurrency quota of at least 2 * N + 100: request it in Service
+    Quotas (Lambda, Concurrent executions) first.
+
     cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
     are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
     client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
-    the API cache, AWS Backup and reserved concurrency are off for cost, and the provider secret has
-    no rotation until you pass ``rotation_function``.
+    the API cache and AWS Backup are off for cost; reserved concurrency is off until you opt in; the
+    provider secret has no rotation until you pass ``rotation_function``; the region's API Gateway
+    logging role may write to the region's log groups and keeps its policy inline (it is retained).
     """
 
     def __init__(
@@ -113,7 +147,8 @@ class SecurePaymentApi(Construct):
             20,000,000). Default: 1000
         :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
         :param memory_size: MB for both functions, 128 to 10240. Default: 512
-        :param reserved_concurrency: per function. Default: the profile's (DEV: none, PROD: 100)
+        :param reserved_concurrency: per function; needs an account concurrency quota of at least
+            2 * reserved_concurrency + 100 (new accounts have 10). Default: none, in every profile
         :param max_receive_count: deliveries before a message goes to the DLQ, 1 to 1000. Default: 3
         :param log_retention: for every log group. Default: the profile's (DEV: 1 month, PROD: 1 year)
         :param cors_allowed_origins: turn CORS on for these origins. Default: CORS off
@@ -124,8 +159,11 @@ class SecurePaymentApi(Construct):
         :param deletion_protection: on the table. Default: the profile's (DEV: False, PROD: True)
         :param backup_plan: daily AWS Backup of the table kept 35 days. Default: the profile's
         :param configure_api_gateway_account: set the region's API Gateway CloudWatch role, which
-            execution logging needs (one per account and region). Default: True
-        :param powertools_layer_version: version of the AWS-published Powertools layer. Default: 38
+            execution and access logging need (one per account and region, shared by every REST API
+            there; retained on delete). Default: True
+        :param powertools_layer_version: pin this version of the AWS-published Powertools layer.
+            Default: the layer of the Powertools release the library is tested with
+            (``POWERTOOLS_VERSION``), resolved from AWS's public SSM parameter at deploy time
         :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
         """
         super().__init__(scope, id)
@@ -213,8 +251,8 @@ class SecurePaymentApi(Construct):
                     "Serverless-LambdaEventSourceMappingDestination",
                 )
 
-        self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
-                                               removal_policy=removal)
+        self._access_log_group = logs.LogGroup(self, "AccessLogs", log_group_name=Lazy.string(_AccessLogGroupName(self)),
+                                               retention=retention, encryption_key=key, removal_policy=removal)
         cache = pick(cache_size_gb, defaults.cache_size_gb) or None
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
@@ -222,13 +260,16 @@ class SecurePaymentApi(Construct):
             burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
         )
         if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
-            self._configure_account_logging()
-        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever.
-        logs.LogGroup(
+            # The stage enables logging, which fails until the region has the role: order them.
+            self._rest_api.deployment_stage.node.add_dependency(self._configure_account_logging())
+        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever;
+        # before the stage, so that API Gateway never creates it first (the deploy would then fail).
+        execution_logs = logs.LogGroup(
             self, "ExecutionLogs",
             log_group_name=f"API-Gateway-Execution-Logs_{self._rest_api.rest_api_id}/{STAGE}",
             retention=retention, encryption_key=key, removal_policy=removal,
         )
+        self._rest_api.deployment_stage.node.add_dependency(execution_logs)
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
@@ -397,14 +438,13 @@ class SecurePaymentApi(Construct):
             ),
         )
         for response_type, status, code, message in (
-            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request",
-             '"$util.escapeJavaScript($context.error.validationErrorString)"'),
+            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING),
             (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "missing_idempotency_key",
              '"the Idempotency-Key header is required"'),
             (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"'),
             (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"'),
-            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", '"$context.error.message"'),
-            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", '"$context.error.message"'),
+            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING),
+            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING),
         ):
             api.add_gateway_response(
                 response_type.response_type, type=response_type, status_code=status,
@@ -480,24 +520,42 @@ class SecurePaymentApi(Construct):
                 "CKV_AWS_120",
             )
 
-    def _configure_account_logging(self) -> None:
-        # The region-wide role API Gateway uses for execution logs, without AWS managed policies.
-        role = iam.Role(self, "ApiGatewayLoggingRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"))
-        stack = Stack.of(self)
-        log_groups = stack.format_arn(service="logs", resource="log-group",
-                                      resource_name="API-Gateway-Execution-Logs_*",
-                                      arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        role.add_to_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents",
-                     "logs:GetLogEvents", "logs:FilterLogEvents"],
-            resources=[log_groups, f"{log_groups}:*"],
-        ))
-        apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+    def _configure_account_logging(self) -> apigw.CfnAccount:
+        # The region-wide role API Gateway writes execution AND access logs with: the actions of the
+        # AWS-managed AmazonAPIGatewayPushToCloudWatchLogs (DescribeLogGroups included, which access
+        # logging needs), on this account's log groups in this region, since every REST API here uses it.
+        log_groups = Stack.of(self).format_arn(service="logs", resource="log-group", resource_name="*",
+                                               arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        # Inline, so that the policy is part of the role and is retained with it.
+        role = iam.Role(
+            self, "ApiGatewayLoggingRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway CloudWatch logging role for this region (retained; shared by every REST API)",
+            inline_policies={"PushToCloudWatchLogs": iam.PolicyDocument(statements=[iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
+                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
+                resources=[log_groups],
+            )])},
+        )
+        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        # Destroying this stack must not leave the region pointing at a deleted role (CDK's default too).
+        for resource in (role, account):
+            resource.apply_removal_policy(RemovalPolicy.RETAIN)
+        acknowledge(
+            role,
+            "API Gateway uses one CloudWatch role per account and region for the execution and access logs "
+            "of every REST API there, ours and other apps'; it gets the actions of the AWS-managed "
+            "AmazonAPIGatewayPushToCloudWatchLogs on this account's log groups in this region only, inline "
+            "so that the policy is retained with the role.",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",
+            "PCI.DSS.321-IAMNoInlinePolicy",
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+        )
+        return account
 
     def _create_topic(self, key: kms.IKey) -> sns.Topic:
-        topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="Payment API alarms")
-        key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
-        return topic
+        allow_services(key, "cloudwatch.amazonaws.com")
+        return service_topic(self, "AlarmTopic", key, publishers=["cloudwatch.amazonaws.com"],
+                             display_name="Payment API alarms")
 
     # -- attributes ------------------------------------------------------------------------------
     @property

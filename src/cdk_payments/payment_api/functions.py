@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .._nag import acknowledge
@@ -20,13 +21,23 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 # Published by AWS for each runtime and architecture: arn:aws:lambda:<region>:017000801446:layer:...
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python314-arm64"
+# The Powertools release the handlers run on AND are tested with: .projenrc.py pins the same version
+# (aws-lambda-powertools==...) for the tests, and test/deploy_semantics checks that they agree.
+POWERTOOLS_VERSION = "3.37.0"
+# Public parameter AWS publishes per release, holding that release's layer ARN in each region.
+POWERTOOLS_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The asset is the runtime/ package only (handlers import nothing else from cdk_payments).
 ASSET_EXCLUDE = ["*", "!runtime", "!runtime/**", "**/__pycache__", "**/*.pyc"]
 
 
-def powertools_layer(scope: Construct, version: int) -> lambda_.ILayerVersion:
-    arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:017000801446:layer:{POWERTOOLS_LAYER}:{version}"
+def powertools_layer(scope: Construct, version: Optional[int]) -> lambda_.ILayerVersion:
+    """The layer of POWERTOOLS_VERSION, resolved by CloudFormation at deploy time from the public SSM
+    parameter (no context lookup, no account at synth); or layer ``version`` when one is pinned."""
+    if version is None:
+        arn = ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_PARAMETER)
+    else:
+        arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:017000801446:layer:{POWERTOOLS_LAYER}:{version}"
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
 
 
@@ -128,9 +139,9 @@ class PaymentFunction(Construct):
         if reserved_concurrency is None:
             acknowledge(
                 self.function,
-                "No reserved concurrency in the dev profile: new accounts have a quota of 10 concurrent "
-                "executions that must all stay unreserved, so reserving any fails deployment. API Gateway "
-                "stage throttling bounds concurrency instead; the prod profile reserves 100.",
+                "Reserved concurrency is opt-in (reserved_concurrency) in every profile: Lambda keeps 100 "
+                "executions unreserved and new accounts have a quota of 10, so reserving any fails the deploy "
+                "until the quota is raised. API Gateway stage throttling bounds concurrency instead.",
                 "NIST.800.53.R5-LambdaConcurrency",
                 "PCI.DSS.321-LambdaConcurrency",
                 "CKV_AWS_115",
