@@ -1,0 +1,150 @@
+"""Upgrading from the last release never silently replaces a user's deployed state.
+
+The current templates (the example in both profiles, synthesized once here, and every construct
+variant the snapshot tests build) are compared with release-baseline/<last release>/.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import warnings
+
+import pytest
+
+from .release import baseline as rb
+from .release import upgrade
+
+TABLE = "PaymentsTable9E001CC6"
+AUDIT_BUCKET = "AuditBucket7486E833"
+DEV = "example/PaymentPlatform-dev"
+
+
+@pytest.fixture(scope="module")
+def last():
+    return rb.last_baseline()
+
+
+@pytest.fixture(scope="module")
+def released(last):
+    return rb.read_templates(last)
+
+
+@pytest.fixture(scope="module")
+def current():
+    return {**rb.example_templates(), **rb.snapshot_templates()}
+
+
+@pytest.fixture(scope="module")
+def reviewed(last):
+    return upgrade.load_replacements(rb.REPLACEMENTS, last.name)
+
+
+def test_upgrading_from_the_last_release_replaces_no_state(last, released, current, reviewed):
+    report = upgrade.check_upgrade(released, current, reviewed)
+    if report.notes or report.reviewed:
+        warnings.warn(report.render(last.name), UserWarning, stacklevel=1)
+    assert not report.failures and not report.missing_templates, "\n" + report.render(last.name)
+
+
+def test_every_reviewed_replacement_is_in_the_changelogs_upgrade_notes(reviewed):
+    unreleased = rb.changelog_section("Unreleased")
+    for entry in reviewed:
+        assert entry.logical_id in unreleased, (
+            f"release-baseline/replacements.toml replaces {entry.logical_id}: CHANGELOG.md's Unreleased section "
+            "must name it under its upgrade notes, with the migration steps")
+
+
+def test_the_baseline_covers_both_profiles_the_replica_and_the_snapshots(released):
+    assert {DEV, "example/PaymentPlatform-prod", "example/PaymentPlatform-audit-replica"} <= released.keys()
+    assert any(name.startswith("constructs/payment_api/") for name in released)
+    assert any(name.startswith("constructs/test_audit/") for name in released)
+
+
+def test_replacing_properties_come_from_cfn_lints_resource_schemas():
+    create_only, conditional = upgrade.replacing_properties("AWS::DynamoDB::Table")
+    assert "TableName" in create_only and "KeySchema" in conditional
+    assert "BucketName" in upgrade.replacing_properties("AWS::S3::Bucket")[0]
+    assert "FifoQueue" in upgrade.replacing_properties("AWS::SQS::Queue")[0]
+    assert upgrade.replacing_properties("AWS::Unknown::Thing") == (frozenset(), frozenset())
+
+
+def _check(templates, released, last, reviewed=()):
+    report = upgrade.check_upgrade(released, templates, list(reviewed))
+    return report.render(last.name), report
+
+
+def test_a_changed_table_key_schema_fails_and_says_how_to_proceed(released, last):
+    mutated = copy.deepcopy(released)
+    key_schema = mutated[DEV]["Resources"][TABLE]["Properties"]["KeySchema"]
+    key_schema[0]["AttributeName"] = "payment_ref"
+    message, report = _check(mutated, released, last)
+    assert [finding.logical_id for finding in report.failures] == [TABLE]
+    assert f"{DEV}: {TABLE} (AWS::DynamoDB::Table) may be REPLACED: KeySchema" in message
+    assert "release-baseline/replacements.toml" in message and "CHANGELOG.md" in message
+
+
+def test_a_changed_audit_bucket_logical_id_fails(released, last):
+    mutated = copy.deepcopy(released)
+    resources = mutated[DEV]["Resources"]
+    resources["AuditBucketRenamed0000"] = resources.pop(AUDIT_BUCKET)
+    message, report = _check(mutated, released, last)
+    assert [finding.logical_id for finding in report.failures] == [AUDIT_BUCKET]
+    assert f"{AUDIT_BUCKET} (AWS::S3::Bucket) disappears" in message
+    assert "keep the logical id" in message
+
+
+def test_a_create_only_property_fails_but_an_in_place_update_is_only_reported(released, last):
+    mutated = copy.deepcopy(released)
+    resources = mutated[DEV]["Resources"]
+    resources[AUDIT_BUCKET]["Properties"]["BucketName"] = "fixed-name"
+    resources[TABLE]["Properties"]["DeletionProtectionEnabled"] = True
+    _, report = _check(mutated, released, last)
+    assert [str(f) for f in report.failures] == [
+        f"{DEV}: {AUDIT_BUCKET} (AWS::S3::Bucket) is REPLACED: BucketName is create-only (createOnlyProperties)"]
+    assert f"{DEV}: {TABLE} (AWS::DynamoDB::Table) is updated in place: DeletionProtectionEnabled" in map(
+        str, report.notes)
+
+
+def test_a_replaced_stateless_resource_is_reported_not_failed(released, last):
+    mutated = copy.deepcopy(released)
+    resources = mutated[DEV]["Resources"]
+    function = next(name for name, resource in resources.items() if resource["Type"] == "AWS::Lambda::Function")
+    resources[function + "Renamed"] = resources.pop(function)
+    _, report = _check(mutated, released, last)
+    assert not report.failures
+    assert any(finding.logical_id == function for finding in report.notes)
+
+
+def test_a_reviewed_replacement_passes(released, last, tmp_path):
+    mutated = copy.deepcopy(released)
+    mutated[DEV]["Resources"][TABLE]["Properties"]["KeySchema"][0]["AttributeName"] = "payment_ref"
+    replacements = tmp_path / "replacements.toml"
+    replacements.write_text(f'''
+[[replacement]]
+baseline = "{last.name}"
+template = "example/*"
+logical_id = "{TABLE}"
+properties = ["KeySchema"]
+reason = "a new partition key"
+migration = "export the table, deploy, import"
+''')
+    entries = upgrade.load_replacements(replacements, last.name)
+    _, report = _check(mutated, released, last, entries)
+    assert not report.failures and [finding.logical_id for finding, _ in report.reviewed] == [TABLE]
+    # An entry for an older baseline no longer applies.
+    assert upgrade.load_replacements(replacements, "0.0.1") == []
+
+
+def test_a_replacement_entry_must_say_why_and_how_to_migrate(tmp_path):
+    replacements = tmp_path / "replacements.toml"
+    replacements.write_text('[[replacement]]\nbaseline = "0.1.0"\ntemplate = "*"\nlogical_id = "X"\n')
+    with pytest.raises(ValueError, match=re.escape("replacement #1 lacks reason, migration")):
+        upgrade.load_replacements(replacements, "0.1.0")
+
+
+def test_a_template_no_longer_built_fails(released, last):
+    mutated = copy.deepcopy(released)
+    del mutated[DEV]
+    message, report = _check(mutated, released, last)
+    assert report.missing_templates == [DEV] and "restore the variant" in message
