@@ -135,6 +135,31 @@ def load_api(version_dir: Path | None = None):
     return package
 
 
+def api_breakages(old, new) -> list[str]:
+    """Breaking changes from ``old`` to ``new`` in what ``cdk_payments.__all__`` exports, by griffe."""
+    import griffe
+
+    exported = set(new.exports or ())
+    found = []
+    for name in old.exports or ():
+        if name not in exported:
+            found.append(f"cdk_payments.{name}: removed from cdk_payments.__all__")
+            continue
+        for breakage in griffe.find_breaking_changes(old[name].final_target, new[name].final_target):
+            # griffe's one-line explanation, less its colours and its file:line prefix.
+            explanation = re.sub(r"\x1b\[[0-9;]*m", "", breakage.explain()).split(": ", 1)[1]
+            found.append(f"cdk_payments.{name}: {explanation}")
+    return found
+
+
+def breaking_allowed(released: str, current: str) -> bool:
+    """Semantic versioning: a breaking change needs a new major version (before 1.0: a new minor)."""
+    (old_major, old_minor, *_), (new_major, new_minor, *_) = version_key(released), version_key(current)
+    if old_major == 0 and new_major == 0:
+        return new_minor > old_minor
+    return new_major > old_major
+
+
 def dump_api() -> str:
     return load_api().as_json(indent=2) + "\n"
 
