@@ -217,9 +217,13 @@ def write_baseline(version: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", default=None, help="version to record (default: the one in .projenrc.py)")
+    parser.add_argument("--version-only", action="store_true", help="print the version in .projenrc.py")
     parser.add_argument("--notes", metavar="VERSION", help="print CHANGELOG.md's section for VERSION (release notes)")
     parser.add_argument("--report", action="store_true", help="print the upgrade report against the last baseline")
     args = parser.parse_args(argv)
+    if args.version_only:
+        print(current_version())
+        return 0
     if args.notes:
         print(changelog_section(args.notes.removeprefix("v")), end="")
         return 0
