@@ -80,7 +80,7 @@ def test_a_changed_table_key_schema_fails_and_says_how_to_proceed(released, last
     key_schema[0]["AttributeName"] = "payment_ref"
     message, report = _check(mutated, released, last)
     assert [finding.logical_id for finding in report.failures] == [TABLE]
-    assert f"{DEV}: {TABLE} (AWS::DynamoDB::Table) may be REPLACED: KeySchema" in message
+    assert f"{TABLE} (AWS::DynamoDB::Table) may be REPLACED: KeySchema" in message and f"in {DEV}" in message
     assert "release-baseline/replacements.toml" in message and "CHANGELOG.md" in message
 
 
@@ -91,6 +91,7 @@ def test_a_changed_audit_bucket_logical_id_fails(released, last):
     message, report = _check(mutated, released, last)
     assert [finding.logical_id for finding in report.failures] == [AUDIT_BUCKET]
     assert f"{AUDIT_BUCKET} (AWS::S3::Bucket) disappears" in message
+    assert "new AWS::S3::Bucket in its place: AuditBucketRenamed0000" in message
     assert "keep the logical id" in message
 
 

@@ -101,14 +101,23 @@ class UpgradeReport:
     notes: list[Finding] = field(default_factory=list)
     missing_templates: list[str] = field(default_factory=list)
 
+    @staticmethod
+    def _grouped(findings: list[Finding]) -> list[str]:
+        """One line per change, naming every template it happens in (a construct is in several)."""
+        templates: dict[tuple[str, str, str], list[str]] = {}
+        for finding in findings:
+            templates.setdefault((finding.logical_id, finding.type_, finding.what), []).append(finding.template)
+        return [f"  - {logical_id} ({type_}) {what}\n      in {', '.join(names)}"
+                for (logical_id, type_, what), names in templates.items()]
+
     def render(self, baseline: str) -> str:
         lines = []
         if self.failures:
             lines.append(f"Upgrading from {baseline} would REPLACE deployed state (data loss for users):")
-            lines += [f"  - {finding}" for finding in self.failures]
+            lines += self._grouped(self.failures)
             lines += [
                 "How to proceed:",
-                "  1. Prefer not to replace: keep the logical id (construct id/path; overrideLogicalId for a moved",
+                "  1. Prefer not to replace: keep the logical id (construct id/path; override_logical_id for a moved",
                 "     construct) and keep create-only properties as they were (make the new value opt-in).",
                 "  2. If the replacement is deliberate, add a reviewed [[replacement]] entry to",
                 f"     release-baseline/replacements.toml (baseline = \"{baseline}\", template, logical_id, properties,",
@@ -124,7 +133,7 @@ class UpgradeReport:
         if self.notes:
             lines.append("For the release notes (not failures): replaced stateless resources and in-place updates of "
                          "stateful ones, which may interrupt them (check each resource's documentation):")
-            lines += [f"  - {finding}" for finding in self.notes]
+            lines += self._grouped(self.notes)
         return "\n".join(lines) or f"No replacement or stateful change against {baseline}."
 
 
@@ -151,8 +160,11 @@ def compare_template(name: str, old: dict[str, Any], new: dict[str, Any], report
         stateful = is_stateful(resource)
         current = new_resources.get(logical_id)
         if current is None:
+            added = sorted(new_id for new_id, new in new_resources.items()
+                           if new_id not in old_resources and new.get("Type") == type_)
+            hint = f" (new {type_} in its place: {', '.join(added)})" if added else ""
             flag(Finding(name, logical_id, type_, "disappears: its logical id is gone or changed, so CloudFormation "
-                         "deletes it (or orphans it, if retained) and creates a new, empty one"), stateful, None)
+                         f"deletes it (or orphans it, if retained) and creates a new, empty one{hint}"), stateful, None)
             continue
         if current.get("Type") != type_:
             flag(Finding(name, logical_id, type_, f"changes type to {current.get('Type')}: it would be replaced"),
