@@ -274,7 +274,8 @@ workflow("release", {
                 {"name": "Check their metadata", "run": "python -m twine check --strict dist/*"},
                 {"name": "Install the wheel with its runtime dependencies only", "run": RUNTIME_VENV},
                 {"name": "SBOM (CycloneDX) of the runtime dependencies",
-                 "run": "cyclonedx-py environment --output-reproducible --of JSON -o sbom.cdx.json /tmp/runtime/bin/python"},
+                 "run": "cyclonedx-py environment --pyproject pyproject.toml --output-reproducible --of JSON "
+                        "-o sbom.cdx.json /tmp/runtime/bin/python"},
                 {"name": "Audit the runtime dependencies", "run": "pip-audit --progress-spinner off --path "
                  "\"$(/tmp/runtime/bin/python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')\""},
                 {"name": "Keep the distributions and the SBOM", "uses": UPLOAD_ARTIFACT,

@@ -55,11 +55,13 @@ def test_runtime_closure_is_the_cdk_and_its_jsii_runtime():
 
 def test_sbom_lists_every_runtime_dependency_offline(pinned, tmp_path):
     sbom = tmp_path / "sbom.cdx.json"
-    result = subprocess.run([str(BIN / "cyclonedx-py"), "requirements", "--of", "JSON", "--output-reproducible",
+    result = subprocess.run([str(BIN / "cyclonedx-py"), "requirements", "--pyproject", str(ROOT / "pyproject.toml"),
+                             "--of", "JSON", "--output-reproducible",
                              "--validate", "-o", str(sbom), str(pinned)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     document = json.loads(sbom.read_text())
     assert document["bomFormat"] == "CycloneDX"
+    assert document["metadata"]["component"]["name"] == "cdk-payments"
     components = {component["name"]: component for component in document["components"]}
     for name, version in runtime_closure().items():
         assert components[name]["version"] == version

@@ -149,3 +149,10 @@ def test_a_template_no_longer_built_fails(released, last):
     del mutated[DEV]
     message, report = _check(mutated, released, last)
     assert report.missing_templates == [DEV] and "restore the variant" in message
+
+
+def test_every_baseline_is_a_released_version_in_the_changelog(last):
+    for version in sorted(path.name for path in rb.BASELINES.iterdir() if path.is_dir()):
+        assert rb.changelog_section(version).strip(), f"CHANGELOG.md needs a '## {version}' section"
+    assert rb.version_key(last.name) <= rb.version_key(rb.current_version()), \
+        "the last baseline is newer than the version in .projenrc.py"
