@@ -163,8 +163,9 @@ def compare_template(name: str, old: dict[str, Any], new: dict[str, Any], report
             added = sorted(new_id for new_id, new in new_resources.items()
                            if new_id not in old_resources and new.get("Type") == type_)
             hint = f" (new {type_} in its place: {', '.join(added)})" if added else ""
+            new_one = "a new, empty one" if stateful else "a new one"
             flag(Finding(name, logical_id, type_, "disappears: its logical id is gone or changed, so CloudFormation "
-                         f"deletes it (or orphans it, if retained) and creates a new, empty one{hint}"), stateful, None)
+                         f"deletes it (or orphans it, if retained) and creates {new_one}{hint}"), stateful, None)
             continue
         if current.get("Type") != type_:
             flag(Finding(name, logical_id, type_, f"changes type to {current.get('Type')}: it would be replaced"),
