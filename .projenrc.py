@@ -86,6 +86,7 @@ project = CdkPaymentsProject(
         "zizmor>=1.32,<2",
         "cyclonedx-bom>=7.5,<8",
         "pip-audit>=2.10,<3",
+        "check-jsonschema>=0.33,<1",  # the workflows against SchemaStore's schema, which it vendors
     ],
 )
 

@@ -44,6 +44,13 @@ def test_zizmor_finds_nothing_even_pedantic():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_workflows_match_the_github_workflow_schema_offline():
+    """SchemaStore's workflow schema, vendored by check-jsonschema: what can be checked without actionlint."""
+    result = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                             *map(str, WORKFLOWS)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_actionlint_finds_nothing():
     actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
     if not actionlint:
