@@ -156,3 +156,12 @@ def test_every_baseline_is_a_released_version_in_the_changelog(last):
         assert rb.changelog_section(version).strip(), f"CHANGELOG.md needs a '## {version}' section"
     assert rb.version_key(last.name) <= rb.version_key(rb.current_version()), \
         "the last baseline is newer than the version in .projenrc.py"
+
+
+def test_release_notes_are_the_changelog_section_of_the_tag(capsys):
+    """What the release workflow attaches to the GitHub release for tag v<version>."""
+    assert rb.main(["--notes", "v0.1.0"]) == 0
+    notes = capsys.readouterr().out
+    assert notes.startswith("First release.") and "## " not in notes
+    with pytest.raises(LookupError, match="no '## 9.9.9' section"):
+        rb.changelog_section("9.9.9")

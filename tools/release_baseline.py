@@ -161,7 +161,8 @@ def breaking_allowed(released: str, current: str) -> bool:
 
 
 def dump_api() -> str:
-    return load_api().as_json(indent=2) + "\n"
+    """griffe's JSON dump of the package, with file paths relative to the repository."""
+    return load_api().as_json(indent=2).replace(json.dumps(f"{ROOT}/")[1:-1], "") + "\n"
 
 
 def _plain(value: Any) -> Any:
