@@ -308,7 +308,7 @@ workflow("release", {
                 {"name": "Fetch the distributions and the SBOM", "uses": DOWNLOAD_ARTIFACT,
                  "with": {"name": "release", "path": "release"}},
                 {"name": "Create the release",
-                 "env": {"GH_TOKEN": "${{ github.token }}"},
+                 "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"},
                  "run": 'python tools/release_baseline.py --notes "${GITHUB_REF_NAME}" > notes.md\n'
                         'gh release create "${GITHUB_REF_NAME}" --verify-tag --title "${GITHUB_REF_NAME}" '
                         "--notes-file notes.md release/dist/* release/sbom.cdx.json"},
