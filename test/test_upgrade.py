@@ -40,19 +40,28 @@ def reviewed(last):
     return upgrade.load_replacements(rb.REPLACEMENTS, last.name)
 
 
-def test_upgrading_from_the_last_release_replaces_no_state(last, released, current, reviewed):
-    report = upgrade.check_upgrade(released, current, reviewed)
+@pytest.fixture(scope="module")
+def renames(last):
+    return upgrade.load_renames(rb.REPLACEMENTS, last.name)
+
+
+def test_upgrading_from_the_last_release_replaces_no_state(last, released, current, reviewed, renames):
+    report = upgrade.check_upgrade(released, current, reviewed, renames)
     if report.notes or report.reviewed:
         warnings.warn(report.render(last.name), UserWarning, stacklevel=1)
     assert not report.failures and not report.missing_templates, "\n" + report.render(last.name)
 
 
-def test_every_reviewed_replacement_is_in_the_changelogs_upgrade_notes(reviewed):
+def test_every_reviewed_replacement_is_in_the_changelogs_upgrade_notes(reviewed, renames):
     unreleased = rb.changelog_section("Unreleased")
     for entry in reviewed:
         assert entry.logical_id in unreleased, (
             f"release-baseline/replacements.toml replaces {entry.logical_id}: CHANGELOG.md's Unreleased section "
             "must name it under its upgrade notes, with the migration steps")
+    for rename in renames.values():
+        if rename.old.startswith("example/"):
+            stack = rename.old.removeprefix("example/")
+            assert stack in unreleased, f"the example's stack {stack} was renamed: name it in the upgrade notes"
 
 
 def test_the_baseline_covers_both_profiles_the_replica_and_the_snapshots(released):
@@ -144,11 +153,24 @@ def test_a_replacement_entry_must_say_why_and_how_to_migrate(tmp_path):
         upgrade.load_replacements(replacements, "0.1.0")
 
 
-def test_a_template_no_longer_built_fails(released, last):
+def test_a_template_no_longer_built_fails_unless_its_rename_was_reviewed(released, last, tmp_path):
     mutated = copy.deepcopy(released)
-    del mutated[DEV]
+    mutated["example/PaymentPlatform-dev-renamed"] = mutated.pop(DEV)
     message, report = _check(mutated, released, last)
-    assert report.missing_templates == [DEV] and "restore the variant" in message
+    assert report.missing_templates == [DEV] and "a renamed stack is a new stack" in message
+
+    replacements = tmp_path / "replacements.toml"
+    replacements.write_text(f'[[renamed]]\nbaseline = "{last.name}"\nold = "{DEV}"\nnew = "{DEV}-renamed"\n'
+                            'reason = "stack names carry the copy"\n')
+    with pytest.raises(ValueError, match="renamed #1 lacks migration"):
+        upgrade.load_renames(replacements, last.name)
+    replacements.write_text(replacements.read_text() + 'migration = "deploy beside the old stack, move the data"\n')
+    renames = upgrade.load_renames(replacements, last.name)
+    mutated[f"{DEV}-renamed"]["Resources"][TABLE]["Properties"]["TableName"] = "fixed"
+    report = upgrade.check_upgrade(released, mutated, [], renames)
+    assert not report.missing_templates and [r.new for r in report.renamed] == [f"{DEV}-renamed"]
+    assert [str(f) for f in report.failures] == [f"{DEV}-renamed: {TABLE} (AWS::DynamoDB::Table) is REPLACED: "
+                                                 "TableName is create-only (createOnlyProperties)"]
 
 
 def test_every_baseline_is_a_released_version_in_the_changelog(last):

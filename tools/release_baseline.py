@@ -230,11 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.report:
         sys.path.insert(0, str(ROOT / "tools"))
-        from upgrade_check import check_upgrade, load_replacements
+        from upgrade_check import check_upgrade, load_renames, load_replacements
 
         baseline = last_baseline()
         current = {**example_templates(), **snapshot_templates()}
-        report = check_upgrade(read_templates(baseline), current, load_replacements(REPLACEMENTS, baseline.name))
+        report = check_upgrade(read_templates(baseline), current, load_replacements(REPLACEMENTS, baseline.name),
+                               load_renames(REPLACEMENTS, baseline.name))
         print(report.render(baseline.name))
         return 1 if report.failures else 0
     print(write_baseline(args.version or current_version()).relative_to(ROOT))

@@ -83,6 +83,33 @@ def load_replacements(path: Path, baseline: str) -> list[Replacement]:
     return replacements
 
 
+@dataclass(frozen=True)
+class Rename:
+    """A reviewed rename of a baseline template: a snapshot test or an example stack with a new name."""
+
+    old: str
+    new: str
+    reason: str
+    migration: str = ""
+
+
+def load_renames(path: Path, baseline: str) -> dict[str, Rename]:
+    """Reviewed template renames against ``baseline``; an example stack's rename needs migration steps too."""
+    if not path.exists():
+        return {}
+    renames = {}
+    for number, entry in enumerate(tomllib.loads(path.read_text()).get("renamed", []), 1):
+        required = ["baseline", "old", "new", "reason"]
+        if str(entry.get("old", "")).startswith("example/"):
+            required.append("migration")  # a renamed stack is a new stack: every resource in it is new
+        missing = [key for key in required if not entry.get(key)]
+        if missing:
+            raise ValueError(f"{path.name}: renamed #{number} lacks {', '.join(missing)}")
+        if entry["baseline"] == baseline:
+            renames[entry["old"]] = Rename(entry["old"], entry["new"], entry["reason"], entry.get("migration", ""))
+    return renames
+
+
 @dataclass
 class Finding:
     template: str
@@ -100,6 +127,7 @@ class UpgradeReport:
     reviewed: list[tuple[Finding, Replacement]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
     missing_templates: list[str] = field(default_factory=list)
+    renamed: list[Rename] = field(default_factory=list)
 
     @staticmethod
     def _grouped(findings: list[Finding]) -> list[str]:
@@ -125,8 +153,19 @@ class UpgradeReport:
                 "     'Upgrade notes' in CHANGELOG.md's Unreleased section, naming the logical id.",
             ]
         if self.missing_templates:
-            lines.append(f"Templates in the {baseline} baseline that the tests no longer build (restore the variant):")
-            lines += [f"  - {name}" for name in self.missing_templates]
+            lines.append(f"Templates in the {baseline} baseline that are no longer built:")
+            for name in self.missing_templates:
+                if name.startswith("example/"):
+                    lines.append(f"  - {name}: the example's stack is gone or renamed. For users who deployed it, a "
+                                 "renamed stack is a new stack (its stateful resources new and empty, the old stack "
+                                 "left behind): keep the stack name, or add a reviewed [[renamed]] entry (old, new, "
+                                 "reason, migration) and name it in CHANGELOG.md's upgrade notes.")
+                else:
+                    lines.append(f"  - {name}: its snapshot test was renamed or removed: restore the variant, or map "
+                                 "it with a [[renamed]] entry (old, new, reason) in release-baseline/replacements.toml.")
+        if self.renamed:
+            lines.append("Reviewed renames (release-baseline/replacements.toml):")
+            lines += [f"  - {rename.old} -> {rename.new}: {rename.reason}" for rename in self.renamed]
         if self.reviewed:
             lines.append("Reviewed replacements (release-baseline/replacements.toml):")
             lines += [f"  - {finding}: {entry.reason}" for finding, entry in self.reviewed]
@@ -184,12 +223,16 @@ def compare_template(name: str, old: dict[str, Any], new: dict[str, Any], report
 
 
 def check_upgrade(baseline: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]],
-                  replacements: list[Replacement]) -> UpgradeReport:
+                  replacements: list[Replacement], renames: dict[str, Rename] | None = None) -> UpgradeReport:
     report = UpgradeReport()
+    renames = renames or {}
     for name, old in sorted(baseline.items()):
-        if name not in current:
+        target = renames[name].new if name in renames else name
+        if target not in current:
             report.missing_templates.append(name)
             continue
-        compare_template(name, old, current[name], report, replacements)
+        if name in renames:
+            report.renamed.append(renames[name])
+        compare_template(target, old, current[target], report, replacements)
     return report
 
