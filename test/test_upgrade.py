@@ -187,3 +187,22 @@ def test_release_notes_are_the_changelog_section_of_the_tag(capsys):
     assert notes.startswith("First release.") and "## " not in notes
     with pytest.raises(LookupError, match="no '## 9.9.9' section"):
         rb.changelog_section("9.9.9")
+
+
+def test_a_real_refactor_that_renames_the_audit_construct_fails(released, last):
+    """End to end: the snapshot test's AuditBucket, synthesized under a new construct id."""
+    from aws_cdk import aws_iam as iam
+
+    from cdk_payments import AuditBucket
+
+    from .harness import synth
+
+    def build(stack):
+        audit = AuditBucket(stack, "AuditTrail")  # was "Audit" in 0.1.0
+        audit.grant_write(iam.Role(stack, "Producer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
+
+    name = "constructs/test_audit/test_snapshot"
+    refactored = rb.normalize(synth(build, nag=False).json)
+    report = upgrade.check_upgrade({name: released[name]}, {name: refactored}, [])
+    assert {finding.logical_id for finding in report.failures} == {
+        AUDIT_BUCKET, "AuditAccessLogs9A4BEAE3", "AuditKey2ED08D30"}, report.render(last.name)
