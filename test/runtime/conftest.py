@@ -99,9 +99,10 @@ def aws(monkeypatch):
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from cdk_payments.runtime import api, clients
+    from cdk_payments.runtime import api, clients, providers
 
     clients.reset()
+    providers.provider.cache_clear()
     api._idempotency.cache_clear()
     parameters.clear_caches()
 
