@@ -224,7 +224,7 @@ def test_no_key_or_token_in_any_log_line(fake, adapter):
         adapter.authorize(REQUEST, creds(fake))
         adapter.authorize(REQUEST, creds(refused_url()))
     finally:
-        for w, level in zip(watched, levels):
+        for w, level in zip(watched, levels, strict=True):
             w.removeHandler(capture)
             w.setLevel(level)
     logged = stream.getvalue()

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from cdk_payments.runtime import api, events, providers
-from cdk_payments.runtime.providers import Authorization, Outcome
+from cdk_payments.runtime.providers import Authorization
 
 from .conftest import FakeContext, api_event, valid_body
-from .test_events import captured_events, sqs_event  # noqa: F401  (fixture)
+from .test_events import sqs_event
 
 KEY = {"Idempotency-Key": "order-outcome-0001"}
 

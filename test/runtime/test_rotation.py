@@ -141,7 +141,7 @@ def test_a_failure_at_any_step_leaves_the_current_version_intact(secret, failing
                         run(arn, token, step)
             else:
                 RecordingProvider.fail = {failures[step]}
-                with pytest.raises(Exception):
+                with pytest.raises((RuntimeError, CredentialsRejected)):
                     run(arn, token, step)
             break
         run(arn, token, step)

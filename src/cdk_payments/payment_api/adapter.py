@@ -19,7 +19,7 @@ _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", ".venv", "cdk.out")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProviderAdapter:
     """The adapter class the processor, the event handler and the rotation function load.
 
