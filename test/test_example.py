@@ -51,3 +51,18 @@ def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path):
     assert result.returncode == 0, result.stderr
     from_cli = json.loads((tmp_path / "cli" / "PaymentPlatform-dev.template.json").read_text())
     assert from_cli == synth_example(tmp_path / "app", "dev")
+
+
+def test_the_provider_adapter_is_chosen_by_context(tmp_path):
+    def variables(provider):
+        env = {**os.environ, "CDK_OUTDIR": str(tmp_path / provider),
+               "CDK_CONTEXT_JSON": json.dumps({"profile": "dev", "provider": provider})}
+        result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
+        if result.returncode:
+            return result.stderr
+        template = json.loads((tmp_path / provider / "PaymentPlatform-dev.template.json").read_text())
+        return {r["Properties"]["Environment"]["Variables"]["PROVIDER_MODULE"] for r in template["Resources"].values()
+                if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").startswith("runtime.")}
+
+    assert variables("http") == {"runtime.providers.http"}
+    assert "provider: unknown provider 'acme'; allowed: sandbox, http" in variables("acme")

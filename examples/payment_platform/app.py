@@ -16,7 +16,7 @@ import aws_cdk as cdk
 from audit_replica import AuditReplica
 from payment_platform import PaymentPlatform
 
-from cdk_payments import Profile
+from cdk_payments import Profile, ProviderAdapter
 
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
@@ -27,6 +27,11 @@ app = cdk.App(
     outdir=os.environ.get("CDK_OUTDIR", str(HERE / "cdk.out")),
 )
 profile = Profile.parse(app.node.try_get_context("profile"))
+# `-c provider=http` authorizes through the generic HTTPS adapter (set base_url and api_key in the secret).
+PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
+provider = app.node.try_get_context("provider") or "sandbox"
+if provider not in PROVIDERS:
+    raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
 # Prod replicates the audit trail to another region; its stack is pinned to that region.
 replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
 if replica_region:
@@ -41,6 +46,7 @@ PaymentPlatform(
     f"PaymentPlatform-{profile.value}",
     profile=profile,
     replica_region=replica_region,
+    provider_adapter=PROVIDERS[provider](),
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

@@ -18,6 +18,7 @@ from cdk_payments import (
     PaymentWorkerFleet,
     PlatformParameters,
     Profile,
+    ProviderAdapter,
     SecurePaymentApi,
 )
 
@@ -37,6 +38,7 @@ class PaymentPlatform(Stack):
         profile: Profile,
         cost_center: str,
         replica_region: Optional[str] = None,
+        provider_adapter: Optional[ProviderAdapter] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -64,6 +66,7 @@ class PaymentPlatform(Stack):
             vpc_subnets=self.network.workload_subnets,
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
+            provider_adapter=provider_adapter,
         )
         # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
         self.workers = PaymentWorkerFleet(

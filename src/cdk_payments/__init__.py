@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .compliance import ComplianceBaseline, RequiredTagsCheck
     from .network import CostOptimizedVpc
     from .parameters import PlatformParameters
-    from .payment_api import SecurePaymentApi
+    from .payment_api import ProviderAdapter, SecurePaymentApi
     from .profiles import Profile
     from .workers import PaymentWorkerFleet
 
@@ -42,6 +42,7 @@ _EXPORTS = {
     "PaymentWorkerFleet": "workers",
     "PlatformParameters": "parameters",
     "Profile": "profiles",
+    "ProviderAdapter": "payment_api",
     "RequiredTagsCheck": "compliance",
     "SecurePaymentApi": "payment_api",
 }
@@ -60,6 +61,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "PaymentWorkerFleet",
     "PlatformParameters",
     "Profile",
+    "ProviderAdapter",
     "RequiredTagsCheck",
     "SecurePaymentApi",
 ]

@@ -53,7 +53,7 @@ def test_nag_clean_in_both_profiles(dev, prod):
 def test_functions_arm64_newest_python_with_owned_logs_and_powertools_layer(dev):
     result, _ = dev
     fns = functions(result)
-    assert len(fns) == 2
+    assert len(fns) == 3
     for fn in fns.values():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"]
@@ -67,7 +67,7 @@ def test_functions_arm64_newest_python_with_owned_logs_and_powertools_layer(dev)
         parameter = result.json["Parameters"][layer["Ref"]]
         assert parameter["Default"].startswith("/aws/service/powertools/python/arm64/python3.14/")
     handlers = sorted(fn["Properties"]["Handler"] for fn in fns.values())
-    assert handlers == ["runtime.api.handler", "runtime.events.handler"]
+    assert handlers == ["runtime.api.handler", "runtime.events.handler", "runtime.rotation.handler"]
 
 
 def test_no_aws_managed_policies_on_function_roles(dev):
@@ -168,17 +168,33 @@ def test_waf_rules_and_redacted_logging(dev):
     )
 
 
-def test_secret_readable_by_processor_only(dev):
+def test_secret_read_by_processor_and_event_handler_and_rotated_by_default(dev):
     result, api = dev
-    reads = [
+    reads = sorted(
         name for name, policy in result.resources("AWS::IAM::Policy").items()
         if "secretsmanager:GetSecretValue" in json.dumps(policy["Properties"]["PolicyDocument"])
-    ]
-    assert len(reads) == 1 and "Processor" in reads[0]
+    )
+    assert [name.split("Role")[0] for name in reads] == ["PaymentsEventHandler", "PaymentsProcessor",
+                                                         "PaymentsSecretRotation"]
+    writes = [name for name, policy in result.resources("AWS::IAM::Policy").items()
+              if "secretsmanager:PutSecretValue" in json.dumps(policy["Properties"]["PolicyDocument"])]
+    assert len(writes) == 1 and "SecretRotation" in writes[0]
     result.template.has_resource_properties(
         "AWS::SecretsManager::Secret", {"KmsKeyId": Match.any_value(), "GenerateSecretString": Match.any_value()}
     )
-    result.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 0)
+    rotation_fn = next(n for n, fn in functions(result).items() if fn["Properties"]["Handler"] == "runtime.rotation.handler")
+    result.template.has_resource_properties("AWS::SecretsManager::RotationSchedule", {
+        "RotationLambdaARN": {"Fn::GetAtt": [rotation_fn, "Arn"]}, "RotateImmediatelyOnUpdate": False,
+        "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+    })
+    secret = next(iter(result.resources("AWS::SecretsManager::Secret")))
+    # Secrets Manager may invoke it for this secret only, and the function runs in the VPC like the others.
+    result.template.has_resource_properties("AWS::Lambda::Permission", {
+        "Principal": "secretsmanager.amazonaws.com", "SourceArn": {"Ref": secret},
+        "FunctionName": {"Fn::GetAtt": [rotation_fn, "Arn"]},
+    })
+    assert "VpcConfig" in functions(result)[rotation_fn]["Properties"]
+    assert api.rotation_function is not None
 
 
 def test_event_handler_least_privilege(dev):
@@ -188,7 +204,7 @@ def test_event_handler_least_privilege(dev):
     actions = json.dumps(statements)
     assert "events:PutEvents" in actions and "dynamodb:UpdateItem" in actions
     assert "dynamodb:DeleteItem" not in actions and "dynamodb:Scan" not in actions
-    assert "secretsmanager" not in actions
+    assert "secretsmanager:GetSecretValue" in actions and "secretsmanager:PutSecretValue" not in actions
     # It may send only to the dead-letter queue (failed asynchronous invocations), never to the queue.
     sends = [s["Resource"] for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
     assert sends == [{"Fn::GetAtt": [next(n for n in result.resources("AWS::SQS::Queue") if "DeadLetter" in n), "Arn"]}]
@@ -210,7 +226,7 @@ def test_alarms_go_to_topic_through_sns_actions(dev):
 def test_attributes_are_exposed(dev):
     _, api = dev
     for attribute in ("rest_api", "table", "queue", "dead_letter_queue", "processor", "event_handler", "web_acl",
-                      "secret", "alarms", "alarm_topic", "encryption_key", "access_log_group", "event_bus"):
+                      "secret", "rotation_function", "alarms", "alarm_topic", "encryption_key", "access_log_group", "event_bus"):
         assert getattr(api, attribute) is not None
 
 
@@ -273,5 +289,7 @@ def test_function_asset_is_the_runtime_package_only(dev):
     shipped = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped == sorted([
         "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
-        "runtime/pan.py", "runtime/provider.py", "runtime/payment_request.schema.json",
+        "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py",
+        "runtime/providers/__init__.py", "runtime/providers/base.py", "runtime/providers/http.py",
+        "runtime/providers/sandbox.py",
     ])

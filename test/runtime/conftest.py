@@ -96,12 +96,32 @@ def aws(monkeypatch):
         _clear_caches()
 
 
+@pytest.fixture
+def captured_events(aws):
+    """The events the event handler puts on EventBridge (and moto receives)."""
+    from unittest import mock
+
+    from cdk_payments.runtime import clients
+
+    client = boto3.client("events", region_name=REGION)
+    sent = []
+    real = client.put_events
+
+    def capture(**kwargs):
+        sent.extend(kwargs["Entries"])
+        return real(**kwargs)
+
+    with mock.patch.object(clients, "events", return_value=mock.Mock(put_events=capture)):
+        yield sent
+
+
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from cdk_payments.runtime import api, clients
+    from cdk_payments.runtime import api, clients, providers
 
     clients.reset()
+    providers.provider.cache_clear()
     api._idempotency.cache_clear()
     parameters.clear_caches()
 

@@ -3,9 +3,6 @@ from __future__ import annotations
 import json
 from unittest import mock
 
-import boto3
-import pytest
-
 from cdk_payments.runtime import api, clients, events
 
 from .conftest import REGION, FakeContext, api_event, valid_body
@@ -28,20 +25,6 @@ def sqs_event(*bodies):
             for i, body in enumerate(bodies)
         ]
     }
-
-
-@pytest.fixture
-def captured_events(aws):
-    client = boto3.client("events", region_name=REGION)
-    sent = []
-    real = client.put_events
-
-    def capture(**kwargs):
-        sent.extend(kwargs["Entries"])
-        return real(**kwargs)
-
-    with mock.patch.object(clients, "events", return_value=mock.Mock(put_events=capture)):
-        yield sent
 
 
 def status_of(aws, payment_id):

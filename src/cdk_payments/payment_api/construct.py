@@ -33,6 +33,7 @@ from .._topics import service_topic
 from .._validation import PropErrors, pick
 from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
+from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
 from .waf import PaymentWebAcl
@@ -83,15 +84,19 @@ class SecurePaymentApi(Construct):
 
     Quotas: reserved concurrency is opt-in (``reserved_concurrency``) in every profile. Lambda keeps
     100 concurrent executions unreserved and new accounts have a quota of 10, so reserving N on each
-    of the two functions needs a concurrency quota of at least 2 * N + 100: request it in Service
-    Quotas (Lambda, Concurrent executions) first.
+    of the two functions (and then 1 on the rotation function) needs a concurrency quota of at least
+    2 * N + 101: request it in Service Quotas (Lambda, Concurrent executions) first.
+
+    Payments are authorized through ``provider_adapter`` (the sandbox by default), whose credentials
+    live in ``secret``; a rotation function (the adapter issues, tests and revokes keys) rotates them
+    every ``rotation_days``.
 
     cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
     are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
     client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
     the API cache and AWS Backup are off for cost; reserved concurrency is off until you opt in; the
-    provider secret has no rotation until you pass ``rotation_function``; the region's API Gateway
-    logging role may write to the region's log groups and keeps its policy inline (it is retained).
+    region's API Gateway logging role may write to the region's log groups and keeps its policy inline
+    (it is retained).
     """
 
     def __init__(
@@ -119,6 +124,7 @@ class SecurePaymentApi(Construct):
         log_retention: Optional[logs.RetentionDays] = None,
         cors_allowed_origins: Optional[Sequence[str]] = None,
         cache_size_gb: Optional[str] = None,
+        provider_adapter: Optional[ProviderAdapter] = None,
         rotation_function: Optional[lambda_.IFunction] = None,
         rotation_days: Optional[int] = None,
         deletion_protection: Optional[bool] = None,
@@ -147,14 +153,19 @@ class SecurePaymentApi(Construct):
             20,000,000). Default: 1000
         :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
         :param memory_size: MB for both functions, 128 to 10240. Default: 512
-        :param reserved_concurrency: per function; needs an account concurrency quota of at least
-            2 * reserved_concurrency + 100 (new accounts have 10). Default: none, in every profile
+        :param reserved_concurrency: per function (the rotation function then reserves 1); needs an
+            account concurrency quota of at least 2 * reserved_concurrency + 101 (new accounts have 10).
+            Default: none, in every profile
         :param max_receive_count: deliveries before a message goes to the DLQ, 1 to 1000. Default: 3
         :param log_retention: for every log group. Default: the profile's (DEV: 1 month, PROD: 1 year)
         :param cors_allowed_origins: turn CORS on for these origins. Default: CORS off
         :param cache_size_gb: API Gateway cache size (``0.5``, ``1.6``, ``6.1``...), or ``""`` for none.
             Default: the profile's (DEV: none, PROD: 0.5)
-        :param rotation_function: a Lambda that rotates the provider secret. Default: no rotation
+        :param provider_adapter: the payment provider adapter the functions load:
+            ``ProviderAdapter.http()``, or your own with ``ProviderAdapter.from_directory(directory,
+            module=..., class_name=...)``, bundled into the functions' asset. Default: ``ProviderAdapter.sandbox()``
+        :param rotation_function: a Lambda that rotates the provider secret instead of the built-in one,
+            which delegates to ``provider_adapter``. Default: the built-in rotation function
         :param rotation_days: rotation interval, 1 to 365. Default: 30
         :param deletion_protection: on the table. Default: the profile's (DEV: False, PROD: True)
         :param backup_plan: daily AWS Backup of the table kept 35 days. Default: the profile's
@@ -199,25 +210,12 @@ class SecurePaymentApi(Construct):
                 exclude_punctuation=True,
             ),
         )
-        if rotation_function is not None:
-            self._secret.add_rotation_schedule(
-                "Rotation", rotation_lambda=rotation_function, automatically_after=Duration.days(pick(rotation_days, defaults.rotation_days))
-            )
-        else:
-            acknowledge(
-                self._secret,
-                "Provider credentials rotate with a provider-specific function, which the user supplies as "
-                "rotation_function (then a rotation schedule is created); the secret is KMS-encrypted and "
-                "readable by the processor only.",
-                "AwsSolutions-SMG4",
-                "NIST.800.53.R5-SecretsManagerRotationEnabled",
-                "PCI.DSS.321-SecretsManagerRotationEnabled",
-            )
         self._event_bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
 
+        adapter = provider_adapter or ProviderAdapter.sandbox()
         layer = powertools_layer(self, pick(powertools_layer_version, defaults.powertools_layer_version))
         common = dict(
-            layer=layer, key=key, memory_size=pick(memory_size, defaults.memory_size), log_retention=retention,
+            code=adapter.code(), layer=layer, key=key, memory_size=pick(memory_size, defaults.memory_size), log_retention=retention,
             removal_policy=removal, reserved_concurrency=pick(reserved_concurrency, defaults.reserved_concurrency),
             dead_letter_queue=self._dead_letter_queue, vpc=vpc,
             vpc_subnets=pick(vpc_subnets, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
@@ -227,17 +225,26 @@ class SecurePaymentApi(Construct):
             self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
             timeout=PROCESSOR_TIMEOUT,
             environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
-                         "PROVIDER_SECRET_ARN": self._secret.secret_arn},
+                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment},
             **common,
         )
         handler = PaymentFunction(
             self, "EventHandler", handler="runtime.events.handler", description="cdk-payments settlement",
             timeout=HANDLER_TIMEOUT,
-            environment={"TABLE_NAME": self._table.table_name, "EVENT_BUS_NAME": self._event_bus.event_bus_name},
+            environment={"TABLE_NAME": self._table.table_name, "EVENT_BUS_NAME": self._event_bus.event_bus_name,
+                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment},
             **common,
         )
         self._processor, self._event_handler = processor.function, handler.function
         self._grant_least_privilege()
+        self._rotation_function = rotation_function or self._create_rotation_function(adapter, common)
+        # Not at deployment: the generated api_key is a placeholder until you store the provider's key.
+        self._secret.add_rotation_schedule(
+            "Rotation", rotation_lambda=self._rotation_function, rotate_immediately_on_update=False,
+            automatically_after=Duration.days(pick(rotation_days, defaults.rotation_days)),
+        )
+        if rotation_function is None:
+            self._scope_rotation_permission()
         self._event_handler.add_event_source(
             sources.SqsEventSource(self._queue, batch_size=10, max_batching_window=Duration.seconds(1),
                                    report_batch_item_failures=True)
@@ -300,6 +307,10 @@ class SecurePaymentApi(Construct):
         ):
             errors.check_implements(props[prop], prop, interface, attribute, required=False)
         errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
+        adapter = props["provider_adapter"]
+        if errors.check_type(adapter, "provider_adapter", ProviderAdapter) and adapter is not None:
+            for problem in adapter.problems():
+                errors.add("provider_adapter", problem)
         errors.check_type(props["latency_alarm_threshold"], "latency_alarm_threshold", Duration)
         errors.check_sequence(props["cors_allowed_origins"], "cors_allowed_origins", str, "['https://shop.example']")
         errors.check_sequence(props["merchants"], "merchants", str, "['merchant-1', 'merchant-2']")
@@ -388,8 +399,32 @@ class SecurePaymentApi(Construct):
         for function in (self._processor, self._event_handler):
             self._encryption_key.grant_encrypt_decrypt(function)
         self._queue.grant_send_messages(self._processor)
-        self._secret.grant_read(self._processor)
+        for function in (self._processor, self._event_handler):  # the event handler resolves UNKNOWN outcomes
+            self._secret.grant_read(function)
         self._event_bus.grant_put_events_to(self._event_handler)
+
+    def _create_rotation_function(self, adapter: ProviderAdapter, common: dict) -> lambda_.Function:
+        # In the same subnets as the processor (the provider sees one egress), reaching Secrets Manager
+        # through the NAT or the VPC's interface endpoint. One rotation at a time is all it ever runs.
+        rotation = PaymentFunction(
+            self, "SecretRotation", handler="runtime.rotation.handler", description="cdk-payments secret rotation",
+            timeout=HANDLER_TIMEOUT, environment=adapter.environment,
+            **{**common, "reserved_concurrency": 1 if common["reserved_concurrency"] else None},
+        )
+        self._encryption_key.grant_encrypt_decrypt(rotation.function)
+        acknowledge(
+            rotation.role,
+            "Besides X-Ray and the VPC ENI actions, secretsmanager:GetRandomPassword, which CDK's rotation "
+            "schedule grants and which supports no resource-level scoping; the secret actions name the secret.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        return rotation.function
+
+    def _scope_rotation_permission(self) -> None:
+        # CDK lets secretsmanager.amazonaws.com invoke the function for any secret; only this one may.
+        for child in self._rotation_function.node.children:
+            if isinstance(child, lambda_.CfnPermission) and child.principal == "secretsmanager.amazonaws.com":
+                child.source_arn = self._secret.secret_arn
 
     def _create_api(self, *, auth, user_pool, merchants, cors, cache, rate, burst) -> apigw.RestApi:
         method_options = apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM)
@@ -605,8 +640,14 @@ class SecurePaymentApi(Construct):
 
     @property
     def secret(self) -> secretsmanager.Secret:
-        """The provider credentials; only the processor can read them."""
+        """The provider credentials, read by the processor and the event handler, rotated by
+        ``rotation_function``."""
         return self._secret
+
+    @property
+    def rotation_function(self) -> lambda_.IFunction:
+        """The function that rotates ``secret`` (the built-in one, or ``rotation_function``)."""
+        return self._rotation_function
 
     @property
     def encryption_key(self) -> kms.IKey:

@@ -66,6 +66,7 @@ class PaymentFunction(Construct):
         dead_letter_queue: sqs.IQueue,
         vpc: Optional[ec2.IVpc],
         vpc_subnets: Optional[ec2.SubnetSelection],
+        code: Optional[lambda_.Code] = None,
     ) -> None:
         super().__init__(scope, id)
         # Our own role and log group: no AWS managed policies, and logs that are encrypted and expire.
@@ -103,7 +104,7 @@ class PaymentFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=runtime_code(),
+            code=code or runtime_code(),
             layers=[layer],
             role=self.role,
             memory_size=memory_size,

@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
-from . import clients, provider
+from . import clients, providers
 from .observability import logger, metrics, tracer
 from .pan import contains_pan
 
@@ -42,6 +42,9 @@ PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3
 # What GET returns: the payment, never the payment method token or the provider's reference.
 PUBLIC_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "description", "metadata",
                  "created_at", "updated_at", "decline_reason")
+# The status a payment is recorded with, by the provider's answer (RETRYABLE records nothing).
+RECORDED_STATUS = {providers.Outcome.APPROVED: "PENDING", providers.Outcome.DECLINED: "FAILED",
+                   providers.Outcome.UNKNOWN: "UNKNOWN"}
 
 app = APIGatewayRestResolver()
 
@@ -133,31 +136,55 @@ def create_payment_route() -> Response:
 
 
 def create_payment(request: dict[str, Any]) -> dict[str, Any]:
-    """Authorize, record as PENDING and enqueue one payment; runs once per idempotency key."""
+    """Authorize, record and enqueue one payment; runs once per idempotency key.
+
+    Approved: PENDING, settled by the event handler. Declined: FAILED with the reason. Unknown (no
+    answer after sending): UNKNOWN, resolved by the event handler through the adapter's ``status``.
+    Retryable: a 503 and nothing written, so the client's retry with the same key starts afresh.
+    """
     body = request["body"]
     payment_id = str(uuid.uuid4())
     now = datetime.now(timezone.utc).isoformat()
-    authorization = provider.authorize(payment_id, body["payment_method_token"], body["amount"], body["currency"])
-    item = {
-        **body,
-        "payment_id": payment_id,
-        "status": "PENDING",
-        "authorized": authorization.approved,
-        "provider_reference": authorization.reference,
-        "created_at": now,
-        "updated_at": now,
-    }
+    authorization = _authorize(payment_id, body)
+    status = RECORDED_STATUS[authorization.outcome]
+    item = {**body, "payment_id": payment_id, "status": status, "authorized": authorization.approved,
+            "created_at": now, "updated_at": now}
+    if authorization.reference:
+        item["provider_reference"] = authorization.reference
     if authorization.decline_reason:
         item["decline_reason"] = authorization.decline_reason
+    if status == "FAILED":
+        item["announced"] = False  # the event handler still publishes its Payment Failed event
     clients.table().put_item(Item=item, ConditionExpression="attribute_not_exists(payment_id)")
     try:
         clients.sqs().send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"payment_id": payment_id}))
     except Exception:
         clients.table().delete_item(Key={"payment_id": payment_id})  # nothing half-written
         raise
-    logger.info("payment accepted", extra={"payment_id": payment_id, "merchant_id": body["merchant_id"]})
+    logger.info("payment accepted", extra={"payment_id": payment_id, "merchant_id": body["merchant_id"],
+                                           "status": status})
     metrics.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
-    return {"payment_id": payment_id, "status": "PENDING"}
+    result = {"payment_id": payment_id, "status": status}
+    if authorization.decline_reason:
+        result["decline_reason"] = authorization.decline_reason
+    return result
+
+
+def _authorize(payment_id: str, body: dict[str, Any]) -> providers.Authorization:
+    request = providers.AuthorizationRequest(
+        payment_id=payment_id, payment_method_token=body["payment_method_token"], amount=body["amount"],
+        currency=body["currency"], merchant_id=body["merchant_id"],
+    )
+    authorization = providers.provider().authorize(request, providers.credentials())
+    metrics.add_metric(name=f"Provider{authorization.outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    if authorization.outcome is providers.Outcome.RETRYABLE:
+        logger.warning("provider unavailable", extra={"payment_id": payment_id, "detail": authorization.detail})
+        # Raised inside the idempotent function: Powertools deletes the key's record, nothing is cached.
+        raise ApiError(503, "provider_unavailable",
+                       "the payment provider is unavailable; retry with the same Idempotency-Key")
+    if authorization.outcome is providers.Outcome.UNKNOWN:
+        logger.warning("provider outcome unknown", extra={"payment_id": payment_id, "detail": authorization.detail})
+    return authorization
 
 
 @app.get("/payments/<payment_id>")

@@ -24,6 +24,11 @@ def events() -> Any:
     return boto3.client("events")
 
 
+@cache
+def secretsmanager() -> Any:
+    return boto3.client("secretsmanager")
+
+
 def reset() -> None:
-    for client in (table, sqs, events):
+    for client in (table, sqs, events, secretsmanager):
         client.cache_clear()

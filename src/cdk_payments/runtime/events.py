@@ -1,5 +1,10 @@
 """The queue consumer: settles each payment as PROCESSED or FAILED and announces it on EventBridge.
 
+A payment the processor recorded as UNKNOWN (the provider's answer was lost) is resolved here through
+the adapter's ``status`` call; while the provider still cannot tell, the message is retried and,
+after the queue's maxReceiveCount, parked in the DLQ with the payment still UNKNOWN (redrive it).
+A decline the processor already recorded as FAILED is only announced.
+
 Partial batch failures: a message that fails (a transient AWS error, or a poison message that can
 never succeed) is reported back to SQS alone; after the queue's maxReceiveCount it goes to the DLQ.
 Delivery of the announcement is at least once: it is sent before the status changes.
@@ -18,7 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from . import clients
+from . import clients, providers
 from .observability import logger, metrics, tracer
 
 # Report every failed message, even when the whole batch failed, instead of failing the invocation.
@@ -28,6 +33,10 @@ FINAL = {"PROCESSED", "FAILED"}
 
 class PoisonMessage(Exception):
     """A message that can never be processed; it reaches the DLQ after the queue's retries."""
+
+
+class OutcomeStillUnknown(Exception):
+    """The provider cannot tell yet; SQS redelivers the message."""
 
 
 def _payment_id(record: SQSRecord) -> str:
@@ -46,22 +55,26 @@ def settle(record: SQSRecord) -> None:
     payment = clients.table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
     if payment is None:
         raise PoisonMessage(f"payment {payment_id} does not exist")
-    if payment["status"] in FINAL:
-        logger.info("already settled", extra={"payment_id": payment_id, "status": payment["status"]})
+    prior = payment["status"]
+    if prior in FINAL and payment.get("announced") is not False:
+        logger.info("already settled", extra={"payment_id": payment_id, "status": prior})
         return
+    changes: dict[str, Any] = {}
+    if prior == "UNKNOWN":
+        changes = _resolve(payment)
+        payment = {**payment, **changes}
     status = "PROCESSED" if payment.get("authorized") else "FAILED"
     _announce(payment, status)
+    changes.update({"status": status, "updated_at": datetime.now(timezone.utc).isoformat()})
+    names = {f"#{index}": name for index, name in enumerate(changes)}
+    values = {f":{index}": value for index, value in enumerate(changes.values())}
     try:
         clients.table().update_item(
             Key={"payment_id": payment_id},
-            UpdateExpression="SET #s = :status, updated_at = :now",
-            ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":status": status,
-                ":pending": "PENDING",
-                ":now": datetime.now(timezone.utc).isoformat(),
-            },
+            UpdateExpression="SET " + ", ".join(f"#{i} = :{i}" for i in range(len(changes))) + " REMOVE announced",
+            ConditionExpression="#status = :prior" + (" AND attribute_exists(announced)" if prior in FINAL else ""),
+            ExpressionAttributeNames={**names, "#status": "status"},
+            ExpressionAttributeValues={**values, ":prior": prior},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -70,6 +83,25 @@ def settle(record: SQSRecord) -> None:
         return
     logger.info("payment settled", extra={"payment_id": payment_id, "status": status})
     metrics.add_metric(name=f"Payment{status.title()}", unit=MetricUnit.Count, value=1)
+
+
+def _resolve(payment: dict[str, Any]) -> dict[str, Any]:
+    """Ask the provider what became of an UNKNOWN payment; the fields its answer changes."""
+    request = providers.AuthorizationRequest(
+        payment_id=payment["payment_id"], payment_method_token=payment["payment_method_token"],
+        amount=int(payment["amount"]), currency=payment["currency"], merchant_id=payment["merchant_id"],
+    )
+    answer = providers.provider().status(request, providers.credentials())
+    if answer.outcome not in (providers.Outcome.APPROVED, providers.Outcome.DECLINED):
+        logger.warning("provider outcome still unknown",
+                       extra={"payment_id": payment["payment_id"], "detail": answer.detail})
+        raise OutcomeStillUnknown(f"payment {payment['payment_id']}: {answer.outcome.value}")
+    changes: dict[str, Any] = {"authorized": answer.approved}
+    if answer.reference:
+        changes["provider_reference"] = answer.reference
+    if answer.decline_reason:
+        changes["decline_reason"] = answer.decline_reason
+    return changes
 
 
 def _announce(payment: dict[str, Any], status: str) -> None:

@@ -1,0 +1,50 @@
+"""Payment provider adapters: the interface, the sandbox (default) and a generic HTTP adapter.
+
+The functions load the adapter named by ``PROVIDER_MODULE`` and ``PROVIDER_CLASS`` (set by
+SecurePaymentApi's ``provider_adapter`` prop) once per execution environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+
+from .base import (
+    Authorization,
+    AuthorizationRequest,
+    Credentials,
+    CredentialsRejected,
+    Outcome,
+    PaymentProvider,
+)
+
+__all__ = ["Authorization", "AuthorizationRequest", "Credentials", "CredentialsRejected", "Outcome",
+           "PaymentProvider", "credentials", "provider"]
+
+BUILTIN = "runtime.providers."
+SECRET_MAX_AGE_SECONDS = 300
+
+
+@cache
+def provider() -> PaymentProvider:
+    """The configured adapter (default: the sandbox), one instance per execution environment."""
+    module_name = os.environ.get("PROVIDER_MODULE", f"{BUILTIN}sandbox")
+    class_name = os.environ.get("PROVIDER_CLASS", "SandboxProvider")
+    if module_name.startswith(BUILTIN):  # ours, wherever this package is imported from
+        module = importlib.import_module(f".{module_name[len(BUILTIN):]}", __package__)
+    else:
+        module = importlib.import_module(module_name)
+    adapter = getattr(module, class_name)()
+    if not isinstance(adapter, PaymentProvider):
+        raise TypeError(f"{module_name}.{class_name} is not a runtime.providers.PaymentProvider")
+    return adapter
+
+
+def credentials() -> dict[str, Any]:
+    """The provider secret's current value; cached five minutes, so a rotation is picked up soon."""
+    return json.loads(parameters.get_secret(os.environ["PROVIDER_SECRET_ARN"], max_age=SECRET_MAX_AGE_SECONDS))

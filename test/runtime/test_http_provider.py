@@ -1,0 +1,232 @@
+"""The generic HTTP adapter against a fake provider: a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import time
+
+import pytest
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from cdk_payments.runtime.observability import logger
+from cdk_payments.runtime.providers import AuthorizationRequest, CredentialsRejected, Outcome
+from cdk_payments.runtime.providers import http as http_module
+from cdk_payments.runtime.providers.http import CircuitBreaker, HttpProvider
+
+from .fake_provider import FakeProvider, Reply
+
+API_KEY = "sk_live_very_secret_value"
+TOKEN = "tok_visa_secret_token"
+REQUEST = AuthorizationRequest(payment_id="5f0c1d2e-0000-4000-8000-000000000001", payment_method_token=TOKEN,
+                               amount=1250, currency="EUR", merchant_id="merchant-42")
+PROCESSOR_TIMEOUT_SECONDS = 10
+
+
+class FastProvider(HttpProvider):
+    """The same adapter with short timeouts, so the timeout tests take well under a second."""
+
+    connect_timeout = 0.5
+    read_timeout = 0.3
+    attempt_timeout = 0.5
+    backoff_factor = 0.01
+    backoff_max = 0.02
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake():
+    server = FakeProvider().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def adapter(clock):
+    return FastProvider(allow_insecure_http=True, breaker=CircuitBreaker(failure_threshold=3, reset_after=30,
+                                                                         clock=clock))
+
+
+def creds(fake_or_url):
+    url = fake_or_url if isinstance(fake_or_url, str) else fake_or_url.base_url
+    return {"base_url": url, "api_key": API_KEY}
+
+
+def refused_url():
+    with socket.socket() as sock:  # a port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_success_sends_the_payment_id_as_idempotency_key(fake, adapter):
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is Outcome.APPROVED and answer.reference == "auth_1"
+    (received,) = fake.received
+    assert received.method == "POST" and received.path == "/v1/authorizations"
+    assert received.headers["Idempotency-Key"] == REQUEST.payment_id
+    assert received.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert received.body == {"payment_id": REQUEST.payment_id, "amount": 1250, "currency": "EUR",
+                             "payment_method_token": TOKEN, "merchant_id": "merchant-42"}
+
+
+@pytest.mark.parametrize("reply,reason", [
+    (Reply(200, {"id": "auth_2", "status": "declined", "decline_reason": "insufficient_funds"}), "insufficient_funds"),
+    (Reply(402, {"id": "auth_3", "decline_reason": "do_not_honor"}), "do_not_honor"),
+    (Reply(422, {"error": "bad token"}), "provider_rejected_request_422"),
+])
+def test_declines_are_definite_and_not_retried(fake, adapter, reply, reason):
+    fake.script = [reply]
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is Outcome.DECLINED and answer.decline_reason == reason
+    assert len(fake.received) == 1
+
+
+def test_5xx_then_success_is_retried_with_the_same_key(fake, adapter):
+    fake.script = [Reply(503, {}), Reply(502, {})]
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is Outcome.APPROVED
+    assert [r.headers["Idempotency-Key"] for r in fake.received] == [REQUEST.payment_id] * 3
+
+
+@pytest.mark.parametrize("status,outcome", [(503, Outcome.RETRYABLE), (429, Outcome.RETRYABLE),
+                                            (500, Outcome.UNKNOWN), (504, Outcome.UNKNOWN)])
+def test_persistent_5xx_is_retryable_only_when_the_provider_says_it_did_nothing(fake, adapter, status, outcome):
+    fake.default = Reply(status, {})
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is outcome and answer.detail == f"HTTP {status}"
+    assert len(fake.received) == 1 + HttpProvider.retries
+
+
+def test_a_slow_response_past_the_read_timeout_is_unknown_and_not_retried(fake, adapter):
+    fake.script = [Reply(200, {"id": "late", "status": "approved"}, delay=1.0)]
+    started = time.monotonic()
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is Outcome.UNKNOWN and "read timeout" in answer.detail
+    assert time.monotonic() - started < 0.9
+    assert len(fake.received) == 1
+
+
+def test_connection_refused_is_retryable(adapter):
+    started = time.monotonic()
+    answer = adapter.authorize(REQUEST, creds(refused_url()))
+    assert answer.outcome is Outcome.RETRYABLE and "not connected" in answer.detail
+    assert time.monotonic() - started < 2
+
+
+def test_connect_timeouts_are_retryable_and_read_failures_unknown():
+    assert http_module._unreachable(ConnectTimeoutError("slow")).outcome is Outcome.RETRYABLE
+    assert http_module._unreachable(NewConnectionError(None, "refused")).outcome is Outcome.RETRYABLE
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"status": "maybe"}', b"[1, 2]"])
+def test_malformed_answers_are_unknown(fake, adapter, raw):
+    fake.script = [Reply(200, raw=raw)]
+    assert adapter.authorize(REQUEST, creds(fake)).outcome is Outcome.UNKNOWN
+
+
+def test_the_breaker_opens_fails_fast_and_closes_after_a_good_trial(fake, adapter, clock):
+    down = creds(refused_url())
+    for _ in range(3):
+        assert adapter.authorize(REQUEST, down).outcome is Outcome.RETRYABLE
+    assert adapter.breaker.state == "open"
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer.outcome is Outcome.RETRYABLE and "circuit open" in answer.detail
+    assert fake.received == []  # failed fast: nothing sent
+
+    clock.now += 30
+    assert adapter.breaker.state == "half-open"
+    assert adapter.authorize(REQUEST, down).outcome is Outcome.RETRYABLE  # the trial fails: open again
+    assert adapter.breaker.state == "open"
+    clock.now += 30
+    assert adapter.authorize(REQUEST, creds(fake)).outcome is Outcome.APPROVED  # the trial succeeds
+    assert adapter.breaker.state == "closed" and len(fake.received) == 1
+
+
+def test_declines_and_4xx_do_not_trip_the_breaker(fake, adapter):
+    fake.default = Reply(402, {"decline_reason": "card_declined"})
+    for _ in range(5):
+        adapter.authorize(REQUEST, creds(fake))
+    assert adapter.breaker.state == "closed"
+
+
+def test_status_reads_the_authorization_and_resends_it_when_it_never_arrived(fake, adapter):
+    fake.script = [Reply(200, {"id": "auth_9", "status": "approved"})]
+    assert adapter.status(REQUEST, creds(fake)).reference == "auth_9"
+    fake.script = [Reply(404, {}), Reply(200, {"id": "auth_10", "status": "approved"})]
+    assert adapter.status(REQUEST, creds(fake)).reference == "auth_10"
+    methods = [(r.method, r.path, r.headers.get("Idempotency-Key")) for r in fake.received[1:]]
+    assert methods == [("GET", f"/v1/authorizations/{REQUEST.payment_id}", REQUEST.payment_id),
+                       ("POST", "/v1/authorizations", REQUEST.payment_id)]
+
+
+def test_tls_is_required_and_verified():
+    with pytest.raises(ValueError, match="https://"):
+        HttpProvider().authorize(REQUEST, {"base_url": "http://127.0.0.1:1", "api_key": API_KEY})
+    with pytest.raises(ValueError, match="api_key"):
+        HttpProvider().authorize(REQUEST, {"base_url": "https://provider.example"})
+    assert HttpProvider()._pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
+
+
+def test_the_worst_case_fits_the_processor_timeout():
+    p = HttpProvider
+    worst = (p.retries + 1) * p.attempt_timeout + p.retries * (p.backoff_max + p.backoff_jitter)
+    assert p.attempt_timeout <= p.connect_timeout + p.read_timeout
+    assert worst <= PROCESSOR_TIMEOUT_SECONDS - 3  # room for the secret, DynamoDB and SQS
+
+
+def test_credentials_are_issued_tested_and_revoked(fake, adapter):
+    fake.script = [Reply(201, {"api_key": "sk_new"}), Reply(200, {}), Reply(401, {}), Reply(204, {})]
+    new = adapter.issue_credentials(creds(fake), idempotency_key="rotation-token-1")
+    assert new == {"base_url": fake.base_url, "api_key": "sk_new"}
+    adapter.test_credentials(new)
+    with pytest.raises(CredentialsRejected):
+        adapter.test_credentials({**new, "api_key": "sk_bad"})
+    adapter.revoke_credentials(creds(fake), current=new)
+    adapter.revoke_credentials(new, current=new)  # never revokes the current key
+    calls = [(r.method, r.path, r.headers["Authorization"], r.headers.get("Idempotency-Key")) for r in fake.received]
+    assert calls == [("POST", "/v1/api-keys", f"Bearer {API_KEY}", "rotation-token-1"),
+                     ("GET", "/v1/api-keys/current", "Bearer sk_new", None),
+                     ("GET", "/v1/api-keys/current", "Bearer sk_bad", None),
+                     ("DELETE", "/v1/api-keys/current", f"Bearer {API_KEY}", None)]
+    fake.script = [Reply(500, {})] * 3
+    with pytest.raises(RuntimeError, match="did not revoke"):
+        adapter.revoke_credentials(creds(fake), current=new)
+
+
+def test_no_key_or_token_in_any_log_line(fake, adapter):
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    capture.setLevel(logging.DEBUG)
+    watched = [logging.getLogger(logger.name), logging.getLogger("urllib3")]
+    levels = [w.level for w in watched]
+    for w in watched:
+        w.addHandler(capture)
+        w.setLevel(logging.DEBUG)
+    try:
+        fake.script = [Reply(503, {}), Reply(200, {"id": "a", "status": "approved"}),
+                       Reply(200, {"id": "b", "status": "approved"}, delay=1.0)]
+        adapter.authorize(REQUEST, creds(fake))
+        adapter.authorize(REQUEST, creds(fake))
+        adapter.authorize(REQUEST, creds(refused_url()))
+    finally:
+        for w, level in zip(watched, levels, strict=True):
+            w.removeHandler(capture)
+            w.setLevel(level)
+    logged = stream.getvalue()
+    assert "provider answered" in logged and REQUEST.payment_id in logged
+    assert API_KEY not in logged and TOKEN not in logged
