@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+# The AWS managed rule groups a web ACL may use, in evaluation order (each is one $1/month rule).
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -35,6 +36,7 @@ class PaymentWebAcl(Construct):
         stage_arn: str,
         rate_limit: int,
         logging: bool,
+        managed_rule_groups: tuple[str, ...] = MANAGED_RULE_GROUPS,
         key: kms.IKey,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
@@ -53,7 +55,8 @@ class PaymentWebAcl(Construct):
                 visibility_config=_visibility("RateLimitPerIp"),
             )
         ]
-        for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+        ordered = [group for group in MANAGED_RULE_GROUPS if group in managed_rule_groups]
+        for priority, group in enumerate(ordered, start=1):
             rules.append(
                 wafv2.CfnWebACL.RuleProperty(
                     name=group,
