@@ -129,20 +129,29 @@ def test_dynamodb_storage_pitr_and_backup_copies():
     assert line(items, r"13 retained copies.*Weekly") == pytest.approx(13 * gb * 0.10, abs=1e-3)
 
 
-def test_log_storage_follows_retention_and_flow_logs_are_ingested():
+def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
-        Api=API,
-        Logs={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365}},
+        Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},
+        ApiLogs={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365}},
+        Stage={"Type": "AWS::ApiGateway::Stage", "Properties": {
+            "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["AccessLogs", "Arn"]}}}},
+        AccessLogs={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+        WafLogs={"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "aws-waf-logs-x"}},
         FlowGroup={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
         Flow={"Type": "AWS::EC2::FlowLog", "Properties": {"LogDestinationType": "cloud-watch-logs",
                                                           "LogGroupName": {"Ref": "FlowGroup"}}})
     items = usage(template)
-    log_gb, flow_gb = MILLION * A["log_kb"] / GB, MILLION * A["flow_log_kb"] / GB
-    assert line(items, "CloudWatch Logs:ingestion") == pytest.approx(log_gb * 0.50, abs=1e-3)
-    assert line(items, "CloudWatch Logs:storage.*365-day") == pytest.approx(log_gb * 12 * 0.03, abs=1e-3)
+    month = 365 / 12
+    api_gb = MILLION * A["function_log_kb"] * 0.8 / GB
+    access_gb, waf_gb = MILLION * A["access_log_kb"] / GB, MILLION * A["waf_log_kb"] / GB
+    flow_gb = MILLION * A["flow_log_kb"] / GB
+    assert line(items, "CloudWatch Logs:ingestion .*3 log groups") == pytest.approx(
+        (api_gb + access_gb + waf_gb) * 0.50, abs=1e-3)
+    assert line(items, "storage, Api logs .*365-day") == pytest.approx(api_gb * 365 / month * 0.03, abs=1e-3)
+    assert line(items, "storage, API access log .*30-day") == pytest.approx(access_gb * 30 / month * 0.03, abs=1e-3)
+    assert line(items, "storage, WAF log .*never expires") == pytest.approx(waf_gb * 12 * 0.03, abs=1e-3)
     assert line(items, "VPC flow log ingestion") == pytest.approx(flow_gb * US["logs_vended_per_gb"], abs=1e-3)
-    assert line(items, "VPC flow log storage.*30-day") == pytest.approx(
-        flow_gb * 30 / (365 / 12) * 0.03, abs=1e-3)
+    assert line(items, "VPC flow log storage.*30-day") == pytest.approx(flow_gb * 30 / month * 0.03, abs=1e-3)
 
 
 def test_custom_metrics_are_counted_in_the_functions_code(tmp_path):

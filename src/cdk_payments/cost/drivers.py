@@ -312,7 +312,6 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
     lambda_requests = a["processor_invocations"] + a["event_handler_invocations"]
     compute = gb_seconds("runtime.api.handler", a["processor_invocations"], a["processor_seconds"]) + gb_seconds(
         "runtime.events.handler", a["event_handler_invocations"], a["event_handler_seconds"])
-    log_gb = payments * a["log_kb"] / GB
     items = [
         ("API Gateway", "REST requests", million * a["api_requests"] * p["apigw_rest_per_million"], ""),
         ("Lambda", "requests and arm64 GB-seconds",
@@ -321,11 +320,10 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
                                                              + a["dynamodb_read_units"] * p["dynamodb_per_million_rru"]), ""),
         ("SQS", "requests", million * a["sqs_requests"] * p["sqs_per_million_requests"], ""),
         ("EventBridge", "settlement events", million * a["eventbridge_events"] * p["eventbridge_per_million_events"], ""),
-        ("CloudWatch Logs", f"ingestion ({log_gb:.2f} GB)", log_gb * p["logs_ingest_per_gb"], ""),
         ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"], ""),
     ]
     items += _table_storage(resources, p, a, payments)
-    items += _log_storage(resources, p, a, payments, log_gb)
+    items += _log_storage(resources, p, a, payments)
     if "AWS::SecretsManager::Secret" in types:
         calls = a["warm_processor_environments"] * SECONDS_PER_MONTH / a["secret_cache_seconds"]
         items.append(("Secrets Manager", f"{calls:,.0f} GetSecretValue calls ({a['warm_processor_environments']} warm "
@@ -367,22 +365,48 @@ def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[st
     return items
 
 
-def _log_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any], payments: int,
-                 log_gb: float) -> list[tuple[str, str, float, str]]:
+def _log_groups(resources: dict[str, Resource], a: dict[str, Any]) -> list[tuple[str, float, int]]:
+    """(what, KB per payment, retention days) for each log group payments write to."""
+    groups = _of_type(resources, "AWS::Logs::LogGroup")
+
+    def retention(name: Optional[str]) -> int:
+        return int(_props(groups.get(name or "", {})).get("RetentionInDays", 0))
+
+    written = []
+    for name, r in _of_type(resources, "AWS::Lambda::Function").items():
+        if str(_props(r).get("Handler", "")).startswith("runtime."):
+            ref = _props(r).get("LoggingConfig", {}).get("LogGroup", {})
+            share = a["function_log_kb"] * (0.8 if _props(r)["Handler"] == "runtime.api.handler" else 0.2)
+            written.append((f"{name} logs", share, retention(ref.get("Ref") if isinstance(ref, dict) else None)))
+    for r in _of_type(resources, "AWS::ApiGateway::Stage").values():
+        arn = _props(r).get("AccessLogSetting", {}).get("DestinationArn", {})
+        if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+            written.append(("API access log", a["access_log_kb"], retention(arn["Fn::GetAtt"][0])))
+    for name, r in groups.items():
+        if str(_props(r).get("LogGroupName", "")).startswith("aws-waf-logs-"):
+            written.append(("WAF log", a["waf_log_kb"], retention(name)))
+    return written
+
+
+def _log_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                 payments: int) -> list[tuple[str, str, float, str]]:
+    written = _log_groups(resources, a)
+    ingested = payments * sum(kb for _, kb, _ in written) / GB
+    items = [("CloudWatch Logs", f"ingestion ({ingested:.2f} GB into {len(written)} log groups)",
+              ingested * p["logs_ingest_per_gb"], "")]
+    for what, kb, days in written:
+        gb = payments * kb / GB * _months(days, 12)
+        kept = f"{days}-day retention" if days else "never expires, a year shown"
+        items.append(("CloudWatch Logs", f"storage, {what} ({gb:.1f} GB: {kept}, as ingested)",
+                      gb * p["logs_storage_per_gb_monthly"], ""))
     groups = _of_type(resources, "AWS::Logs::LogGroup")
     flow_logs = [r for r in _of_type(resources, "AWS::EC2::FlowLog").values()
                  if _props(r).get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"]
-    flow_groups = {_props(r).get("LogGroupName", {}).get("Ref") for r in flow_logs
-                   if isinstance(_props(r).get("LogGroupName"), dict)}
-    retention = max((_props(r).get("RetentionInDays", 0) for n, r in groups.items() if n not in flow_groups),
-                    default=0)
-    months = _months(retention, 12)
-    items = [("CloudWatch Logs", f"storage ({log_gb * months:.1f} GB: {retention or 'no'}-day retention"
-                                 f"{'' if retention else ', a year shown'}, stored as ingested)",
-              log_gb * months * p["logs_storage_per_gb_monthly"], "")]
     if flow_logs:
+        refs = [_props(r).get("LogGroupName") for r in flow_logs]
+        flow_retention = max((int(_props(groups[ref["Ref"]]).get("RetentionInDays", 0)) for ref in refs
+                              if isinstance(ref, dict) and ref.get("Ref") in groups), default=0)
         flow_gb = payments * a["flow_log_kb"] / GB
-        flow_retention = max((_props(groups[g]).get("RetentionInDays", 0) for g in flow_groups if g in groups), default=0)
         flow_months = _months(flow_retention, 12)
         items.append(("CloudWatch Logs", f"VPC flow log ingestion ({flow_gb:.2f} GB, vended logs)",
                       flow_gb * p["logs_vended_per_gb"], ""))
