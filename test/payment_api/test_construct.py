@@ -165,6 +165,9 @@ def test_waf_rules_and_redacted_logging(dev, prod):
     # Dev keeps rate limiting, XSS (in the common rule set) and SQLi at the edge with 3 rules ($8/month).
     assert list(rules) == ["RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"]
     assert [r["Priority"] for r in rules.values()] == [0, 1, 2]
+    skips = [acl.get("Metadata", {}).get("checkov", {}).get("skip", [])
+             for r in (result, prod) for acl in r.resources("AWS::WAFv2::WebACL").values()]
+    assert [[s["id"] for s in skip] for skip in skips] == [["CKV_AWS_192"], []]  # Known Bad Inputs: prod has it
     assert set(_waf_rules(prod)) == {"RateLimitPerIp", "AWSManagedRulesCommonRuleSet",
                                      "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
                                      "AWSManagedRulesAmazonIpReputationList"}

@@ -157,9 +157,11 @@ class FixedPricer:
         hourly = self.instance_hourly(instance_type)
         compute = self.hourly(hourly, on_demand) + self.hourly(hourly * (1 - self.p["spot_discount"]), spot)
         volume = sum(m.get("Ebs", {}).get("VolumeSize", 8) for m in data.get("BlockDeviceMappings", []))
-        monitoring = self.p["detailed_monitoring_per_instance_monthly"] if data.get("Monitoring", {}).get("Enabled") else 0
+        monitored = data.get("Monitoring", {}).get("Enabled")
+        monitoring = self.p["detailed_monitoring_per_instance_monthly"] if monitored else 0
         items = [LineItem(name, r["Type"], compute + running * (volume * self.p["ebs_gp3_per_gb_monthly"] + monitoring),
-                          f"{running} x {instance_type} ({on_demand:g} on-demand, {spot:g} Spot), {volume} GB gp3", "EC2")]
+                          f"{running} x {instance_type} ({on_demand:g} on-demand, {spot:g} Spot), {volume} GB gp3",
+                          "EC2")]
         custom = self._custom_scaling_metrics(name)
         if custom:
             # The CloudWatch agent publishes each metric per host and aggregated per group.
@@ -174,7 +176,8 @@ class FixedPricer:
         for r in _of_type(self.resources, "AWS::AutoScaling::ScalingPolicy").values():
             props = _props(r)
             spec = props.get("TargetTrackingConfiguration", {}).get("CustomizedMetricSpecification")
-            if props.get("AutoScalingGroupName") == {"Ref": group} and spec and not spec["Namespace"].startswith("AWS/"):
+            ours = props.get("AutoScalingGroupName") == {"Ref": group}
+            if ours and spec and not spec["Namespace"].startswith("AWS/"):
                 names.add(spec["MetricName"])
         return names
 
@@ -235,7 +238,8 @@ def _metric_names(code_dirs: Iterable[Path], variants: int) -> tuple[set[str], i
 def _xray_traces(requests: float, resources: dict[str, Resource]) -> tuple[float, str]:
     rules = sorted((_props(r).get("SamplingRule", {}) for r in _of_type(resources, "AWS::XRay::SamplingRule").values()),
                    key=lambda rule: rule.get("Priority", 10000))
-    reservoir, rate = (int(rules[0].get("ReservoirSize", 1)), float(rules[0].get("FixedRate", 0.05))) if rules else (1, 0.05)
+    rule = rules[0] if rules else {}
+    reservoir, rate = int(rule.get("ReservoirSize", 1)), float(rule.get("FixedRate", 0.05))
     # Requests spread evenly over the month (Poisson per second): the reservoir traces up to
     # `reservoir` requests in each second, then `rate` of the rest.
     lam = requests / SECONDS_PER_MONTH
@@ -294,14 +298,14 @@ def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], 
                   for line, what, cost, detail in _audit_storage(name, _props(r), p, a, payments)]
     functions = {_props(r).get("Handler"): (n, r) for n, r in _of_type(resources, "AWS::Lambda::Function").items()}
     if "runtime.api.handler" in functions:
-        items += [(service, detail, cost, service)
-                  for service, detail, cost, _ in _payment_api_usage(resources, functions, p, a, payments, code_root, notes)]
+        api = _payment_api_usage(resources, functions, p, a, payments, code_root, notes)
+        items += [(service, detail, cost, service) for service, detail, cost in api]
     return [LineItem(name, "usage", round(cost, 4), detail, service) for name, detail, cost, service in items]
 
 
 def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tuple[str, Resource]],
                        p: dict[str, Any], a: dict[str, Any], payments: int, code_root: Optional[Path],
-                       notes: list[str]) -> list[tuple[str, str, float, str]]:
+                       notes: list[str]) -> list[tuple[str, str, float]]:
     types = {r.get("Type") for r in resources.values()}
     million = payments / 1_000_000
 
@@ -313,14 +317,14 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
     compute = gb_seconds("runtime.api.handler", a["processor_invocations"], a["processor_seconds"]) + gb_seconds(
         "runtime.events.handler", a["event_handler_invocations"], a["event_handler_seconds"])
     items = [
-        ("API Gateway", "REST requests", million * a["api_requests"] * p["apigw_rest_per_million"], ""),
+        ("API Gateway", "REST requests", million * a["api_requests"] * p["apigw_rest_per_million"]),
         ("Lambda", "requests and arm64 GB-seconds",
-         million * lambda_requests * p["lambda_per_million_requests"] + compute * p["lambda_arm_per_gb_second"], ""),
+         million * lambda_requests * p["lambda_per_million_requests"] + compute * p["lambda_arm_per_gb_second"]),
         ("DynamoDB", "on-demand reads and writes", million * (a["dynamodb_write_units"] * p["dynamodb_per_million_wru"]
-                                                             + a["dynamodb_read_units"] * p["dynamodb_per_million_rru"]), ""),
-        ("SQS", "requests", million * a["sqs_requests"] * p["sqs_per_million_requests"], ""),
-        ("EventBridge", "settlement events", million * a["eventbridge_events"] * p["eventbridge_per_million_events"], ""),
-        ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"], ""),
+                                                             + a["dynamodb_read_units"] * p["dynamodb_per_million_rru"])),
+        ("SQS", "requests", million * a["sqs_requests"] * p["sqs_per_million_requests"]),
+        ("EventBridge", "settlement events", million * a["eventbridge_events"] * p["eventbridge_per_million_events"]),
+        ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"]),
     ]
     items += _table_storage(resources, p, a, payments)
     items += _log_storage(resources, p, a, payments)
@@ -328,40 +332,41 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
         calls = a["warm_processor_environments"] * SECONDS_PER_MONTH / a["secret_cache_seconds"]
         items.append(("Secrets Manager", f"{calls:,.0f} GetSecretValue calls ({a['warm_processor_environments']} warm "
                                          f"environments, {a['secret_cache_seconds']} s cache)",
-                      calls / 10_000 * p["secrets_per_10k_api_calls"], ""))
+                      calls / 10_000 * p["secrets_per_10k_api_calls"]))
     traced = any(_props(r).get("TracingConfig", {}).get("Mode") == "Active" for _, r in functions.values())
     if traced:
         traces, detail = _xray_traces(payments * a["api_requests"], resources)
-        items.append(("X-Ray", detail, traces / 1e6 * p["xray_per_million_traces"], ""))
+        items.append(("X-Ray", detail, traces / 1e6 * p["xray_per_million_traces"]))
     items += _custom_metrics(functions, p, a, code_root, notes)
     if "AWS::WAFv2::WebACL" in types:
-        items.append(("WAF", "inspected requests", million * a["waf_requests"] * p["waf_per_million_requests"], ""))
+        items.append(("WAF", "inspected requests", million * a["waf_requests"] * p["waf_per_million_requests"]))
     endpoints = [r for r in _of_type(resources, "AWS::EC2::VPCEndpoint").values()
                  if _props(r).get("VpcEndpointType") == "Interface"]
     api_gb = payments * a["vpc_api_kb"] / GB
     if endpoints:
         items.append(("PrivateLink", f"interface endpoint data processed ({api_gb:.2f} GB)",
-                      api_gb * p["interface_endpoint_per_gb"], ""))
+                      api_gb * p["interface_endpoint_per_gb"]))
     elif "AWS::EC2::NatGateway" in types:
-        items.append(("NAT gateway", f"data processed ({api_gb:.2f} GB)", api_gb * p["nat_gateway_per_gb"], ""))
+        items.append(("NAT gateway", f"data processed ({api_gb:.2f} GB)", api_gb * p["nat_gateway_per_gb"]))
     return items
 
 
 def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
-                   payments: int) -> list[tuple[str, str, float, str]]:
+                   payments: int) -> list[tuple[str, str, float]]:
     tables = _of_type(resources, "AWS::DynamoDB::Table")
     if not tables:
         return []
     months = a["table_months_retained"]
     gb = payments * months * a["table_kb"] / GB
-    items = [("DynamoDB", f"storage ({gb:.1f} GB: {months} months of payments)", gb * p["dynamodb_storage_per_gb_monthly"], "")]
+    items = [("DynamoDB", f"storage ({gb:.1f} GB: {months} months of payments)", gb * p["dynamodb_storage_per_gb_monthly"])]
     if any(_props(r).get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
            for r in tables.values()):
-        items.append(("DynamoDB", f"point-in-time recovery ({gb:.1f} GB)", gb * p["dynamodb_pitr_per_gb_monthly"], ""))
+        items.append(("DynamoDB", f"point-in-time recovery ({gb:.1f} GB)", gb * p["dynamodb_pitr_per_gb_monthly"]))
     for plan in _of_type(resources, "AWS::Backup::BackupPlan").values():
         for rule, copies in _backup_copies(plan):
-            items.append(("AWS Backup", f"{copies} retained copies of the {gb:.1f} GB table ({rule} rule)",
-                          gb * copies * p["backup_dynamodb_per_gb_monthly"], ""))
+            items.append(("AWS Backup", f"{copies} retained copies of the {gb:.1f} GB table ({rule} rule; each a full "
+                                        "copy: DynamoDB backups are not incremental)",
+                          gb * copies * p["backup_dynamodb_per_gb_monthly"]))
     return items
 
 
@@ -374,7 +379,7 @@ def _log_groups(resources: dict[str, Resource], a: dict[str, Any]) -> list[tuple
 
     written = []
     for name, r in _of_type(resources, "AWS::Lambda::Function").items():
-        if str(_props(r).get("Handler", "")).startswith("runtime."):
+        if str(_props(r).get("Handler")).startswith("runtime."):
             ref = _props(r).get("LoggingConfig", {}).get("LogGroup", {})
             share = a["function_log_kb"] * (0.8 if _props(r)["Handler"] == "runtime.api.handler" else 0.2)
             written.append((f"{name} logs", share, retention(ref.get("Ref") if isinstance(ref, dict) else None)))
@@ -383,22 +388,22 @@ def _log_groups(resources: dict[str, Resource], a: dict[str, Any]) -> list[tuple
         if isinstance(arn, dict) and "Fn::GetAtt" in arn:
             written.append(("API access log", a["access_log_kb"], retention(arn["Fn::GetAtt"][0])))
     for name, r in groups.items():
-        if str(_props(r).get("LogGroupName", "")).startswith("aws-waf-logs-"):
+        if str(_props(r).get("LogGroupName")).startswith("aws-waf-logs-"):
             written.append(("WAF log", a["waf_log_kb"], retention(name)))
     return written
 
 
 def _log_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
-                 payments: int) -> list[tuple[str, str, float, str]]:
+                 payments: int) -> list[tuple[str, str, float]]:
     written = _log_groups(resources, a)
     ingested = payments * sum(kb for _, kb, _ in written) / GB
     items = [("CloudWatch Logs", f"ingestion ({ingested:.2f} GB into {len(written)} log groups)",
-              ingested * p["logs_ingest_per_gb"], "")]
+              ingested * p["logs_ingest_per_gb"])]
     for what, kb, days in written:
         gb = payments * kb / GB * _months(days, 12)
         kept = f"{days}-day retention" if days else "never expires, a year shown"
         items.append(("CloudWatch Logs", f"storage, {what} ({gb:.1f} GB: {kept}, as ingested)",
-                      gb * p["logs_storage_per_gb_monthly"], ""))
+                      gb * p["logs_storage_per_gb_monthly"]))
     groups = _of_type(resources, "AWS::Logs::LogGroup")
     flow_logs = [r for r in _of_type(resources, "AWS::EC2::FlowLog").values()
                  if _props(r).get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"]
@@ -409,15 +414,15 @@ def _log_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str,
         flow_gb = payments * a["flow_log_kb"] / GB
         flow_months = _months(flow_retention, 12)
         items.append(("CloudWatch Logs", f"VPC flow log ingestion ({flow_gb:.2f} GB, vended logs)",
-                      flow_gb * p["logs_vended_per_gb"], ""))
+                      flow_gb * p["logs_vended_per_gb"]))
         items.append(("CloudWatch Logs", f"VPC flow log storage ({flow_gb * flow_months:.1f} GB: "
                                          f"{flow_retention or 'no'}-day retention)",
-                      flow_gb * flow_months * p["logs_storage_per_gb_monthly"], ""))
+                      flow_gb * flow_months * p["logs_storage_per_gb_monthly"]))
     return items
 
 
 def _custom_metrics(functions: dict[str, tuple[str, Resource]], p: dict[str, Any], a: dict[str, Any],
-                    code_root: Optional[Path], notes: list[str]) -> list[tuple[str, str, float, str]]:
+                    code_root: Optional[Path], notes: list[str]) -> list[tuple[str, str, float]]:
     assets = {r.get("Metadata", {}).get("aws:asset:path") for handler, (_, r) in functions.items()
               if str(handler).startswith("runtime.")}
     dirs = [code_root / asset for asset in assets if code_root and asset and (code_root / asset).is_dir()]
@@ -429,4 +434,4 @@ def _custom_metrics(functions: dict[str, tuple[str, Resource]], p: dict[str, Any
     count = len(literal) + formatted + cold_start
     return [("CloudWatch custom metrics", f"{count} EMF metrics the functions publish "
                                           f"({', '.join(sorted(literal))}; {formatted} from formatted names)",
-             count * p["custom_metric_monthly"], "")]
+             count * p["custom_metric_monthly"])]
