@@ -160,6 +160,11 @@ project.add_task(
     exec="python tools/docgen.py API.md",
 )
 project.add_task(
+    "cost-table",
+    description="Rewrite README.md's cost table from `cdk-payments cost --markdown` (a test fails when stale)",
+    exec="python tools/cost_table.py README.md",
+)
+project.add_task(
     "compliance",
     description="cdk-nag, cfn-lint and checkov on the example app, as a table",
     exec="python tools/compliance_report.py",

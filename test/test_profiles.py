@@ -49,7 +49,8 @@ def test_prod_differs_from_dev_only_in_cost_versus_resilience_choices():
         "network.nat", "network.max_azs", "network.interface_endpoints", "network.flow_log_retention",
         "network.removal_policy", "audit.lock_mode", "audit.retention_days", "payment_api.log_retention",
         "payment_api.removal_policy", "payment_api.deletion_protection", "payment_api.backup_plan",
-        "payment_api.cache_size_gb", "workers.min_capacity",
+        "payment_api.cache_size_gb", "payment_api.waf_managed_rule_groups",
+        "workers.min_capacity",
         "workers.max_capacity", "workers.on_demand_base_capacity", "workers.spot_percentage_above_base",
         "workers.log_retention", "workers.removal_policy", "dashboards.combined",
     }

@@ -22,7 +22,7 @@ class Profile(enum.Enum):
     """Which set of defaults a construct starts from."""
 
     DEV = "dev"
-    """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices."""
+    """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices (see README, Cost)."""
     PROD = "prod"
     """Resilience first: per-AZ NAT, interface endpoints, backups, deletion protection, API cache."""
 
@@ -80,6 +80,8 @@ class PaymentApiDefaults:
     """API Gateway cache size (``0.5``, ``1.6``...), or None for no cache."""
     reserved_concurrency: Optional[int]
     waf_logging: bool = True
+    waf_managed_rule_groups: tuple[str, ...] = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet")
+    """Rate rule + these = 3 WAF rules in dev ($8/month): XSS (common set) and SQLi stay at the edge."""
     authorization: PaymentApiAuthorization = PaymentApiAuthorization.IAM
     memory_size: int = 512
     throttling_rate_limit: int = 50
@@ -176,7 +178,9 @@ PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
         audit=replace(_DEV.audit, lock_mode=AuditLockMode.COMPLIANCE, retention_days=365 * 7),
         payment_api=replace(_DEV.payment_api, log_retention=logs.RetentionDays.ONE_YEAR,
                             removal_policy=RemovalPolicy.RETAIN, deletion_protection=True, backup_plan=True,
-                            cache_size_gb="0.5"),
+                            cache_size_gb="0.5",
+                            waf_managed_rule_groups=("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                                                     "AWSManagedRulesSQLiRuleSet", "AWSManagedRulesAmazonIpReputationList")),
         workers=replace(_DEV.workers, min_capacity=1, max_capacity=6, on_demand_base_capacity=1,
                         spot_percentage_above_base=50, log_retention=logs.RetentionDays.ONE_YEAR,
                         removal_policy=RemovalPolicy.RETAIN),

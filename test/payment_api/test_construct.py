@@ -154,13 +154,24 @@ def test_api_routes_validation_logging_tracing_throttling(dev):
         assert template.startswith('{"error":{"code":')
 
 
-def test_waf_rules_and_redacted_logging(dev):
-    result, _ = dev
+def _waf_rules(result):
     acl = next(iter(result.resources("AWS::WAFv2::WebACL").values()))["Properties"]
-    rules = {r["Name"]: r for r in acl["Rules"]}
+    return {r["Name"]: r for r in acl["Rules"]}
+
+
+def test_waf_rules_and_redacted_logging(dev, prod):
+    result, _ = dev
+    rules = _waf_rules(result)
     assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 1000}
-    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
-            "AWSManagedRulesAmazonIpReputationList"} <= set(rules)
+    # Dev keeps rate limiting, XSS (in the common rule set) and SQLi at the edge with 3 rules ($8/month).
+    assert list(rules) == ["RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"]
+    assert [r["Priority"] for r in rules.values()] == [0, 1, 2]
+    skips = [acl.get("Metadata", {}).get("checkov", {}).get("skip", [])
+             for r in (result, prod) for acl in r.resources("AWS::WAFv2::WebACL").values()]
+    assert [[s["id"] for s in skip] for skip in skips] == [["CKV_AWS_192"], []]  # Known Bad Inputs: prod has it
+    assert set(_waf_rules(prod)) == {"RateLimitPerIp", "AWSManagedRulesCommonRuleSet",
+                                     "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
+                                     "AWSManagedRulesAmazonIpReputationList"}
     result.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
     result.template.has_resource_properties(
         "AWS::WAFv2::LoggingConfiguration",

@@ -1,27 +1,21 @@
 """Price a synthesized template: fixed monthly costs per resource, usage costs per payment volume.
 
-Reads CloudFormation JSON only (never aws_cdk), so it runs without Node.js, in CI or on a laptop.
+Reads CloudFormation JSON (and the functions' code next to it in cdk.out) only, never aws_cdk, so it
+runs without Node.js, in CI or on a laptop. Prices are list prices before free tiers.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
-PRICES_FILE = Path(__file__).with_name("prices.json")
-Resource = dict[str, Any]
+from .drivers import FixedPricer, LineItem, usage_items
+from .regions import DEFAULT_REGION, load_prices, region_notes, region_table, stack_regions
 
-
-@dataclass(frozen=True)
-class LineItem:
-    name: str
-    """A logical id (fixed costs) or a usage driver."""
-    type: str
-    monthly_usd: float
-    detail: str
+FREE_TIER_STATEMENT = ("List prices before free tiers: per-account free-tier allowances and trials are not "
+                       "subtracted.")
 
 
 @dataclass
@@ -32,6 +26,10 @@ class CostEstimate:
     usage: list[LineItem] = field(default_factory=list)
     assumptions: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    region_source: str = "passed"
+    """``environment`` (the stack's own region) or ``passed`` (an environment-agnostic stack, priced in
+    the region the caller passed)."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def fixed_total(self) -> float:
@@ -45,193 +43,95 @@ class CostEstimate:
     def total(self) -> float:
         return round(self.fixed_total + self.usage_total, 2)
 
+    @property
+    def region_label(self) -> str:
+        if self.region_source == "environment":
+            return f"{self.region}, the stack's environment"
+        return f"{self.region}, environment-agnostic stack priced in the region passed"
+
+    @property
+    def free_tier(self) -> dict[str, dict[str, Any]]:
+        """The services whose free tier would reduce lines of this estimate: the allowance and those lines."""
+        allowances = load_prices()["free_tier"]
+        affected: dict[str, dict[str, Any]] = {}
+        for item in self.fixed + self.usage:
+            if item.monthly_usd and item.service in allowances:
+                entry = affected.setdefault(item.service, {"allowance": allowances[item.service], "lines": []})
+                entry["lines"].append(f"{item.name} {item.detail.split(' (')[0]}" if item.type == "usage" else item.name)
+        return dict(sorted(affected.items()))
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "region": self.region, "payments_per_month": self.payments_per_month, "source": self.source,
-            "fixed_total_usd": self.fixed_total, "usage_total_usd": self.usage_total, "total_usd": self.total,
-            "fixed": [asdict(i) for i in self.fixed], "usage": [asdict(i) for i in self.usage],
-            "assumptions": self.assumptions,
+            "region": self.region, "region_source": self.region_source, "payments_per_month": self.payments_per_month,
+            "source": self.source, "fixed_total_usd": self.fixed_total, "usage_total_usd": self.usage_total,
+            "total_usd": self.total, "fixed": [asdict(i) for i in self.fixed], "usage": [asdict(i) for i in self.usage],
+            "assumptions": self.assumptions, "free_tier": {"statement": FREE_TIER_STATEMENT, "lines": self.free_tier},
+            "notes": self.notes,
         }
 
 
-@cache
-def load_prices() -> dict[str, Any]:
-    return json.loads(PRICES_FILE.read_text())
-
-
-def _regional(region: str) -> dict[str, Any]:
-    regions = load_prices()["regions"]
-    if region not in regions:
-        raise ValueError(f"region: no prices for {region!r}; known: {', '.join(sorted(regions))}")
-    return regions[region]
-
-
-class _Pricer:
-    """Fixed monthly cost of each resource type that costs money while idle."""
-
-    def __init__(self, template: dict[str, Any], prices: dict[str, Any]) -> None:
-        self.resources: dict[str, Resource] = template.get("Resources", {})
-        self.p = prices
-        self.hours = prices["hours_per_month"]
-
-    def hourly(self, rate: float, count: float = 1) -> float:
-        return rate * self.hours * count
-
-    def instance_hourly(self, instance_type: str) -> float:
-        try:
-            return self.p["ec2_hourly"][instance_type]
-        except KeyError:
-            raise ValueError(f"no price for instance type {instance_type!r}; add it to prices.json") from None
-
-    def items(self) -> Iterable[LineItem]:
-        handlers: dict[str, Callable[[str, Resource], Iterable[LineItem]]] = {
-            "AWS::EC2::NatGateway": self.nat_gateway,
-            "AWS::EC2::EIP": self.eip,
-            "AWS::EC2::Instance": self.instance,
-            "AWS::EC2::VPCEndpoint": self.endpoint,
-            "AWS::KMS::Key": lambda n, r: [LineItem(n, r["Type"], self.p["kms_key_monthly"], "customer-managed key")],
-            "AWS::SecretsManager::Secret": lambda n, r: [LineItem(n, r["Type"], self.p["secret_monthly"], "secret")],
-            "AWS::CloudWatch::Alarm": self.alarm,
-            "AWS::CloudWatch::Dashboard": lambda n, r: [LineItem(
-                n, r["Type"], self.p["dashboard_monthly"], "dashboard (an account's first 3 are free)")],
-            "AWS::WAFv2::WebACL": self.web_acl,
-            "AWS::ApiGateway::Stage": self.stage,
-            "AWS::AutoScaling::AutoScalingGroup": self.auto_scaling_group,
-            "AWS::AutoScaling::ScalingPolicy": self.scaling_policy,
-        }
-        for name, resource in sorted(self.resources.items()):
-            handler = handlers.get(resource.get("Type", ""))
-            if handler:
-                yield from (item for item in handler(name, resource) if item.monthly_usd)
-
-    def nat_gateway(self, name: str, r: Resource) -> list[LineItem]:
-        return [LineItem(name, r["Type"], self.hourly(self.p["nat_gateway_hourly"]), "NAT gateway hours")]
-
-    def eip(self, name: str, r: Resource) -> list[LineItem]:
-        return [LineItem(name, r["Type"], self.hourly(self.p["public_ipv4_hourly"]), "public IPv4 address")]
-
-    def instance(self, name: str, r: Resource) -> list[LineItem]:
-        props = r["Properties"]
-        items = [LineItem(name, r["Type"], self.hourly(self.instance_hourly(props["InstanceType"])),
-                          f"{props['InstanceType']} on-demand")]
-        if any(i.get("AssociatePublicIpAddress") for i in props.get("NetworkInterfaces", [])):
-            items.append(LineItem(name, r["Type"], self.hourly(self.p["public_ipv4_hourly"]), "public IPv4 address"))
-        return items
-
-    def endpoint(self, name: str, r: Resource) -> list[LineItem]:
-        props = r["Properties"]
-        if props.get("VpcEndpointType") != "Interface":
-            return []
-        azs = len(props.get("SubnetIds", [])) or 1
-        return [LineItem(name, r["Type"], self.hourly(self.p["interface_endpoint_hourly_per_az"], azs),
-                         f"interface endpoint in {azs} AZs")]
-
-    def alarm(self, name: str, r: Resource) -> list[LineItem]:
-        metrics = r["Properties"].get("Metrics")
-        count = sum(1 for m in metrics if "MetricStat" in m) if metrics else 1
-        return [LineItem(name, r["Type"], self.p["alarm_per_metric_monthly"] * count, f"alarm on {count} metric(s)")]
-
-    def web_acl(self, name: str, r: Resource) -> list[LineItem]:
-        rules = len(r["Properties"].get("Rules", []))
-        return [LineItem(name, r["Type"], self.p["waf_web_acl_monthly"] + self.p["waf_rule_monthly"] * rules,
-                         f"web ACL with {rules} rules")]
-
-    def stage(self, name: str, r: Resource) -> list[LineItem]:
-        props = r["Properties"]
-        if not props.get("CacheClusterEnabled"):
-            return []
-        size = str(props.get("CacheClusterSize", "0.5"))
-        return [LineItem(name, r["Type"], self.hourly(self.p["api_cache_hourly"][size]), f"{size} GB API cache")]
-
-    def scaling_policy(self, name: str, r: Resource) -> list[LineItem]:
-        if r["Properties"].get("PolicyType") != "TargetTrackingScaling":
-            return []  # step scaling alarms are in the template and priced there
-        return [LineItem(name, r["Type"], self.p["alarm_per_metric_monthly"] * 2,
-                         "the 2 alarms Auto Scaling creates for target tracking")]
-
-    def auto_scaling_group(self, name: str, r: Resource) -> list[LineItem]:
-        props = r["Properties"]
-        running = int(props.get("DesiredCapacity") or props.get("MinSize") or 0)
-        if not running:
-            return [LineItem(name, r["Type"], 0.0, "scaled to zero while idle")]
-        mixed = props.get("MixedInstancesPolicy")
-        template_ref = (mixed["LaunchTemplate"]["LaunchTemplateSpecification"] if mixed
-                        else props["LaunchTemplate"])["LaunchTemplateId"]["Ref"]
-        data = self.resources[template_ref]["Properties"]["LaunchTemplateData"]
-        instance_type = (mixed["LaunchTemplate"]["Overrides"][0]["InstanceType"] if mixed else data["InstanceType"])
-        on_demand = float(running)
-        if mixed:
-            distribution = mixed.get("InstancesDistribution", {})
-            base = min(running, int(distribution.get("OnDemandBaseCapacity", 0)))
-            share = int(distribution.get("OnDemandPercentageAboveBaseCapacity", 100)) / 100
-            on_demand = base + (running - base) * share
-        spot = running - on_demand
-        hourly = self.instance_hourly(instance_type)
-        compute = self.hourly(hourly, on_demand) + self.hourly(hourly * (1 - self.p["spot_discount"]), spot)
-        volume = sum(m.get("Ebs", {}).get("VolumeSize", 8) for m in data.get("BlockDeviceMappings", []))
-        monitoring = self.p["detailed_monitoring_per_instance_monthly"] if data.get("Monitoring", {}).get("Enabled") else 0
-        return [LineItem(name, r["Type"], compute + running * (volume * self.p["ebs_gp3_per_gb_monthly"] + monitoring),
-                         f"{running} x {instance_type} ({on_demand:g} on-demand, {spot:g} Spot), {volume} GB gp3")]
-
-
-def _usage(template: dict[str, Any], prices: dict[str, Any], assumptions: dict[str, float], payments: int) -> list[LineItem]:
-    resources = template.get("Resources", {}).values()
-    functions = {r["Properties"].get("Handler"): r["Properties"] for r in resources
-                 if r.get("Type") == "AWS::Lambda::Function"}
-    if "runtime.api.handler" not in functions:
-        return []  # no payment API in this template
-    types = {r.get("Type") for r in resources}
-    a, p, million = assumptions, prices, payments / 1_000_000
-
-    def gb_seconds(handler: str, invocations: float, seconds: float) -> float:
-        memory_gb = functions.get(handler, {}).get("MemorySize", 128) / 1024
-        return payments * invocations * seconds * memory_gb
-
-    lambda_requests = a["processor_invocations"] + a["event_handler_invocations"]
-    compute = gb_seconds("runtime.api.handler", a["processor_invocations"], a["processor_seconds"]) + gb_seconds(
-        "runtime.events.handler", a["event_handler_invocations"], a["event_handler_seconds"])
-    items = [
-        ("API Gateway", "REST requests", million * a["api_requests"] * p["apigw_rest_per_million"]),
-        ("Lambda", "requests and arm64 GB-seconds",
-         million * lambda_requests * p["lambda_per_million_requests"] + compute * p["lambda_arm_per_gb_second"]),
-        ("DynamoDB", "on-demand reads and writes", million * (a["dynamodb_write_units"] * p["dynamodb_per_million_wru"]
-                                                             + a["dynamodb_read_units"] * p["dynamodb_per_million_rru"])),
-        ("SQS", "requests", million * a["sqs_requests"] * p["sqs_per_million_requests"]),
-        ("EventBridge", "settlement events", million * a["eventbridge_events"] * p["eventbridge_per_million_events"]),
-        ("CloudWatch Logs", "ingestion", payments * a["log_kb"] / 1_048_576 * p["logs_ingest_per_gb"]),
-        ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"]),
-        ("X-Ray", "traces", million * a["api_requests"] * a["traced_share"] * p["xray_per_million_traces"]),
-    ]
-    if "AWS::WAFv2::WebACL" in types:
-        items.append(("WAF", "inspected requests", million * a["waf_requests"] * p["waf_per_million_requests"]))
-    if "AWS::EC2::NatGateway" in types:
-        items.append(("NAT gateway", "data processed", payments * a["nat_kb"] / 1_048_576 * p["nat_gateway_per_gb"]))
-    return [LineItem(service, "usage", round(cost, 4), detail) for service, detail, cost in items]
-
-
-def estimate_template(template: dict[str, Any], *, payments_per_month: int = 0,
-                      region: str = "us-east-1") -> CostEstimate:
-    """Price one template: fixed monthly costs per resource and usage at ``payments_per_month``."""
+def _check_payments(payments_per_month: Any) -> None:
     if not isinstance(payments_per_month, int) or isinstance(payments_per_month, bool) or payments_per_month < 0:
         raise ValueError(f"payments_per_month: must be a whole number >= 0, got {payments_per_month!r}")
-    prices, table = _regional(region), load_prices()
-    assumptions = table["per_payment"]
+
+
+def estimate_template(template: dict[str, Any], *, payments_per_month: int = 0, region: str = DEFAULT_REGION,
+                      region_source: str = "passed", code_root: Optional[Path] = None) -> CostEstimate:
+    """Price one template in ``region``: fixed monthly costs per resource and usage at ``payments_per_month``.
+
+    ``code_root`` is the cdk.out directory holding the functions' assets (to count the custom metrics
+    their code publishes); without it, custom metrics are not priced and a note says so.
+    """
+    _check_payments(payments_per_month)
+    prices, table = region_table(region), load_prices()
+    assumptions = {**table["assumptions"]["per_payment"], **table["assumptions"]["monthly"]}
+    values = {name: a["value"] for name, a in assumptions.items()}
+    notes = region_notes(region)
+    fixed = [LineItem(i.name, i.type, round(i.monthly_usd, 4), i.detail, i.service)
+             for i in FixedPricer(template, prices, values).items()]
+    usage: list[LineItem] = []
+    if payments_per_month:
+        usage = usage_items(template, prices, values, payments_per_month, code_root, notes)
     return CostEstimate(
-        region=region, payments_per_month=payments_per_month, source=f"{table['source']} ({table['date']})",
-        fixed=[LineItem(i.name, i.type, round(i.monthly_usd, 4), i.detail) for i in _Pricer(template, prices).items()],
-        usage=_usage(template, prices, assumptions, payments_per_month) if payments_per_month else [],
-        assumptions={k: {"value": v, "why": table["per_payment_notes"][k]} for k, v in assumptions.items()},
+        region=region, payments_per_month=payments_per_month, region_source=region_source, notes=notes,
+        source=f"{table['description']} Table per region in cdk_payments/cost/prices.json, each price with its "
+               "AWS pricing page and the date it was read.",
+        fixed=fixed, usage=usage, assumptions=assumptions,
     )
 
 
-def estimate_assembly(path: Path | str, *, payments_per_month: int = 0, region: str = "us-east-1",
+def estimate_assembly(path: Path | str, *, payments_per_month: int = 0, region: str = DEFAULT_REGION,
                       stack: Optional[str] = None) -> dict[str, CostEstimate]:
-    """Price every ``*.template.json`` of a cloud assembly (``cdk.out``), or one template file."""
+    """Price every ``*.template.json`` of a cloud assembly (``cdk.out``), or one template file.
+
+    A stack with a region in its environment is priced there; an environment-agnostic one in ``region``.
+    """
+    _check_payments(payments_per_month)
+    region_table(region)  # refuse an unknown region before reading anything
     path = Path(path)
     files = [path] if path.is_file() else sorted(path.glob("*.template.json"))
     if stack:
         files = [f for f in files if f.name == f"{stack}.template.json"]
     if not files:
         raise ValueError(f"path: no CloudFormation template found at {path} (synthesize first)")
-    return {f.name.removesuffix(".template.json"): estimate_template(
-        json.loads(f.read_text()), payments_per_month=payments_per_month, region=region) for f in files}
+    root = path if path.is_dir() else path.parent
+    regions = stack_regions(root)
+    estimates = {}
+    for file in files:
+        name = file.name.removesuffix(".template.json")
+        own = regions.get(name)
+        estimates[name] = estimate_template(
+            json.loads(file.read_text()), payments_per_month=payments_per_month, region=own or region,
+            region_source="environment" if own else "passed", code_root=root)
+    return estimates
+
+
+def assembly_total(estimates: dict[str, CostEstimate]) -> dict[str, Any]:
+    """The total across every stack of an assembly, beside each stack's figures."""
+    return {
+        "stacks": {name: {"region": e.region, "fixed_total_usd": e.fixed_total, "usage_total_usd": e.usage_total,
+                          "total_usd": e.total} for name, e in estimates.items()},
+        "fixed_total_usd": round(sum(e.fixed_total for e in estimates.values()), 2),
+        "usage_total_usd": round(sum(e.usage_total for e in estimates.values()), 2),
+        "total_usd": round(sum(e.total for e in estimates.values()), 2),
+    }

@@ -36,7 +36,7 @@ from ..profiles import Profile, defaults_for
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
-from .waf import PaymentWebAcl
+from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
 MERCHANT_INDEX = "by-merchant"
@@ -94,9 +94,10 @@ class SecurePaymentApi(Construct):
     cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
     are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
     client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
-    the API cache and AWS Backup are off for cost; reserved concurrency is off until you opt in; the
-    region's API Gateway logging role may write to the region's log groups and keeps its policy inline
-    (it is retained).
+    the API cache and AWS Backup are off for cost, and the web ACL leaves out the Known Bad Inputs
+    group (checkov CKV_AWS_192: Java/Log4j patterns, the handlers are Python); reserved concurrency is
+    off until you opt in; the region's API Gateway logging role may write to the region's log groups
+    and keeps its policy inline (it is retained).
     """
 
     def __init__(
@@ -118,6 +119,7 @@ class SecurePaymentApi(Construct):
         throttling_burst_limit: Optional[int] = None,
         waf_rate_limit: Optional[int] = None,
         waf_logging: Optional[bool] = None,
+        waf_managed_rule_groups: Optional[Sequence[str]] = None,
         memory_size: Optional[int] = None,
         reserved_concurrency: Optional[int] = None,
         max_receive_count: Optional[int] = None,
@@ -152,6 +154,10 @@ class SecurePaymentApi(Construct):
         :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks it (100 to
             20,000,000). Default: 1000
         :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
+        :param waf_managed_rule_groups: AWS managed rule groups after the rate rule, each $1/month, from
+            ``AWSManagedRulesCommonRuleSet`` (XSS and more), ``AWSManagedRulesSQLiRuleSet``,
+            ``AWSManagedRulesKnownBadInputsRuleSet``, ``AWSManagedRulesAmazonIpReputationList``.
+            Default: the profile's (DEV: common and SQLi, PROD: all four)
         :param memory_size: MB for both functions, 128 to 10240. Default: 512
         :param reserved_concurrency: per function (the rotation function then reserves 1); needs an
             account concurrency quota of at least 2 * reserved_concurrency + 101 (new accounts have 10).
@@ -281,6 +287,7 @@ class SecurePaymentApi(Construct):
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
             rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit), logging=pick(waf_logging, defaults.waf_logging),
+            managed_rule_groups=tuple(pick(waf_managed_rule_groups, defaults.waf_managed_rule_groups)),
             key=key, log_retention=retention, removal_policy=removal,
         )
         self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
@@ -314,6 +321,10 @@ class SecurePaymentApi(Construct):
         errors.check_type(props["latency_alarm_threshold"], "latency_alarm_threshold", Duration)
         errors.check_sequence(props["cors_allowed_origins"], "cors_allowed_origins", str, "['https://shop.example']")
         errors.check_sequence(props["merchants"], "merchants", str, "['merchant-1', 'merchant-2']")
+        if errors.check_sequence(props["waf_managed_rule_groups"], "waf_managed_rule_groups", str,
+                                 "['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesSQLiRuleSet']"):
+            for group in props["waf_managed_rule_groups"] or ():
+                errors.check_choice(group, "waf_managed_rule_groups", MANAGED_RULE_GROUPS)
         errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         errors.check_int(props["throttling_rate_limit"], "throttling_rate_limit", minimum=1, maximum=10_000)
         errors.check_int(props["throttling_burst_limit"], "throttling_burst_limit", minimum=1, maximum=5_000)
