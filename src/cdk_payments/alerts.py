@@ -13,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
 from .choices import AlertChannel
@@ -70,16 +70,17 @@ class AlertTopics(Construct):
                     f"expected a list of {'email addresses' if scheme == '@' else 'https:// URLs'} per channel, "
                     f"got {addresses!r}",
                 )
+                errors.check_unique(addresses, prop)
         errors.raise_if_any()
 
         self._encryption_key = key_for(self, encryption_key, purpose="alert topics")
         services = sorted({s for publishers in PUBLISHERS.values() for s in publishers})
         # SNS needs the publishers to be able to use the topics' key.
-        allow_services(self._encryption_key, *services)
+        allow_services(self._encryption_key, *services, scope=self)
         self._dead_letter_queue: Optional[sqs.Queue] = None
         if emails or https_endpoints:
             # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
-            allow_services(self._encryption_key, "sns.amazonaws.com")
+            allow_services(self._encryption_key, "sns.amazonaws.com", scope=self)
             self._dead_letter_queue = dead_letter_queue(
                 self, "UndeliveredAlerts", self._encryption_key, holds="alerts SNS could not deliver to a subscriber",
                 redrive_queue=False)
@@ -138,6 +139,16 @@ class AlertTopics(Construct):
         """Alerts SNS could not deliver to a subscriber (only when there are subscriptions)."""
         return self._dead_letter_queue
 
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: the publishing
+        services (budgets, costalerts, cloudwatch, events ``.amazonaws.com``) may use it
+        (``kms:Decrypt``, ``kms:GenerateDataKey*``) to publish to the encrypted topics, and so may
+        ``sns.amazonaws.com``, to put undeliverable alerts in the dead-letter queue, when there are
+        subscriptions.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
+
 
 class PaymentDashboards(Construct):
     """CloudWatch dashboards for a :class:`SecurePaymentApi`: operational health, security posture
@@ -172,6 +183,8 @@ class PaymentDashboards(Construct):
         errors = PropErrors("PaymentDashboards")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
         errors.check_type(combined, "combined", bool)
+        errors.check_type(period, "period", Duration)
+        errors.check_sequence(finding_rules, "finding_rules", str, "baseline.finding_rule_names")
         errors.raise_if_any()
         defaults = defaults_for(profile).dashboards
         one = pick(combined, defaults.combined)

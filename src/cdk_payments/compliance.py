@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct, IValidation
 
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
@@ -168,6 +168,8 @@ class ComplianceBaseline(Construct):
             and all(isinstance(t, str) and t for t in tags),
             "required_tags", f"must be 1 to {REQUIRED_TAGS_LIMIT} tag keys, got {required_tags!r}",
         )
+        if not isinstance(required_tags, str):
+            errors.check_unique(list(tags), "required_tags")
         for flag in ("enforce_required_tags", "create_recorder", "create_guardduty_detector", "enable_security_hub"):
             errors.check_type(locals()[flag], flag, bool)
         errors.check(not create_recorder or recorder_bucket is not None, "recorder_bucket",
@@ -211,7 +213,7 @@ class ComplianceBaseline(Construct):
             standard.node.add_dependency(self._hub)
 
         self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
-        allow_services(self._key, "events.amazonaws.com")
+        allow_services(self._key, "events.amazonaws.com", scope=self)
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)
@@ -343,6 +345,14 @@ class ComplianceBaseline(Construct):
     def dead_letter_queue(self) -> sqs.Queue:
         """Findings EventBridge could not deliver."""
         return self._dead_letter_queue
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: ``events.amazonaws.com``
+        may use it (``kms:Decrypt``, ``kms:GenerateDataKey*``) to put undeliverable findings in the
+        encrypted dead-letter queue.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
 
     @property
     def budget(self) -> budgets.CfnBudget:

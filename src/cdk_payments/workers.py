@@ -22,10 +22,10 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._alarms import alarm as create_alarm
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue, encrypted_queue
-from ._validation import PropErrors, pick
+from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
 
 __all__ = ["PaymentWorkerFleet"]
@@ -37,6 +37,7 @@ DEFAULT_INSTANCE_TYPES = {
 GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")  # t4g, c7gn, m6gd, x2gd, im4gn...
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 MEMORY_METRIC = ("CWAgent", "mem_used_percent")
+DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 
 class PaymentWorkerFleet(Construct):
@@ -92,7 +93,8 @@ class PaymentWorkerFleet(Construct):
         """
         :param vpc: the VPC (``CostOptimizedVpc.vpc``); workers need egress or VPC endpoints.
         :param profile: where unset props take their defaults from. Default: Profile.DEV
-        :param vpc_subnets: Default: private subnets with egress
+        :param vpc_subnets: which subnets of ``vpc``; with a ``CostOptimizedVpc`` without NAT, pass
+            its ``workload_subnets`` (and interface endpoints). Default: private subnets with egress
         :param queue: the work queue. Default: a new KMS-encrypted queue with a dead-letter queue
         :param table: a table the workers may read (the payments table). Default: none
         :param architecture: Default: ARM_64 (Graviton)
@@ -192,7 +194,7 @@ class PaymentWorkerFleet(Construct):
             )
         self._group = autoscaling.AutoScalingGroup(
             self, "Group", vpc=vpc,
-            vpc_subnets=vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            vpc_subnets=vpc_subnets or DEFAULT_SUBNETS,
             launch_template=None if mixed else self._launch_template,
             mixed_instances_policy=mixed,
             min_capacity=min_cap, max_capacity=max_cap, desired_capacity=desired_capacity,
@@ -240,6 +242,8 @@ class PaymentWorkerFleet(Construct):
         errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
         errors.check_sequence(props["user_data_commands"], "user_data_commands", str, "['systemctl start worker']")
         errors.check_type(props["container_image"], "container_image", str)
+        errors.check(props["container_image"] != "", "container_image", "must name an image, got ''")
+        errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
         errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         for name, low, high in (("min_capacity", 0, 1000), ("max_capacity", 1, 1000), ("desired_capacity", 0, 1000),
                                 ("on_demand_base_capacity", 0, 1000), ("spot_percentage_above_base", 0, 100),
@@ -379,7 +383,7 @@ class PaymentWorkerFleet(Construct):
         ]
         if use_spot and topic is not None:
             # Interruption warnings name the instance, not its group: route them all to operations.
-            allow_services(key, "events.amazonaws.com")
+            allow_services(key, "events.amazonaws.com", scope=self)
             undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
                                             holds="Spot interruption warnings SNS did not accept", redrive_queue=False)
             events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
@@ -428,3 +432,12 @@ class PaymentWorkerFleet(Construct):
     def alarms(self) -> list[cloudwatch.Alarm]:
         """CPU high, memory high and instances missing."""
         return list(self._alarms)
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: CloudWatch Logs of
+        the stack's region may encrypt and decrypt, for the worker log group, and, with Spot and an
+        ``alarm_topic``, ``events.amazonaws.com`` may use it for the interruption warnings'
+        dead-letter queue.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
