@@ -313,15 +313,28 @@ class CostOptimizedVpc(Construct):
         endpoint_sg = ec2.SecurityGroup(self, "EndpointSecurityGroup", vpc=self._vpc, allow_all_outbound=False,
                                         description="HTTPS from the VPC to its interface endpoints")
         endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
+        if Token.is_unresolved(cidr):  # an imported VPC whose CIDR is known only at deploy time
+            acknowledge(
+                endpoint_sg,
+                "HTTPS (443 only) from the VPC's own CIDR, which this imported VPC gives as a deploy-time "
+                "value the rules cannot read; nothing outside the VPC reaches the endpoints.",
+                "AwsSolutions-EC23",
+                "NIST.800.53.R5-EC2RestrictedCommonPorts",
+                "NIST.800.53.R5-EC2RestrictedSSH",
+                "PCI.DSS.321-EC2RestrictedCommonPorts",
+                "PCI.DSS.321-EC2RestrictedSSH",
+            )
+        options = dict(subnets=self._workload_subnets, private_dns_enabled=True, security_groups=[endpoint_sg],
+                       open=False)
+        if self._vpc.node.scope is not self:
+            # An existing VPC may live in another stack: add_interface_endpoint would put the endpoints
+            # there, referencing this stack's security group (a dependency cycle). Keep them here.
+            return {name: ec2.InterfaceVpcEndpoint(self, f"{name.title().replace('.', '')}Endpoint", vpc=self._vpc,
+                                                   service=ec2.InterfaceVpcEndpointAwsService(name), **options)
+                    for name in services}
         return {
             name: self._vpc.add_interface_endpoint(
-                f"{name.title().replace('.', '')}Endpoint",
-                service=ec2.InterfaceVpcEndpointAwsService(name),
-                subnets=self._workload_subnets,
-                private_dns_enabled=True,
-                security_groups=[endpoint_sg],
-                open=False,
-            )
+                f"{name.title().replace('.', '')}Endpoint", service=ec2.InterfaceVpcEndpointAwsService(name), **options)
             for name in services
         }
 
