@@ -64,11 +64,15 @@ class RequiredTagsCheck:
     """
 
     def __init__(self, tag_keys: Sequence[str]) -> None:
+        """
+        :param tag_keys: the tag keys every taggable resource must carry, e.g. ``["application"]``.
+        """
         self._tag_keys = tuple(tag_keys)
         self._offenders: dict[str, str] = {}
 
     @classmethod
     def apply(cls, stack: Stack, tag_keys: Sequence[str]) -> "RequiredTagsCheck":
+        """Check every resource of ``stack`` (``ComplianceBaseline`` does this for its stack)."""
         check = cls(tag_keys)
         Aspects.of(stack).add(check, priority=AspectPriority.READONLY)
         stack.node.add_validation(check)
