@@ -77,3 +77,21 @@ def test_lint_clean():
     result = subprocess.run([str(Path(sys.executable).parent / "ruff"), "check", "src", "test", "tools", "examples"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_pypi_page_has_the_api_reference_and_no_dead_links():
+    """The long description hatch_build.py gives PyPI, rendered as PyPI renders it (readme_renderer)."""
+    import importlib.util
+
+    import readme_renderer.markdown
+
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    html = readme_renderer.markdown.render(hook.long_description(ROOT))
+    assert html is not None, "readme_renderer[md] is needed to render Markdown as PyPI does"
+    ids = set(re.findall(r'id="([^"]+)"', html))
+    links = re.findall(r'href="([^"]+)"', html)
+    assert "user-content-securepaymentapi" in ids  # API.md is on the page
+    assert [link for link in links if not link.startswith(("https://", "http://", "#"))] == []
+    assert [link for link in links if link.startswith("#") and link[1:] not in ids] == []
