@@ -143,6 +143,7 @@ RAW_ERRORS = [
     (PlatformParameters, dict(payment_api=api, extra={"count": 1}), "extra"),
     (PlatformParameters, dict(payment_api=api, extra="bucket"), "extra"),
     (PaymentDashboards, dict(payment_api=api, period=300), "period"),
+    (PlatformParameters, dict(payment_api=api, extra={"a" * 1100: "x"}), "extra"),
 ]
 
 # Issue 14, class 2: props that could not apply and used to be dropped silently.
@@ -161,6 +162,8 @@ SILENT_DROPS = [
     (SecurePaymentApi, dict(rotation_days=10), "rotation_days"),
     (SecurePaymentApi, dict(cors_allowed_origins=["shop.example"]), "cors_allowed_origins"),
     (PaymentWorkerFleet, dict(vpc=vpc, container_image=""), "container_image"),
+    (PaymentWorkerFleet, dict(vpc=vpc, spot=False, instance_types=["t4g.small", "t4g.medium"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["t4g.small", "t4g.small"]), "instance_types"),
     (PlatformParameters, dict(payment_api=api, extra={"api-url": "https://elsewhere"}), "extra"),
     (PaymentDashboards, dict(payment_api=api, finding_rules="GuardDutyFindings"), "finding_rules"),
     (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["owner", "owner"]),

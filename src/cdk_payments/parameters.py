@@ -50,6 +50,8 @@ class PlatformParameters(Construct):
                          "extra", "names must be of [A-Za-z0-9_.-]")
             errors.check(all(isinstance(v, str) and v for v in (extra or {}).values()), "extra",
                          "values must be non-empty strings (SSM String parameters)")
+            errors.check(all(len(f"{prefix}/{k}") <= 1011 for k in extra or {} if isinstance(prefix, str)), "extra",
+                         "names must keep the full parameter name (prefix/name) within 1011 characters")
             errors.check(not set(extra or {}) & set(PUBLISHED), "extra",
                          f"cannot replace the published {', '.join(sorted(set(extra or {}) & set(PUBLISHED)))}")
         errors.raise_if_any()

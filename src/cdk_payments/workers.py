@@ -98,8 +98,8 @@ class PaymentWorkerFleet(Construct):
         :param queue: the work queue. Default: a new KMS-encrypted queue with a dead-letter queue
         :param table: a table the workers may read (the payments table). Default: none
         :param architecture: Default: ARM_64 (Graviton)
-        :param instance_types: instance types, the first for on-demand, all for Spot diversity.
-            Default: t4g.small, t4g.medium, c7g.medium, m7g.medium (x86: t3.small, t3a.small...)
+        :param instance_types: instance types, each once, the first for on-demand, all for Spot
+            diversity (so one only with ``spot=False``). Default: t4g.small, t4g.medium, c7g.medium, m7g.medium (x86: t3.small, t3a.small...)
         :param machine_image: Default: the latest Amazon Linux 2023 for the architecture (an SSM
             parameter resolved at deploy time, no synth-time look-up)
         :param user_data_commands: shell commands that install and start the worker. Default: none
@@ -273,6 +273,11 @@ class PaymentWorkerFleet(Construct):
                          "desired_capacity", f"must be between min_capacity ({low}) and max_capacity ({high})")
         errors.check(not (props["user_data_commands"] and props["container_image"]), "container_image",
                      "give either user_data_commands or container_image, not both")
+        errors.check_unique(types, "instance_types")
+        explicit_types = props["instance_types"]
+        errors.check(pick(props["spot"], defaults.spot) or explicit_types is None or isinstance(explicit_types, str)
+                     or len(explicit_types) <= 1, "instance_types",
+                     "without spot only one instance type is used: pass one, or spot=True to mix them")
         errors.check(props["spot"] is not False or (props["on_demand_base_capacity"] is None and
                                                    props["spot_percentage_above_base"] is None),
                      "spot_percentage_above_base", "Spot settings need spot=True")
