@@ -24,6 +24,7 @@ from cdk_payments import (
     PaymentDashboards,
     PaymentWorkerFleet,
     PlatformParameters,
+    Profile,
     SecurePaymentApi,
 )
 
@@ -255,3 +256,12 @@ def _policy_services(policy):
         for service in services if isinstance(services, list) else [services]:
             found.add("logs" if isinstance(service, dict) else service)
     return found
+
+
+def test_profile_endpoints_are_not_added_to_an_existing_vpc():
+    """Decided (issue 14): an existing VPC gets only the endpoints named in interface_endpoints."""
+    stack = Stack(App(), "Props")
+    own = ec2.Vpc(stack, "Own", max_azs=2, nat_gateways=1)
+    assert CostOptimizedVpc(stack, "Prod", profile=Profile.PROD, existing_vpc=own).interface_endpoints == {}
+    named = CostOptimizedVpc(stack, "Named", profile=Profile.PROD, existing_vpc=own, interface_endpoints=["sqs"])
+    assert list(named.interface_endpoints) == ["sqs"]
