@@ -50,7 +50,7 @@ class AlertTopics(Construct):
     ) -> None:
         """
         :param encryption_key: the topics' KMS key; the construct lets the publishing services use
-            it. Default: a new key
+            it (an imported key's policy must already: :meth:`key_policy_statements`). Default: a new key
         :param emails: email addresses to subscribe, per channel. Default: none
         :param https_endpoints: HTTPS URLs to subscribe (PagerDuty, Slack...), per channel. Default: none
         """

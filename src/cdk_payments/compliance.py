@@ -138,7 +138,8 @@ class ComplianceBaseline(Construct):
         :param security_topic: where security findings go (``AlertTopics.security_topic``).
         :param cost_topic: where budget and anomaly alerts go (``AlertTopics.cost_topic``).
         :param profile: where unset props take their defaults from (the same in both). Default: Profile.DEV
-        :param encryption_key: KMS key for the findings dead-letter queue. Default: a new key
+        :param encryption_key: KMS key for the findings dead-letter queue; an imported key's policy
+            must already let EventBridge use it (:meth:`key_policy_statements`). Default: a new key
         :param required_tags: tag keys every resource must carry, at most 6. Default:
             ``application``, ``cost-center``, ``environment``
         :param enforce_required_tags: fail synthesis when a resource in the stack lacks one.

@@ -114,7 +114,8 @@ class PaymentWorkerFleet(Construct):
         :param memory_target_percent: memory target, 10 to 95. Default: 70
         :param backlog_per_instance: queue messages one worker should hold, at least 1. Default: 100
         :param root_volume_size_gb: encrypted gp3 root volume, 8 to 1024. Default: 16
-        :param encryption_key: KMS key for the work queue and worker logs. Default: a new key
+        :param encryption_key: KMS key for the work queue and worker logs; an imported key's policy
+            must already have :meth:`key_policy_statements`. Default: a new key
         :param alarm_topic: where CPU, memory, health and Spot interruption alerts go. Default: none
         :param log_retention: of the worker log group. Default: the profile's
         """

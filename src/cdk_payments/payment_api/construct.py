@@ -99,8 +99,9 @@ class SecurePaymentApi(Construct):
         :param vpc: run both functions in this VPC's private subnets. Default: no VPC
         :param vpc_subnets: which subnets of ``vpc``; with a ``CostOptimizedVpc`` without NAT, pass
             its ``workload_subnets`` (and interface endpoints). Default: private subnets with egress
-        :param encryption_key: KMS key for the table, queues, secret, logs and topic; it must allow
-            CloudWatch Logs and CloudWatch alarms to use it. Default: a new key
+        :param encryption_key: KMS key for the table, queues, secret, logs and topic; an imported
+            key's policy must already let CloudWatch Logs and CloudWatch alarms use it
+            (:meth:`key_policy_statements`). Default: a new key
         :param existing_table: use this payments table (partition key ``payment_id``, GSI
             ``by-merchant`` on ``merchant_id``/``created_at``, TTL ``expiration``); then
             ``deletion_protection`` and ``backup_plan`` do not apply and raise. Default: a new table
