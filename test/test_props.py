@@ -4,7 +4,7 @@ TypeError) that names the prop, never a jsii stack trace at synth."""
 from __future__ import annotations
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import Annotations, App, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -237,6 +237,14 @@ def test_imported_key_statements_are_exposed_and_warned_about(construct, props, 
     warnings = [m for m in app.synth().get_stack_by_name("Keys").messages
                 if "encryption_key is imported" in str(m.entry.data)]
     assert len(warnings) == len(subject.key_policy_statements())
+    # Once the key's policy has them, the user acknowledges the warning by its id (as README.md shows).
+    app = App()
+    stack = Stack(app, "Keys")
+    subject = construct(stack, "Subject", encryption_key=kms.Key.from_key_arn(stack, "Imported", IMPORTED_KEY_ARN),
+                        **resolve(stack, props))
+    Annotations.of(subject).acknowledge_warning("cdk-payments:importedKeyPolicy", "the key policy has them")
+    assert not [m for m in app.synth().get_stack_by_name("Keys").messages
+                if "encryption_key is imported" in str(m.entry.data)]
     # The same construct with a key of its own: the statements are in that key's policy, no warning.
     app = App()
     stack = Stack(app, "Keys")
