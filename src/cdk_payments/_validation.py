@@ -98,17 +98,21 @@ class PropErrors:
         return self.check(value is None, prop, f"cannot be combined with {other}: {why}")
 
     def check_subnets(self, vpc: Any, selection: Any, hint: str) -> bool:
-        """``vpc_subnets`` (or its default) must select subnets of ``vpc``: say so instead of jsii's error."""
+        """``vpc_subnets`` (or its default) must select private subnets of ``vpc``: say so instead of jsii's
+        error. Public subnets are refused: the workloads get no public IP, so they would have no egress."""
         if vpc is None or not hasattr(vpc, "select_subnets") or (selection is not None and not hasattr(
                 selection, "subnet_type")):
             return True
         try:
-            vpc.select_subnets(**selection._values)  # a jsii struct: its fields, as keywords
+            selected = vpc.select_subnets(**selection._values).subnets  # a jsii struct: its fields, as keywords
         except RuntimeError as error:  # jsii: "There are no 'Private' subnet groups in this VPC..."
             reason = str(error).splitlines()[0]
             self.add("vpc_subnets", f"selects no subnets of vpc ({reason}); {hint}")
             return False
-        return True
+        public = {subnet.subnet_id for subnet in vpc.public_subnets}
+        return self.check(not any(subnet.subnet_id in public for subnet in selected), "vpc_subnets",
+                          "selects public subnets, where workloads without a public IP have no egress: select "
+                          "private subnets (CostOptimizedVpc.workload_subnets)")
 
     def raise_if_any(self) -> None:
         if self._errors:

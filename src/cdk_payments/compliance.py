@@ -182,7 +182,8 @@ class ComplianceBaseline(Construct):
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
                      "is used only with create_recorder=True")
         severity = pick(guardduty_min_severity, defaults.guardduty_min_severity)
-        errors.check(isinstance(severity, (int, float)) and 1.0 <= severity <= 8.9, "guardduty_min_severity",
+        errors.check(isinstance(severity, (int, float)) and not isinstance(severity, bool) and 1.0 <= severity <= 8.9,
+                     "guardduty_min_severity",
                      f"must be a number from 1.0 to 8.9, got {severity!r}")
         for prop, value, low, high in (("anomaly_threshold_usd", anomaly_threshold_usd, 1, 1_000_000),
                                        ("monthly_budget_usd", monthly_budget_usd, 1, 10_000_000),
