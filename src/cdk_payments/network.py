@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Optional, Sequence
 
@@ -505,15 +506,12 @@ def _validate_layout(errors: PropErrors, cidr: str, mask: int, tiers: int, az_co
     )
 
 
-def _known_endpoint_services() -> set[str]:
+@functools.cache
+def _known_endpoint_services() -> frozenset[str]:
     """The interface endpoint services CDK knows, by the short name the prop takes (``sqs``)."""
-    known = getattr(_known_endpoint_services, "cache", None)
-    if known is None:
-        services = (getattr(ec2.InterfaceVpcEndpointAwsService, name) for name in dir(ec2.InterfaceVpcEndpointAwsService)
-                    if name.isupper() or name.endswith("_"))
-        known = {s.short_name for s in services if isinstance(s, ec2.InterfaceVpcEndpointAwsService)}
-        _known_endpoint_services.cache = known
-    return known
+    services = (getattr(ec2.InterfaceVpcEndpointAwsService, name) for name in dir(ec2.InterfaceVpcEndpointAwsService)
+                if name.isupper() or name.endswith("_"))  # SQS, SECRETS_MANAGER... LAMBDA_
+    return frozenset(s.short_name for s in services if isinstance(s, ec2.InterfaceVpcEndpointAwsService))
 
 
 def _validate_endpoint_names(errors: PropErrors, names: Optional[Sequence[str]]) -> None:
