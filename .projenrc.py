@@ -87,11 +87,16 @@ project = CdkPaymentsProject(
         "cyclonedx-bom>=7.5,<8",
         "pip-audit>=2.10,<3",
         "check-jsonschema>=0.33,<1",  # the workflows against SchemaStore's schema, which it vendors
+        # twine check renders a Markdown long description only with readme_renderer's md extra.
+        "readme-renderer[md]>=46",
     ],
 )
 
 pyproject = project.try_find_object_file("pyproject.toml")
-pyproject.add_override("project.readme", "README.md")
+# PyPI's page: README.md then API.md, links that work there (hatch_build.py builds it).
+pyproject.add_deletion_override("project.readme")
+pyproject.add_override("project.dynamic", ["readme"])
+pyproject.add_override("tool.hatch.metadata.hooks.custom", {"path": "hatch_build.py"})
 pyproject.add_override("project.license", "Apache-2.0")
 pyproject.add_override("project.scripts", {"cdk-payments": "cdk_payments.cost.cli:main"})
 # Users who have no supported Node can pull one in with `pip install cdk-payments[node]`.
@@ -101,7 +106,7 @@ pyproject.add_override(
 pyproject.add_override("tool.hatch.build.targets.wheel.packages", ["src/cdk_payments"])
 pyproject.add_override(
     "tool.hatch.build.targets.sdist.include",
-    ["src/cdk_payments", "README.md", "CHANGELOG.md", "API.md"],
+    ["src/cdk_payments", "README.md", "CHANGELOG.md", "API.md", "hatch_build.py"],
 )
 pyproject.add_override(
     "tool.ruff",

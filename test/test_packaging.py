@@ -42,3 +42,15 @@ def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path):
     from_wheel = synth_example(tmp_path / "out-wheel", "dev", python=python, cwd=app_dir)
     from_source = synth_example(tmp_path / "out-source", "dev")
     assert from_wheel == from_source
+
+
+def test_pypi_metadata_passes_twine_check_strict(wheel):
+    result = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("/METADATA"))
+    assert "Description-Content-Type: text/markdown" in metadata
+    assert "## API Reference" in metadata and "](#api-reference)" in metadata and "](API.md)" not in metadata

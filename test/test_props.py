@@ -4,7 +4,11 @@ TypeError) that names the prop, never a jsii stack trace at synth."""
 from __future__ import annotations
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import Annotations, App, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
@@ -20,6 +24,7 @@ from cdk_payments import (
     PaymentDashboards,
     PaymentWorkerFleet,
     PlatformParameters,
+    Profile,
     SecurePaymentApi,
 )
 
@@ -30,6 +35,22 @@ def vpc(stack):
 
 def topic(stack):
     return sns.Topic(stack, "Topic")
+
+
+def no_nat_vpc(stack):
+    return CostOptimizedVpc(stack, "Net", nat=NatStrategy.NONE).vpc
+
+
+def key(stack):
+    return kms.Key.from_key_arn(stack, "ImportedKey", "arn:aws:kms:us-east-1:111111111111:key/imported")
+
+
+def table(stack):
+    return dynamodb.Table.from_table_name(stack, "ImportedTable", "payments")
+
+
+def api(stack):
+    return SecurePaymentApi(stack, "Api")
 
 
 CASES = [
@@ -110,6 +131,54 @@ CASES = [
     (PaymentDashboards, dict(payment_api="api"), "payment_api"),
 ]
 
+# Issue 14, class 1: inputs that used to reach CDK and fail there with a jsii error.
+RAW_ERRORS = [
+    (CostOptimizedVpc, dict(cidr="10.0.0.0/24"), "cidr"),  # 6 default /24 subnets cannot fit
+    (CostOptimizedVpc, dict(cidr="10.0.0.0/20", max_azs=6), "cidr"),
+    (CostOptimizedVpc, dict(cidr="10.0.0.0/20", subnet_cidr_mask=19), "subnet_cidr_mask"),
+    (CostOptimizedVpc, dict(interface_endpoints=["sqs", "sqs"]), "interface_endpoints"),
+    (SecurePaymentApi, dict(vpc=no_nat_vpc), "vpc_subnets"),
+    (SecurePaymentApi, dict(vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_group_name="nope")), "vpc_subnets"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1", "m1"]), "merchants"),
+    (PaymentWorkerFleet, dict(vpc=no_nat_vpc), "vpc_subnets"),
+    (SecurePaymentApi, dict(vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+     "vpc_subnets"),
+    (AuditBucket, dict(bucket_name="My_Audit_Bucket"), "bucket_name"),
+    (AlertTopics, dict(emails={AlertChannel.COST: ["a@example.com", "a@example.com"]}), "emails"),
+    (PlatformParameters, dict(payment_api=api, extra={"count": 1}), "extra"),
+    (PlatformParameters, dict(payment_api=api, extra="bucket"), "extra"),
+    (PaymentDashboards, dict(payment_api=api, period=300), "period"),
+    (PlatformParameters, dict(payment_api=api, extra={"a" * 1100: "x"}), "extra"),
+]
+
+# Issue 14, class 2: props that could not apply and used to be dropped silently.
+SILENT_DROPS = [
+    (CostOptimizedVpc, dict(existing_vpc=vpc, encryption_key=key), "encryption_key"),
+    (CostOptimizedVpc, dict(interface_endpoints=["bogus"]), "interface_endpoints"),
+    (CostOptimizedVpc, dict(availability_zones=["us-east-1a", "us-east-1a"]), "availability_zones"),
+    (CostOptimizedVpc, dict(flow_logs=FlowLogDestination.NONE, flow_log_retention=logs.RetentionDays.ONE_DAY),
+     "flow_log_retention"),
+    (CostOptimizedVpc, dict(flow_logs=FlowLogDestination.NONE, flow_log_traffic_type=ec2.FlowLogTrafficType.REJECT),
+     "flow_log_traffic_type"),
+    (CostOptimizedVpc, dict(flow_logs=FlowLogDestination.S3, flow_log_bucket=lambda s: s3.Bucket(s, "B"),
+                            encryption_key=key), "encryption_key"),
+    (SecurePaymentApi, dict(existing_table=table, backup_plan=True), "backup_plan"),
+    (SecurePaymentApi, dict(existing_table=table, deletion_protection=False), "deletion_protection"),
+    (SecurePaymentApi, dict(cors_allowed_origins=["shop.example"]), "cors_allowed_origins"),
+    (PaymentWorkerFleet, dict(vpc=vpc, container_image=""), "container_image"),
+    (PaymentWorkerFleet, dict(vpc=vpc, vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)),
+     "vpc_subnets"),  # no public IP: no egress
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, guardduty_min_severity=True),
+     "guardduty_min_severity"),
+    (PaymentWorkerFleet, dict(vpc=vpc, spot=False, instance_types=["t4g.small", "t4g.medium"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["t4g.small", "t4g.small"]), "instance_types"),
+    (PlatformParameters, dict(payment_api=api, extra={"api-url": "https://elsewhere"}), "extra"),
+    (PaymentDashboards, dict(payment_api=api, finding_rules="GuardDutyFindings"), "finding_rules"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["owner", "owner"]),
+     "required_tags"),
+]
+CASES = CASES + RAW_ERRORS + SILENT_DROPS
+
 
 def resolve(stack, props):
     made = {}  # each helper builds its resource once per stack, however many props use it
@@ -138,3 +207,76 @@ def test_every_error_is_reported_at_once():
     for prop in ("memory_size", "waf_rate_limit", "max_receive_count", "cache_size_gb", "latency_alarm_threshold"):
         assert f"{prop}:" in message
     assert message.startswith("SecurePaymentApi: invalid props:")
+
+
+# Issue 14, class 4: an imported key's policy cannot be edited; every construct says what it needs.
+IMPORTED_KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_USERS = [
+    # (construct, props, services its key policy must let in (logs: CloudWatch Logs of the region))
+    (CostOptimizedVpc, dict(), {"logs"}),
+    (AuditBucket, dict(), set()),
+    (AlertTopics, dict(emails={AlertChannel.COST: ["finance@example.com"]}),
+     {"budgets.amazonaws.com", "cloudwatch.amazonaws.com", "costalerts.amazonaws.com", "events.amazonaws.com",
+      "sns.amazonaws.com"}),
+    (SecurePaymentApi, dict(), {"logs", "cloudwatch.amazonaws.com"}),
+    (PaymentWorkerFleet, dict(vpc=vpc, alarm_topic=topic), {"logs", "events.amazonaws.com"}),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, enforce_required_tags=False),
+     {"events.amazonaws.com"}),
+]
+
+
+def _services(stack, statements):
+    found = set()
+    for statement in statements:
+        services = stack.resolve(statement.to_statement_json())["Principal"]["Service"]
+        for service in services if isinstance(services, list) else [services]:
+            found.add("logs" if isinstance(service, dict) else service)  # logs.<region> is a Fn::Join
+    return found
+
+
+@pytest.mark.parametrize("construct,props,services", KEY_USERS, ids=[c.__name__ for c, _, _ in KEY_USERS])
+def test_imported_key_statements_are_exposed_and_warned_about(construct, props, services):
+    app = App()
+    stack = Stack(app, "Keys")
+    imported = kms.Key.from_key_arn(stack, "Imported", IMPORTED_KEY_ARN)
+    subject = construct(stack, "Subject", encryption_key=imported, **resolve(stack, props))
+    assert _services(stack, subject.key_policy_statements()) == services
+    warnings = [m for m in app.synth().get_stack_by_name("Keys").messages
+                if "encryption_key is imported" in str(m.entry.data)]
+    assert len(warnings) == len(subject.key_policy_statements())
+    # Once the key's policy has them, the user acknowledges the warning by its id (as README.md shows).
+    app = App()
+    stack = Stack(app, "Keys")
+    subject = construct(stack, "Subject", encryption_key=kms.Key.from_key_arn(stack, "Imported", IMPORTED_KEY_ARN),
+                        **resolve(stack, props))
+    Annotations.of(subject).acknowledge_warning("cdk-payments:importedKeyPolicy", "the key policy has them")
+    assert not [m for m in app.synth().get_stack_by_name("Keys").messages
+                if "encryption_key is imported" in str(m.entry.data)]
+    # The same construct with a key of its own: the statements are in that key's policy, no warning.
+    app = App()
+    stack = Stack(app, "Keys")
+    owned = kms.Key(stack, "Owned")
+    subject = construct(stack, "Subject", encryption_key=owned, **resolve(stack, props))
+    assert _services(stack, subject.key_policy_statements()) == services
+    assert not [m for m in app.synth().get_stack_by_name("Keys").messages
+                if "encryption_key is imported" in str(m.entry.data)]
+    policy = stack.resolve(owned.node.default_child.key_policy)
+    assert _services(stack, [s for s in subject.key_policy_statements()]) <= _policy_services(policy)
+
+
+def _policy_services(policy):
+    found = set()
+    for statement in policy["Statement"]:
+        services = statement.get("Principal", {}).get("Service", [])
+        for service in services if isinstance(services, list) else [services]:
+            found.add("logs" if isinstance(service, dict) else service)
+    return found
+
+
+def test_profile_endpoints_are_not_added_to_an_existing_vpc():
+    """Decided (issue 14): an existing VPC gets only the endpoints named in interface_endpoints."""
+    stack = Stack(App(), "Props")
+    own = ec2.Vpc(stack, "Own", max_azs=2, nat_gateways=1)
+    assert CostOptimizedVpc(stack, "Prod", profile=Profile.PROD, existing_vpc=own).interface_endpoints == {}
+    named = CostOptimizedVpc(stack, "Named", profile=Profile.PROD, existing_vpc=own, interface_endpoints=["sqs"])
+    assert list(named.interface_endpoints) == ["sqs"]

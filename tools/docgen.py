@@ -1,8 +1,9 @@
 """Write API.md from cdk_payments' public API (its __all__), laid out like a jsii-docgen API.md.
 
-griffe reads the source statically (no import, so no Node.js): class docstrings, the keyword-only
-props of each initializer with their types, defaults and ``:param:`` text, public properties and
-methods, and enum members with their docstrings.
+griffe reads the source statically (no import, so no Node.js): class docstrings, every initializer
+and method signature exactly as written (positional and keyword-only parameters, the ``*`` between
+them, defaults), each prop's type, default and ``:param:`` text, public properties, and enum members
+with their docstrings. test/test_api_docs.py binds every documented signature to the real callable.
 
     python tools/docgen.py API.md          # write it
     python tools/docgen.py --check API.md  # exit 1 when it is stale
@@ -42,19 +43,48 @@ def _is_enum(cls: griffe.Class) -> bool:
     return any(str(base).split(".")[-1] == "Enum" for base in cls.bases)
 
 
+IMPLICIT = ("self", "cls")
+UNDOCUMENTED = ("scope", "id")  # every construct's first two parameters
+
+
+def signature(function: griffe.Function, *, annotate: bool) -> str:
+    """The parameter list as written in the source: ``/`` and ``*`` markers, defaults, annotations."""
+    parts: list[str] = []
+    kinds = griffe.ParameterKind
+    for parameter in function.parameters:
+        if parameter.name in IMPLICIT:
+            continue
+        if parameter.kind is kinds.keyword_only and not any(p.startswith("*") for p in parts):
+            parts.append("*")
+        text = parameter.name
+        if parameter.kind is kinds.var_positional:
+            text = f"*{text}"
+        elif parameter.kind is kinds.var_keyword:
+            text = f"**{text}"
+        if annotate and parameter.annotation is not None:
+            text += f": {parameter.annotation}"
+        if parameter.default is not None:
+            text += f" = {parameter.default}" if annotate and parameter.annotation is not None else f"={parameter.default}"
+        parts.append(text)
+        if parameter.kind is kinds.positional_only and not any(
+                p.kind is kinds.positional_only for p in function.parameters[function.parameters.index(parameter) + 1:]):
+            parts.append("/")
+    return ", ".join(parts)
+
+
 def _construct(cls: griffe.Class) -> list[str]:
     lines = [f"### {cls.name}", "", _intro(cls), ""]
     init = cls.members.get("__init__")
     if isinstance(init, griffe.Function):
-        props = [p for p in init.parameters if p.kind is griffe.ParameterKind.keyword_only]
-        signature = ", ".join(["scope", "id", "*"] + [f"{p.name}={p.default}" for p in props])
+        props = [p for p in init.parameters if p.name not in IMPLICIT + UNDOCUMENTED]
         lines += ["#### Initializer", "", "```python", f"from cdk_payments import {cls.name}", "",
-                  f"{cls.name}({signature})", "```", ""]
+                  f"{cls.name}({signature(init, annotate=False)})", "```", ""]
         docs = _param_docs(init)
         if props:
             lines += ["| Prop | Type | Default | Description |", "| --- | --- | --- | --- |"]
             lines += [
-                f"| `{p.name}` | `{p.annotation}` | `{p.default}` | {_one_line(docs.get(p.name, ''))} |"
+                f"| `{p.name}` | `{p.annotation}` | {'required' if p.default is None else f'`{p.default}`'} | "
+                f"{_one_line(docs.get(p.name, ''))} |"
                 for p in props
             ]
             lines.append("")
@@ -74,10 +104,10 @@ def _construct(cls: griffe.Class) -> list[str]:
     if methods:
         lines += ["#### Methods", ""]
         for method in methods:
-            params = ", ".join(
-                f"{p.name}: {p.annotation}" for p in method.parameters if p.name not in ("self", "cls")
-            )
-            lines += [f"##### `{method.name}({params}) -> {method.returns}`", "", _intro(method), ""]
+            prefix = "@classmethod " if "classmethod" in method.labels else (
+                "@staticmethod " if "staticmethod" in method.labels else "")
+            lines += [f"##### `{prefix}{method.name}({signature(method, annotate=True)}) -> {method.returns}`", "",
+                      _intro(method), ""]
     return lines
 
 

@@ -1,24 +1,35 @@
-"""The customer-managed KMS key a construct encrypts with: the user's, or one it creates."""
+"""The customer-managed KMS key a construct encrypts with: the user's, or one it creates.
+
+AWS services that write into encrypted log groups, topics and queues (CloudWatch Logs, SNS's
+publishers, EventBridge...) are not IAM principals of the account: only the key policy can let them
+use the key. A construct adds those statements to a key it owns; an imported key's policy cannot be
+changed from here, so each construct records the statements it needs (``key_policy_statements()``)
+and warns at synthesis when it could not add them. Roles (the functions', the workers') get their
+access through IAM grants, which need only the default key policy statement that lets the
+account's IAM policies use the key.
+"""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+IMPORTED_KEY_WARNING = "cdk-payments:importedKeyPolicy"
 
 
 def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bool = False) -> kms.IKey:
     """Return ``key``, or a new rotating key for ``purpose``.
 
     With ``logs=True`` the key lets CloudWatch Logs in this region use it, which log groups encrypted
-    with it need (a no-op for an imported key, whose policy must already allow it).
+    with it need (an imported key's policy must already allow it: see :func:`key_policy_statements`).
     """
     if key is not None:
         if logs:
-            allow_cloudwatch_logs(key)
+            allow_cloudwatch_logs(key, scope)
         return key
     created = kms.Key(
         scope,
@@ -28,18 +39,41 @@ def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bo
         removal_policy=RemovalPolicy.RETAIN,
     )
     if logs:
-        allow_cloudwatch_logs(created)
+        allow_cloudwatch_logs(created, scope)
     return created
 
 
-def allow_services(key: kms.IKey, *services: str) -> None:
+def allow_services(key: kms.IKey, *services: str, scope: Optional[Construct] = None) -> None:
     """Let AWS services that deliver into encrypted topics or queues (SNS, EventBridge, Budgets...)
-    use ``key``: decrypt and generate data keys. A no-op for an imported key."""
-    key.grant(iam.CompositePrincipal(*(iam.ServicePrincipal(s) for s in services)), "kms:Decrypt",
-              "kms:GenerateDataKey*")
+    use ``key``: decrypt and generate data keys. ``scope`` records the statement (see :func:`record`)."""
+    grant = key.grant(iam.CompositePrincipal(*(iam.ServicePrincipal(s) for s in services)), "kms:Decrypt",
+                      "kms:GenerateDataKey*")
+    record(scope, key, grant, f"{', '.join(services)} to use it (kms:Decrypt, kms:GenerateDataKey*)")
 
 
-def allow_cloudwatch_logs(key: kms.IKey) -> None:
+def allow_cloudwatch_logs(key: kms.IKey, scope: Optional[Construct] = None) -> None:
     """Let this region's CloudWatch Logs encrypt and decrypt with ``key`` (log groups need it)."""
     region = Stack.of(key).region
-    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{region}.amazonaws.com"))
+    grant = key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{region}.amazonaws.com"))
+    record(scope, key, grant, "CloudWatch Logs of the stack's region to encrypt and decrypt with it")
+
+
+def record(scope: Optional[Construct], key: kms.IKey, grant: iam.Grant, what: str) -> None:
+    """Remember on ``scope`` the key policy statement ``grant`` needs; warn when ``key`` is imported and
+    so its policy does not get it."""
+    if scope is None:
+        return
+    statements = scope.__dict__.setdefault("_key_policy_statements", [])
+    statements.append(grant.resource_statement)
+    if not isinstance(key, kms.Key):
+        Annotations.of(scope).add_warning_v2(
+            IMPORTED_KEY_WARNING,
+            f"encryption_key is imported, so its key policy cannot be changed here: it must allow {what}, "
+            f"or deliveries fail at run time. {type(scope).__name__}.key_policy_statements() returns the "
+            "statements to add to the key's policy where the key is defined.",
+        )
+
+
+def key_policy_statements(scope: Construct) -> list[iam.PolicyStatement]:
+    """The key policy statements ``scope`` added, or needed and could not add (an imported key)."""
+    return list(scope.__dict__.get("_key_policy_statements", []))

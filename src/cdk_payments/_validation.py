@@ -5,6 +5,11 @@ from __future__ import annotations
 import enum
 from typing import Any, Iterable, Optional
 
+WORKLOAD_SUBNETS_HINT = (
+    "a CostOptimizedVpc without NAT (NatStrategy.NONE) has isolated subnets only: pass "
+    "vpc_subnets=network.workload_subnets, with interface_endpoints for the AWS APIs the code calls"
+)
+
 
 class PropErrors:
     """Collects prop errors for one construct and raises them together."""
@@ -80,6 +85,34 @@ class PropErrors:
         if value is None:
             return self.check(not required, prop, f"is required ({interface})")
         return self.check(hasattr(value, attribute), prop, f"expected {interface}, got {type(value).__name__}")
+
+    def check_unique(self, values: Any, prop: str) -> bool:
+        """Refuse repeated items (they would collide as construct ids or be applied twice)."""
+        if not isinstance(values, (list, tuple)):
+            return True
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        return self.check(not repeated, prop, f"lists {', '.join(repeated)} more than once")
+
+    def check_not_with(self, value: Any, prop: str, other: str, why: str) -> bool:
+        """A prop that cannot apply because of ``other`` raises instead of being dropped silently."""
+        return self.check(value is None, prop, f"cannot be combined with {other}: {why}")
+
+    def check_subnets(self, vpc: Any, selection: Any, hint: str) -> bool:
+        """``vpc_subnets`` (or its default) must select private subnets of ``vpc``: say so instead of jsii's
+        error. Public subnets are refused: the workloads get no public IP, so they would have no egress."""
+        if vpc is None or not hasattr(vpc, "select_subnets") or (selection is not None and not hasattr(
+                selection, "subnet_type")):
+            return True
+        try:
+            selected = vpc.select_subnets(**selection._values).subnets  # a jsii struct: its fields, as keywords
+        except RuntimeError as error:  # jsii: "There are no 'Private' subnet groups in this VPC..."
+            reason = str(error).splitlines()[0]
+            self.add("vpc_subnets", f"selects no subnets of vpc ({reason}); {hint}")
+            return False
+        public = {subnet.subnet_id for subnet in vpc.public_subnets}
+        return self.check(not any(subnet.subnet_id in public for subnet in selected), "vpc_subnets",
+                          "selects public subnets, where workloads without a public IP have no egress: select "
+                          "private subnets (CostOptimizedVpc.workload_subnets)")
 
     def raise_if_any(self) -> None:
         if self._errors:

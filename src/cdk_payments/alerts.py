@@ -6,13 +6,14 @@ from typing import Mapping, Optional, Sequence
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._queues import dead_letter_queue
 from ._topics import service_topic
 from ._validation import PropErrors, pick
@@ -50,7 +51,7 @@ class AlertTopics(Construct):
     ) -> None:
         """
         :param encryption_key: the topics' KMS key; the construct lets the publishing services use
-            it. Default: a new key
+            it (an imported key's policy must already: :meth:`key_policy_statements`). Default: a new key
         :param emails: email addresses to subscribe, per channel. Default: none
         :param https_endpoints: HTTPS URLs to subscribe (PagerDuty, Slack...), per channel. Default: none
         """
@@ -70,15 +71,17 @@ class AlertTopics(Construct):
                     f"expected a list of {'email addresses' if scheme == '@' else 'https:// URLs'} per channel, "
                     f"got {addresses!r}",
                 )
+                errors.check_unique(addresses, prop)
         errors.raise_if_any()
 
         self._encryption_key = key_for(self, encryption_key, purpose="alert topics")
         # SNS needs the publishers to be able to use the topics' key.
-        allow_services(self._encryption_key, *sorted({s for publishers in PUBLISHERS.values() for s in publishers}))
+        allow_services(self._encryption_key, *sorted({s for publishers in PUBLISHERS.values() for s in publishers}),
+                       scope=self)
         self._dead_letter_queue: Optional[sqs.Queue] = None
         if emails or https_endpoints:
             # Notifications SNS could not deliver to a subscriber wait here instead of being lost.
-            allow_services(self._encryption_key, "sns.amazonaws.com")
+            allow_services(self._encryption_key, "sns.amazonaws.com", scope=self)
             self._dead_letter_queue = dead_letter_queue(
                 self, "UndeliveredAlerts", self._encryption_key, holds="alerts SNS could not deliver to a subscriber",
                 redrive_queue=False)
@@ -124,6 +127,16 @@ class AlertTopics(Construct):
         """Alerts SNS could not deliver to a subscriber (only when there are subscriptions)."""
         return self._dead_letter_queue
 
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: the publishing
+        services (budgets, costalerts, cloudwatch, events ``.amazonaws.com``) may use it
+        (``kms:Decrypt``, ``kms:GenerateDataKey*``) to publish to the encrypted topics, and so may
+        ``sns.amazonaws.com``, to put undeliverable alerts in the dead-letter queue, when there are
+        subscriptions.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
+
 
 class PaymentDashboards(Construct):
     """CloudWatch dashboards for a :class:`SecurePaymentApi`: operational health, security posture
@@ -158,6 +171,8 @@ class PaymentDashboards(Construct):
         errors = PropErrors("PaymentDashboards")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
         errors.check_type(combined, "combined", bool)
+        errors.check_type(period, "period", Duration)
+        errors.check_sequence(finding_rules, "finding_rules", str, "baseline.finding_rule_names")
         errors.raise_if_any()
         defaults = defaults_for(profile).dashboards
         one = pick(combined, defaults.combined)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
-from aws_cdk import Aspects, Duration, RemovalPolicy
+from aws_cdk import Aspects, Duration, RemovalPolicy, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -17,6 +18,7 @@ from .profiles import Profile, defaults_for
 
 __all__ = ["AuditBucket", "AuditLockMode"]
 
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 GLACIER_MINIMUM_DAYS = 90  # Glacier Flexible Retrieval bills at least 90 days per object
 
 
@@ -87,7 +89,10 @@ class AuditBucket(Construct):
             ("abort_incomplete_upload_days", abort_incomplete_upload_days),
         ):
             errors.check_int(value, name, minimum=1, maximum=36500)
-        errors.check_type(bucket_name, "bucket_name", str)
+        if errors.check_type(bucket_name, "bucket_name", str) and bucket_name and not Token.is_unresolved(bucket_name):
+            errors.check(bool(BUCKET_NAME.match(bucket_name)) and ".." not in bucket_name, "bucket_name",
+                         f"must be 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter "
+                         f"or digit, got {bucket_name!r}")
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
         errors.check_implements(access_log_bucket, "access_log_bucket", "s3.IBucket", "bucket_name", required=False)
         errors.check_implements(replication_destination, "replication_destination", "s3.IBucket", "bucket_name",
@@ -245,6 +250,13 @@ class AuditBucket(Construct):
             "CKV_AWS_18",
         )
         return bucket
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct: none. S3 encrypts with
+        the caller's permissions, which grants give (``grant_write``, ``grant_read``, replication),
+        so an imported key needs only the default statement that lets this account's IAM policies
+        use it."""
+        return []
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` add records (s3:PutObject and the KMS key); never delete them."""

@@ -34,7 +34,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct, IValidation
 
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
@@ -79,11 +79,15 @@ class RequiredTagsCheck:
     """
 
     def __init__(self, tag_keys: Sequence[str]) -> None:
+        """
+        :param tag_keys: the tag keys every taggable resource must carry, e.g. ``["application"]``.
+        """
         self._tag_keys = tuple(tag_keys)
         self._offenders: dict[str, str] = {}
 
     @classmethod
     def apply(cls, stack: Stack, tag_keys: Sequence[str]) -> "RequiredTagsCheck":
+        """Check every resource of ``stack`` (``ComplianceBaseline`` does this for its stack)."""
         check = cls(tag_keys)
         Aspects.of(stack).add(check, priority=AspectPriority.READONLY)
         stack.node.add_validation(check)
@@ -164,7 +168,8 @@ class ComplianceBaseline(Construct):
         :param security_topic: where security findings go (``AlertTopics.security_topic``).
         :param cost_topic: where budget and anomaly alerts go (``AlertTopics.cost_topic``).
         :param profile: where unset props take their defaults from (the same in both). Default: Profile.DEV
-        :param encryption_key: KMS key for the findings dead-letter queue. Default: a new key
+        :param encryption_key: KMS key for the findings dead-letter queue; an imported key's policy
+            must already let EventBridge use it (:meth:`key_policy_statements`). Default: a new key
         :param required_tags: tag keys every resource must carry, at most 6. Default:
             ``application``, ``cost-center``, ``environment``
         :param enforce_required_tags: fail synthesis when a resource in the stack lacks one.
@@ -207,8 +212,10 @@ class ComplianceBaseline(Construct):
             and all(isinstance(t, str) and t for t in tags),
             "required_tags", f"must be 1 to {REQUIRED_TAGS_LIMIT} tag keys, got {required_tags!r}",
         )
-        for flag in ("enforce_required_tags", "create_recorder", "account_has_recorder", "create_guardduty_detector",
-                     "enable_security_hub"):
+        if not isinstance(required_tags, str):
+            errors.check_unique(list(tags), "required_tags")
+        for flag in ("enforce_required_tags", "create_recorder", "account_has_recorder",
+                     "create_guardduty_detector", "enable_security_hub"):
             errors.check_type(locals()[flag], flag, bool)
         errors.check(not (create_recorder and account_has_recorder), "account_has_recorder",
                      "contradicts create_recorder=True (a region has one recorder): set only one of them")
@@ -227,7 +234,8 @@ class ComplianceBaseline(Construct):
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
                      "is used only with create_recorder=True")
         severity = pick(guardduty_min_severity, defaults.guardduty_min_severity)
-        errors.check(isinstance(severity, (int, float)) and 1.0 <= severity <= 8.9, "guardduty_min_severity",
+        errors.check(isinstance(severity, (int, float)) and not isinstance(severity, bool) and 1.0 <= severity <= 8.9,
+                     "guardduty_min_severity",
                      f"must be a number from 1.0 to 8.9, got {severity!r}")
         for prop, value, low, high in (("anomaly_threshold_usd", anomaly_threshold_usd, 1, 1_000_000),
                                        ("monthly_budget_usd", monthly_budget_usd, 1, 10_000_000),
@@ -266,7 +274,7 @@ class ComplianceBaseline(Construct):
             standard.node.add_dependency(self._hub)
 
         self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
-        allow_services(self._key, "events.amazonaws.com")
+        allow_services(self._key, "events.amazonaws.com", scope=self)
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)
@@ -433,6 +441,14 @@ class ComplianceBaseline(Construct):
     def dead_letter_queue(self) -> sqs.Queue:
         """Findings EventBridge could not deliver."""
         return self._dead_letter_queue
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: ``events.amazonaws.com``
+        may use it (``kms:Decrypt``, ``kms:GenerateDataKey*``) to put undeliverable findings in the
+        encrypted dead-letter queue.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
 
     @property
     def budget(self) -> budgets.CfnBudget:

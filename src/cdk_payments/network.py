@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Optional, Sequence
 
 from aws_cdk import Aspects, CfnResource, Fn, Stack, Token
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._kms import key_for
+from ._kms import key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
 from .choices import FlowLogDestination, NatStrategy
@@ -31,8 +33,17 @@ class CostOptimizedVpc(Construct):
     the profile: a Graviton NAT instance in dev (the cheapest option that still lets Lambda and
     EC2 reach every AWS API), one NAT gateway per AZ in prod.
 
-    Pass ``existing_vpc`` to wrap a VPC you already have: then no network resources are created and
-    ``workload_subnets`` selects its private subnets.
+    Pass ``existing_vpc`` to wrap a VPC you already have: then no network resources are created,
+    ``workload_subnets`` selects its private subnets, and of the other props only
+    ``interface_endpoints`` applies (every other network prop, and ``encryption_key``, raises a
+    ValueError). The profile's interface endpoints are not added to an existing VPC: it may have
+    its own, and two endpoints with private DNS for one service cannot share a VPC; name the ones
+    you want in ``interface_endpoints``.
+
+    Imported ``encryption_key``: the construct cannot edit its policy, so it needs, beside the
+    default statement that lets this account's IAM policies use the key, the statements
+    :meth:`key_policy_statements` returns (CloudWatch Logs of the stack's region may encrypt and
+    decrypt, for the flow log group); synthesis warns when they could not be added.
 
     cdk-nag acknowledgements made here: the NAT instance's public IP (NIST/PCI
     EC2InstanceNoPublicIp, it is what a NAT instance is) and, with ``FlowLogDestination.NONE``,
@@ -63,7 +74,8 @@ class CostOptimizedVpc(Construct):
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
         :param existing_vpc: a VPC to use instead of creating one; exclusive with every network prop
-            but ``interface_endpoints``, which are added to its private (or isolated) subnets.
+            and ``encryption_key``, but not ``interface_endpoints``, which are added to its private (or
+            isolated) subnets. The profile's endpoints are not added to it.
         :param nat: NAT strategy. Default: the profile's (DEV: INSTANCE, PROD: GATEWAY_PER_AZ)
         :param max_azs: number of AZs, 1 to 6. Default: the profile's (DEV: 2, PROD: 3). In an
             environment-agnostic stack they are the region's first ``max_azs`` AZs, chosen by
@@ -72,18 +84,26 @@ class CostOptimizedVpc(Construct):
             Default: the region's first ``max_azs`` AZs.
         :param nat_gateways: NAT gateways for the GATEWAY strategies, at most the AZ count.
             Default: 1 for SINGLE_GATEWAY, one per AZ for GATEWAY_PER_AZ.
-        :param cidr: the VPC's IPv4 CIDR, a /16 to /24 block. Default: ``10.0.0.0/16``
-        :param subnet_cidr_mask: prefix length of each subnet, 16 to 28. Default: 24
+        :param cidr: the VPC's IPv4 CIDR, a /16 to /24 block with room for every subnet: tiers
+            (public when there is NAT, private, data) x AZs subnets of ``subnet_cidr_mask``; with /24
+            subnets, 3 tiers in 2 AZs need a /21 and in 3 AZs a /20 (a /24 VPC takes
+            ``subnet_cidr_mask=27`` or longer). Default: ``10.0.0.0/16``
+        :param subnet_cidr_mask: prefix length of each subnet, 16 to 28, at least the CIDR's.
+            Default: 24
         :param data_subnets: add an isolated tier for databases and caches. Default: True
-        :param interface_endpoints: interface endpoint service names (``sqs``, ``secretsmanager``,
-            ``kms``...), about $7.30 per AZ per month each. Default: the profile's (DEV: none).
+        :param interface_endpoints: interface endpoint service names, as CDK's
+            ``ec2.InterfaceVpcEndpointAwsService`` knows them (``sqs``, ``secretsmanager``, ``kms``,
+            ``logs``, ``ecr.dkr``...), each once; about $7.30 per AZ per month each. Default: the
+            profile's (DEV: none, PROD: sqs, secretsmanager, kms, logs, events, monitoring), none
+            for ``existing_vpc``.
         :param flow_logs: flow log destination. Default: CLOUDWATCH_LOGS
         :param flow_log_bucket: the bucket for ``FlowLogDestination.S3``.
         :param flow_log_traffic_type: which traffic to log. Default: ALL
-        :param flow_log_retention: retention of the flow log group. Default: the profile's
-            (DEV: one month, PROD: one year)
-        :param encryption_key: KMS key for the flow log group; it must allow CloudWatch Logs to use
-            it. Default: a new key (about $1/month), when flow logs go to CloudWatch Logs.
+        :param flow_log_retention: retention of the flow log group, only with CLOUDWATCH_LOGS.
+            Default: the profile's (DEV: one month, PROD: one year)
+        :param encryption_key: KMS key for the flow log group, only with CLOUDWATCH_LOGS flow logs
+            of a new VPC; an imported key must already allow CloudWatch Logs
+            (:meth:`key_policy_statements`). Default: a new key (about $1/month).
         """
         super().__init__(scope, id)
         defaults = defaults_for(profile).network
@@ -107,9 +127,12 @@ class CostOptimizedVpc(Construct):
         errors.check_sequence(availability_zones, "availability_zones", str, "['us-east-1a', 'us-east-1b']")
         errors.check_sequence(interface_endpoints, "interface_endpoints", str, "['sqs', 'secretsmanager']")
         errors.raise_if_any()
+        _validate_endpoint_names(errors, interface_endpoints)
         if existing_vpc is not None:
             for name, value in network_props.items():
                 errors.check(value is None, name, "cannot be combined with existing_vpc")
+            errors.check_not_with(encryption_key, "encryption_key", "existing_vpc",
+                                  "it encrypts the flow log group, which is created only with a new VPC")
             errors.raise_if_any()
             # Interface endpoints may still be added to it: they need its private or isolated subnets.
             errors.check(
@@ -129,7 +152,7 @@ class CostOptimizedVpc(Construct):
                 else ec2.SubnetType.PRIVATE_ISOLATED
             )
             self._interface_endpoints = (
-                self._add_interface_endpoints(list(interface_endpoints), existing_vpc.vpc_cidr_block)
+                self._add_interface_endpoints(list(interface_endpoints), _literal_cidr(existing_vpc))
                 if interface_endpoints else {}
             )
             return
@@ -150,6 +173,7 @@ class CostOptimizedVpc(Construct):
         endpoints = list(pick(interface_endpoints, defaults.interface_endpoints))
 
         self._validate_cidr(errors, cidr)
+        errors.check_unique(azs, "availability_zones")
         if azs is not None:
             errors.check(
                 bool(azs) and all(isinstance(a, str) and a for a in azs),
@@ -187,11 +211,21 @@ class CostOptimizedVpc(Construct):
             "flow_log_bucket",
             "is used only when flow_logs is FlowLogDestination.S3",
         )
+        if flow_logs is not FlowLogDestination.CLOUDWATCH_LOGS:
+            why = f"flow_logs is {flow_logs}, so there is no flow log group"
+            errors.check_not_with(flow_log_retention, "flow_log_retention", "flow_logs", why)
+            errors.check_not_with(encryption_key, "encryption_key", "flow_logs", why)
+        if flow_logs is FlowLogDestination.NONE:
+            errors.check_not_with(flow_log_traffic_type, "flow_log_traffic_type", "flow_logs",
+                                  "FlowLogDestination.NONE logs no traffic")
+        errors.raise_if_any()
+        has_nat = nat is not NatStrategy.NONE
+        mask = pick(subnet_cidr_mask, defaults.subnet_cidr_mask)
+        tiers = 1 + int(has_nat) + int(bool(pick(data_subnets, defaults.data_subnets)))
+        _validate_layout(errors, cidr, mask, tiers, az_count)
         errors.raise_if_any()
 
         self._nat = nat
-        has_nat = nat is not NatStrategy.NONE
-        mask = pick(subnet_cidr_mask, defaults.subnet_cidr_mask)
         subnets = []
         if has_nat:
             # Only the NAT lives here, and it gets its public address explicitly.
@@ -280,15 +314,28 @@ class CostOptimizedVpc(Construct):
         endpoint_sg = ec2.SecurityGroup(self, "EndpointSecurityGroup", vpc=self._vpc, allow_all_outbound=False,
                                         description="HTTPS from the VPC to its interface endpoints")
         endpoint_sg.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.HTTPS, "HTTPS from the VPC")
+        if Token.is_unresolved(cidr):  # an imported VPC whose CIDR is known only at deploy time
+            acknowledge(
+                endpoint_sg,
+                "HTTPS (443 only) from the VPC's own CIDR, which this imported VPC gives as a deploy-time "
+                "value the rules cannot read; nothing outside the VPC reaches the endpoints.",
+                "AwsSolutions-EC23",
+                "NIST.800.53.R5-EC2RestrictedCommonPorts",
+                "NIST.800.53.R5-EC2RestrictedSSH",
+                "PCI.DSS.321-EC2RestrictedCommonPorts",
+                "PCI.DSS.321-EC2RestrictedSSH",
+            )
+        options = dict(subnets=self._workload_subnets, private_dns_enabled=True, security_groups=[endpoint_sg],
+                       open=False)
+        if self._vpc.node.scope is not self:
+            # An existing VPC may live in another stack: add_interface_endpoint would put the endpoints
+            # there, referencing this stack's security group (a dependency cycle). Keep them here.
+            return {name: ec2.InterfaceVpcEndpoint(self, f"{name.title().replace('.', '')}Endpoint", vpc=self._vpc,
+                                                   service=ec2.InterfaceVpcEndpointAwsService(name), **options)
+                    for name in services}
         return {
             name: self._vpc.add_interface_endpoint(
-                f"{name.title().replace('.', '')}Endpoint",
-                service=ec2.InterfaceVpcEndpointAwsService(name),
-                subnets=self._workload_subnets,
-                private_dns_enabled=True,
-                security_groups=[endpoint_sg],
-                open=False,
-            )
+                f"{name.title().replace('.', '')}Endpoint", service=ec2.InterfaceVpcEndpointAwsService(name), **options)
             for name in services
         }
 
@@ -366,6 +413,14 @@ class CostOptimizedVpc(Construct):
         """Interface endpoints by service name."""
         return self._interface_endpoints
 
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: CloudWatch Logs of
+        the stack's region (``logs.<region>.amazonaws.com``) may encrypt and decrypt, for the flow log
+        group (none for an existing VPC or flow logs to S3).
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
+
     @property
     def workload_subnets(self) -> ec2.SubnetSelection:
         """The subnets Lambda functions and workers run in."""
@@ -432,3 +487,49 @@ def _annotate_default_sg_provider(scope: Construct) -> None:
         "CKV_AWS_116",
         "CKV_AWS_117",
     )
+
+
+def _validate_layout(errors: PropErrors, cidr: str, mask: int, tiers: int, az_count: int) -> None:
+    """Every subnet (tiers x AZs, each a /mask) must fit in the VPC's CIDR."""
+    network = ipaddress.IPv4Network(cidr)
+    if not errors.check(mask >= network.prefixlen, "subnet_cidr_mask",
+                        f"/{mask} is larger than the VPC's {cidr}: use {network.prefixlen} or more"):
+        return
+    count = tiers * az_count
+    bits = (count - 1).bit_length()  # 2**bits subnets of /mask hold them all
+    remedies = [f"a /{mask - bits} or larger cidr"] if mask - bits >= 16 else []
+    remedies += [f"a subnet_cidr_mask of {network.prefixlen + bits} to 28"] if network.prefixlen + bits <= 28 else []
+    errors.check(
+        count <= 2 ** (mask - network.prefixlen), "cidr",
+        f"{cidr} cannot hold {count} subnets ({tiers} tiers x {az_count} AZs) of /{mask} (subnet_cidr_mask): use "
+        + ", ".join(remedies + ["fewer AZs (max_azs)"]),
+    )
+
+
+@functools.cache
+def _known_endpoint_services() -> frozenset[str]:
+    """The interface endpoint services CDK knows, by the short name the prop takes (``sqs``)."""
+    services = (getattr(ec2.InterfaceVpcEndpointAwsService, name) for name in dir(ec2.InterfaceVpcEndpointAwsService)
+                if name.isupper() or name.endswith("_"))  # SQS, SECRETS_MANAGER... LAMBDA_
+    return frozenset(s.short_name for s in services if isinstance(s, ec2.InterfaceVpcEndpointAwsService))
+
+
+def _validate_endpoint_names(errors: PropErrors, names: Optional[Sequence[str]]) -> None:
+    if not names:
+        return
+    errors.check_unique(list(names), "interface_endpoints")
+    unknown = [n for n in names if n not in _known_endpoint_services()]
+    errors.check(not unknown, "interface_endpoints",
+                 f"{', '.join(map(repr, unknown))} not an endpoint service CDK knows "
+                 "(ec2.InterfaceVpcEndpointAwsService short names such as 'sqs', 'secretsmanager', 'ecr.dkr')")
+
+
+def _literal_cidr(vpc: ec2.IVpc) -> str:
+    """The VPC's CIDR as a literal when the app defines it, so that rules on it can be checked at synth
+    (cdk-nag cannot evaluate a Fn::GetAtt CIDR); its token otherwise."""
+    cidr = vpc.vpc_cidr_block
+    if not Token.is_unresolved(cidr):
+        return cidr
+    child = vpc.node.default_child
+    literal = child.cidr_block if isinstance(child, ec2.CfnVPC) else None
+    return literal if isinstance(literal, str) and not Token.is_unresolved(literal) else cidr

@@ -14,7 +14,8 @@ from .payment_api import SecurePaymentApi
 
 __all__ = ["PlatformParameters"]
 
-PREFIX = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+PREFIX = re.compile(r"^(/[A-Za-z0-9_.-]+){1,14}$")  # SSM allows 15 levels; the name is one
+PUBLISHED = ("api-url", "table-name", "queue-url", "event-bus-name")
 
 
 class PlatformParameters(Construct):
@@ -33,18 +34,28 @@ class PlatformParameters(Construct):
     ) -> None:
         """
         :param payment_api: the API whose endpoint and resources are published.
-        :param prefix: the parameter path, e.g. ``/payments/dev``; parameter names are unique per
-            account and region, so two stacks must not share one. Default: ``/cdk-payments/<stack name>``
-        :param extra: further ``name: value`` pairs, e.g. the audit bucket's name. Default: none
+        :param prefix: the parameter path, e.g. ``/payments/dev``, at most 14 levels and 900
+            characters; parameter names are unique per account and region, so two stacks must not
+            share one. Default: ``/cdk-payments/<stack name>``
+        :param extra: further ``name: value`` string pairs, e.g. the audit bucket's name; the
+            published names (``api-url``...) are taken. Default: none
         """
         super().__init__(scope, id)
         prefix = prefix if prefix is not None else f"/cdk-payments/{Stack.of(self).stack_name}"
         errors = PropErrors("PlatformParameters")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
-        errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)), "prefix",
+        errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)) and len(prefix) <= 900, "prefix",
                      f"must be a path such as '/payments/dev', got {prefix!r}")
-        errors.check(all(isinstance(k, str) and re.match(r"^[A-Za-z0-9_.-]+$", k) for k in (extra or {})),
-                     "extra", "names must be of [A-Za-z0-9_.-]")
+        if errors.check(extra is None or isinstance(extra, Mapping), "extra",
+                        f"expected a dict of name to string value, got {extra!r}"):
+            errors.check(all(isinstance(k, str) and re.match(r"^[A-Za-z0-9_.-]+$", k) for k in (extra or {})),
+                         "extra", "names must be of [A-Za-z0-9_.-]")
+            errors.check(all(isinstance(v, str) and v for v in (extra or {}).values()), "extra",
+                         "values must be non-empty strings (SSM String parameters)")
+            errors.check(all(len(f"{prefix}/{k}") <= 1011 for k in extra or {} if isinstance(prefix, str)), "extra",
+                         "names must keep the full parameter name (prefix/name) within 1011 characters")
+            errors.check(not set(extra or {}) & set(PUBLISHED), "extra",
+                         f"cannot replace the published {', '.join(sorted(set(extra or {}) & set(PUBLISHED)))}")
         errors.raise_if_any()
         values = {
             "api-url": payment_api.rest_api.url,

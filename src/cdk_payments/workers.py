@@ -22,10 +22,10 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._alarms import alarm as create_alarm
-from ._kms import allow_services, key_for
+from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue, encrypted_queue
-from ._validation import PropErrors, pick
+from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
 
 __all__ = ["PaymentWorkerFleet"]
@@ -37,6 +37,7 @@ DEFAULT_INSTANCE_TYPES = {
 GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")  # t4g, c7gn, m6gd, x2gd, im4gn...
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 MEMORY_METRIC = ("CWAgent", "mem_used_percent")
+DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 
 class PaymentWorkerFleet(Construct):
@@ -92,12 +93,13 @@ class PaymentWorkerFleet(Construct):
         """
         :param vpc: the VPC (``CostOptimizedVpc.vpc``); workers need egress or VPC endpoints.
         :param profile: where unset props take their defaults from. Default: Profile.DEV
-        :param vpc_subnets: Default: private subnets with egress
+        :param vpc_subnets: which subnets of ``vpc``; with a ``CostOptimizedVpc`` without NAT, pass
+            its ``workload_subnets`` (and interface endpoints). Default: private subnets with egress
         :param queue: the work queue. Default: a new KMS-encrypted queue with a dead-letter queue
         :param table: a table the workers may read (the payments table). Default: none
         :param architecture: Default: ARM_64 (Graviton)
-        :param instance_types: instance types, the first for on-demand, all for Spot diversity.
-            Default: t4g.small, t4g.medium, c7g.medium, m7g.medium (x86: t3.small, t3a.small...)
+        :param instance_types: instance types, each once, the first for on-demand, all for Spot
+            diversity (so one only with ``spot=False``). Default: t4g.small, t4g.medium, c7g.medium, m7g.medium (x86: t3.small, t3a.small...)
         :param machine_image: Default: the latest Amazon Linux 2023 for the architecture (an SSM
             parameter resolved at deploy time, no synth-time look-up)
         :param user_data_commands: shell commands that install and start the worker. Default: none
@@ -112,7 +114,8 @@ class PaymentWorkerFleet(Construct):
         :param memory_target_percent: memory target, 10 to 95. Default: 70
         :param backlog_per_instance: queue messages one worker should hold, at least 1. Default: 100
         :param root_volume_size_gb: encrypted gp3 root volume, 8 to 1024. Default: 16
-        :param encryption_key: KMS key for the work queue and worker logs. Default: a new key
+        :param encryption_key: KMS key for the work queue and worker logs; an imported key's policy
+            must already have :meth:`key_policy_statements`. Default: a new key
         :param alarm_topic: where CPU, memory, health and Spot interruption alerts go. Default: none
         :param log_retention: of the worker log group. Default: the profile's
         """
@@ -192,7 +195,7 @@ class PaymentWorkerFleet(Construct):
             )
         self._group = autoscaling.AutoScalingGroup(
             self, "Group", vpc=vpc,
-            vpc_subnets=vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            vpc_subnets=vpc_subnets or DEFAULT_SUBNETS,
             launch_template=None if mixed else self._launch_template,
             mixed_instances_policy=mixed,
             min_capacity=min_cap, max_capacity=max_cap, desired_capacity=desired_capacity,
@@ -240,6 +243,8 @@ class PaymentWorkerFleet(Construct):
         errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
         errors.check_sequence(props["user_data_commands"], "user_data_commands", str, "['systemctl start worker']")
         errors.check_type(props["container_image"], "container_image", str)
+        errors.check(props["container_image"] != "", "container_image", "must name an image, got ''")
+        errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
         errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         for name, low, high in (("min_capacity", 0, 1000), ("max_capacity", 1, 1000), ("desired_capacity", 0, 1000),
                                 ("on_demand_base_capacity", 0, 1000), ("spot_percentage_above_base", 0, 100),
@@ -269,6 +274,11 @@ class PaymentWorkerFleet(Construct):
                          "desired_capacity", f"must be between min_capacity ({low}) and max_capacity ({high})")
         errors.check(not (props["user_data_commands"] and props["container_image"]), "container_image",
                      "give either user_data_commands or container_image, not both")
+        errors.check_unique(types, "instance_types")
+        explicit_types = props["instance_types"]
+        errors.check(pick(props["spot"], defaults.spot) or explicit_types is None or isinstance(explicit_types, str)
+                     or len(explicit_types) <= 1, "instance_types",
+                     "without spot only one instance type is used: pass one, or spot=True to mix them")
         errors.check(props["spot"] is not False or (props["on_demand_base_capacity"] is None and
                                                    props["spot_percentage_above_base"] is None),
                      "spot_percentage_above_base", "Spot settings need spot=True")
@@ -379,7 +389,7 @@ class PaymentWorkerFleet(Construct):
         ]
         if use_spot and topic is not None:
             # Interruption warnings name the instance, not its group: route them all to operations.
-            allow_services(key, "events.amazonaws.com")
+            allow_services(key, "events.amazonaws.com", scope=self)
             undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
                                             holds="Spot interruption warnings SNS did not accept", redrive_queue=False)
             events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
@@ -428,3 +438,12 @@ class PaymentWorkerFleet(Construct):
     def alarms(self) -> list[cloudwatch.Alarm]:
         """CPU high, memory high and instances missing."""
         return list(self._alarms)
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: CloudWatch Logs of
+        the stack's region may encrypt and decrypt, for the worker log group, and, with Spot and an
+        ``alarm_topic``, ``events.amazonaws.com`` may use it for the interruption warnings'
+        dead-letter queue.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)

@@ -26,11 +26,11 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from .._kms import allow_services, key_for
+from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies, acknowledge
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic
-from .._validation import PropErrors, pick
+from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
 from .adapter import ProviderAdapter
@@ -60,6 +60,7 @@ class _AccessLogGroupName:
 
     def produce(self) -> str:
         return f"{ACCESS_LOG_PREFIX}{self._owner.rest_api.rest_api_id}/{STAGE}"
+DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 
 class SecurePaymentApi(Construct):
@@ -138,16 +139,19 @@ class SecurePaymentApi(Construct):
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
         :param vpc: run both functions in this VPC's private subnets. Default: no VPC
-        :param vpc_subnets: which subnets of ``vpc``. Default: private subnets with egress
-        :param encryption_key: KMS key for the table, queues, secret, logs and topic; it must allow
-            CloudWatch Logs and CloudWatch alarms to use it. Default: a new key
+        :param vpc_subnets: which subnets of ``vpc``; with a ``CostOptimizedVpc`` without NAT, pass
+            its ``workload_subnets`` (and interface endpoints). Default: private subnets with egress
+        :param encryption_key: KMS key for the table, queues, secret, logs and topic; an imported
+            key's policy must already let CloudWatch Logs and CloudWatch alarms use it
+            (:meth:`key_policy_statements`). Default: a new key
         :param existing_table: use this payments table (partition key ``payment_id``, GSI
-            ``by-merchant`` on ``merchant_id``/``created_at``, TTL ``expiration``). Default: a new table
+            ``by-merchant`` on ``merchant_id``/``created_at``, TTL ``expiration``); then
+            ``deletion_protection`` and ``backup_plan`` do not apply and raise. Default: a new table
         :param alarm_topic: where alarms go. Default: a new KMS-encrypted topic
         :param event_bus: where settlement events go. Default: the account's default bus
         :param authorization: Default: IAM
         :param user_pool: the Cognito user pool, required with ``PaymentApiAuthorization.COGNITO``
-        :param merchants: merchant ids that get an API key and usage plan, required with
+        :param merchants: merchant ids that get an API key and usage plan, each once, required with
             ``PaymentApiAuthorization.API_KEY``
         :param throttling_rate_limit: stage steady-state requests per second. Default: 50
         :param throttling_burst_limit: stage burst. Default: 100
@@ -224,8 +228,7 @@ class SecurePaymentApi(Construct):
             code=adapter.code(), layer=layer, key=key, memory_size=pick(memory_size, defaults.memory_size), log_retention=retention,
             removal_policy=removal, reserved_concurrency=pick(reserved_concurrency, defaults.reserved_concurrency),
             dead_letter_queue=self._dead_letter_queue, vpc=vpc,
-            vpc_subnets=pick(vpc_subnets, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
-            if vpc else None,
+            vpc_subnets=pick(vpc_subnets, DEFAULT_SUBNETS) if vpc else None,
         )
         processor = PaymentFunction(
             self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
@@ -352,6 +355,17 @@ class SecurePaymentApi(Construct):
                                           for m in merchants),
                      "merchants", "must be merchant ids of letters, digits, - and _")
         errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
+        errors.check_unique(merchants, "merchants")
+        origins = props["cors_allowed_origins"]
+        errors.check(not isinstance(origins, (list, tuple)) or all(
+            isinstance(o, str) and (o == "*" or o.startswith(("https://", "http://"))) for o in origins),
+            "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}")
+        errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
+        existing = "existing_table"
+        if props[existing] is not None:
+            why = "the table is yours, so its settings are too"
+            errors.check_not_with(props["deletion_protection"], "deletion_protection", existing, why)
+            errors.check_not_with(props["backup_plan"], "backup_plan", existing, why + " (back it up where it is defined)")
         rate, burst = props["throttling_rate_limit"], props["throttling_burst_limit"]
         if isinstance(rate, int) and isinstance(burst, int):
             errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
@@ -599,7 +613,7 @@ class SecurePaymentApi(Construct):
         return account
 
     def _create_topic(self, key: kms.IKey) -> sns.Topic:
-        allow_services(key, "cloudwatch.amazonaws.com")
+        allow_services(key, "cloudwatch.amazonaws.com", scope=self)
         return service_topic(self, "AlarmTopic", key, publishers=["cloudwatch.amazonaws.com"],
                              display_name="Payment API alarms")
 
@@ -669,6 +683,15 @@ class SecurePaymentApi(Construct):
     def alarm_topic(self) -> sns.ITopic:
         """Where the alarms go."""
         return self._alarm_topic
+
+    def key_policy_statements(self) -> list[iam.PolicyStatement]:
+        """The statements ``encryption_key``'s policy needs for this construct, as built: CloudWatch Logs of
+        the stack's region may encrypt and decrypt, for the access, execution, WAF and function log
+        groups, and, when the construct creates the alarm topic, ``cloudwatch.amazonaws.com`` may
+        too, to publish alarms to it.
+        Added to a key the construct owns; add them yourself to an imported key's policy (synthesis
+        warns). Roles get their access through IAM grants, which need only the default key policy."""
+        return key_policy_statements(self)
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
