@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence
 
-import jsii
-from aws_cdk import ArnFormat, Aspects, Aws, Duration, IStableStringProducer, Lazy, Names, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -47,19 +46,8 @@ ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
 MESSAGE_STRING = "$context.error.messageString"
-ACCESS_LOG_PREFIX = "API-Gateway-Access-Logs_"  # beside API Gateway's own API-Gateway-Execution-Logs_
 
 
-@jsii.implements(IStableStringProducer)
-class _AccessLogGroupName:
-    """``API-Gateway-Access-Logs_<rest api id>/v1``: unique per API, so two copies of the stack, or a
-    retry after a failed first deploy that retained the group, never collide."""
-
-    def __init__(self, owner: "SecurePaymentApi") -> None:
-        self._owner = owner
-
-    def produce(self) -> str:
-        return f"{ACCESS_LOG_PREFIX}{self._owner.rest_api.rest_api_id}/{STAGE}"
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
 
@@ -81,7 +69,7 @@ class SecurePaymentApi(Construct):
     when the stack is deleted, so dev and prod in one account (each setting an equivalent role)
     and a destroyed stack never leave the region pointing at a deleted role. Where a platform team
     manages the setting, pass ``configure_api_gateway_account=False``: the region must then already
-    have a role that can write to ``API-Gateway-Access-Logs_*`` and ``API-Gateway-Execution-Logs_*``.
+    have a role that can write to the access log group and to ``API-Gateway-Execution-Logs_*``.
 
     Quotas: reserved concurrency is opt-in (``reserved_concurrency``) in every profile. Lambda keeps
     100 concurrent executions unreserved and new accounts have a quota of 10, so reserving N on each
@@ -267,8 +255,10 @@ class SecurePaymentApi(Construct):
                     "Serverless-LambdaEventSourceMappingDestination",
                 )
 
-        self._access_log_group = logs.LogGroup(self, "AccessLogs", log_group_name=Lazy.string(_AccessLogGroupName(self)),
-                                               retention=retention, encryption_key=key, removal_policy=removal)
+        # A generated name, as in 0.1.0: naming it now would replace the group (and its logs) on upgrade,
+        # and the region's logging role may write to every log group of the account here anyway.
+        self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
+                                               removal_policy=removal)
         cache = pick(cache_size_gb, defaults.cache_size_gb) or None
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
