@@ -300,7 +300,10 @@ class CostOptimizedVpc(Construct):
             instance = subnet.node.try_find_child("NatInstance")
             if not isinstance(instance, ec2.Instance):
                 continue
-            Aspects.of(instance).add(ec2.InstanceRequireImdsv2Aspect())
+            # IMDSv2 on the instance itself: CDK's InstanceRequireImdsv2Aspect would add a launch
+            # template with a fixed name ("NatInstanceLaunchTemplate") unless the app sets the
+            # @aws-cdk/aws-ec2:uniqueImdsv2TemplateName flag, and a second copy would collide.
+            instance.instance.metadata_options = ec2.CfnInstance.MetadataOptionsProperty(http_tokens="required")
             instance.instance.block_device_mappings = [
                 ec2.CfnInstance.BlockDeviceMappingProperty(
                     device_name="/dev/xvda",
