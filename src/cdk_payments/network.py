@@ -327,6 +327,13 @@ class CostOptimizedVpc(Construct):
             )
             acknowledge(
                 instance,
+                "The NAT instance's root volume is encrypted by its own BlockDeviceMappings; cdk-nag 3.0's "
+                "EC26 rule reads an instance without a launch template as unencrypted whenever the stack holds "
+                "any launch template (it dereferences the missing LaunchTemplate property).",
+                "AwsSolutions-EC26",
+            )
+            acknowledge(
+                instance,
                 "Basic 5-minute monitoring is enough for a NAT instance; detailed monitoring would cost "
                 "about $2.10/month, more than the t4g.nano itself. Use NatStrategy.GATEWAY_PER_AZ for "
                 "production-grade NAT.",
