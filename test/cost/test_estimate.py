@@ -113,7 +113,7 @@ def test_cli_runs_without_node(assembly):
                              "--payments-per-month", "1000000"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"PaymentPlatform-dev", "PaymentPlatform-prod", "PaymentPlatform-audit-replica"}
+    assert set(data) == {"PaymentPlatform-dev", "PaymentPlatform-prod", "PaymentPlatform-prod-audit-replica"}
     table = subprocess.run([sys.executable, "-m", "cdk_payments.cost", "cost", str(assembly)],
                            capture_output=True, text=True, env=env)
     assert "Fixed monthly cost (idle)" in table.stdout and "TOTAL" in table.stdout
