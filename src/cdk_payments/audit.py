@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Aspects, Duration, RemovalPolicy
+from aws_cdk import Aspects, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._alarms import alarm
+from ._kms import allow_services
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
 from .choices import AuditLockMode
@@ -38,7 +39,8 @@ class AuditBucket(Construct):
 
     With ``replication_destination`` every record is replicated (with its Object Lock retention) to
     a bucket in another region, through a replication role with a generated name. Replication
-    metrics are on, and an alarm fires on any failed replication (to ``alarm_topic`` when given).
+    metrics are on, an alarm fires on any failed replication and, with ``alarm_topic``, S3 sends each
+    failure event (object and reason) to that topic too.
     The destination must exist before this bucket's stack deploys: in another stack, make that
     stack a dependency (``stack.add_dependency``).
 
@@ -87,7 +89,9 @@ class AuditBucket(Construct):
             ARN) is granted by its ARN; a key named by an alias ARN (``arn:...:alias/name``, the
             way to name a key in another region before it exists) is granted on the keys carrying
             that alias (condition ``kms:ResourceAliases``), because IAM ignores alias ARNs.
-        :param alarm_topic: where the replication-failure alarm goes. Default: none (console only)
+        :param alarm_topic: where the replication-failure alarm and failure events go. Its topic
+            policy and key (when they belong to this app) are extended to let S3 publish.
+            Default: none (console only)
         :param removal_policy: Default: RETAIN (audit trails outlive stacks).
         """
         super().__init__(scope, id)
@@ -214,6 +218,8 @@ class AuditBucket(Construct):
         self._replication_alarm: Optional[cloudwatch.Alarm] = None
         if replication_destination is not None:
             self._grant_replication(replication_destination, replication_key)
+            if alarm_topic is not None:
+                self._notify_replication_failures(alarm_topic)
             self._replication_alarm = alarm(
                 self, "ReplicationFailed", self._replication_metric("OperationsFailedReplication",
                                                                     replication_destination),
@@ -238,6 +244,22 @@ class AuditBucket(Construct):
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=list(OBJECT_LOCK_REPLICATION_ACTIONS), resources=[self._bucket.arn_for_objects("*")]))
         role.add_to_principal_policy(replica_key_statement(replica_key))
+
+    def _notify_replication_failures(self, topic: sns.ITopic) -> None:
+        # A notification configuration on the bucket itself (no CDK custom resource): S3 checks at
+        # creation that it may publish, so the bucket waits for the topic's policy and key.
+        topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowS3ReplicationFailureEvents", actions=["sns:Publish"], resources=[topic.topic_arn],
+            principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+            # The account, not this bucket's ARN: the bucket depends on the policy (no cycle).
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
+        if topic.master_key is not None:
+            allow_services(topic.master_key, "s3.amazonaws.com")
+        cfn = self._bucket.node.default_child
+        cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            topic_configurations=[s3.CfnBucket.TopicConfigurationProperty(
+                event="s3:Replication:OperationFailedReplication", topic=topic.topic_arn)])
+        self._bucket.node.add_dependency(topic)
 
     def _replication_metric(self, name: str, destination: s3.IBucket) -> cloudwatch.Metric:
         return cloudwatch.Metric(

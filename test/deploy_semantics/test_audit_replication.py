@@ -34,7 +34,7 @@ def _build(replica_key_arn: str):
     def build(stack):
         key = kms.Key.from_key_arn(stack, "ReplicaKey", replica_key_arn)
         replica = s3.Bucket.from_bucket_name(stack, "Replica", REPLICA_BUCKET)
-        topic = sns.Topic(stack, "Operations")
+        topic = sns.Topic(stack, "Operations", master_key=kms.Key(stack, "TopicKey"))
         AuditBucket(stack, "Audit", profile=Profile.PROD, replication_destination=replica,
                     replication_key=key, alarm_topic=topic)
 
@@ -83,7 +83,8 @@ def test_role_may_do_everything_object_lock_replication_needs(variant, request):
     missing += [a for a in SOURCE_OBJECT_ACTIONS if not allowing(statements, a, source_objects)]
     destination = f"arn:<AWS::Partition>:s3:::{REPLICA_BUCKET}/record.json"
     missing += [a for a in DESTINATION_OBJECT_ACTIONS if not allowing(statements, a, destination)]
-    source_key = next(iter(_of_type(template, "AWS::KMS::Key")))
+    (encryption,) = _audit_bucket(template)[1]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    source_key = encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
     missing += [a for a in ("kms:Decrypt",) if not allowing(statements, a, {"Fn::GetAtt": [source_key, "Arn"]})]
     assert missing == []
 
@@ -133,3 +134,21 @@ def test_replication_metrics_on_and_failures_alarmed(by_key_arn):
                           "RuleId": rule["Id"]}
     topic = next(iter(_of_type(by_key_arn, "AWS::SNS::Topic")))
     assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_failure_events_reach_the_encrypted_topic(by_key_arn):
+    """S3 publishes s3:Replication:OperationFailedReplication itself (as s3.amazonaws.com): the topic
+    policy and the topic's key must allow it before the bucket is created (S3 checks at creation)."""
+    bucket_id, bucket = _audit_bucket(by_key_arn)
+    (configuration,) = bucket["Properties"]["NotificationConfiguration"]["TopicConfigurations"]
+    assert configuration["Event"] == "s3:Replication:OperationFailedReplication"
+    topic_id = configuration["Topic"]["Ref"]
+    (policy_id, policy), = [(k, p) for k, p in _of_type(by_key_arn, "AWS::SNS::TopicPolicy").items()
+                            if {"Ref": topic_id} in p["Properties"]["Topics"]]
+    assert any(s["Effect"] == "Allow" and s["Principal"] == {"Service": "s3.amazonaws.com"}
+               and s["Action"] == "sns:Publish" for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    key_id = by_key_arn["Resources"][topic_id]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key_statements = by_key_arn["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s["Effect"] == "Allow" and "s3.amazonaws.com" in str(s["Principal"])
+               and "kms:GenerateDataKey*" in s["Action"] for s in key_statements)
+    assert policy_id in by_key_arn["Resources"][bucket_id]["DependsOn"]
