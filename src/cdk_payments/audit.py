@@ -248,7 +248,7 @@ class AuditBucket(Construct):
     def _notify_replication_failures(self, topic: sns.ITopic) -> None:
         # A notification configuration on the bucket itself (no CDK custom resource): S3 checks at
         # creation that it may publish, so the bucket waits for the topic's policy and key.
-        topic.add_to_resource_policy(iam.PolicyStatement(
+        published = topic.add_to_resource_policy(iam.PolicyStatement(
             sid="AllowS3ReplicationFailureEvents", actions=["sns:Publish"], resources=[topic.topic_arn],
             principals=[iam.ServicePrincipal("s3.amazonaws.com")],
             # The account, not this bucket's ARN: the bucket depends on the policy (no cycle).
@@ -259,7 +259,8 @@ class AuditBucket(Construct):
         cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
             topic_configurations=[s3.CfnBucket.TopicConfigurationProperty(
                 event="s3:Replication:OperationFailedReplication", topic=topic.topic_arn)])
-        self._bucket.node.add_dependency(topic)
+        if published.policy_dependable is not None:  # the topic's key is ordered by the topic's Ref
+            self._bucket.node.add_dependency(published.policy_dependable)
 
     def _replication_metric(self, name: str, destination: s3.IBucket) -> cloudwatch.Metric:
         return cloudwatch.Metric(
