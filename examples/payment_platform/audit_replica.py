@@ -34,10 +34,13 @@ class AuditReplica(Stack):
         self.bucket_name = f"cdk-payments-replica-{digest}-{Aws.ACCOUNT_ID}-{region}"
         # Alias names are unique per account and region: this stack's name makes it unique per copy.
         self.key_alias = f"alias/cdk-payments/{self.stack_name}"
-        self.key = kms.Key(self, "Key", alias=self.key_alias, enable_key_rotation=True,
-                           removal_policy=RemovalPolicy.RETAIN, description="cdk-payments example: audit replicas")
+        # Retained, except when a failed first deploy rolls back: then nothing is left behind (a
+        # retained bucket would make the retry fail on its fixed name, a retained key costs $1/month).
+        kept = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        self.key = kms.Key(self, "Key", alias=self.key_alias, enable_key_rotation=True, removal_policy=kept,
+                           description="cdk-payments example: audit replicas")
         self.audit = AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=self.key,
-                                 bucket_name=self.bucket_name)
+                                 bucket_name=self.bucket_name, removal_policy=kept)
 
     def replication_target(self, scope: Construct) -> tuple[s3.IBucket, kms.IKey]:
         """The replica bucket and key as a stack in another region sees them.

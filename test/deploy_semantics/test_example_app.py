@@ -113,3 +113,15 @@ def test_cdk_json_has_the_recommended_flags_of_the_installed_cdk():
 def test_cdk_json_has_no_reserved_aws_keys():
     """`cdk synth` warns about (and ignores) context keys starting with `aws:` in cdk.json."""
     assert [key for key in CDK_JSON["context"] if key.startswith("aws:")] == []
+
+
+def test_failed_first_deploy_of_the_replica_leaves_nothing_behind(prod):
+    """The replica bucket has a fixed name: if a rolled-back first deploy retained it, every retry
+    would fail on that name (and a retained key would cost $1/month)."""
+    _, outdir = prod
+    replica = _template(outdir, "PaymentPlatform-prod-audit-replica")
+    named = [k for k, v in _of_type(replica, "AWS::S3::Bucket").items() if "BucketName" in v["Properties"]]
+    keys = list(_of_type(replica, "AWS::KMS::Key"))
+    assert named and keys
+    for logical_id in named + keys:
+        assert replica["Resources"][logical_id]["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
