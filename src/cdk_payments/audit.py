@@ -41,8 +41,8 @@ class AuditBucket(Construct):
     a bucket in another region, through a replication role with a generated name. Replication
     metrics are on, an alarm fires on any failed replication and, with ``alarm_topic``, S3 sends each
     failure event (object and reason) to that topic too.
-    The destination must exist before this bucket's stack deploys: in another stack, make that
-    stack a dependency (``stack.add_dependency``).
+    The destination must exist before this bucket's stack deploys: when it lives in another stack,
+    make that stack a dependency of this one (``Stack.add_stack_dependency``).
 
     cdk-nag acknowledgements made here, on the access-log bucket only: it is not itself
     access-logged (logging a log bucket to itself loops), it uses SSE-S3 (S3 server access logging
