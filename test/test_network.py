@@ -82,12 +82,11 @@ def test_nat_instance_is_graviton_hardened():
         {
             "InstanceType": "t4g.nano",
             "BlockDeviceMappings": [Match.object_like({"Ebs": Match.object_like({"Encrypted": True})})],
+            "MetadataOptions": {"HttpTokens": "required"},
         },
     )
-    result.template.has_resource_properties(
-        "AWS::EC2::LaunchTemplate",
-        {"LaunchTemplateData": {"MetadataOptions": {"HttpTokens": "required"}}},
-    )
+    # IMDSv2 is set on the instance: no launch template, so no account-wide name to collide on.
+    result.template.resource_count_is("AWS::EC2::LaunchTemplate", 0)
     result.template.has_resource_properties(
         "AWS::EC2::SecurityGroup",
         {"SecurityGroupIngress": [Match.object_like({"CidrIp": "10.0.0.0/16", "FromPort": 443, "ToPort": 443})]},

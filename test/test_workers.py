@@ -51,8 +51,10 @@ def test_launch_template_hardened_graviton_al2023(spot):
           if "UserData" in v["Properties"]["LaunchTemplateData"]][0]["Properties"]["LaunchTemplateData"]
     assert lt["InstanceType"] == "t4g.small"
     assert lt["MetadataOptions"]["HttpTokens"] == "required"
+    fleet_key = next(k for k in result.resources("AWS::KMS::Key") if k.startswith("Workers"))
     assert lt["BlockDeviceMappings"] == [{"DeviceName": "/dev/xvda", "Ebs": {
-        "DeleteOnTermination": True, "Encrypted": True, "VolumeSize": 16, "VolumeType": "gp3"}}]
+        "DeleteOnTermination": True, "Encrypted": True, "KmsKeyId": {"Fn::GetAtt": [fleet_key, "Arn"]},
+        "VolumeSize": 16, "VolumeType": "gp3"}}]
     assert lt["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
     assert "KeyName" not in lt
     assert "al2023-ami" in json.dumps(result.json["Parameters"]) and "arm64" in json.dumps(result.json["Parameters"])
@@ -73,7 +75,9 @@ def test_mixed_instances_spot_diversity_and_rebalancing(spot):
                                                "SpotAllocationStrategy": "price-capacity-optimized"}
     types = [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]]
     assert types == ["t4g.small", "t4g.medium", "c7g.medium", "m7g.medium"]
-    assert group["NotificationConfigurations"]
+    # Auto Scaling notifications would be published by its service-linked role, which cannot use the
+    # topic's key: failures go through EventBridge instead.
+    assert "NotificationConfigurations" not in group
     assert any(m["Granularity"] == "1Minute" for m in group["MetricsCollection"])
 
 
@@ -89,6 +93,7 @@ def test_three_scaling_policies(spot):
     assert memory["TargetValue"] == 70
     steps = [p for p in policies if p["Properties"]["PolicyType"] == "StepScaling"]
     assert len(steps) == 2  # scale-out and scale-in halves of the backlog policy
+    assert all("Cooldown" not in p["Properties"] for p in steps)
     backlog_alarms = [a for a in result.resources("AWS::CloudWatch::Alarm").values()
                       if "IF(workers > 0, workers, 1)" in json.dumps(a["Properties"].get("Metrics", []))]
     assert len(backlog_alarms) == 2
@@ -115,15 +120,20 @@ def test_grants_consume_queue_read_table_no_write(spot):
 def test_alarms_and_spot_interruptions_to_operations(spot):
     result, holder = spot
     assert len(holder["fleet"].alarms) == 3
-    rule = next(iter(result.resources("AWS::Events::Rule").values()))["Properties"]
-    assert "EC2 Spot Instance Interruption Warning" in rule["EventPattern"]["detail-type"]
-    assert "DeadLetterConfig" in rule["Targets"][0]
+    rules = {k: v["Properties"] for k, v in result.resources("AWS::Events::Rule").items()}
+    spot = next(r for k, r in rules.items() if "SpotInterruptions" in k)
+    assert "EC2 Spot Instance Interruption Warning" in spot["EventPattern"]["detail-type"]
+    failures = next(r for k, r in rules.items() if "ActivityFailures" in k)
+    assert failures["EventPattern"]["source"] == ["aws.autoscaling"]
+    assert failures["EventPattern"]["detail-type"] == ["EC2 Instance Launch Unsuccessful",
+                                                       "EC2 Instance Terminate Unsuccessful"]
+    assert all("DeadLetterConfig" in r["Targets"][0] for r in rules.values())
 
 
 def test_on_demand_prod_container_variant(on_demand):
     group = next(iter(on_demand.resources("AWS::AutoScaling::AutoScalingGroup").values()))["Properties"]
     assert "MixedInstancesPolicy" not in group and group["MinSize"] == "1" and group["MaxSize"] == "6"
-    on_demand.template.resource_count_is("AWS::Events::Rule", 0)
+    on_demand.template.resource_count_is("AWS::Events::Rule", 0)  # no alarm topic, nowhere to send events
     lt = [v for v in on_demand.resources("AWS::EC2::LaunchTemplate").values()
           if "UserData" in v["Properties"]["LaunchTemplateData"]][0]["Properties"]["LaunchTemplateData"]
     assert "docker run" in json.dumps(lt["UserData"]) and lt["MetadataOptions"]["HttpPutResponseHopLimit"] == 2

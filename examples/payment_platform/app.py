@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import aws_cdk as cdk
-from audit_replica import AuditReplica
 from payment_platform import PaymentPlatform
 
 from cdk_payments import Profile, ProviderAdapter
@@ -22,7 +21,9 @@ HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
 
 app = cdk.App(
-    context=CDK_JSON["context"],
+    # The CLI adds path and asset metadata itself (cdk.json may not: `aws:` keys are reserved there);
+    # set them here too, so that `python app.py` and `npx cdk synth` write the same templates.
+    context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True, **CDK_JSON["context"]},
     analytics_reporting=False,
     outdir=os.environ.get("CDK_OUTDIR", str(HERE / "cdk.out")),
 )
@@ -32,15 +33,8 @@ PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
 provider = app.node.try_get_context("provider") or "sandbox"
 if provider not in PROVIDERS:
     raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
-# Prod replicates the audit trail to another region; its stack is pinned to that region.
+# Prod replicates the audit trail to a stack of its own in another region, deployed first.
 replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
-if replica_region:
-    replica = AuditReplica(app, "PaymentPlatform-audit-replica", region=replica_region,
-                           env=cdk.Environment(region=replica_region),
-                           description="cdk-payments example: cross-region audit replica")
-    for key, value in (("application", "cdk-payments"), ("cost-center", app.node.try_get_context("costCenter")),
-                       ("environment", profile.value)):
-        cdk.Tags.of(replica).add(key, value)
 PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",

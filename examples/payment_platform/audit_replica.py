@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk_payments import AuditBucket, Profile
 
-KEY_ALIAS = "alias/cdk-payments-audit-replica"
-
-
-def replica_bucket_name(region: str) -> str:
-    # Unique per account and region, like CDK's bootstrap buckets: no global name is hard-coded.
-    return f"cdk-payments-audit-replica-{Aws.ACCOUNT_ID}-{region}"
-
 
 class AuditReplica(Stack):
-    """An AuditBucket in another region that receives the primary audit bucket's replicas."""
+    """An AuditBucket in another region that receives the primary audit bucket's replicas.
+
+    The primary stack lives in another region, where CloudFormation cannot reference this stack's
+    resources (CDK's ``cross_region_references`` would add custom resources that write SSM parameters
+    across regions and lock both stacks against change). So the replica bucket and its key get
+    names derived from this stack's name, the account and the region: unique for every copy of the
+    app, known to both stacks at synthesis. ``replication_target`` hands them to the primary stack
+    as objects, which must deploy after this one (``add_dependency``).
+
+    The bucket is retained on deletion and keeps its name: to redeploy after a destroy, let
+    CloudFormation adopt it (``cdk deploy --import-existing-resources``) or use another stack name.
+    """
 
     def __init__(self, scope: Construct, id: str, *, region: str, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
-        key = kms.Key(self, "Key", alias=KEY_ALIAS, enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
-                      description="cdk-payments example: audit replicas")
-        AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=key, bucket_name=replica_bucket_name(region))
+        super().__init__(scope, id, env=Environment(region=region), **kwargs)
+        digest = hashlib.sha256(self.stack_name.encode()).hexdigest()[:8]
+        # At most 21 + 8 + 12 + 14 + 2 = 57 characters, within S3's 63; no global name is hard-coded.
+        self.bucket_name = f"cdk-payments-replica-{digest}-{Aws.ACCOUNT_ID}-{region}"
+        # Alias names are unique per account and region: this stack's name makes it unique per copy.
+        self.key_alias = f"alias/cdk-payments/{self.stack_name}"
+        # Retained, except when a failed first deploy rolls back: then nothing is left behind (a
+        # retained bucket would make the retry fail on its fixed name, a retained key costs $1/month).
+        kept = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        self.key = kms.Key(self, "Key", alias=self.key_alias, enable_key_rotation=True, removal_policy=kept,
+                           description="cdk-payments example: audit replicas")
+        self.audit = AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=self.key,
+                                 bucket_name=self.bucket_name, removal_policy=kept)
 
-    @staticmethod
-    def destination(scope: Construct, region: str) -> tuple[s3.IBucket, kms.IKey]:
-        """The replica bucket and key as the primary stack sees them (by name, not by reference)."""
-        bucket = s3.Bucket.from_bucket_name(scope, "AuditReplicaBucket", replica_bucket_name(region))
+    def replication_target(self, scope: Construct) -> tuple[s3.IBucket, kms.IKey]:
+        """The replica bucket and key as a stack in another region sees them.
+
+        The key is named by its alias ARN (its key ID is random); AuditBucket grants it through
+        ``kms:ResourceAliases``, since IAM ignores alias ARNs in resources.
+        """
+        bucket = s3.Bucket.from_bucket_attributes(scope, "AuditReplicaBucket", bucket_name=self.bucket_name,
+                                                  region=self.region)
         key = kms.Key.from_key_arn(scope, "AuditReplicaKey",
-                                   f"arn:{Aws.PARTITION}:kms:{region}:{Aws.ACCOUNT_ID}:{KEY_ALIAS}")
+                                   f"arn:{Aws.PARTITION}:kms:{self.region}:{Aws.ACCOUNT_ID}:{self.key_alias}")
         return bucket, key

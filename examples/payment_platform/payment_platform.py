@@ -28,6 +28,10 @@ class PaymentPlatform(Stack):
 
     The VPC, the audit bucket and the alert topics come first and are handed to the payment API,
     the worker fleet and the compliance baseline as props.
+
+    With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
+    region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
+    this stack alone) deploys the replica first.
     """
 
     def __init__(
@@ -51,12 +55,21 @@ class PaymentPlatform(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
-        replica, replica_key = AuditReplica.destination(self, replica_region) if replica_region else (None, None)
+        self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
+        self.audit_replica: Optional[AuditReplica] = None
+        replica, replica_key = None, None
+        if replica_region:
+            self.audit_replica = AuditReplica(
+                scope, f"{id}-audit-replica", region=replica_region,
+                description="cdk-payments example: cross-region audit replica")
+            # S3 accepts a replication configuration only when its destination bucket exists.
+            self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
+            replica, replica_key = self.audit_replica.replication_target(self)
         self.audit = AuditBucket(
             self, "Audit", profile=profile, encryption_key=key,
             replication_destination=replica, replication_key=replica_key,
+            alarm_topic=self.alerts.operations_topic,
         )
-        self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
 
         self.payments = SecurePaymentApi(
             self,
@@ -100,6 +113,7 @@ class PaymentPlatform(Stack):
         )
 
         # The tags ComplianceBaseline requires (and Cost Anomaly Detection watches).
-        for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
-                            ("environment", profile.value)):
-            Tags.of(self).add(key_, value)
+        for stack in filter(None, (self, self.audit_replica)):
+            for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
+                                ("environment", profile.value)):
+                Tags.of(stack).add(key_, value)

@@ -19,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 IMPORTED_KEY_WARNING = "cdk-payments:importedKeyPolicy"
+from ._nag import acknowledge
 
 
 def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bool = False) -> kms.IKey:
@@ -58,6 +59,14 @@ def allow_cloudwatch_logs(key: kms.IKey, scope: Optional[Construct] = None) -> N
     record(scope, key, grant, "CloudWatch Logs of the stack's region to encrypt and decrypt with it")
 
 
+def allow_log_delivery(key: kms.IKey, scope: Optional[Construct] = None) -> None:
+    """Let CloudWatch Logs' delivery service (VPC flow logs to S3, vended logs) write objects that ``key``
+    encrypts: its principal, not the bucket owner's, encrypts them."""
+    grant = key.grant(iam.ServicePrincipal("delivery.logs.amazonaws.com"), "kms:Encrypt", "kms:Decrypt",
+                      "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+    record(scope, key, grant, "delivery.logs.amazonaws.com to encrypt flow log objects")
+
+
 def record(scope: Optional[Construct], key: kms.IKey, grant: iam.Grant, what: str) -> None:
     """Remember on ``scope`` the key policy statement ``grant`` needs; warn when ``key`` is imported and
     so its policy does not get it."""
@@ -77,3 +86,43 @@ def record(scope: Optional[Construct], key: kms.IKey, grant: iam.Grant, what: st
 def key_policy_statements(scope: Construct) -> list[iam.PolicyStatement]:
     """The key policy statements ``scope`` added, or needed and could not add (an imported key)."""
     return list(scope.__dict__.get("_key_policy_statements", []))
+
+
+# The service-linked role that launches Auto Scaling instances (and creates their volumes).
+AUTO_SCALING_SERVICE_LINKED_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def allow_auto_scaling_volumes(key: kms.IKey) -> None:
+    """Let the Auto Scaling service-linked role launch instances whose EBS volumes ``key`` encrypts.
+
+    The two statements of the Auto Scaling user guide ("Required AWS KMS key policy for use with
+    encrypted volumes"): use of the key, and grants for AWS resources. The role is named in a
+    condition rather than as the principal because KMS rejects a key policy that names a role that
+    does not exist yet, and a fresh account has no Auto Scaling service-linked role until its first
+    group. For an imported key nothing can be added: a warning says which statements it needs.
+    """
+    stack = Stack.of(key)
+    role_arn = f"arn:{stack.partition}:iam::{stack.account}:{AUTO_SCALING_SERVICE_LINKED_ROLE}"
+    condition = {"StringEquals": {"aws:PrincipalArn": role_arn}}
+    statements = [
+        iam.PolicyStatement(
+            sid="AllowAutoScalingToEncryptVolumes", principals=[iam.AnyPrincipal()], resources=["*"],
+            actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            conditions=condition),
+        iam.PolicyStatement(
+            sid="AllowAutoScalingToGrantVolumes", principals=[iam.AnyPrincipal()], resources=["*"],
+            actions=["kms:CreateGrant"],
+            conditions={**condition, "Bool": {"kms:GrantIsForAWSResource": True}}),
+    ]
+    added = [key.add_to_resource_policy(statement).statement_added for statement in statements]
+    if not all(added):
+        Annotations.of(key).add_warning_v2(
+            "cdk-payments:autoScalingKeyPolicy",
+            "This imported key encrypts Auto Scaling root volumes: its key policy must let "
+            f"{AUTO_SCALING_SERVICE_LINKED_ROLE} use it (kms:Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, "
+            "DescribeKey, and CreateGrant with kms:GrantIsForAWSResource), or every launch fails.")
+        return
+    # The statements' principal is "*" narrowed by the condition, which checkov cannot read.
+    acknowledge(key, "The Auto Scaling statements allow only the Auto Scaling service-linked role, named in an "
+                     "aws:PrincipalArn condition because KMS rejects a policy naming a role that does not exist "
+                     "yet (a fresh account has none until its first Auto Scaling group).", "CKV_AWS_33")

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from aws_cdk import Aspects, Duration, RemovalPolicy, Token
+from aws_cdk import Aspects, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._alarms import alarm
+from ._kms import allow_services
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
 from .choices import AuditLockMode
@@ -20,6 +24,11 @@ __all__ = ["AuditBucket", "AuditLockMode"]
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 GLACIER_MINIMUM_DAYS = 90  # Glacier Flexible Retrieval bills at least 90 days per object
+REPLICATION_RULE_ID = "audit-replica"
+# What the replication role reads from the source: CDK's replication grant plus what an Object Lock
+# source needs so that replicas keep their retention and legal holds.
+OBJECT_LOCK_REPLICATION_ACTIONS = ("s3:GetObjectRetention", "s3:GetObjectLegalHold")
+REPLICA_KEY_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
 class AuditBucket(Construct):
@@ -29,6 +38,13 @@ class AuditBucket(Construct):
     The bucket has no hard-coded name (CloudFormation names it) and is retained on stack deletion.
     Producers get ``grant_write`` (put only: no delete, no overwrite past the lock), auditors
     ``grant_read``; both include the KMS key.
+
+    With ``replication_destination`` every record is replicated (with its Object Lock retention) to
+    a bucket in another region, through a replication role with a generated name. Replication
+    metrics are on, an alarm fires on any failed replication and, with ``alarm_topic``, S3 sends each
+    failure event (object and reason) to that topic too.
+    The destination must exist before this bucket's stack deploys: when it lives in another stack,
+    make that stack a dependency of this one (``Stack.add_stack_dependency``).
 
     cdk-nag acknowledgements made here, on the access-log bucket only: it is not itself
     access-logged (logging a log bucket to itself loops), it uses SSE-S3 (S3 server access logging
@@ -52,6 +68,7 @@ class AuditBucket(Construct):
         abort_incomplete_upload_days: Optional[int] = None,
         replication_destination: Optional[s3.IBucket] = None,
         replication_key: Optional[kms.IKey] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
         removal_policy: Optional[RemovalPolicy] = None,
     ) -> None:
         """
@@ -70,7 +87,13 @@ class AuditBucket(Construct):
         :param replication_destination: a bucket (in another region) to replicate every record to.
             Default: no replication.
         :param replication_key: the KMS key that encrypts replicas in the destination region;
-            required with ``replication_destination``.
+            required with ``replication_destination``. A key (``kms.Key.from_key_arn`` with a key
+            ARN) is granted by its ARN; a key named by an alias ARN (``arn:...:alias/name``, the
+            way to name a key in another region before it exists) is granted on the keys carrying
+            that alias (condition ``kms:ResourceAliases``), because IAM ignores alias ARNs.
+        :param alarm_topic: where the replication-failure alarm and failure events go. Its topic
+            policy and key (when they belong to this app) are extended to let S3 publish.
+            Default: none (console only)
         :param removal_policy: Default: RETAIN (audit trails outlive stacks).
         """
         super().__init__(scope, id)
@@ -98,6 +121,7 @@ class AuditBucket(Construct):
         errors.check_implements(replication_destination, "replication_destination", "s3.IBucket", "bucket_name",
                                 required=False)
         errors.check_implements(replication_key, "replication_key", "kms.IKey", "key_arn", required=False)
+        errors.check_implements(alarm_topic, "alarm_topic", "sns.ITopic", "topic_arn", required=False)
         errors.check(
             (replication_destination is None) == (replication_key is None),
             "replication_key",
@@ -139,13 +163,24 @@ class AuditBucket(Construct):
         self._access_log_bucket: s3.IBucket = access_log_bucket or self._create_log_bucket(retention)
 
         replication = None
+        self._replication_role: Optional[iam.Role] = None
         if replication_destination is not None:
+            # Our own role, so that its name is generated whatever the app's feature flags (CDK names
+            # its own "CDKReplicationRole" unless @aws-cdk/aws-s3:setUniqueReplicationRoleName is set),
+            # and so that the replica key is granted the way IAM evaluates it (below).
+            self._replication_role = iam.Role(self, "ReplicationRole",
+                                              assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+                                              description="S3 replication of the audit records")
             replication = [
                 s3.ReplicationRule(
+                    id=REPLICATION_RULE_ID,
                     destination=replication_destination,
                     kms_key=replication_key,
                     sse_kms_encrypted_objects=True,
                     delete_marker_replication=False,
+                    # Metrics are what S3 needs to publish OperationsFailedReplication and the
+                    # s3:Replication:OperationFailedReplication events; no paid Replication Time Control.
+                    metrics=s3.ReplicationTimeValue.FIFTEEN_MINUTES,
                     priority=1,
                 )
             ]
@@ -182,8 +217,20 @@ class AuditBucket(Construct):
                 )
             ],
             replication_rules=replication,
+            replication_role=self._replication_role,
             removal_policy=pick(removal_policy, defaults.removal_policy),
         )
+        self._replication_alarm: Optional[cloudwatch.Alarm] = None
+        if replication_destination is not None:
+            self._grant_replication(replication_destination, replication_key)
+            if alarm_topic is not None:
+                self._notify_replication_failures(alarm_topic)
+            self._replication_alarm = alarm(
+                self, "ReplicationFailed", self._replication_metric("OperationsFailedReplication",
+                                                                    replication_destination),
+                threshold=1, topic=alarm_topic,
+                description="Audit records failed to replicate to the replica region (see the replication "
+                            "failure reasons in the S3 console; check the replica bucket and key)")
         if replication is None:
             acknowledge(
                 self._bucket,
@@ -194,6 +241,38 @@ class AuditBucket(Construct):
                 "PCI.DSS.321-S3BucketReplicationEnabled",
             )
         Aspects.of(self).add(AcknowledgeGrantPolicies())
+
+    def _grant_replication(self, destination: s3.IBucket, replica_key: kms.IKey) -> None:
+        role = self._replication_role
+        self._bucket.grant_replication_permission(
+            role, destinations=[s3.GrantReplicationPermissionDestinationProps(bucket=destination)])
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(OBJECT_LOCK_REPLICATION_ACTIONS), resources=[self._bucket.arn_for_objects("*")]))
+        role.add_to_principal_policy(replica_key_statement(replica_key))
+
+    def _notify_replication_failures(self, topic: sns.ITopic) -> None:
+        # A notification configuration on the bucket itself (no CDK custom resource): S3 checks at
+        # creation that it may publish, so the bucket waits for the topic's policy and key.
+        published = topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowS3ReplicationFailureEvents", actions=["sns:Publish"], resources=[topic.topic_arn],
+            principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+            # The account, not this bucket's ARN: the bucket depends on the policy (no cycle).
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
+        if topic.master_key is not None:
+            allow_services(topic.master_key, "s3.amazonaws.com")
+        cfn = self._bucket.node.default_child
+        cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            topic_configurations=[s3.CfnBucket.TopicConfigurationProperty(
+                event="s3:Replication:OperationFailedReplication", topic=topic.topic_arn)])
+        if published.policy_dependable is not None:  # the topic's key is ordered by the topic's Ref
+            self._bucket.node.add_dependency(published.policy_dependable)
+
+    def _replication_metric(self, name: str, destination: s3.IBucket) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/S3", metric_name=name, statistic="Sum", period=Duration.minutes(5),
+            dimensions_map={"SourceBucket": self._bucket.bucket_name,
+                            "DestinationBucket": destination.bucket_name, "RuleId": REPLICATION_RULE_ID},
+        )
 
     @property
     def bucket(self) -> s3.Bucket:
@@ -209,6 +288,16 @@ class AuditBucket(Construct):
     def access_log_bucket(self) -> s3.IBucket:
         """Where the audit bucket's server access logs go."""
         return self._access_log_bucket
+
+    @property
+    def replication_role(self) -> Optional[iam.Role]:
+        """The role S3 replicates with, when there is a replication destination."""
+        return self._replication_role
+
+    @property
+    def replication_alarm(self) -> Optional[cloudwatch.Alarm]:
+        """Fires when any record fails to replicate, when there is a replication destination."""
+        return self._replication_alarm
 
     @property
     def retention_days(self) -> int:
@@ -265,3 +354,19 @@ class AuditBucket(Construct):
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (an auditor) read records, decrypting with the KMS key."""
         return self._bucket.grant_read(grantee)
+
+
+def replica_key_statement(key: kms.IKey) -> iam.PolicyStatement:
+    """Let the replication role encrypt replicas with ``key``.
+
+    IAM matches KMS permissions against key ARNs only, so a key named by its alias ARN is granted
+    on the keys of that account and region that carry the alias (``kms:ResourceAliases``).
+    """
+    arn = key.key_arn
+    if ":alias/" not in arn:
+        return iam.PolicyStatement(actions=list(REPLICA_KEY_ACTIONS), resources=[arn])
+    prefix, alias = arn.split(":alias/", 1)
+    return iam.PolicyStatement(
+        actions=list(REPLICA_KEY_ACTIONS), resources=[f"{prefix}:key/*"],
+        conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}},
+    )

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ._kms import key_for, key_policy_statements
+from ._kms import allow_log_delivery, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._validation import PropErrors, pick
 from .choices import FlowLogDestination, NatStrategy
@@ -295,6 +295,9 @@ class CostOptimizedVpc(Construct):
             destination = ec2.FlowLogDestination.to_cloud_watch_logs(self._flow_log_group)
         elif flow_logs is FlowLogDestination.S3:
             destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/")
+            if flow_log_bucket.encryption_key is not None:
+                # Flow logs reach S3 through the log delivery service, which must use the bucket's key.
+                allow_log_delivery(flow_log_bucket.encryption_key, scope=self)
         else:
             destination = None
             acknowledge(
@@ -347,7 +350,10 @@ class CostOptimizedVpc(Construct):
             instance = subnet.node.try_find_child("NatInstance")
             if not isinstance(instance, ec2.Instance):
                 continue
-            Aspects.of(instance).add(ec2.InstanceRequireImdsv2Aspect())
+            # IMDSv2 on the instance itself: CDK's InstanceRequireImdsv2Aspect would add a launch
+            # template with a fixed name ("NatInstanceLaunchTemplate") unless the app sets the
+            # @aws-cdk/aws-ec2:uniqueImdsv2TemplateName flag, and a second copy would collide.
+            instance.instance.metadata_options = ec2.CfnInstance.MetadataOptionsProperty(http_tokens="required")
             instance.instance.block_device_mappings = [
                 ec2.CfnInstance.BlockDeviceMappingProperty(
                     device_name="/dev/xvda",
@@ -368,6 +374,13 @@ class CostOptimizedVpc(Construct):
                 "interface (NetworkInterfaces[0].SubnetId), which the rule does not read.",
                 "NIST.800.53.R5-EC2InstancesInVPC",
                 "PCI.DSS.321-EC2InstancesInVPC",
+            )
+            acknowledge(
+                instance,
+                "The NAT instance's root volume is encrypted by its own BlockDeviceMappings; cdk-nag 3.0's "
+                "EC26 rule reads an instance without a launch template as unencrypted whenever the stack holds "
+                "any launch template (it dereferences the missing LaunchTemplate property).",
+                "AwsSolutions-EC26",
             )
             acknowledge(
                 instance,

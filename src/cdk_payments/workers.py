@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 from aws_cdk import Aspects, Duration, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -22,7 +23,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._alarms import alarm as create_alarm
-from ._kms import allow_services, key_for, key_policy_statements
+from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge
 from ._queues import dead_letter_queue, encrypted_queue
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
@@ -38,6 +39,8 @@ GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")  # t4g, c7gn, m6gd, x2g
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 MEMORY_METRIC = ("CWAgent", "mem_used_percent")
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+# Auto Scaling events worth a page: instances that could not be launched or terminated.
+UNSUCCESSFUL_ACTIVITIES = ("EC2 Instance Launch Unsuccessful", "EC2 Instance Terminate Unsuccessful")
 
 
 class PaymentWorkerFleet(Construct):
@@ -48,17 +51,26 @@ class PaymentWorkerFleet(Construct):
     It scales on three signals: target tracking on CPU, target tracking on memory (published by the
     CloudWatch agent, whose configuration lives in an SSM parameter the user data loads) and step
     scaling on the queue backlog per instance, which also starts the first worker when the fleet is
-    at zero. Optionally mixed with Spot above an on-demand base, over several instance types, with
-    capacity rebalancing.
+    at zero and any message waits. Optionally mixed with Spot above an on-demand base, over several
+    instance types, with capacity rebalancing.
+
+    The root volume is encrypted with the fleet's KMS key, whose key policy lets the Auto Scaling
+    service-linked role (``AWSServiceRoleForAutoScaling``, which launches the instances) use it; an
+    imported ``encryption_key`` must allow that itself (a warning says so at synthesis). Failed
+    launches and terminations reach ``alarm_topic`` through EventBridge (Auto Scaling's own
+    notifications would go through that role, which cannot use the topic's key).
 
     You supply the software: ``user_data_commands``, your own ``machine_image``, or a
     ``container_image`` that the workers run with Docker. Workers find ``QUEUE_URL`` and
     ``TABLE_NAME`` in ``/etc/payment-worker.env`` and may consume the queue and read the table.
 
     cdk-nag acknowledgements made here: AmazonSSMManagedInstanceCore (IAM4, Session Manager instead of
-    SSH), ``cloudwatch:PutMetricData`` on ``*`` (IAM5, no resource scoping exists), EC26 and
-    EC2IMDSv2Enabled on the group when Spot is on (the rules cannot see the launch template through
-    the mixed-instances policy), and AS3 / CloudWatchAlarmAction only when no ``alarm_topic`` is given.
+    SSH), ``cloudwatch:PutMetricData`` and ``ec2:DescribeTags`` on ``*`` (IAM5, no resource scoping
+    exists), EC26 and EC2IMDSv2Enabled on the group when Spot is on (the rules cannot see the launch
+    template through the mixed-instances policy), AS3 (launch and termination failures go through
+    EventBridge instead) and CloudWatchAlarmAction only when no ``alarm_topic`` is given; checkov
+    CKV_AWS_33 on a key the fleet creates (its Auto Scaling statements name the service-linked role
+    in a condition, so that they deploy before that role exists).
     """
 
     def __init__(
@@ -114,9 +126,10 @@ class PaymentWorkerFleet(Construct):
         :param memory_target_percent: memory target, 10 to 95. Default: 70
         :param backlog_per_instance: queue messages one worker should hold, at least 1. Default: 100
         :param root_volume_size_gb: encrypted gp3 root volume, 8 to 1024. Default: 16
-        :param encryption_key: KMS key for the work queue and worker logs; an imported key's policy
-            must already have :meth:`key_policy_statements`. Default: a new key
-        :param alarm_topic: where CPU, memory, health and Spot interruption alerts go. Default: none
+        :param encryption_key: KMS key for the work queue, worker logs and root volumes; an imported key's
+            policy must already have :meth:`key_policy_statements`. Default: a new key
+        :param alarm_topic: where CPU, memory, health, failed launch and Spot interruption alerts go.
+            Default: none
         :param log_retention: of the worker log group. Default: the profile's
         """
         super().__init__(scope, id)
@@ -146,10 +159,14 @@ class PaymentWorkerFleet(Construct):
             table.grant_read_data(self._role)
         self._log_group.grant_write(self._role)
         cloudwatch.Metric.grant_put_metric_data(self._role)
+        # The agent reads the instance's aws:autoscaling:groupName tag to add the AutoScalingGroupName
+        # dimension the memory policy and alarm select; without it nothing is published.
+        self._role.add_to_principal_policy(iam.PolicyStatement(actions=["ec2:DescribeTags"], resources=["*"]))
         acknowledge(
             self._role,
-            "cloudwatch:PutMetricData (the CloudWatch agent's memory metric) has no resource-level "
-            "scoping; the agent publishes only to the CWAgent namespace.",
+            "cloudwatch:PutMetricData (the CloudWatch agent's memory metric) and ec2:DescribeTags (the agent "
+            "reads the instance's Auto Scaling group name) have no resource-level scoping; the agent publishes "
+            "only to the CWAgent namespace and DescribeTags reads tags only.",
             "AwsSolutions-IAM5[Resource::*]",
         )
         agent_config = ssm.StringParameter(
@@ -175,10 +192,13 @@ class PaymentWorkerFleet(Construct):
             http_put_response_hop_limit=2 if container_image else 1,  # containers sit one hop further
             associate_public_ip_address=False,
             detailed_monitoring=True,  # 1-minute metrics for scaling; free while the fleet is at zero
+            # An explicit key: the account's default EBS key may be a customer key that the Auto
+            # Scaling service-linked role cannot use, and every launch would then fail.
             block_devices=[ec2.BlockDevice(device_name="/dev/xvda", volume=ec2.BlockDeviceVolume.ebs(
-                pick(root_volume_size_gb, defaults.root_volume_size_gb), encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3,
-                delete_on_termination=True))],
+                pick(root_volume_size_gb, defaults.root_volume_size_gb), encrypted=True, kms_key=key,
+                volume_type=ec2.EbsDeviceVolumeType.GP3, delete_on_termination=True))],
         )
+        allow_auto_scaling_volumes(key)
 
         mixed = None
         if use_spot:
@@ -204,7 +224,6 @@ class PaymentWorkerFleet(Construct):
             health_checks=autoscaling.HealthChecks.ec2(grace_period=Duration.minutes(3)),
             default_instance_warmup=Duration.minutes(2),
             update_policy=autoscaling.UpdatePolicy.rolling_update(),
-            notifications=[autoscaling.NotificationConfiguration(topic=alarm_topic)] if alarm_topic else None,
         )
         if mixed is not None:
             acknowledge(
@@ -215,13 +234,13 @@ class PaymentWorkerFleet(Construct):
                 "AwsSolutions-EC26",
                 "NIST.800.53.R5-EC2IMDSv2Enabled",
             )
-        if alarm_topic is None:
-            acknowledge(
-                self._group,
-                "Scaling notifications need a topic: pass alarm_topic (AlertTopics.operations_topic) and every "
-                "launch, termination and failure is notified.",
-                "AwsSolutions-AS3",
-            )
+        acknowledge(
+            self._group,
+            "Auto Scaling notifications would be published by the Auto Scaling service-linked role, which "
+            "cannot use a KMS-encrypted topic's key; failed launches and terminations reach alarm_topic "
+            "through an EventBridge rule instead (when alarm_topic is given).",
+            "AwsSolutions-AS3",
+        )
         self._scale(pick(cpu_target_percent, defaults.cpu_target_percent),
                     pick(memory_target_percent, defaults.memory_target_percent),
                     pick(backlog_per_instance, defaults.backlog_per_instance))
@@ -336,13 +355,15 @@ class PaymentWorkerFleet(Construct):
             metric=cloudwatch.Metric(namespace=MEMORY_METRIC[0], metric_name=MEMORY_METRIC[1], statistic="Average",
                                      dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name}),
         )
-        # Backlog per instance = waiting and in-flight messages / in-service instances (at least 1, so
-        # that an empty fleet with work waiting still scales out from zero).
+        # Backlog per instance = waiting and in-flight messages / in-service instances. With no worker
+        # in service, any message counts as a full worker's share (plus the messages), so that one
+        # message starts the first worker instead of waiting for `backlog` of them.
         in_service = cloudwatch.Metric(namespace="AWS/AutoScaling", metric_name="GroupInServiceInstances",
                                        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
                                        statistic="Average", period=Duration.minutes(1))
         per_instance = cloudwatch.MathExpression(
-            expression="(visible + inflight) / IF(workers > 0, workers, 1)",
+            expression=f"(visible + inflight) / IF(workers > 0, workers, 1) "
+                       f"+ IF(workers > 0, 0, IF(visible + inflight > 0, {backlog}, 0))",
             using_metrics={
                 "visible": self._queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
                 "inflight": self._queue.metric_approximate_number_of_messages_not_visible(period=Duration.minutes(1)),
@@ -350,16 +371,30 @@ class PaymentWorkerFleet(Construct):
             },
             period=Duration.minutes(1), label="Backlog per instance",
         )
-        group.scale_on_metric(
-            "Backlog", metric=per_instance, adjustment_type=autoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-            scaling_steps=[
-                autoscaling.ScalingInterval(upper=1, change=-1),  # nothing waiting or in flight
-                autoscaling.ScalingInterval(lower=1, upper=backlog, change=0),
-                autoscaling.ScalingInterval(lower=backlog, upper=backlog * 3, change=+1),
-                autoscaling.ScalingInterval(lower=backlog * 3, change=+3),
-            ],
-            evaluation_periods=3,
-        )
+        # Step scaling from StepScalingAction and two alarms rather than scale_on_metric, whose
+        # StepScalingPolicy passes the deprecated StepScalingActionProps#cooldown (even when unset) and
+        # makes jsii print a deprecation warning on every synth.
+        scale_out = autoscaling.StepScalingAction(
+            self, "BacklogScaleOut", auto_scaling_group=group,
+            adjustment_type=autoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            metric_aggregation_type=autoscaling.MetricAggregationType.AVERAGE)
+        scale_out.add_adjustment(adjustment=1, lower_bound=0, upper_bound=backlog * 2)  # [backlog, 3 x backlog)
+        scale_out.add_adjustment(adjustment=3, lower_bound=backlog * 2)
+        per_instance.create_alarm(
+            self, "BacklogHigh", threshold=backlog, evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description=f"Scale out: {backlog} or more messages per worker, or any message with no worker",
+        ).add_alarm_action(cloudwatch_actions.AutoScalingAction(scale_out))
+        scale_in = autoscaling.StepScalingAction(
+            self, "BacklogScaleIn", auto_scaling_group=group,
+            adjustment_type=autoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            metric_aggregation_type=autoscaling.MetricAggregationType.AVERAGE)
+        scale_in.add_adjustment(adjustment=-1, upper_bound=0)
+        per_instance.create_alarm(
+            self, "BacklogEmpty", threshold=0, evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description="Scale in: nothing waiting or in flight",
+        ).add_alarm_action(cloudwatch_actions.AutoScalingAction(scale_in))
         self._backlog_metric = per_instance
 
     def _create_alarms(self, topic: Optional[sns.ITopic], use_spot: bool, key: kms.IKey) -> list[cloudwatch.Alarm]:
@@ -387,15 +422,24 @@ class PaymentWorkerFleet(Construct):
                                                               dimensions_map=dims, statistic="Average", period=five)}),
                   1, "Fewer workers are in service than desired: launches or health checks are failing"),
         ]
-        if use_spot and topic is not None:
-            # Interruption warnings name the instance, not its group: route them all to operations.
+        if topic is not None:
+            # EventBridge delivers to the (encrypted) topic and, when SNS refuses, to the dead-letter queue.
             allow_services(key, "events.amazonaws.com", scope=self)
+            if topic.master_key is not None:
+                allow_services(topic.master_key, "events.amazonaws.com")
             undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
-                                            holds="Spot interruption warnings SNS did not accept", redrive_queue=False)
-            events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
-                        event_pattern=events.EventPattern(source=["aws.ec2"], detail_type=[
-                            "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]),
+                                            holds="fleet events SNS did not accept", redrive_queue=False)
+            events.Rule(self, "ActivityFailures", description="Payment workers that could not be launched or terminated",
+                        event_pattern=events.EventPattern(source=["aws.autoscaling"],
+                                                          detail_type=list(UNSUCCESSFUL_ACTIVITIES),
+                                                          detail={"AutoScalingGroupName": [name]}),
                         targets=[targets.SnsTopic(topic, dead_letter_queue=undelivered)])
+            if use_spot:
+                # Interruption warnings name the instance, not its group: route them all to operations.
+                events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
+                            event_pattern=events.EventPattern(source=["aws.ec2"], detail_type=[
+                                "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]),
+                            targets=[targets.SnsTopic(topic, dead_letter_queue=undelivered)])
         return alarms
 
     # -- attributes ------------------------------------------------------------------------------

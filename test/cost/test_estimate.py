@@ -52,7 +52,7 @@ def test_prod_profile_cost_snapshot(assembly, snapshot):
 
 def test_replica_stack_priced_in_its_own_region(assembly):
     prod = estimate_assembly(assembly / "prod", payments_per_month=1_000_000, region="eu-west-1")
-    replica, platform = prod["PaymentPlatform-audit-replica"], prod["PaymentPlatform-prod"]
+    replica, platform = prod["PaymentPlatform-prod-audit-replica"], prod["PaymentPlatform-prod"]
     assert (replica.region, replica.region_source) == ("us-west-2", "environment")
     assert "us-west-2, the stack's environment" in replica.region_label
     # The environment-agnostic stack is priced where the caller says, and says so.
@@ -64,7 +64,7 @@ def test_replica_stack_priced_in_its_own_region(assembly):
 def test_totals_across_the_assembly(assembly):
     prod = estimate_assembly(assembly / "prod", payments_per_month=1_000_000)
     total = assembly_total(prod)
-    assert set(total["stacks"]) == {"PaymentPlatform-prod", "PaymentPlatform-audit-replica"}
+    assert set(total["stacks"]) == {"PaymentPlatform-prod", "PaymentPlatform-prod-audit-replica"}
     assert total["total_usd"] == pytest.approx(sum(e.total for e in prod.values()), abs=0.01)
     assert total["fixed_total_usd"] == pytest.approx(sum(e.fixed_total for e in prod.values()), abs=0.01)
 
@@ -95,7 +95,7 @@ def test_cli_runs_without_node(assembly):
                              "--payments-per-month", "1000000"], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data["stacks"]) == {"PaymentPlatform-prod", "PaymentPlatform-audit-replica"}
+    assert set(data["stacks"]) == {"PaymentPlatform-prod", "PaymentPlatform-prod-audit-replica"}
     assert data["total"]["total_usd"] == pytest.approx(sum(s["total_usd"] for s in data["stacks"].values()), abs=0.01)
     table = subprocess.run([sys.executable, "-m", "cdk_payments.cost", "cost", str(assembly / "dev")],
                            capture_output=True, text=True, env=env)

@@ -1,0 +1,1 @@
+"""Deploy semantics: AWS behaviour between resources and in account state that scanners do not check."""

@@ -32,7 +32,6 @@ def recommended_flags() -> dict:
 def synth_example_copies(flags: dict) -> list[StackTemplate]:
     sys.path.insert(0, str(EXAMPLE))
     try:
-        from audit_replica import AuditReplica
         from payment_platform import PaymentPlatform
     finally:
         sys.path.remove(str(EXAMPLE))
@@ -42,13 +41,8 @@ def synth_example_copies(flags: dict) -> list[StackTemplate]:
     app = cdk.App(context=flags, analytics_reporting=False, outdir=outdir)
     for profile in (Profile.DEV, Profile.PROD):
         for suffix in ("", "-copy"):
-            replica_region = None
-            if profile is Profile.PROD:
-                replica_region = REPLICA_REGION
-                AuditReplica(app, f"PaymentPlatform-audit-replica{suffix}", region=REPLICA_REGION,
-                             env=cdk.Environment(region=REPLICA_REGION))
-            PaymentPlatform(app, f"PaymentPlatform-{profile.value}{suffix}", profile=profile,
-                            replica_region=replica_region, cost_center="payments")
+            PaymentPlatform(app, f"PaymentPlatform-{profile.value}{suffix}", profile=profile, cost_center="payments",
+                            replica_region=REPLICA_REGION if profile is Profile.PROD else None)
     app.synth()
     return load_assembly(Path(outdir))
 
