@@ -24,6 +24,11 @@ def events() -> Any:
     return boto3.client("events")
 
 
+@cache
+def kms() -> Any:
+    return boto3.client("kms")
+
+
 def reset() -> None:
-    for client in (table, sqs, events):
+    for client in (table, sqs, events, kms):
         client.cache_clear()
