@@ -3,14 +3,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from cdk_payments.runtime import api, clients
 
-from .conftest import FakeContext, api_event, valid_body
+from .conftest import ROLE_ARNS, FakeContext, api_event, valid_body
 
 KEY = {"Idempotency-Key": "order-7f3a-0001"}
 
@@ -164,3 +168,40 @@ def test_card_numbers_are_masked_in_every_log_line(aws):
 def test_unknown_route_is_a_json_404(aws):
     status, body = call(api_event("DELETE", "/payments"))
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_a_card_number_as_idempotency_key_is_refused_and_nothing_written(aws):
+    status, body = post(valid_body(), headers={"Idempotency-Key": "order-4111111111111111"})
+    assert (status, body["error"]["code"]) == (400, "card_data_rejected")
+    assert aws.table.scan()["Items"] == []
+
+
+DEBUG_RUN = """
+from cdk_payments.runtime import api
+from test.runtime.conftest import FakeContext, api_event
+for caller in ("merchant-42", "unmapped"):
+    api.handler(api_event("GET", "/payments/4111111111111111", caller=caller), FakeContext())
+api.logger.info("diagnostic", extra={"pan": "5500005555555559"})
+try:
+    raise ValueError("card 4111 1111 1111 1111")
+except ValueError:
+    import logging
+    logging.getLogger("aws_lambda_powertools.event_handler").exception("failed")
+"""
+
+
+def test_powertools_debug_mode_masks_card_numbers_in_its_own_logger_too(tmp_path):
+    # POWERTOOLS_DEBUG acts when Powertools is imported: run a fresh interpreter with it set.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "POWERTOOLS_DEBUG": "true", "AUTH_MODE": "iam", "AWS_DEFAULT_REGION": "us-east-1",
+           "MERCHANT_ROLES": json.dumps(ROLE_ARNS), "TABLE_NAME": "payments", "POWERTOOLS_TRACE_DISABLED": "1",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    run = subprocess.run([sys.executable, "-c", DEBUG_RUN], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    logged = run.stdout + run.stderr
+    assert "Calling API Route Handler" in logged  # Powertools' debug logger did log the route arguments
+    assert "4111111111111111" not in logged and "5500005555555559" not in logged
+    assert "4111 1111 1111 1111" not in logged
+    assert "************1111" in logged and "************5559" in logged

@@ -43,8 +43,10 @@ QUERY_SCHEMA = {
     },
 }
 CURSOR_PURPOSE = "cdk-payments list cursor"
-# KMS's answers to a ciphertext that was altered, forged, or issued for another merchant or key.
-REFUSED_CIPHERTEXT = frozenset({"InvalidCiphertextException", "IncorrectKeyException", "ValidationException"})
+# KMS's answers to a ciphertext that was altered, forged, or issued for another merchant or key
+# (one naming a key this function may not use is denied; the function's own key it may decrypt with).
+REFUSED_CIPHERTEXT = frozenset({"InvalidCiphertextException", "IncorrectKeyException", "ValidationException",
+                                "AccessDeniedException"})
 
 
 @dataclass(frozen=True)
