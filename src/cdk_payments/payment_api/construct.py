@@ -67,8 +67,9 @@ class SecurePaymentApi(Construct):
     cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
     are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
     client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
-    the API cache, AWS Backup and reserved concurrency are off for cost, and the provider secret has
-    no rotation until you pass ``rotation_function``.
+    the API cache, AWS Backup and reserved concurrency are off for cost (with IAM authorization there
+    is no API cache in any profile: see ``cache_size_gb``), and the provider secret has no rotation
+    until you pass ``rotation_function``.
     """
 
     def __init__(
