@@ -105,6 +105,7 @@ def session(role: str, account: str = ACCOUNT, partition: str = "aws") -> dict:
     ({"identity": {"userArn": f"arn:aws:iam::{ACCOUNT}:user/Merchant42Caller"}}, None),  # users are not mapped
     ({"identity": {"userArn": f"arn:aws:iam::{ACCOUNT}:root"}}, None),
     ({"identity": {"userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/Merchant42Caller"}}, None),
+    ({"identity": {"userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/Merchant42Caller/s-1\n"}}, None),
     ({"identity": {}}, None),
     ({"identity": None}, None),
     (None, None),
@@ -136,6 +137,7 @@ def test_api_key_ids_map_to_merchants(aws, monkeypatch, context, merchant):
     ({"merchant_id": A}, None),
     ({"custom:merchant_id": "a b"}, None),
     ({"custom:merchant_id": "m" * 65}, None),
+    ({"custom:merchant_id": "merchant-42\n"}, None),
     ({"custom:merchant_id": ""}, None),
     ({"custom:merchant_id": ["merchant-42"]}, None),
     ({}, None),

@@ -335,7 +335,7 @@ class SecurePaymentApi(Construct):
 
     @staticmethod
     def _check_merchant_ids(errors: PropErrors, prop: str, merchant_ids: Sequence[object]) -> None:
-        bad = [m for m in merchant_ids if not (isinstance(m, str) and MERCHANT_ID.match(m))]
+        bad = [m for m in merchant_ids if not (isinstance(m, str) and MERCHANT_ID.fullmatch(m))]
         errors.check(not bad, prop, f"merchant ids are 1 to 64 of letters, digits, - and _; got {bad!r}")
 
     # -- resources -------------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from typing import Any, Optional
 
 MERCHANT_CLAIM = "custom:merchant_id"
 # The same limits as merchant_id in payment_request.schema.json.
-MERCHANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MERCHANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # always fullmatch: "$" would let a trailing newline in
 # A role session (what SigV4 callers using a role are), and a role: an assumed-role ARN names the
 # role without its path, and role names are unique within an account, so (partition, account, name)
 # identifies the role.
-_SESSION = re.compile(r"^arn:([a-z-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]{1,64})/[\w+=,.@-]{2,64}$")
-_ROLE = re.compile(r"^arn:([a-z-]+):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$")
+_SESSION = re.compile(r"arn:([a-z-]+):sts::(\d{12}):assumed-role/([\w+=,.@-]{1,64})/[\w+=,.@-]{2,64}", re.ASCII)
+_ROLE = re.compile(r"arn:([a-z-]+):iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})", re.ASCII)
 
 
 def merchant_of(request_context: Optional[dict[str, Any]]) -> Optional[str]:
@@ -41,7 +41,7 @@ def merchant_of(request_context: Optional[dict[str, Any]]) -> Optional[str]:
         merchant = _role_merchant(identity.get("userArn"))
     else:
         merchant = None  # fail closed on a missing or unknown mode
-    return merchant if isinstance(merchant, str) and MERCHANT_ID.match(merchant) else None
+    return merchant if isinstance(merchant, str) and MERCHANT_ID.fullmatch(merchant) else None
 
 
 def _mapping(variable: str) -> dict[str, str]:
@@ -61,12 +61,12 @@ def _inverse(mapping: dict[str, Any]) -> dict[Any, str]:
 
 
 def _role_merchant(user_arn: Any) -> Optional[str]:
-    session = _SESSION.match(user_arn) if isinstance(user_arn, str) else None
+    session = _SESSION.fullmatch(user_arn) if isinstance(user_arn, str) else None
     if session is None:
         return None  # IAM users, root and anything else are not mapped
     by_role = {}
     for merchant, role_arn in _mapping("MERCHANT_ROLES").items():
-        role = _ROLE.match(role_arn)
+        role = _ROLE.fullmatch(role_arn)
         if role:
             by_role[merchant] = role.groups()
     return _inverse(by_role).get(session.groups())
