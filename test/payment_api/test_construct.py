@@ -164,7 +164,8 @@ def test_waf_rules_and_redacted_logging(dev):
     result.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
     result.template.has_resource_properties(
         "AWS::WAFv2::LoggingConfiguration",
-        {"RedactedFields": [{"SingleHeader": {"Name": "authorization"}}]},
+        {"RedactedFields": [{"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "x-api-key"}},
+                            {"SingleHeader": {"Name": "x-amz-security-token"}}]},
     )
 
 
