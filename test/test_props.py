@@ -88,6 +88,9 @@ CASES = [
     (SecurePaymentApi, dict(merchant_roles=lambda s: {"m1": caller_role(s), "m2": caller_role(s)}),
      "merchant_roles"),
     (SecurePaymentApi, dict(cache_size_gb="0.5"), "cache_size_gb"),  # IAM: reads are never cached
+    (SecurePaymentApi, dict(merchant_roles=lambda s: {f"merchant-{i:03d}": iam.Role.from_role_arn(
+        s, f"R{i}", f"arn:aws:iam::111122223333:role/merchants/merchant-{i:03d}") for i in range(40)}),
+     "merchant_roles"),
     (SecurePaymentApi, dict(memory_size=64), "memory_size"),
     (SecurePaymentApi, dict(memory_size=512.5), "memory_size"),
     (SecurePaymentApi, dict(waf_rate_limit=10), "waf_rate_limit"),

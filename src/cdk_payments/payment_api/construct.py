@@ -327,6 +327,11 @@ class SecurePaymentApi(Construct):
             known = [a for a in arns if not Token.is_unresolved(a)]
             errors.check(len({id(r) for r in roles.values()}) == len(roles) and len(set(known)) == len(known),
                          "merchant_roles", "each role identifies one merchant: give each merchant its own role")
+            # A role ARN known only at deploy time is at most 31 + 64 characters without a path.
+            size = sum(len(str(m)) + 6 + (95 if Token.is_unresolved(a) else len(a)) for m, a in zip(roles, arns, strict=True))
+            errors.check(size <= MERCHANT_MAP_BUDGET, "merchant_roles",
+                         f"the merchant-to-role map must fit the function's environment (about {size} of at most "
+                         f"{MERCHANT_MAP_BUDGET} bytes); use PaymentApiAuthorization.COGNITO for more merchants")
         errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
         rate, burst = props["throttling_rate_limit"], props["throttling_burst_limit"]
         if isinstance(rate, int) and isinstance(burst, int):
