@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from aws_cdk import aws_cognito as cognito
@@ -371,3 +373,18 @@ def test_processor_lists_through_the_merchant_index_only(dev):
     assert "dynamodb:Scan" not in json.dumps(policy)
     assert processor_environment(result, "Payments")["CURSOR_KEY_ARN"] == {"Fn::GetAtt": ["PaymentsKeyB60DCB49",
                                                                                            "Arn"]}
+
+
+def test_readme_lists_every_error_code_the_api_can_return(dev):
+    result, _ = dev
+    root = Path(__file__).resolve().parents[2]
+    runtime = "\n".join(p.read_text() for p in (root / "src/cdk_payments/runtime").glob("*.py"))
+    codes = set(re.findall(r'(?:ApiError|_error)\(\s*\d{3},\s*"([a-z_]+)"', runtime))
+    for response in result.resources("AWS::ApiGateway::GatewayResponse").values():
+        template = json.loads(response["Properties"]["ResponseTemplates"]["application/json"].replace("$", ""))
+        codes.add(template["error"]["code"])
+    assert {"merchant_not_mapped", "merchant_mismatch", "invalid_cursor", "not_found", "forbidden"} <= codes
+    readme = (root / "README.md").read_text()
+    table = readme[readme.index("| status | `error.code` | when |"):]
+    table = table[:table.index("\n\n")]
+    assert sorted(c for c in codes if f"`{c}`" not in table) == []
