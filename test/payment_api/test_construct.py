@@ -378,7 +378,7 @@ def test_processor_lists_through_the_merchant_index_only(dev):
 def test_readme_lists_every_error_code_the_api_can_return(dev):
     result, _ = dev
     root = Path(__file__).resolve().parents[2]
-    runtime = "\n".join(p.read_text() for p in (root / "src/cdk_payments/runtime").glob("*.py"))
+    runtime = "\n".join(p.read_text() for p in (root / "src/cdk_payments/runtime").rglob("*.py"))
     codes = set(re.findall(r'(?:ApiError|_error)\(\s*\d{3},\s*"([a-z_]+)"', runtime))
     for response in result.resources("AWS::ApiGateway::GatewayResponse").values():
         template = json.loads(response["Properties"]["ResponseTemplates"]["application/json"].replace("$", ""))
