@@ -7,6 +7,7 @@ import pytest
 from aws_cdk import Annotations, App, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -53,6 +54,12 @@ def api(stack):
     return SecurePaymentApi(stack, "Api")
 
 
+def caller_role(stack):
+    """The same role each time it is asked for in one stack."""
+    return stack.node.try_find_child("Caller") or iam.Role.from_role_arn(stack, "Caller",
+                                                                           "arn:aws:iam::111122223333:role/r")
+
+
 CASES = [
     # (construct, props (values may be callables taking the stack), prop named in the error)
     (CostOptimizedVpc, dict(profile="dev"), "profile"),
@@ -90,6 +97,21 @@ CASES = [
     (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY), "merchants"),
     (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants="m1"), "merchants"),
     (SecurePaymentApi, dict(merchants=["m1"]), "merchants"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m" * 65]), "merchants"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1", "m1"]), "merchants"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY,
+                            merchants=[f"merchant-{i:04d}" for i in range(120)]), "merchants"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                            merchant_roles=lambda s: {"m1": caller_role(s)}), "merchant_roles"),
+    (SecurePaymentApi, dict(merchant_roles=["arn:aws:iam::111122223333:role/r"]), "merchant_roles"),
+    (SecurePaymentApi, dict(merchant_roles={"m1": "arn:aws:iam::111122223333:role/r"}), "merchant_roles"),
+    (SecurePaymentApi, dict(merchant_roles=lambda s: {"not an id": caller_role(s)}), "merchant_roles"),
+    (SecurePaymentApi, dict(merchant_roles=lambda s: {"m1": caller_role(s), "m2": caller_role(s)}),
+     "merchant_roles"),
+    (SecurePaymentApi, dict(cache_size_gb="0.5"), "cache_size_gb"),  # IAM: reads are never cached
+    (SecurePaymentApi, dict(merchant_roles=lambda s: {f"merchant-{i:03d}": iam.Role.from_role_arn(
+        s, f"R{i}", f"arn:aws:iam::111122223333:role/merchants/merchant-{i:03d}") for i in range(40)}),
+     "merchant_roles"),
     (SecurePaymentApi, dict(memory_size=64), "memory_size"),
     (SecurePaymentApi, dict(memory_size=512.5), "memory_size"),
     (SecurePaymentApi, dict(waf_rate_limit=10), "waf_rate_limit"),

@@ -42,11 +42,14 @@ class PaymentApiAuthorization(enum.Enum):
     """How callers of the payment API authenticate."""
 
     IAM = "iam"
-    """AWS SigV4 with IAM: grant callers ``execute-api:Invoke`` (the default)."""
+    """AWS SigV4 with IAM: grant callers ``execute-api:Invoke`` (the default); the caller's role
+    names its merchant through ``merchant_roles``."""
     COGNITO = "cognito"
-    """A Cognito user pool you pass as ``user_pool``."""
+    """A Cognito user pool you pass as ``user_pool``; the ID token's ``custom:merchant_id`` claim
+    names the merchant."""
     API_KEY = "api-key"
-    """An API key and usage plan per merchant in ``merchants`` (identification and quotas only)."""
+    """An API key and usage plan per merchant in ``merchants`` (identification and quotas only);
+    the key names its merchant."""
 
 
 class AlertChannel(enum.Enum):

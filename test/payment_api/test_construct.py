@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match
@@ -128,7 +131,7 @@ def test_api_routes_validation_logging_tracing_throttling(dev):
     result, _ = dev
     methods = result.resources("AWS::ApiGateway::Method")
     verbs = sorted(m["Properties"]["HttpMethod"] for m in methods.values())
-    assert verbs == ["GET", "POST"]
+    assert verbs == ["GET", "GET", "POST"]  # GET /payments/{payment_id} and GET /payments
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
     post = next(m for m in methods.values() if m["Properties"]["HttpMethod"] == "POST")
     assert post["Properties"]["RequestParameters"] == {"method.request.header.Idempotency-Key": True}
@@ -175,7 +178,8 @@ def test_waf_rules_and_redacted_logging(dev, prod):
     result.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
     result.template.has_resource_properties(
         "AWS::WAFv2::LoggingConfiguration",
-        {"RedactedFields": [{"SingleHeader": {"Name": "authorization"}}]},
+        {"RedactedFields": [{"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "x-api-key"}},
+                            {"SingleHeader": {"Name": "x-amz-security-token"}}]},
     )
 
 
@@ -241,15 +245,7 @@ def test_attributes_are_exposed(dev):
         assert getattr(api, attribute) is not None
 
 
-def test_prod_profile_cache_backup_deletion_protection_no_reserved_concurrency(prod):
-    prod.template.has_resource_properties(
-        "AWS::ApiGateway::Stage",
-        {"CacheClusterEnabled": True, "CacheClusterSize": "0.5",
-         "MethodSettings": Match.array_with([
-             Match.object_like({"HttpMethod": "*", "CachingEnabled": True, "CacheDataEncrypted": True}),
-             Match.object_like({"HttpMethod": "POST", "ResourcePath": "/~1payments", "CachingEnabled": False}),
-         ])},
-    )
+def test_prod_profile_backup_deletion_protection_no_reserved_concurrency(prod):
     prod.template.has_resource_properties("AWS::DynamoDB::Table", {"DeletionProtectionEnabled": True})
     prod.template.resource_count_is("AWS::Backup::BackupPlan", 1)
     for fn in functions(prod).values():
@@ -300,7 +296,127 @@ def test_function_asset_is_the_runtime_package_only(dev):
     shipped = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped == sorted([
         "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
-        "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py",
+        "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py", "runtime/errors.py",
+        "runtime/listing.py", "runtime/merchants.py",
         "runtime/providers/__init__.py", "runtime/providers/base.py", "runtime/providers/http.py",
         "runtime/providers/sandbox.py",
     ])
+
+
+# -- merchant identity in each authorization mode, and the cache that must not cross merchants ---------
+
+@pytest.fixture(scope="module")
+def prod_by_mode():
+    """Prod profile (0.5 GB cache) with API keys and with Cognito, beside IAM with two merchant roles."""
+    holder = {}
+
+    def build(stack):
+        pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "us-east-1_abc")
+        SecurePaymentApi(stack, "ByKey", profile=Profile.PROD, authorization=PaymentApiAuthorization.API_KEY,
+                         merchants=["m-1", "m-2"], configure_api_gateway_account=False)
+        SecurePaymentApi(stack, "ByCognito", profile=Profile.PROD, authorization=PaymentApiAuthorization.COGNITO,
+                         user_pool=pool, configure_api_gateway_account=False)
+        holder["roles"] = {"m-1": iam.Role(stack, "CallerOne", assumed_by=iam.AccountRootPrincipal()),
+                           "m-2": iam.Role.from_role_arn(stack, "CallerTwo", "arn:aws:iam::111122223333:role/x/Two")}
+        SecurePaymentApi(stack, "ByRole", profile=Profile.PROD, merchant_roles=holder["roles"])
+
+    return synth(build), holder
+
+
+def of(result, type_, prefix):
+    return {name: r for name, r in result.resources(type_).items() if name.startswith(prefix)}
+
+
+def processor_environment(result, prefix):
+    (fn,) = [f for n, f in functions(result).items() if n.startswith(prefix) and "Processor" in n]
+    return fn["Properties"]["Environment"]["Variables"]
+
+
+def test_nag_clean_in_every_mode(prod_by_mode):
+    assert [str(f) for f in prod_by_mode[0].findings] == []
+
+
+@pytest.mark.parametrize("prefix,header", [("ByKey", "X-Api-Key"), ("ByCognito", "Authorization")])
+def test_prod_cache_keys_reads_on_the_callers_credential(prod_by_mode, prefix, header):
+    result, _ = prod_by_mode
+    (stage,) = of(result, "AWS::ApiGateway::Stage", prefix).values()
+    assert stage["Properties"]["CacheClusterEnabled"] is True and stage["Properties"]["CacheClusterSize"] == "0.5"
+    settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage["Properties"]["MethodSettings"]}
+    assert settings[("*", "/*")]["CachingEnabled"] is True and settings[("*", "/*")]["CacheDataEncrypted"] is True
+    # Never cached: the intake and the list.
+    assert settings[("POST", "/~1payments")]["CachingEnabled"] is False
+    assert settings[("GET", "/~1payments")]["CachingEnabled"] is False
+    methods = of(result, "AWS::ApiGateway::Method", prefix)
+    (by_id,) = [m["Properties"] for m in methods.values() if "payment_id" in json.dumps(m["Properties"])]
+    identity = f"method.request.header.{header}"
+    assert by_id["Integration"]["CacheKeyParameters"] == ["method.request.path.payment_id", identity]
+    assert by_id["RequestParameters"] == {"method.request.path.payment_id": True, identity: False}
+
+
+def test_iam_reads_are_never_cached(prod, prod_by_mode):
+    for result, prefix in ((prod, "Payments"), (prod_by_mode[0], "ByRole")):
+        (stage,) = of(result, "AWS::ApiGateway::Stage", prefix).values()
+        assert stage["Properties"]["CacheClusterEnabled"] is False
+        assert all(s.get("CachingEnabled") is False for s in stage["Properties"]["MethodSettings"])
+        for method in of(result, "AWS::ApiGateway::Method", prefix).values():
+            assert "CacheKeyParameters" not in method["Properties"]["Integration"]
+
+
+def test_api_key_ids_map_to_merchants_in_the_processor_environment(prod_by_mode):
+    result, _ = prod_by_mode
+    environment = processor_environment(result, "ByKey")
+    assert environment["AUTH_MODE"] == "api-key"
+    rendered = json.dumps(environment["MERCHANT_API_KEYS"])
+    keys = of(result, "AWS::ApiGateway::ApiKey", "ByKey")
+    assert len(keys) == 2 and all({"Ref": name} in environment["MERCHANT_API_KEYS"]["Fn::Join"][1] for name in keys)
+    assert '\\"m-1\\":\\"' in rendered and '\\"m-2\\":\\"' in rendered
+    # A key is bound to the stage through its merchant's usage plan only.
+    assert all("StageKeys" not in k["Properties"] for k in keys.values())
+    assert len(of(result, "AWS::ApiGateway::UsagePlanKey", "ByKey")) == 2
+
+
+def test_cognito_and_iam_modes_in_the_processor_environment(prod_by_mode):
+    result, holder = prod_by_mode
+    assert processor_environment(result, "ByCognito")["AUTH_MODE"] == "cognito"
+    assert "MERCHANT_ROLES" not in processor_environment(result, "ByCognito")
+    environment = processor_environment(result, "ByRole")
+    assert environment["AUTH_MODE"] == "iam"
+    rendered = json.dumps(environment["MERCHANT_ROLES"])
+    assert "arn:aws:iam::111122223333:role/x/Two" in rendered and "CallerOne" in rendered
+    assert "MERCHANT_API_KEYS" not in environment
+
+
+def test_iam_without_merchant_roles_warns_that_every_request_is_refused(dev, prod_by_mode):
+    def warnings(stack):
+        return [m.data for c in stack.node.find_all() for m in c.node.metadata if m.type == "aws:cdk:warning"]
+
+    assert any("no merchant_roles" in str(w) for w in warnings(dev[0].stack))
+    assert not any("no merchant_roles" in str(w) for w in warnings(prod_by_mode[0].stack))
+
+
+def test_processor_lists_through_the_merchant_index_only(dev):
+    result, _ = dev
+    policy = next(p for n, p in result.resources("AWS::IAM::Policy").items() if "Processor" in n)
+    (query,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "dynamodb:Query" in s["Action"]]
+    assert query["Action"] == "dynamodb:Query"
+    assert query["Resource"]["Fn::Join"][1][1] == "/index/by-merchant"
+    assert "dynamodb:Scan" not in json.dumps(policy)
+    assert processor_environment(result, "Payments")["CURSOR_KEY_ARN"] == {"Fn::GetAtt": ["PaymentsKeyB60DCB49",
+                                                                                           "Arn"]}
+
+
+def test_readme_lists_every_error_code_the_api_can_return(dev):
+    result, _ = dev
+    root = Path(__file__).resolve().parents[2]
+    runtime = "\n".join(p.read_text() for p in (root / "src/cdk_payments/runtime").rglob("*.py"))
+    codes = set(re.findall(r'(?:ApiError|_error)\(\s*\d{3},\s*"([a-z_]+)"', runtime))
+    for response in result.resources("AWS::ApiGateway::GatewayResponse").values():
+        # $context.error.messageString is substituted as a quoted JSON string.
+        body = response["Properties"]["ResponseTemplates"]["application/json"]
+        template = json.loads(body.replace("$context.error.messageString", '"message"'))
+        codes.add(template["error"]["code"])
+    assert {"merchant_not_mapped", "merchant_mismatch", "invalid_cursor", "not_found", "forbidden"} <= codes
+    readme = (root / "README.md").read_text()
+    table = readme[readme.index("| status | `error.code` | when |"):]
+    table = table[:table.index("\n\n")]
+    assert sorted(c for c in codes if f"`{c}`" not in table) == []

@@ -1,8 +1,11 @@
-"""moto-backed AWS for the handler code: a payments table, a queue with a DLQ, a bus, a secret."""
+"""moto-backed AWS for the handler code: a payments table, a queue with a DLQ, a bus, a secret, a
+KMS key; and API Gateway events whose request context carries a merchant's identity in the
+authorization mode under test (as the construct maps them: API key ids, role ARNs, a Cognito claim)."""
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +15,13 @@ import pytest
 from moto import mock_aws
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
+MODES = ("iam", "api-key", "cognito")
+# What the construct writes into the processor's environment for two merchants, in each mode.
+API_KEY_IDS = {"merchant-42": "k42abcdefg", "merchant-43": "k43abcdefg"}
+ROLE_ARNS = {"merchant-42": f"arn:aws:iam::{ACCOUNT}:role/payments/Merchant42Caller",
+             "merchant-43": f"arn:aws:iam::{ACCOUNT}:role/Merchant43Caller"}
+UNMAPPED = "unmapped"
 
 
 @dataclass
@@ -50,6 +60,9 @@ def aws(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CdkPaymentsTest")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "payments")
+    monkeypatch.setenv("AUTH_MODE", "iam")
+    monkeypatch.setenv("MERCHANT_API_KEYS", json.dumps(API_KEY_IDS))
+    monkeypatch.setenv("MERCHANT_ROLES", json.dumps(ROLE_ARNS))
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name=REGION)
         table = dynamodb.create_table(
@@ -67,7 +80,9 @@ def aws(monkeypatch):
                         {"AttributeName": "merchant_id", "KeyType": "HASH"},
                         {"AttributeName": "created_at", "KeyType": "RANGE"},
                     ],
-                    "Projection": {"ProjectionType": "ALL"},
+                    # As the construct creates it: list items hold keys and these attributes only.
+                    "Projection": {"ProjectionType": "INCLUDE",
+                                   "NonKeyAttributes": ["amount", "currency", "status"]},
                 }
             ],
             BillingMode="PAY_PER_REQUEST",
@@ -91,6 +106,8 @@ def aws(monkeypatch):
         monkeypatch.setenv("QUEUE_URL", queue_url)
         monkeypatch.setenv("EVENT_BUS_NAME", "payments")
         monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
+        key = boto3.client("kms", region_name=REGION).create_key(Description="payment data")
+        monkeypatch.setenv("CURSOR_KEY_ARN", key["KeyMetadata"]["Arn"])
         _clear_caches()
         yield Aws(table=table, queue_url=queue_url, dlq_url=dlq_url, sqs=sqs, bus_name="payments")
         _clear_caches()
@@ -126,19 +143,45 @@ def _clear_caches() -> None:
     parameters.clear_caches()
 
 
+@pytest.fixture(params=MODES)
+def mode(request, aws, monkeypatch):
+    """Run the test in each authorization mode."""
+    monkeypatch.setenv("AUTH_MODE", request.param)
+    return request.param
+
+
+def request_identity(merchant: str, mode: str | None = None) -> dict[str, Any]:
+    """The parts of API Gateway's request context that authenticate ``merchant`` in ``mode`` (the
+    current AUTH_MODE by default); ``UNMAPPED`` is an authenticated caller mapped to no merchant."""
+    mode = mode or os.environ["AUTH_MODE"]
+    if mode == "api-key":
+        return {"identity": {"apiKeyId": API_KEY_IDS.get(merchant, "k99zzzzzzz"), "sourceIp": "192.0.2.1"}}
+    if mode == "cognito":
+        claims = {"sub": str(uuid.uuid5(uuid.NAMESPACE_DNS, merchant)), "token_use": "id"}
+        if merchant != UNMAPPED:
+            claims["custom:merchant_id"] = merchant
+        return {"identity": {"sourceIp": "192.0.2.1"}, "authorizer": {"claims": claims}}
+    role = ROLE_ARNS.get(merchant, f"arn:aws:iam::{ACCOUNT}:role/Stranger").rsplit("/", 1)[-1]
+    return {"identity": {"userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/checkout-7",
+                         "user": "AROAEXAMPLE:checkout-7", "sourceIp": "192.0.2.1"}}
+
+
 def api_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
-              raw_body: str | None = None) -> dict[str, Any]:
+              raw_body: str | None = None, caller: str = "merchant-42",
+              query: dict[str, str | list[str]] | None = None) -> dict[str, Any]:
     payment_id = path.rsplit("/", 1)[-1] if path.count("/") == 2 else None
+    multi = {k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()}
     return {
         "resource": "/payments/{payment_id}" if payment_id else "/payments",
         "path": path,
         "httpMethod": method,
         "headers": {"Content-Type": "application/json", **(headers or {})},
         "multiValueHeaders": {},
-        "queryStringParameters": None,
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
         "pathParameters": {"payment_id": payment_id} if payment_id else None,
         "requestContext": {"requestId": str(uuid.uuid4()), "stage": "prod", "httpMethod": method,
-                           "resourcePath": "/payments", "path": f"/prod{path}", "identity": {}},
+                           "resourcePath": "/payments", "path": f"/prod{path}", **request_identity(caller)},
         "body": raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
         "isBase64Encoded": False,
     }

@@ -3,14 +3,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from cdk_payments.runtime import api, clients
 
-from .conftest import FakeContext, api_event, valid_body
+from .conftest import ROLE_ARNS, FakeContext, api_event, valid_body
 
 KEY = {"Idempotency-Key": "order-7f3a-0001"}
 
@@ -64,11 +68,13 @@ def test_same_key_different_body_is_refused(aws):
     assert len(aws.payments()) == 1
 
 
-def test_same_key_for_another_merchant_is_another_payment(aws):
-    post(valid_body())
-    status, _ = post(valid_body(merchant_id="merchant-43"))
+def test_merchant_id_may_be_omitted_and_then_is_the_callers(aws):
+    body = {k: v for k, v in valid_body().items() if k != "merchant_id"}
+    status, created = post(body)
     assert status == 202
-    assert len(aws.payments()) == 2
+    assert aws.payments()[0]["merchant_id"] == "merchant-42"
+    # With or without merchant_id it is the same request: the retry replays the first answer.
+    assert post(valid_body()) == (202, created)
 
 
 def test_concurrent_duplicates_create_exactly_one_payment(aws):
@@ -94,8 +100,6 @@ BAD_INPUTS = [
     ("empty body", dict(raw_body=""), 400, "malformed_json"),
     ("array body", dict(body=[1, 2]), 400, "invalid_request"),
     ("missing amount", dict(body={k: v for k, v in valid_body().items() if k != "amount"}), 400, "invalid_request"),
-    ("missing merchant", dict(body={k: v for k, v in valid_body().items() if k != "merchant_id"}), 400,
-     "invalid_request"),
     ("extra field", dict(body=valid_body(card_holder="A")), 400, "invalid_request"),
     ("string amount", dict(body=valid_body(amount="12.50")), 400, "invalid_request"),
     ("float amount", dict(body=valid_body(amount=12.5)), 400, "invalid_request"),
@@ -164,3 +168,40 @@ def test_card_numbers_are_masked_in_every_log_line(aws):
 def test_unknown_route_is_a_json_404(aws):
     status, body = call(api_event("DELETE", "/payments"))
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_a_card_number_as_idempotency_key_is_refused_and_nothing_written(aws):
+    status, body = post(valid_body(), headers={"Idempotency-Key": "order-4111111111111111"})
+    assert (status, body["error"]["code"]) == (400, "card_data_rejected")
+    assert aws.table.scan()["Items"] == []
+
+
+DEBUG_RUN = """
+from cdk_payments.runtime import api
+from test.runtime.conftest import FakeContext, api_event
+for caller in ("merchant-42", "unmapped"):
+    api.handler(api_event("GET", "/payments/4111111111111111", caller=caller), FakeContext())
+api.logger.info("diagnostic", extra={"pan": "5500005555555559"})
+try:
+    raise ValueError("card 4111 1111 1111 1111")
+except ValueError:
+    import logging
+    logging.getLogger("aws_lambda_powertools.event_handler").exception("failed")
+"""
+
+
+def test_powertools_debug_mode_masks_card_numbers_in_its_own_logger_too(tmp_path):
+    # POWERTOOLS_DEBUG acts when Powertools is imported: run a fresh interpreter with it set.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "POWERTOOLS_DEBUG": "true", "AUTH_MODE": "iam", "AWS_DEFAULT_REGION": "us-east-1",
+           "MERCHANT_ROLES": json.dumps(ROLE_ARNS), "TABLE_NAME": "payments", "POWERTOOLS_TRACE_DISABLED": "1",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    run = subprocess.run([sys.executable, "-c", DEBUG_RUN], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    logged = run.stdout + run.stderr
+    assert "Calling API Route Handler" in logged  # Powertools' debug logger did log the route arguments
+    assert "4111111111111111" not in logged and "5500005555555559" not in logged
+    assert "4111 1111 1111 1111" not in logged
+    assert "************1111" in logged and "************5559" in logged

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
-from aws_cdk import ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -39,6 +40,11 @@ from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
 MERCHANT_INDEX = "by-merchant"
+MERCHANT_ID = re.compile(json.loads(SCHEMA_FILE.read_text())["properties"]["merchant_id"]["pattern"])
+# The processor's environment holds the merchant map; Lambda allows 4 KB for all variables.
+MERCHANT_MAP_BUDGET = 2500
+# The request header that identifies the caller, which the prod cache keys reads on (see _create_api).
+IDENTITY_HEADER = {PaymentApiAuthorization.API_KEY: "X-Api-Key", PaymentApiAuthorization.COGNITO: "Authorization"}
 PROCESSOR_TIMEOUT = Duration.seconds(10)
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
@@ -52,9 +58,14 @@ DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EG
 
 
 class SecurePaymentApi(Construct):
-    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``) behind WAF, with an
-    on-demand DynamoDB table, an encrypted SQS queue and dead-letter queue, the processor and
-    event-handler Lambdas (arm64, Python 3.14, Powertools), the provider secret and alarms.
+    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``)
+    behind WAF, with an on-demand DynamoDB table, an encrypted SQS queue and dead-letter queue, the
+    processor and event-handler Lambdas (arm64, Python 3.14, Powertools), the provider secret and alarms.
+
+    Every request acts for the merchant of the authenticated identity, never one named in the
+    request: with IAM the caller's role (``merchant_roles``), with Cognito the token's
+    ``custom:merchant_id`` claim, with API keys the merchant's own key (``merchants``). An identity
+    that maps to no merchant is refused (403); another merchant's payment is not found (404).
 
     Requests are validated by API Gateway against the JSON schema the handler also enforces;
     errors are ``{"error": {"code", "message"}}``. ``POST`` needs an ``Idempotency-Key`` header.
@@ -83,10 +94,11 @@ class SecurePaymentApi(Construct):
     cdk-nag acknowledgements made here, each on the construct it concerns: SigV4 or API-key methods
     are not Cognito-authorized (AwsSolutions-COG4); the Lambda proxy integration needs no backend
     client certificate (APIGWSSLEnabled); X-Ray and VPC ENI actions need ``Resource: *``; in dev,
-    the API cache and AWS Backup are off for cost, and the web ACL leaves out the Known Bad Inputs
-    group (checkov CKV_AWS_192: Java/Log4j patterns, the handlers are Python); reserved concurrency is
-    off until you opt in; the region's API Gateway logging role may write to the region's log groups
-    and keeps its policy inline (it is retained).
+    the API cache and AWS Backup are off for cost (with IAM authorization there is no API cache in
+    any profile: see ``cache_size_gb``), and the web ACL leaves out the Known Bad Inputs group
+    (checkov CKV_AWS_192: Java/Log4j patterns, the handlers are Python); reserved concurrency is off
+    until you opt in; the region's API Gateway logging role may write to the region's log groups and
+    keeps its policy inline (it is retained).
     """
 
     def __init__(
@@ -104,6 +116,7 @@ class SecurePaymentApi(Construct):
         authorization: Optional[PaymentApiAuthorization] = None,
         user_pool: Optional[cognito.IUserPool] = None,
         merchants: Optional[Sequence[str]] = None,
+        merchant_roles: Optional[Mapping[str, iam.IRole]] = None,
         throttling_rate_limit: Optional[int] = None,
         throttling_burst_limit: Optional[int] = None,
         waf_rate_limit: Optional[int] = None,
@@ -139,8 +152,12 @@ class SecurePaymentApi(Construct):
         :param event_bus: where settlement events go. Default: the account's default bus
         :param authorization: Default: IAM
         :param user_pool: the Cognito user pool, required with ``PaymentApiAuthorization.COGNITO``
-        :param merchants: merchant ids that get an API key and usage plan, each once, required with
-            ``PaymentApiAuthorization.API_KEY``
+        :param merchants: merchant ids that get an API key and usage plan, each once, required
+            with ``PaymentApiAuthorization.API_KEY``; a request's key identifies its merchant
+        :param merchant_roles: with ``PaymentApiAuthorization.IAM``, the IAM role each merchant id
+            signs its requests with (``{"merchant-1": role}``); a caller whose role session is not
+            in the map is refused. Default: none, so every request is refused with 403 until you map
+            merchants to roles
         :param throttling_rate_limit: stage steady-state requests per second. Default: 50
         :param throttling_burst_limit: stage burst. Default: 100
         :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks it (100 to
@@ -157,8 +174,9 @@ class SecurePaymentApi(Construct):
         :param max_receive_count: deliveries before a message goes to the DLQ, 1 to 1000. Default: 3
         :param log_retention: for every log group. Default: the profile's (DEV: 1 month, PROD: 1 year)
         :param cors_allowed_origins: turn CORS on for these origins. Default: CORS off
-        :param cache_size_gb: API Gateway cache size (``0.5``, ``1.6``, ``6.1``...), or ``""`` for none.
-            Default: the profile's (DEV: none, PROD: 0.5)
+        :param cache_size_gb: API Gateway cache size (``0.5``, ``1.6``, ``6.1``...), or ``""`` for none;
+            ``GET /payments/{payment_id}`` is cached per caller credential, so not with IAM (every
+            SigV4 signature differs). Default: the profile's (DEV: none, PROD: 0.5; none with IAM)
         :param provider_adapter: the payment provider adapter the functions load:
             ``ProviderAdapter.http()``, or your own with ``ProviderAdapter.from_directory(directory,
             module=..., class_name=...)``, bundled into the functions' asset. Default: ``ProviderAdapter.sandbox()``
@@ -222,7 +240,8 @@ class SecurePaymentApi(Construct):
             self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
             timeout=PROCESSOR_TIMEOUT,
             environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
-                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment},
+                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment,
+                         **self._merchant_environment(auth, merchant_roles)},
             **common,
         )
         handler = PaymentFunction(
@@ -259,7 +278,9 @@ class SecurePaymentApi(Construct):
         # and the region's logging role may write to every log group of the account here anyway.
         self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
                                                removal_policy=removal)
-        cache = pick(cache_size_gb, defaults.cache_size_gb) or None
+        # Reads are cached per caller credential; SigV4 signatures differ on every request (and can
+        # travel in the query string), so with IAM a cache could serve nobody safely: none.
+        cache = None if auth is PaymentApiAuthorization.IAM else pick(cache_size_gb, defaults.cache_size_gb) or None
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
             rate=pick(throttling_rate_limit, defaults.throttling_rate_limit),
@@ -329,9 +350,12 @@ class SecurePaymentApi(Construct):
         errors.check_int(props["powertools_layer_version"], "powertools_layer_version", minimum=1)
         for flag in ("waf_logging", "deletion_protection", "backup_plan", "configure_api_gateway_account"):
             errors.check_type(props[flag], flag, bool)
-        errors.check_choice(props["cache_size_gb"], "cache_size_gb",
-                            ["", "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"])
         auth = props["auth"]
+        if errors.check_choice(props["cache_size_gb"], "cache_size_gb",
+                               ["", "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"]):
+            errors.check(not props["cache_size_gb"] or auth is not PaymentApiAuthorization.IAM, "cache_size_gb",
+                         "has no effect with PaymentApiAuthorization.IAM: reads are cached per caller credential, "
+                         "and every SigV4 signature differs; leave it unset or use COGNITO or API_KEY")
         errors.check(auth is not PaymentApiAuthorization.COGNITO or props["user_pool"] is not None, "user_pool",
                      "is required with PaymentApiAuthorization.COGNITO")
         errors.check(props["user_pool"] is None or auth is PaymentApiAuthorization.COGNITO, "user_pool",
@@ -341,9 +365,30 @@ class SecurePaymentApi(Construct):
                      "at least one merchant id is required with PaymentApiAuthorization.API_KEY")
         errors.check(not merchants or auth is PaymentApiAuthorization.API_KEY, "merchants",
                      "is used only with PaymentApiAuthorization.API_KEY")
-        errors.check(not merchants or all(isinstance(m, str) and m.replace("-", "").replace("_", "").isalnum()
-                                          for m in merchants),
-                     "merchants", "must be merchant ids of letters, digits, - and _")
+        if isinstance(merchants, (list, tuple)):
+            SecurePaymentApi._check_merchant_ids(errors, "merchants", merchants)
+            errors.check(len(set(merchants)) == len(merchants), "merchants", "must not repeat a merchant id")
+            # Each entry of {"merchant": "10-char key id"} takes its id's length plus 16 bytes of JSON.
+            size = sum(len(str(m)) + 16 for m in merchants)
+            errors.check(size <= MERCHANT_MAP_BUDGET, "merchants",
+                         f"the merchant-to-key map must fit the function's environment ({size} of at most "
+                         f"{MERCHANT_MAP_BUDGET} bytes); use PaymentApiAuthorization.COGNITO for more merchants")
+        roles = props["merchant_roles"]
+        errors.check(not roles or auth is PaymentApiAuthorization.IAM, "merchant_roles",
+                     "is used only with PaymentApiAuthorization.IAM")
+        if roles is not None and errors.check(isinstance(roles, Mapping) and all(hasattr(r, "role_arn")
+                                                                                   for r in roles.values()),
+                                              "merchant_roles", "expected a mapping {merchant id: iam.IRole}"):
+            SecurePaymentApi._check_merchant_ids(errors, "merchant_roles", list(roles))
+            arns = [r.role_arn for r in roles.values()]
+            known = [a for a in arns if not Token.is_unresolved(a)]
+            errors.check(len({id(r) for r in roles.values()}) == len(roles) and len(set(known)) == len(known),
+                         "merchant_roles", "each role identifies one merchant: give each merchant its own role")
+            # A role ARN known only at deploy time is at most 31 + 64 characters without a path.
+            size = sum(len(str(m)) + 6 + (95 if Token.is_unresolved(a) else len(a)) for m, a in zip(roles, arns, strict=True))
+            errors.check(size <= MERCHANT_MAP_BUDGET, "merchant_roles",
+                         f"the merchant-to-role map must fit the function's environment (about {size} of at most "
+                         f"{MERCHANT_MAP_BUDGET} bytes); use PaymentApiAuthorization.COGNITO for more merchants")
         errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
         errors.check_unique(merchants, "merchants")
         origins = props["cors_allowed_origins"]
@@ -361,7 +406,26 @@ class SecurePaymentApi(Construct):
             errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
         errors.raise_if_any()
 
+    @staticmethod
+    def _check_merchant_ids(errors: PropErrors, prop: str, merchant_ids: Sequence[object]) -> None:
+        bad = [m for m in merchant_ids if not (isinstance(m, str) and MERCHANT_ID.fullmatch(m))]
+        errors.check(not bad, prop, f"merchant ids are 1 to 64 of letters, digits, - and _; got {bad!r}")
+
     # -- resources -------------------------------------------------------------------------------
+    def _merchant_environment(self, auth: PaymentApiAuthorization, merchant_roles) -> dict[str, str]:
+        """How the processor maps an identity to a merchant (API keys are added in _create_api)."""
+        environment = {"AUTH_MODE": auth.value, "CURSOR_KEY_ARN": self._encryption_key.key_arn}
+        if auth is PaymentApiAuthorization.IAM:
+            roles = {merchant: role.role_arn for merchant, role in (merchant_roles or {}).items()}
+            environment["MERCHANT_ROLES"] = Stack.of(self).to_json_string(roles)
+            if not roles:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-payments:noMerchantRoles",
+                    "SecurePaymentApi with IAM authorization and no merchant_roles refuses every request "
+                    "with 403 merchant_not_mapped: map each merchant id to the IAM role it calls with.",
+                )
+        return environment
+
     def _create_table(self, defaults, deletion_protection, backup_plan) -> dynamodb.Table:
         # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
         table = dynamodb.Table(
@@ -410,6 +474,9 @@ class SecurePaymentApi(Construct):
     def _grant_least_privilege(self) -> None:
         table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
         self._table.grant(self._processor, *table_actions)
+        # GET /payments queries the merchant index only (an imported table's grant would not name it).
+        iam.Grant.add_to_principal(grantee=self._processor, actions=["dynamodb:Query"],
+                                   resource_arns=[f"{self._table.table_arn}/index/{MERCHANT_INDEX}"])
         self._table.grant(self._event_handler, "dynamodb:GetItem", "dynamodb:UpdateItem")
         for function in (self._processor, self._event_handler):
             self._encryption_key.grant_encrypt_decrypt(function)
@@ -482,8 +549,10 @@ class SecurePaymentApi(Construct):
                 caching_enabled=bool(cache),
                 cache_data_encrypted=bool(cache),
                 cache_ttl=Duration.seconds(5) if cache else None,  # short: payment status changes
-                # Never cache the intake: every POST must reach the handler (and its idempotency).
-                method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False)}
+                # Never cache the intake (every POST must reach the handler and its idempotency) nor
+                # the list (its pages depend on the caller and the query string).
+                method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False),
+                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False)}
                 if cache else None,
             ),
         )
@@ -517,20 +586,33 @@ class SecurePaymentApi(Construct):
             request_models={"application/json": model},
             request_parameters={"method.request.header.Idempotency-Key": True},
         )
+        # A cached read is keyed on the payment id AND the caller's credential, so one merchant's
+        # cached answer is never served to another (IAM: no cache, see __init__).
+        identity = [f"method.request.header.{IDENTITY_HEADER[auth]}"] if cache else []
         get = payments.add_resource("{payment_id}").add_method(
-            "GET", apigw.LambdaIntegration(self._processor, cache_key_parameters=["method.request.path.payment_id"])
+            "GET", apigw.LambdaIntegration(self._processor,
+                                           cache_key_parameters=["method.request.path.payment_id", *identity])
             if cache else integration,
             request_validator=api.add_request_validator("ParameterValidator", validate_request_parameters=True),
-            request_parameters={"method.request.path.payment_id": True},
+            request_parameters={"method.request.path.payment_id": True, **{p: False for p in identity}},
         )
-        self._acknowledge_api(api, [post, get], auth, cache)
+        listing = payments.add_method("GET", integration)  # the handler validates its query string
+        self._acknowledge_api(api, [post, get, listing], auth, cache)
+        keys = {}
         for merchant in merchants:
             plan = api.add_usage_plan(
                 f"Plan{merchant}", name=f"{merchant}",
                 throttle=apigw.ThrottleSettings(rate_limit=rate, burst_limit=burst),
                 api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
             )
-            plan.add_api_key(api.add_api_key(f"Key{merchant}"))
+            # What api.add_api_key creates (same id), minus the legacy stage link: the usage plan binds
+            # the key to the stage, and the processor's environment can then name the key's id.
+            key = apigw.ApiKey(api, f"Key{merchant}")
+            plan.add_api_key(key)
+            keys[merchant] = key.key_id
+        if auth is PaymentApiAuthorization.API_KEY:
+            # The key id API Gateway reports in the request context identifies the merchant.
+            self._processor.add_environment("MERCHANT_API_KEYS", Stack.of(self).to_json_string(keys))
         return api
 
     def _acknowledge_api(self, api, methods, auth, cache) -> None:
@@ -563,6 +645,9 @@ class SecurePaymentApi(Construct):
         if not cache:
             acknowledge(
                 stage,
+                "With IAM authorization no API Gateway cache: reads would be cached per caller credential and "
+                "every SigV4 signature differs, so a cache could only ever miss (or, keyed on less, serve one "
+                "merchant's payment to another)." if auth is PaymentApiAuthorization.IAM else
                 "No API Gateway cache in the dev profile, for cost (the smallest costs about $14.60/month); "
                 "the prod profile turns on a 0.5 GB encrypted cache. Payments are never cached long anyway.",
                 "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",

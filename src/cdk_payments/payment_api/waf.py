@@ -108,8 +108,10 @@ class PaymentWebAcl(Construct):
                 "Logging",
                 resource_arn=self.web_acl.attr_arn,
                 log_destination_configs=[log_group_arn],
+                # The credentials that identify a merchant (SigV4 or Cognito token, API key, session token).
                 redacted_fields=[
-                    wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"})
+                    wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                    for header in ("authorization", "x-api-key", "x-amz-security-token")
                 ],
             )
             config.node.add_dependency(self.log_group)

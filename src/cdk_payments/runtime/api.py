@@ -1,4 +1,8 @@
-"""The payment API: POST /payments (idempotent intake) and GET /payments/{payment_id}.
+"""The payment API: POST /payments (idempotent intake), GET /payments/{payment_id} and GET /payments.
+
+Every route acts for the merchant of the authenticated identity (``merchants.merchant_of``), which
+is resolved first: an identity that maps to no merchant is refused before anything is read or
+written, a body naming another merchant is refused, and another merchant's payment is "not found".
 
 Every error is a JSON ``{"error": {"code", "message"}}`` with a 4xx or 5xx status, and a refused
 request writes nothing: validation happens before any write, a failed enqueue removes the payment,
@@ -32,6 +36,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
 from . import clients, providers
+from .errors import ApiError
+from .listing import list_payments, parse_query
+from .merchants import merchant_of
 from .observability import logger, metrics, tracer
 from .pan import contains_pan
 
@@ -47,12 +54,6 @@ RECORDED_STATUS = {providers.Outcome.APPROVED: "PENDING", providers.Outcome.DECL
                    providers.Outcome.UNKNOWN: "UNKNOWN"}
 
 app = APIGatewayRestResolver()
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -108,6 +109,18 @@ def parse_body(raw: str | None) -> dict[str, Any]:
     return body
 
 
+def caller_merchant() -> str:
+    """The authenticated caller's merchant, or a 403 before anything is read or written."""
+    context = app.current_event.raw_event.get("requestContext")
+    merchant = merchant_of(context)
+    if merchant is None:
+        identity = (context or {}).get("identity") or {}
+        logger.warning("identity maps to no merchant", extra={"api_key_id": identity.get("apiKeyId"),
+                                                              "user_arn": identity.get("userArn")})
+        raise ApiError(403, "merchant_not_mapped", "the authenticated identity is not mapped to a merchant")
+    return merchant
+
+
 def _schema_message(error: SchemaValidationError) -> str:
     field = ".".join(str(p) for p in (error.path or []) if p != "data") or "body"
     return f"{field}: {error.validation_message}"
@@ -116,18 +129,24 @@ def _schema_message(error: SchemaValidationError) -> str:
 @app.post("/payments")
 @tracer.capture_method
 def create_payment_route() -> Response:
+    merchant = caller_merchant()
     body = parse_body(app.current_event.body)
+    # Omitted means the caller's; set it so a retry with or without it is the same request.
+    if body.setdefault("merchant_id", merchant) != merchant:
+        raise ApiError(403, "merchant_mismatch", "merchant_id is not the authenticated caller's merchant")
     key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
     if not key:
         raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
     if not IDEMPOTENCY_KEY.match(key):
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]")
+    if contains_pan(key):  # the one header the API reads and stores (hashed) must not carry card data
+        raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
     persistence, config = _idempotency()
     create = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
         create_payment
     )
     try:
-        result = create(request={"merchant_id": body["merchant_id"], "idempotency_key": key, "body": body})
+        result = create(request={"merchant_id": merchant, "idempotency_key": key, "body": body})
     except IdempotencyValidationError:
         raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body") from None
     except IdempotencyAlreadyInProgressError:
@@ -190,14 +209,26 @@ def _authorize(payment_id: str, body: dict[str, Any]) -> providers.Authorization
 @app.get("/payments/<payment_id>")
 @tracer.capture_method
 def get_payment(payment_id: str) -> Response:
+    merchant = caller_merchant()
     if not PAYMENT_ID.match(payment_id):
         raise ApiError(404, "payment_not_found", "no payment with this id")
     item = clients.table().get_item(Key={"payment_id": payment_id}).get("Item")
-    if not item:
+    if not item or item.get("merchant_id") != merchant:  # another merchant's payment does not exist for you
         raise ApiError(404, "payment_not_found", "no payment with this id")
     public = {field: item[field] for field in PUBLIC_FIELDS if field in item}
     metrics.add_metric(name="PaymentRead", unit=MetricUnit.Count, value=1)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(public, default=int))
+
+
+@app.get("/payments")
+@tracer.capture_method
+def list_payments_route() -> Response:
+    merchant = caller_merchant()
+    event = app.current_event
+    query = parse_query(event.query_string_parameters, event.multi_value_query_string_parameters)
+    page = list_payments(merchant, query)
+    metrics.add_metric(name="PaymentsListed", unit=MetricUnit.Count, value=1)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(page, default=int))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -29,6 +29,11 @@ def secretsmanager() -> Any:
     return boto3.client("secretsmanager")
 
 
+@cache
+def kms() -> Any:
+    return boto3.client("kms")
+
+
 def reset() -> None:
-    for client in (table, sqs, events, secretsmanager):
+    for client in (table, sqs, events, secretsmanager, kms):
         client.cache_clear()
