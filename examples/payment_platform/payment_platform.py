@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from audit_replica import AuditReplica
 from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -71,10 +72,16 @@ class PaymentPlatform(Stack):
             alarm_topic=self.alerts.operations_topic,
         )
 
+        # The role a merchant's backend assumes to call the API with SigV4: its sessions act for that
+        # merchant (the API maps the role, never the request body, to the merchant). Grant it
+        # execute-api:Invoke on payments.rest_api where your merchant's backend is defined.
+        self.merchant_role = iam.Role(self, "DemoMerchantRole", assumed_by=iam.AccountRootPrincipal(),
+                                      description="cdk-payments example: the demo merchant's API caller")
         self.payments = SecurePaymentApi(
             self,
             "Payments",
             profile=profile,
+            merchant_roles={"demo-merchant": self.merchant_role},
             vpc=self.network.vpc,
             vpc_subnets=self.network.workload_subnets,
             encryption_key=key,
