@@ -1,0 +1,132 @@
+"""Deploy rehearsal: the example's stacks created in moto server, a payment driven through them.
+
+The example app is synthesized into a temporary cloud assembly, its assets published to the
+bootstrap bucket and its stack created with CloudFormation's CreateStack, in a moto server this
+module starts on 127.0.0.1 (ephemeral port) and stops. Nothing here reaches a network or an account.
+The handlers run from the published asset, with the handler string and environment moto created.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from ..test_example import synth_example
+from . import gaps
+from .emulator import FAKE_CREDENTIALS, Emulator
+from .rehearsal import (
+    Deployment,
+    check_created,
+    default_security_group_stripped,
+    deploy,
+    payment_end_to_end,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL"):
+            patch.delenv(name, raising=False)
+        for name, value in FAKE_CREDENTIALS.items():
+            patch.setenv(name, value)
+        for noisy in ("werkzeug", "moto"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        server = Emulator(tmp_path_factory.mktemp("emulator"))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assembly")
+    return {profile: (out / profile, synth_example(out / profile, profile)) for profile in ("dev",)}
+
+
+def _deploy(emulator, assembly: Path, stack_name: str, **kwargs) -> Deployment:
+    emulator.reset()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto", category=UserWarning)
+        return deploy(emulator, assembly, stack_name, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def dev(emulator, assemblies):
+    started = time.monotonic()
+    deployment = _deploy(emulator, assemblies["dev"][0], "PaymentPlatform-dev")
+    deployment.seconds = time.monotonic() - started
+    return deployment
+
+
+def test_dev_stack_is_created_with_every_supported_resource(dev):
+    check_created(dev)
+
+
+def test_skipped_resource_types_are_pinned(dev):
+    """moto reports CREATE_COMPLETE for these without creating them; a change here needs a look."""
+    assert set(dev.skipped.values()) == gaps.SKIPPED_TYPES
+
+
+def test_each_rewrite_touches_only_what_it_covers(dev):
+    assert {name: sorted(ids) for name, ids in dev.touched.items()} == {
+        "kms-key-tags": ["PlatformKey9FD66B6F"],
+        "instance-volume-size": ["NetworkVpcpublicSubnet1NatInstance90328396"],
+        "parameter-name": ["WorkersAgentConfig568A62A9"],
+        "parameter-tags": sorted(dev.logical_ids("AWS::SSM::Parameter")),
+        "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
+    }
+
+
+def test_default_security_group_custom_resource_is_answered(dev):
+    default_security_group_stripped(dev)
+
+
+def test_payment_end_to_end_through_deployed_code(dev):
+    result = payment_end_to_end(dev)
+    assert result["fetched"]["amount"] == 1250 and result["fetched"]["currency"] == "EUR"
+
+
+def _without_schema(assembly: Path, tmp_path: Path) -> Path:
+    broken = tmp_path / "broken"
+    shutil.copytree(assembly, broken)
+    manifest = json.loads((broken / "PaymentPlatform-dev.assets.json").read_text())
+    removed = []
+    for asset in manifest["files"].values():
+        schema = broken / asset["source"]["path"] / "runtime" / "payment_request.schema.json"
+        if schema.exists():
+            schema.unlink()
+            removed.append(schema)
+    assert removed
+    return broken
+
+
+def _queue_url_to_dead_letter_queue(template: dict) -> None:
+    processor = next(r for k, r in template["Resources"].items() if k.startswith("PaymentsProcessorFunction")
+                     and r["Type"] == "AWS::Lambda::Function")
+    dead_letter = next(k for k in template["Resources"] if k.startswith("PaymentsDeadLetterQueue"))
+    processor["Properties"]["Environment"]["Variables"]["QUEUE_URL"] = {"Ref": dead_letter}
+
+
+def test_rehearsal_fails_when_the_asset_lacks_the_schema(emulator, assemblies, tmp_path, dev):
+    broken = _deploy(emulator, _without_schema(assemblies["dev"][0], tmp_path), "PaymentPlatform-dev")
+    check_created(broken)  # every scanner and every resource check passes
+    with pytest.raises(AssertionError, match="the function failed.*payment_request.schema.json"):
+        payment_end_to_end(broken)
+
+
+def test_rehearsal_fails_when_queue_url_names_another_queue(emulator, assemblies, dev):
+    broken = _deploy(emulator, assemblies["dev"][0], "PaymentPlatform-dev", change_template=_queue_url_to_dead_letter_queue)
+    check_created(broken)
+    with pytest.raises(AssertionError, match="consumed 0 messages"):
+        payment_end_to_end(broken)
