@@ -111,7 +111,9 @@ class Emulator:
     # -- deploy ------------------------------------------------------------------------------------
     def bootstrap(self) -> None:
         """What `cdk bootstrap` leaves behind that a deploy reads: the assets bucket and the version."""
-        self.client("s3").create_bucket(Bucket=BOOTSTRAP_BUCKET)
+        s3 = self.client("s3")
+        if BOOTSTRAP_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.create_bucket(Bucket=BOOTSTRAP_BUCKET)
         self.client("ssm").put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
                                       Overwrite=True)
 
@@ -133,7 +135,9 @@ class Emulator:
 
     def create_stack(self, stack_name: str, template: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
         """Create the stack as the CDK CLI would; large templates go through TemplateURL."""
-        body = json.dumps(template)
+        # moto tries every template as YAML first (pure-Python PyYAML: most of a second for this one)
+        # and falls back to JSON when that fails; tab indentation is JSON that YAML refuses at once.
+        body = json.dumps(template, indent="\t")
         cloudformation = self.client("cloudformation")
         args: dict[str, Any] = {"StackName": stack_name,
                                 "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import time
 import warnings
 from pathlib import Path
 
@@ -48,52 +47,64 @@ def emulator(tmp_path_factory):
             server.stop()
 
 
+PROFILES = ("dev", "prod")
+
+
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory):
     out = tmp_path_factory.mktemp("assembly")
-    return {profile: (out / profile, synth_example(out / profile, profile)) for profile in ("dev",)}
+    for profile in PROFILES:
+        synth_example(out / profile, profile)
+    return {profile: out / profile for profile in PROFILES}
 
 
 def _deploy(emulator, assembly: Path, stack_name: str, **kwargs) -> Deployment:
-    emulator.reset()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto", category=UserWarning)
         return deploy(emulator, assembly, stack_name, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def dev(emulator, assemblies):
-    started = time.monotonic()
-    deployment = _deploy(emulator, assemblies["dev"][0], "PaymentPlatform-dev")
-    deployment.seconds = time.monotonic() - started
-    return deployment
+def deployments(emulator, assemblies):
+    """dev and prod side by side in one account, as a team would have them (the prod profile's
+    cross-region audit replica stack is not deployed: its region's bucket is only a replication target)."""
+    emulator.reset()
+    return {profile: _deploy(emulator, assemblies[profile], f"PaymentPlatform-{profile}") for profile in PROFILES}
 
 
-def test_dev_stack_is_created_with_every_supported_resource(dev):
-    check_created(dev)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_stack_is_created_with_every_supported_resource(deployments, profile):
+    check_created(deployments[profile])
 
 
-def test_skipped_resource_types_are_pinned(dev):
+@pytest.mark.parametrize("profile", PROFILES)
+def test_skipped_resource_types_are_pinned(deployments, profile):
     """moto reports CREATE_COMPLETE for these without creating them; a change here needs a look."""
-    assert set(dev.skipped.values()) == gaps.SKIPPED_TYPES
+    deployment = deployments[profile]
+    assert set(deployment.skipped.values()) == gaps.SKIPPED_TYPES[deployment.stack_name]
 
 
-def test_each_rewrite_touches_only_what_it_covers(dev):
-    assert {name: sorted(ids) for name, ids in dev.touched.items()} == {
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
+    deployment = deployments[profile]
+    assert {name: sorted(ids) for name, ids in deployment.touched.items()} == {
         "kms-key-tags": ["PlatformKey9FD66B6F"],
-        "instance-volume-size": ["NetworkVpcpublicSubnet1NatInstance90328396"],
+        # Only dev has a NAT instance; prod's NAT gateways have no volumes.
+        "instance-volume-size": ["NetworkVpcpublicSubnet1NatInstance90328396"] if profile == "dev" else [],
         "parameter-name": ["WorkersAgentConfig568A62A9"],
-        "parameter-tags": sorted(dev.logical_ids("AWS::SSM::Parameter")),
+        "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
     }
 
 
-def test_default_security_group_custom_resource_is_answered(dev):
-    default_security_group_stripped(dev)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_default_security_group_custom_resource_is_answered(deployments, profile):
+    default_security_group_stripped(deployments[profile])
 
 
-def test_payment_end_to_end_through_deployed_code(dev):
-    result = payment_end_to_end(dev)
+@pytest.mark.parametrize("profile", PROFILES)
+def test_payment_end_to_end_through_deployed_code(deployments, profile):
+    result = payment_end_to_end(deployments[profile])
     assert result["fetched"]["amount"] == 1250 and result["fetched"]["currency"] == "EUR"
 
 
@@ -118,15 +129,18 @@ def _queue_url_to_dead_letter_queue(template: dict) -> None:
     processor["Properties"]["Environment"]["Variables"]["QUEUE_URL"] = {"Ref": dead_letter}
 
 
-def test_rehearsal_fails_when_the_asset_lacks_the_schema(emulator, assemblies, tmp_path, dev):
-    broken = _deploy(emulator, _without_schema(assemblies["dev"][0], tmp_path), "PaymentPlatform-dev")
+# The breakages redeploy dev into an emptied emulator: they run after the tests above (file order).
+def test_rehearsal_fails_when_the_asset_lacks_the_schema(emulator, assemblies, tmp_path, deployments):
+    emulator.reset()
+    broken = _deploy(emulator, _without_schema(assemblies["dev"], tmp_path), "PaymentPlatform-dev")
     check_created(broken)  # every scanner and every resource check passes
     with pytest.raises(AssertionError, match="the function failed.*payment_request.schema.json"):
         payment_end_to_end(broken)
 
 
-def test_rehearsal_fails_when_queue_url_names_another_queue(emulator, assemblies, dev):
-    broken = _deploy(emulator, assemblies["dev"][0], "PaymentPlatform-dev", change_template=_queue_url_to_dead_letter_queue)
+def test_rehearsal_fails_when_queue_url_names_another_queue(emulator, assemblies, deployments):
+    emulator.reset()
+    broken = _deploy(emulator, assemblies["dev"], "PaymentPlatform-dev", change_template=_queue_url_to_dead_letter_queue)
     check_created(broken)
     with pytest.raises(AssertionError, match="consumed 0 messages"):
         payment_end_to_end(broken)
