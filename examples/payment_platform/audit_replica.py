@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, RemovalPolicy, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from keys import platform_key
 
 from cdk_payments import AuditBucket, Profile
 
@@ -24,8 +25,7 @@ class AuditReplica(Stack):
 
     def __init__(self, scope: Construct, id: str, *, region: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
-        key = kms.Key(self, "Key", alias=KEY_ALIAS, enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
-                      description="cdk-payments example: audit replicas")
+        key = platform_key(self, "Key", alias=KEY_ALIAS, description="cdk-payments example: audit replicas")
         AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=key, bucket_name=replica_bucket_name(region))
 
     @staticmethod

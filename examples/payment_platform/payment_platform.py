@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import RemovalPolicy, Stack, Tags
-from aws_cdk import aws_kms as kms
+from aws_cdk import Stack, Tags
 from constructs import Construct
+from keys import platform_key
 
 from cdk_payments import (
     AlertTopics,
@@ -41,13 +41,7 @@ class PaymentPlatform(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
-        key = kms.Key(
-            self,
-            "PlatformKey",
-            description="cdk-payments example: payment data, queues, topics and logs",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
         replica, replica_key = AuditReplica.destination(self, replica_region) if replica_region else (None, None)
         self.audit = AuditBucket(

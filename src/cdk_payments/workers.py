@@ -23,7 +23,7 @@ from constructs import Construct
 
 from ._alarms import alarm as create_alarm
 from ._kms import allow_services, key_for
-from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._queues import dead_letter_queue, encrypted_queue
 from ._validation import PropErrors, pick
 from .profiles import Profile, defaults_for
@@ -129,6 +129,7 @@ class PaymentWorkerFleet(Construct):
         self._queue = queue or self._create_queue(key)
         self._log_group = logs.LogGroup(self, "Logs", retention=pick(log_retention, defaults.log_retention),
                                         encryption_key=key, removal_policy=defaults.removal_policy)
+        acknowledge_log_retention(self._log_group, pick(log_retention, defaults.log_retention))
         self._role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
                               managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
                                   "AmazonSSMManagedInstanceCore")])
@@ -212,6 +213,18 @@ class PaymentWorkerFleet(Construct):
                 "AwsSolutions-EC26",
                 "NIST.800.53.R5-EC2IMDSv2Enabled",
             )
+        acknowledge(
+            self._group,
+            "The group spreads over its VPC subnets (VPCZoneIdentifier), one per AZ of the VPC: 2 in dev, 3 "
+            "in prod; the control reads only AvailabilityZones, which CloudFormation needs only without subnets.",
+            guard("autoscaling_multiple_az_check"),
+        )
+        acknowledge(
+            self._group,
+            "The default Graviton types (t4g, c7g, m7g) have no Nitro encryption in transit; workers reach "
+            "AWS APIs and the provider over TLS only (their security group allows HTTPS egress only).",
+            guard("autoscaling_group_nitro_encryption_in_transit_override_check"),
+        )
         if alarm_topic is None:
             acknowledge(
                 self._group,

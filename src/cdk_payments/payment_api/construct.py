@@ -26,7 +26,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._kms import key_for
-from .._nag import AcknowledgeGrantPolicies, acknowledge
+from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from .._queues import dead_letter_queue, encrypted_queue
 from .._validation import PropErrors, pick
 from ..choices import PaymentApiAuthorization
@@ -215,6 +215,7 @@ class SecurePaymentApi(Construct):
 
         self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
                                                removal_policy=removal)
+        acknowledge_log_retention(self._access_log_group, retention)
         cache = pick(cache_size_gb, defaults.cache_size_gb) or None
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
@@ -224,11 +225,12 @@ class SecurePaymentApi(Construct):
         if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
             self._configure_account_logging()
         # Own the execution log group API Gateway would otherwise create unencrypted and kept forever.
-        logs.LogGroup(
+        execution_logs = logs.LogGroup(
             self, "ExecutionLogs",
             log_group_name=f"API-Gateway-Execution-Logs_{self._rest_api.rest_api_id}/{STAGE}",
             retention=retention, encryption_key=key, removal_policy=removal,
         )
+        acknowledge_log_retention(execution_logs, retention)
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
@@ -441,6 +443,13 @@ class SecurePaymentApi(Construct):
         return api
 
     def _acknowledge_api(self, api, methods, auth, cache) -> None:
+        for method in methods:  # its Lambda permissions are its children
+            acknowledge(
+                method,
+                "API Gateway may invoke the processor only through this API's stage, method and path (SourceArn, "
+                "an execute-api ARN CDK builds with Fn::Join); the control accepts only a literal or a Ref there.",
+                guard("lambda_function_public_access_prohibited_check"),
+            )
         if auth is not PaymentApiAuthorization.COGNITO:
             for method in methods:
                 acknowledge(

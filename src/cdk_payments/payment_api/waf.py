@@ -10,6 +10,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from .._nag import acknowledge_log_retention
+
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -90,6 +92,7 @@ class PaymentWebAcl(Construct):
                 encryption_key=key,
                 removal_policy=removal_policy,
             )
+            acknowledge_log_retention(self.log_group, log_retention)
             log_group_arn = Stack.of(self).format_arn(
                 service="logs", resource="log-group", resource_name=name,
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
