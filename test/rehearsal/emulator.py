@@ -68,6 +68,7 @@ class Emulator:
         self.before_invoke: Callable[[str, Any], None] | None = None
         self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         self._clients: dict[str, Any] = {}
+        self._custom_resource_requests: list[tuple[Any, dict[str, Any]]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,6 +151,10 @@ class Emulator:
         cloudformation.create_stack(**args)
         deadline = time.monotonic() + timeout
         while True:
+            # Custom resources are answered once CreateStack has returned: moto creates the other
+            # resources while the request runs, and an answer during it races with that.
+            while self._custom_resource_requests:
+                self._answer_custom_resource(*self._custom_resource_requests.pop(0))
             stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
             if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
                 return stack
@@ -162,7 +167,8 @@ class Emulator:
         if function.run_time.startswith("python"):
             return self._run_python(function, event)
         if isinstance(event, dict) and event.get("ResourceType") == "Custom::VpcRestrictDefaultSG":
-            return self._answer_restrict_default_sg(function, event)
+            self._custom_resource_requests.append((function, event))
+            return json.dumps(None), False, ""
         raise NotImplementedError(f"no local executor for {function.function_name} ({function.run_time})")
 
     def code_dir(self, bucket: str, key: str) -> Path:
@@ -200,7 +206,7 @@ class Emulator:
                                            outcome.get("result"), error, completed.stdout + completed.stderr))
         return json.dumps(outcome.get("result") if error is None else error), error is not None, completed.stdout
 
-    def _answer_restrict_default_sg(self, function: Any, event: dict[str, Any]) -> tuple[str, bool, str]:
+    def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
         """Do what CDK's RestrictDefaultSG handler does on Create, then answer CloudFormation."""
         group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
         ec2 = self.client("ec2")
@@ -218,7 +224,6 @@ class Emulator:
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request).read()
         self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
-        return json.dumps(response), False, ""
 
 
 def _substitute(value: str) -> str:
