@@ -154,7 +154,7 @@ project.add_task(
 )
 project.add_task(
     "compliance",
-    description="cdk-nag, cfn-lint and checkov on the example app, as a table",
+    description="cdk-nag, Control Tower controls (cfn-guard), cfn-lint and checkov on the example app, as a table",
     exec="python tools/compliance_report.py",
 )
 project.add_task(
