@@ -18,7 +18,7 @@ import pytest
 
 from ..test_example import synth_example
 from . import gaps
-from .emulator import FAKE_CREDENTIALS, Emulator
+from .emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, Emulator
 from .rehearsal import (
     Deployment,
     check_created,
@@ -95,6 +95,28 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
     }
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_rewrites_leave_every_other_resource_as_synthesized(deployments, profile):
+    deployment = deployments[profile]
+    touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
+    secret = deployment.touched["secret-through-the-api"]
+    changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
+               if deployment.deployed["Resources"].get(logical_id) != resource}
+    # Besides the rewritten resources, only those that referred to the secret (its Ref is now its ARN).
+    referring = {logical_id for logical_id in changed - touched
+                 if any(f'"Ref": "{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id]) for s in secret)}
+    assert changed - touched == referring
+    assert deployment.deployed.keys() == deployment.synthesized.keys()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_bootstrap_version_satisfies_the_stack_rule(deployments, profile):
+    """moto does not evaluate template Rules; the CDK's CheckBootstrapVersion is checked here."""
+    rule = deployments[profile].deployed["Rules"]["CheckBootstrapVersion"]["Assertions"][0]["Assert"]
+    refused = rule["Fn::Not"][0]["Fn::Contains"][0]
+    assert BOOTSTRAP_VERSION not in refused
 
 
 @pytest.mark.parametrize("profile", PROFILES)
