@@ -36,7 +36,7 @@ if replica_region:
     for key, value in (("application", "cdk-payments"), ("cost-center", app.node.try_get_context("costCenter")),
                        ("environment", profile.value)):
         cdk.Tags.of(replica).add(key, value)
-PaymentPlatform(
+platform = PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",
     profile=profile,
@@ -44,6 +44,10 @@ PaymentPlatform(
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
+if replica_region:
+    # S3 refuses a replication rule whose destination bucket does not exist yet: the replica goes first,
+    # also under `cdk deploy --all --concurrency N`.
+    platform.add_dependency(replica)
 if app.node.try_get_context("nag"):
     # What tools/compliance_report.py runs: every cdk-nag pack and the AWS Control Tower proactive
     # controls (cfn-guard), as CDK validation plugins.

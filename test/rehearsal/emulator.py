@@ -34,7 +34,6 @@ from botocore.config import Config
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 QUALIFIER = "hnb659fds"  # the CDK bootstrap's default qualifier
-BOOTSTRAP_BUCKET = f"cdk-{QUALIFIER}-assets-{ACCOUNT}-{REGION}"
 BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{QUALIFIER}/version"
 BOOTSTRAP_VERSION = "30"
 TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates must be passed by TemplateURL
@@ -103,49 +102,53 @@ class Emulator:
         self.invocations.clear()
         self._code_dirs.clear()
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:  # one per service: creating a boto3 client costs ~0.1 s
-            self._clients[service] = self._session.client(
-                service, endpoint_url=self.endpoint, region_name=REGION, config=Config(retries={"max_attempts": 1}))
-        return self._clients[service]
+    def client(self, service: str, region: str = REGION) -> Any:
+        if (service, region) not in self._clients:  # one per service: creating a boto3 client costs ~0.1 s
+            self._clients[(service, region)] = self._session.client(
+                service, endpoint_url=self.endpoint, region_name=region, config=Config(retries={"max_attempts": 1}))
+        return self._clients[(service, region)]
 
     # -- deploy ------------------------------------------------------------------------------------
-    def bootstrap(self) -> None:
+    def bootstrap(self, region: str = REGION) -> None:
         """What `cdk bootstrap` leaves behind that a deploy reads: the assets bucket and the version."""
-        s3 = self.client("s3")
-        if BOOTSTRAP_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-            s3.create_bucket(Bucket=BOOTSTRAP_BUCKET)
-        self.client("ssm").put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
+        s3, bucket = self.client("s3", region), bootstrap_bucket(region)
+        if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=bucket, **location)
+        self.client("ssm", region).put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
                                       Overwrite=True)
 
-    def publish_assets(self, assembly: Path, stack_name: str) -> dict[str, str]:
+    def publish_assets(self, assembly: Path, stack_name: str, region: str = REGION) -> dict[str, str]:
         """Upload every file asset of the stack's asset manifest; returns object key -> asset path."""
         manifest = json.loads((assembly / f"{stack_name}.assets.json").read_text())
         assert not manifest.get("dockerImages"), "the rehearsal has no Docker to build image assets"
-        s3 = self.client("s3")
+        s3 = self.client("s3", region)
         published = {}
         for asset in manifest["files"].values():
             source = assembly / asset["source"]["path"]
             body = _zip_directory(source) if asset["source"]["packaging"] == "zip" and source.is_dir() else source.read_bytes()
             for destination in asset["destinations"].values():
-                bucket = _substitute(destination["bucketName"])
-                assert bucket == BOOTSTRAP_BUCKET, bucket
-                s3.put_object(Bucket=bucket, Key=_substitute(destination["objectKey"]), Body=body)
-                published[_substitute(destination["objectKey"])] = asset["source"]["path"]
+                bucket = _substitute(destination["bucketName"], region)
+                assert bucket == bootstrap_bucket(region), bucket
+                key = _substitute(destination["objectKey"], region)
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
+                published[key] = asset["source"]["path"]
         return published
 
-    def create_stack(self, stack_name: str, template: dict[str, Any], timeout: float = 30) -> dict[str, Any]:
+    def create_stack(self, stack_name: str, template: dict[str, Any], region: str = REGION,
+                     timeout: float = 30) -> dict[str, Any]:
         """Create the stack as the CDK CLI would; large templates go through TemplateURL."""
         # moto tries every template as YAML first (pure-Python PyYAML: most of a second for this one)
         # and falls back to JSON when that fails; tab indentation is JSON that YAML refuses at once.
         body = json.dumps(template, indent="\t")
-        cloudformation = self.client("cloudformation")
+        cloudformation = self.client("cloudformation", region)
         args: dict[str, Any] = {"StackName": stack_name,
                                 "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]}
         if len(body.encode()) > TEMPLATE_BODY_LIMIT:
             key = f"{stack_name}.rehearsal.template.json"
-            self.client("s3").put_object(Bucket=BOOTSTRAP_BUCKET, Key=key, Body=body.encode())
-            args["TemplateURL"] = f"https://{BOOTSTRAP_BUCKET}.s3.{REGION}.amazonaws.com/{key}"
+            # The rewritten template (see gaps.py), beside the assets, as the CLI uploads its own.
+            self.client("s3", region).put_object(Bucket=bootstrap_bucket(region), Key=key, Body=body.encode())
+            args["TemplateURL"] = f"https://{bootstrap_bucket(region)}.s3.{region}.amazonaws.com/{key}"
         else:
             args["TemplateBody"] = body
         cloudformation.create_stack(**args)
@@ -171,21 +174,23 @@ class Emulator:
             return json.dumps(None), False, ""
         raise NotImplementedError(f"no local executor for {function.function_name} ({function.run_time})")
 
-    def code_dir(self, bucket: str, key: str) -> Path:
+    def code_dir(self, bucket: str, key: str, region: str = REGION) -> Path:
         """The function's deployed code: downloaded from the bucket it was created from, unzipped."""
         if (bucket, key) not in self._code_dirs:
-            body = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
             target = Path(tempfile.mkdtemp(prefix="code-", dir=self.workdir))
             zipfile.ZipFile(io.BytesIO(body)).extractall(target)
             self._code_dirs[(bucket, key)] = target
         return self._code_dirs[(bucket, key)]
 
     def _run_python(self, function: Any, event: Any) -> tuple[str, bool, str]:
-        code = self.code_dir(function.code["S3Bucket"], function.code["S3Key"])
+        code = self.code_dir(function.code["S3Bucket"], function.code["S3Key"], function.region)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(self.workdir),
             **FAKE_CREDENTIALS,
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
@@ -209,7 +214,7 @@ class Emulator:
     def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
         """Do what CDK's RestrictDefaultSG handler does on Create, then answer CloudFormation."""
         group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
-        ec2 = self.client("ec2")
+        ec2 = self.client("ec2", event["StackId"].split(":")[3])
         group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         if group["IpPermissions"]:
             ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=group["IpPermissions"])
@@ -226,8 +231,12 @@ class Emulator:
         self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
 
 
-def _substitute(value: str) -> str:
-    return value.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION).replace(
+def bootstrap_bucket(region: str) -> str:
+    return f"cdk-{QUALIFIER}-assets-{ACCOUNT}-{region}"
+
+
+def _substitute(value: str, region: str = REGION) -> str:
+    return value.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", region).replace(
         "${AWS::Partition}", "aws")
 
 

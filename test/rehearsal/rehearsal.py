@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import gaps
-from .emulator import ACCOUNT, BOOTSTRAP_BUCKET, REGION, Emulator
+from .emulator import ACCOUNT, REGION, Emulator, bootstrap_bucket
 from .requests import payment_body, proxy_event
 
 CARD_NUMBER = "4111111111111111"  # a test PAN (Luhn-valid)
@@ -28,6 +28,7 @@ class Deployment:
     deployed: dict[str, Any]  # the template as handed to the emulator (after the gap rewrites)
     status: str
     touched: dict[str, list[str]]
+    region: str = REGION
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> type, not created by moto
 
@@ -43,7 +44,7 @@ class Deployment:
         return self.deployed["Resources"][logical_id].get("Properties", {})
 
     def client(self, service: str) -> Any:
-        return self.emulator.client(service)
+        return self.emulator.client(service, self.region)
 
 
 def deploy(
@@ -52,18 +53,19 @@ def deploy(
     stack_name: str,
     *,
     change_template: Callable[[dict[str, Any]], None] | None = None,
+    region: str = REGION,
 ) -> Deployment:
     """Publish the assets, bootstrap, create the stack; ``change_template`` breaks it on purpose."""
-    emulator.bootstrap()
-    emulator.publish_assets(assembly, stack_name)
+    emulator.bootstrap(region)
+    emulator.publish_assets(assembly, stack_name, region)
     synthesized = json.loads((assembly / f"{stack_name}.template.json").read_text())
     if change_template is not None:
         change_template(synthesized)
-    context = gaps.Context(stack_name, emulator.client("secretsmanager"), {})
+    context = gaps.Context(stack_name, emulator.client("secretsmanager", region), {})
     deployed, touched = gaps.rewrite(synthesized, context)
-    stack = emulator.create_stack(stack_name, deployed)
-    deployment = Deployment(emulator, stack_name, synthesized, deployed, stack["StackStatus"], touched)
-    summaries = emulator.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
+    stack = emulator.create_stack(stack_name, deployed, region)
+    deployment = Deployment(emulator, stack_name, synthesized, deployed, stack["StackStatus"], touched, region)
+    summaries = deployment.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
     listed = {s["LogicalResourceId"]: s for page in summaries for s in page["StackResourceSummaries"]}
     for logical_id, resource in deployed["Resources"].items():
         if logical_id in listed:
@@ -78,13 +80,13 @@ def deploy(
 def resolve(deployment: Deployment, value: Any) -> Any:
     """The few intrinsics the checked properties use, resolved against what was created."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
-        return {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}.get(
+        return {"AWS::Region": deployment.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}.get(
             value["Ref"]) or deployment.physical[value["Ref"]]
     if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
         logical_id, attribute = value["Fn::GetAtt"]
         return attribute_of(deployment, logical_id, attribute)
     if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-        return value["Fn::Sub"].replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", REGION).replace(
+        return value["Fn::Sub"].replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", deployment.region).replace(
             "${AWS::Partition}", "aws")
     if isinstance(value, dict) and set(value) == {"Fn::Join"}:
         delimiter, parts = value["Fn::Join"]
@@ -167,7 +169,7 @@ def check_functions(deployment: Deployment) -> None:
         assert variables == resolve(deployment, wanted.get("Environment", {}).get("Variables", {})), logical_id
         # The code is the published asset, in the bootstrap bucket.
         bucket, key = resolve(deployment, wanted["Code"]["S3Bucket"]), resolve(deployment, wanted["Code"]["S3Key"])
-        assert bucket == BOOTSTRAP_BUCKET, (logical_id, bucket)
+        assert bucket == bootstrap_bucket(deployment.region), (logical_id, bucket)
         deployment.client("s3").head_object(Bucket=bucket, Key=key)
 
 

@@ -18,13 +18,14 @@ import pytest
 
 from ..test_example import synth_example
 from . import gaps
-from .emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, Emulator
+from .emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, REGION, Emulator
 from .rehearsal import (
     Deployment,
     check_created,
     default_security_group_stripped,
     deploy,
     payment_end_to_end,
+    resolve,
 )
 
 pytestmark = pytest.mark.slow
@@ -64,12 +65,49 @@ def _deploy(emulator, assembly: Path, stack_name: str, **kwargs) -> Deployment:
         return deploy(emulator, assembly, stack_name, **kwargs)
 
 
+def _stack_region(assembly: Path, stack_name: str) -> str:
+    """The region a stack is pinned to in the cloud assembly, or the emulator's default."""
+    environment = json.loads((assembly / "manifest.json").read_text())["artifacts"][stack_name]["environment"]
+    region = environment.rsplit("/", 1)[1]
+    return REGION if region == "unknown-region" else region
+
+
 @pytest.fixture(scope="module")
 def deployments(emulator, assemblies):
-    """dev and prod side by side in one account, as a team would have them (the prod profile's
-    cross-region audit replica stack is not deployed: its region's bucket is only a replication target)."""
+    """dev and prod side by side in one account, as a team would have them; prod's audit replica stack
+    first, in its own region, as `cdk deploy --all` orders the assembly."""
     emulator.reset()
-    return {profile: _deploy(emulator, assemblies[profile], f"PaymentPlatform-{profile}") for profile in PROFILES}
+    replica = "PaymentPlatform-audit-replica"
+    deployed = {"replica": _deploy(emulator, assemblies["prod"], replica,
+                                   region=_stack_region(assemblies["prod"], replica))}
+    for profile in PROFILES:
+        deployed[profile] = _deploy(emulator, assemblies[profile], f"PaymentPlatform-{profile}")
+    return deployed
+
+
+def test_audit_replica_stack_is_created_in_its_region(deployments):
+    replica = deployments["replica"]
+    assert replica.region == "us-west-2"
+    check_created(replica)
+
+
+def test_prod_stack_is_deployed_after_its_replica(assemblies):
+    manifest = json.loads((assemblies["prod"] / "manifest.json").read_text())
+    assert "PaymentPlatform-audit-replica" in manifest["artifacts"]["PaymentPlatform-prod"]["dependencies"]
+
+
+def test_prod_audit_bucket_replicates_to_the_bucket_the_replica_stack_created(deployments):
+    """AWS needs the destination to exist (versioned) before the source's replication is configured;
+    moto checks neither (its CloudFormation bucket ignores versioning and replication), so this does."""
+    prod, replica = deployments["prod"], deployments["replica"]
+    audit = prod.one("AWS::S3::Bucket", "AuditBucket")
+    destination = resolve(prod, prod.properties(audit)["ReplicationConfiguration"]["Rules"][0]["Destination"]["Bucket"])
+    replica_bucket = replica.physical[replica.one("AWS::S3::Bucket", "ReplicaBucket")]
+    assert destination == f"arn:aws:s3:::{replica_bucket}"
+    location = replica.client("s3").get_bucket_location(Bucket=replica_bucket)["LocationConstraint"]
+    assert location == replica.region
+    assert replica.properties(replica.one("AWS::S3::Bucket", "ReplicaBucket"))["VersioningConfiguration"] == {
+        "Status": "Enabled"}
 
 
 @pytest.mark.parametrize("profile", PROFILES)
