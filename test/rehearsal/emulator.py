@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,7 +65,7 @@ class Emulator:
         # function is invoked in (the table when the queue hands a message over).
         self.before_invoke: Callable[[str, Any], None] | None = None
         self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._custom_resource_requests: list[tuple[Any, dict[str, Any]]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -247,8 +246,3 @@ def _zip_directory(directory: Path) -> bytes:
             if path.is_file():
                 archive.write(path, path.relative_to(directory).as_posix())
     return buffer.getvalue()
-
-
-def copy_assembly(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
