@@ -165,6 +165,7 @@ def check_functions(deployment: Deployment) -> None:
         config = deployment.client("lambda").get_function_configuration(FunctionName=deployment.physical[logical_id])
         assert config["Handler"] == wanted["Handler"], logical_id
         assert config["Runtime"] == wanted["Runtime"], logical_id
+        # (Architectures is not compared: moto's Lambda model ignores it; the construct tests pin arm64.)
         variables = config.get("Environment", {}).get("Variables", {})
         assert variables == resolve(deployment, wanted.get("Environment", {}).get("Variables", {})), logical_id
         # The code is the published asset, in the bootstrap bucket.
