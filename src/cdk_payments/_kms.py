@@ -41,7 +41,21 @@ def key_for(scope: Construct, key: Optional[kms.IKey], *, purpose: str, logs: bo
     )
     if logs:
         allow_cloudwatch_logs(created, scope)
+    deny_grants_except_for_aws_resources(created)
     return created
+
+
+def deny_grants_except_for_aws_resources(key: kms.Key) -> None:
+    """Only AWS services acting for a resource (Lambda, DynamoDB, EBS...) may create grants on ``key``
+    (Control Tower's CT.KMS.PR.3): a principal allowed kms:CreateGrant cannot hand the key to others."""
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="DenyGrantsExceptForAwsResources",
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["kms:CreateGrant"],
+        resources=["*"],
+        conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+    ))
 
 
 def allow_services(key: kms.IKey, *services: str, scope: Optional[Construct] = None) -> None:

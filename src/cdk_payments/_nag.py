@@ -1,4 +1,5 @@
-"""Acknowledged findings (cdk-nag rules and checkov checks), written next to the code that causes them.
+"""Acknowledged findings (cdk-nag rules, Control Tower cfn-guard controls and checkov checks), written
+next to the code that causes them.
 
 Two rough edges of cdk-nag 3 are solved here, once:
 
@@ -21,14 +22,16 @@ from typing import Any
 import jsii
 from aws_cdk import Acknowledgment, CfnResource, IAspect, Stack, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk.aws_logs import RetentionDays
 from constructs import IConstruct
 
 
 def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     """Acknowledge ``rule_ids`` on ``construct`` with ``reason`` (why, and what compensates).
 
-    cdk-nag rule ids go to CDK's validation metadata; checkov check ids (``CKV_...``) go to the
-    ``checkov.skip`` metadata of the construct's CloudFormation resource, with the same reason.
+    cdk-nag rule ids and Control Tower controls (``guard("..._check")``) go to CDK's validation
+    metadata, which CDK's policy validation honours for every plugin; checkov check ids (``CKV_...``)
+    go to the ``checkov.skip`` metadata of the construct's CloudFormation resource, with the same reason.
     """
     if len(reason) < 40:
         raise ValueError("an acknowledgement needs a real reason: why, and what compensates")
@@ -36,11 +39,37 @@ def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     for rule_id in rule_ids:
         if rule_id.startswith("CKV_"):
             _skip_checkov(construct, rule_id, reason)
+        elif rule_id.startswith(GUARD_PLUGIN + "::"):
+            validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
         elif "::" in rule_id:
             # The metadata entry Validations.acknowledge would write, which it refuses to write.
             construct.node.add_metadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {rule_id: reason})
         else:
             validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+# The name CDK knows the cfn-guard validation plugin by (cdklabs.cdk-validator-cfnguard), which is
+# the namespace of its rule ids in acknowledgements.
+GUARD_PLUGIN = "cdk-validator-cfnguard"
+# Control Tower's minimum log retention (CT.CLOUDWATCH.PR.2).
+GUARD_MIN_LOG_RETENTION_DAYS = 365
+
+
+def guard(rule: str) -> str:
+    """The acknowledgement id of a Control Tower cfn-guard rule (``lambda_inside_vpc_check``)."""
+    return f"{GUARD_PLUGIN}::{rule}"
+
+
+def acknowledge_log_retention(log_group: IConstruct, retention: RetentionDays) -> None:
+    """Acknowledge Control Tower's one-year minimum on a log group that keeps its logs for less."""
+    days = _RETENTION_DAYS.get(retention.name)
+    if days is not None and days < GUARD_MIN_LOG_RETENTION_DAYS:
+        acknowledge(
+            log_group,
+            f"Kept {days} days: the dev profile's retention, to keep idle cost down while nothing in it is "
+            "evidence; the prod profile keeps a year, and log_retention sets any other period.",
+            guard("cloudwatch_log_group_retention_period_check"),
+        )
 
 
 def _skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
@@ -120,3 +149,9 @@ def _flatten(node: Any) -> str:
         if "Ref" in node:
             return f"<{_flatten(node['Ref'])}>"
     return json.dumps(node, separators=(",", ":"))
+
+
+_RETENTION_DAYS = {
+    "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30,
+    "TWO_MONTHS": 60, "THREE_MONTHS": 90, "FOUR_MONTHS": 120, "FIVE_MONTHS": 150, "SIX_MONTHS": 180,
+}

@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._nag import acknowledge
+from ._nag import acknowledge, guard
 
 
 def encrypted_queue(scope: Construct, id: str, key: kms.IKey, **props: Any) -> sqs.Queue:
@@ -25,7 +25,7 @@ def dead_letter_queue(scope: Construct, id: str, key: kms.IKey, *, holds: str, r
     AwsSolutions-SQS3 cannot see and flags as a queue with no DLQ of its own).
     """
     queue = encrypted_queue(scope, id, key, retention_period=Duration.days(14))
-    rules = ["Serverless-SQSRedrivePolicy"] + ([] if redrive_queue else ["AwsSolutions-SQS3"])
+    rules = ["Serverless-SQSRedrivePolicy", guard("sqs_dlq_check")] + ([] if redrive_queue else ["AwsSolutions-SQS3"])
     acknowledge(queue, f"This is a dead-letter queue itself, for {holds}; an operator inspects and redrives "
                        "its messages, never automatically.", *rules)
     return queue

@@ -14,8 +14,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._alarms import alarm
-from ._kms import allow_services
-from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._kms import allow_services, deny_grants_except_for_aws_resources
+from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._validation import PropErrors, pick
 from .choices import AuditLockMode
 from .profiles import Profile, defaults_for
@@ -160,6 +160,8 @@ class AuditBucket(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        if encryption_key is None:
+            deny_grants_except_for_aws_resources(self._encryption_key)
         self._access_log_bucket: s3.IBucket = access_log_bucket or self._create_log_bucket(retention)
 
         replication = None
@@ -240,6 +242,12 @@ class AuditBucket(Construct):
                 "NIST.800.53.R5-S3BucketReplicationEnabled",
                 "PCI.DSS.321-S3BucketReplicationEnabled",
             )
+        acknowledge(
+            self._bucket,
+            "No consumer reacts to new audit records: they are written by the platform and read by "
+            "auditors on demand, and server access logs record every request to the bucket.",
+            guard("s3_event_notifications_enabled_check"),
+        )
         Aspects.of(self).add(AcknowledgeGrantPolicies())
 
     def _grant_replication(self, destination: s3.IBucket, replica_key: kms.IKey) -> None:
@@ -337,6 +345,15 @@ class AuditBucket(Construct):
             "NIST.800.53.R5-S3BucketReplicationEnabled",
             "PCI.DSS.321-S3BucketReplicationEnabled",
             "CKV_AWS_18",
+            guard("s3_bucket_logging_enabled_check"),
+            guard("s3_bucket_default_encryption_kms_check"),
+        )
+        acknowledge(
+            bucket,
+            "Server access logs are operational records, not the audit trail: they expire with the audit "
+            "retention by lifecycle, which Object Lock would block, and no consumer reacts to new log objects.",
+            guard("s3_bucket_object_lock_enabled_check"),
+            guard("s3_event_notifications_enabled_check"),
         )
         return bucket
 

@@ -35,7 +35,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct, IValidation
 
 from ._kms import allow_services, key_for, key_policy_statements
-from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._queues import dead_letter_queue
 from ._validation import PropErrors, pick
 from .choices import CostAnomalyMonitor
@@ -265,6 +265,14 @@ class ComplianceBaseline(Construct):
             guardduty.CfnDetector(self, "Detector", enable=True, finding_publishing_frequency="FIFTEEN_MINUTES")
             if pick(create_guardduty_detector, defaults.create_guardduty_detector) else None
         )
+        if self._detector is not None:
+            acknowledge(
+                self._detector,
+                "S3 Protection bills per S3 data event analysed; the audit bucket already records every "
+                "request in its server access logs and is Object Locked. Enable it on the account's detector "
+                "when the bill allows.",
+                guard("guardduty_s3_protection_enabled_check"),
+            )
         self._hub = None
         if pick(enable_security_hub, defaults.enable_security_hub):
             self._hub = securityhub.CfnHub(self, "SecurityHub")

@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from ._kms import allow_log_delivery, key_for, key_policy_statements
-from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._validation import PropErrors, pick
 from .choices import FlowLogDestination, NatStrategy
 from .profiles import Profile, defaults_for
@@ -292,6 +292,7 @@ class CostOptimizedVpc(Construct):
                 encryption_key=key_for(self, encryption_key, purpose="VPC flow logs", logs=True),
                 removal_policy=defaults.removal_policy,
             )
+            acknowledge_log_retention(self._flow_log_group, pick(flow_log_retention, defaults.flow_log_retention))
             destination = ec2.FlowLogDestination.to_cloud_watch_logs(self._flow_log_group)
         elif flow_logs is FlowLogDestination.S3:
             destination = ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/")
@@ -367,6 +368,7 @@ class CostOptimizedVpc(Construct):
                 "NIST.800.53.R5-EC2InstanceNoPublicIp",
                 "PCI.DSS.321-EC2InstanceNoPublicIp",
                 "CKV_AWS_88",
+                guard("ec2_instance_no_public_ip_check"),
             )
             acknowledge(
                 instance,
@@ -388,6 +390,14 @@ class CostOptimizedVpc(Construct):
                 "about $2.10/month, more than the t4g.nano itself. Use NatStrategy.GATEWAY_PER_AZ for "
                 "production-grade NAT.",
                 "AwsSolutions-EC28",
+                guard("ec2_instance_detailed_monitoring_enabled_check"),
+                guard("ec2_launch_template_monitoring_enabled_check"),  # its launch template, a child
+            )
+            acknowledge(
+                instance,
+                "The t4g.nano NAT instance type has no Nitro encryption in transit; what it forwards is "
+                "already TLS end to end (its security group admits HTTPS from the VPC only).",
+                guard("ec2_instance_nitro_encryption_in_transit_check"),
             )
             acknowledge(
                 instance,
@@ -499,6 +509,7 @@ def _annotate_default_sg_provider(scope: Construct) -> None:
         "CKV_AWS_115",
         "CKV_AWS_116",
         "CKV_AWS_117",
+        guard("lambda_inside_vpc_check"),
     )
 
 

@@ -24,7 +24,7 @@ from constructs import Construct
 
 from ._alarms import alarm as create_alarm
 from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
-from ._nag import AcknowledgeGrantPolicies, acknowledge
+from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._queues import dead_letter_queue, encrypted_queue
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
@@ -145,6 +145,7 @@ class PaymentWorkerFleet(Construct):
         self._queue = queue or self._create_queue(key)
         self._log_group = logs.LogGroup(self, "Logs", retention=pick(log_retention, defaults.log_retention),
                                         encryption_key=key, removal_policy=defaults.removal_policy)
+        acknowledge_log_retention(self._log_group, pick(log_retention, defaults.log_retention))
         self._role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
                               managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
                                   "AmazonSSMManagedInstanceCore")])
@@ -240,6 +241,18 @@ class PaymentWorkerFleet(Construct):
             "cannot use a KMS-encrypted topic's key; failed launches and terminations reach alarm_topic "
             "through an EventBridge rule instead (when alarm_topic is given).",
             "AwsSolutions-AS3",
+        )
+        acknowledge(
+            self._group,
+            "The group spreads over its VPC subnets (VPCZoneIdentifier), one per AZ of the VPC: 2 in dev, 3 "
+            "in prod; the control reads only AvailabilityZones, which CloudFormation needs only without subnets.",
+            guard("autoscaling_multiple_az_check"),
+        )
+        acknowledge(
+            self._group,
+            "The default Graviton types (t4g, c7g, m7g) have no Nitro encryption in transit; workers reach "
+            "AWS APIs and the provider over TLS only (their security group allows HTTPS egress only).",
+            guard("autoscaling_group_nitro_encryption_in_transit_override_check"),
         )
         self._scale(pick(cpu_target_percent, defaults.cpu_target_percent),
                     pick(memory_target_percent, defaults.memory_target_percent),

@@ -27,7 +27,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
-from .._nag import AcknowledgeGrantPolicies, acknowledge
+from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
@@ -278,6 +278,7 @@ class SecurePaymentApi(Construct):
         # and the region's logging role may write to every log group of the account here anyway.
         self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
                                                removal_policy=removal)
+        acknowledge_log_retention(self._access_log_group, retention)
         # Reads are cached per caller credential; SigV4 signatures differ on every request (and can
         # travel in the query string), so with IAM a cache could serve nobody safely: none.
         cache = None if auth is PaymentApiAuthorization.IAM else pick(cache_size_gb, defaults.cache_size_gb) or None
@@ -297,6 +298,7 @@ class SecurePaymentApi(Construct):
             retention=retention, encryption_key=key, removal_policy=removal,
         )
         self._rest_api.deployment_stage.node.add_dependency(execution_logs)
+        acknowledge_log_retention(execution_logs, retention)
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
@@ -616,6 +618,13 @@ class SecurePaymentApi(Construct):
         return api
 
     def _acknowledge_api(self, api, methods, auth, cache) -> None:
+        for method in methods:  # its Lambda permissions are its children
+            acknowledge(
+                method,
+                "API Gateway may invoke the processor only through this API's stage, method and path (SourceArn, "
+                "an execute-api ARN CDK builds with Fn::Join); the control accepts only a literal or a Ref there.",
+                guard("lambda_function_public_access_prohibited_check"),
+            )
         if auth is not PaymentApiAuthorization.COGNITO:
             for method in methods:
                 acknowledge(

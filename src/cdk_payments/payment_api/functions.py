@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .._nag import acknowledge
+from .._nag import acknowledge, acknowledge_log_retention, guard
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -73,6 +73,7 @@ class PaymentFunction(Construct):
         self.log_group = logs.LogGroup(
             self, "LogGroup", retention=log_retention, encryption_key=key, removal_policy=removal_policy
         )
+        acknowledge_log_retention(self.log_group, log_retention)
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
         )
@@ -155,4 +156,5 @@ class PaymentFunction(Construct):
                 "NIST.800.53.R5-LambdaInsideVPC",
                 "PCI.DSS.321-LambdaInsideVPC",
                 "CKV_AWS_117",
+                guard("lambda_inside_vpc_check"),
             )

@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from .._nag import acknowledge
+from .._nag import acknowledge, acknowledge_log_retention
 
 # The AWS managed rule groups a web ACL may use, in evaluation order (each is one $1/month rule).
 MANAGED_RULE_GROUPS = (
@@ -99,6 +99,7 @@ class PaymentWebAcl(Construct):
                 encryption_key=key,
                 removal_policy=removal_policy,
             )
+            acknowledge_log_retention(self.log_group, log_retention)
             log_group_arn = Stack.of(self).format_arn(
                 service="logs", resource="log-group", resource_name=name,
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,

@@ -1,0 +1,248 @@
+"""moto in server mode on this machine, with a local Lambda executor, and a CDK-style deploy into it.
+
+What `cdk deploy` does, done against the emulator: publish the file assets the cloud assembly lists to
+the bootstrap bucket, seed the bootstrap version parameter, create the stack with CloudFormation.
+
+moto runs Lambda code in Docker, which these machines do not have; :class:`Emulator` replaces that
+one step with a local executor: a Python function's code is downloaded from where the deployed
+function says it lives (the bootstrap bucket), unzipped, and its handler string is imported from it
+in a fresh interpreter with the deployed environment, boto3 pointed at the emulator. The CDK custom
+resource that strips the VPC's default security group (Node.js, AWS SDK v3) is answered instead: the
+executor does what the handler does, through the emulator's EC2 API, and answers CloudFormation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+from botocore.config import Config
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+QUALIFIER = "hnb659fds"  # the CDK bootstrap's default qualifier
+BOOTSTRAP_VERSION_PARAMETER = f"/cdk-bootstrap/{QUALIFIER}/version"
+BOOTSTRAP_VERSION = "30"
+TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates must be passed by TemplateURL
+RUNNER = Path(__file__).with_name("lambda_runner.py")
+# Fake credentials for the emulator only: set by the rehearsal, never read from the machine.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+
+
+@dataclass
+class Invocation:
+    function_name: str
+    handler: str
+    event: Any
+    result: Any
+    error: dict[str, Any] | None
+    logs: str
+
+
+class Emulator:
+    """A moto server on 127.0.0.1 with an ephemeral port, started and stopped by the rehearsal."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.invocations: list[Invocation] = []
+        self._code_dirs: dict[tuple[str, str], Path] = {}
+        self._server = None
+        self._original_invoke: Callable | None = None
+        # Called with (function name, event) before each invocation: lets a check see the state a
+        # function is invoked in (the table when the queue hands a message over).
+        self.before_invoke: Callable[[str, Any], None] | None = None
+        self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._custom_resource_requests: list[tuple[Any, dict[str, Any]]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        from moto.awslambda.models import LambdaFunction
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        # The one step of moto that needs Docker: running a function's code.
+        self._original_invoke = LambdaFunction._invoke_lambda
+        emulator = self
+
+        def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
+            return emulator._invoke(function, event)
+
+        LambdaFunction._invoke_lambda = invoke
+
+    def stop(self) -> None:
+        from moto.awslambda.models import LambdaFunction
+
+        if self._original_invoke is not None:
+            LambdaFunction._invoke_lambda = self._original_invoke
+        if self._server is not None:
+            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
+            self._server.stop()
+
+    def reset(self) -> None:
+        """Forget every resource (between two deploys of the same stack)."""
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
+        self.invocations.clear()
+        self._code_dirs.clear()
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        if (service, region) not in self._clients:  # one per service: creating a boto3 client costs ~0.1 s
+            self._clients[(service, region)] = self._session.client(
+                service, endpoint_url=self.endpoint, region_name=region, config=Config(retries={"max_attempts": 1}))
+        return self._clients[(service, region)]
+
+    # -- deploy ------------------------------------------------------------------------------------
+    def bootstrap(self, region: str = REGION) -> None:
+        """What `cdk bootstrap` leaves behind that a deploy reads: the assets bucket and the version."""
+        s3, bucket = self.client("s3", region), bootstrap_bucket(region)
+        if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=bucket, **location)
+        self.client("ssm", region).put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
+                                      Overwrite=True)
+
+    def publish_assets(self, assembly: Path, stack_name: str, region: str = REGION) -> dict[str, str]:
+        """Upload every file asset of the stack's asset manifest; returns object key -> asset path."""
+        manifest = json.loads((assembly / f"{stack_name}.assets.json").read_text())
+        assert not manifest.get("dockerImages"), "the rehearsal has no Docker to build image assets"
+        s3 = self.client("s3", region)
+        published = {}
+        for asset in manifest["files"].values():
+            source = assembly / asset["source"]["path"]
+            body = _zip_directory(source) if asset["source"]["packaging"] == "zip" and source.is_dir() else source.read_bytes()
+            for destination in asset["destinations"].values():
+                bucket = _substitute(destination["bucketName"], region)
+                assert bucket == bootstrap_bucket(region), bucket
+                key = _substitute(destination["objectKey"], region)
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
+                published[key] = asset["source"]["path"]
+        return published
+
+    def create_stack(self, stack_name: str, template: dict[str, Any], region: str = REGION,
+                     timeout: float = 30) -> dict[str, Any]:
+        """Create the stack as the CDK CLI would; large templates go through TemplateURL."""
+        # moto tries every template as YAML first (pure-Python PyYAML: most of a second for this one)
+        # and falls back to JSON when that fails; tab indentation is JSON that YAML refuses at once.
+        body = json.dumps(template, indent="\t")
+        cloudformation = self.client("cloudformation", region)
+        args: dict[str, Any] = {"StackName": stack_name,
+                                "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]}
+        if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+            key = f"{stack_name}.rehearsal.template.json"
+            # The rewritten template (see gaps.py), beside the assets, as the CLI uploads its own.
+            self.client("s3", region).put_object(Bucket=bootstrap_bucket(region), Key=key, Body=body.encode())
+            args["TemplateURL"] = f"https://{bootstrap_bucket(region)}.s3.{region}.amazonaws.com/{key}"
+        else:
+            args["TemplateBody"] = body
+        cloudformation.create_stack(**args)
+        deadline = time.monotonic() + timeout
+        while True:
+            # Custom resources are answered once CreateStack has returned: moto creates the other
+            # resources while the request runs, and an answer during it races with that.
+            while self._custom_resource_requests:
+                self._answer_custom_resource(*self._custom_resource_requests.pop(0))
+            stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+            if not stack["StackStatus"].endswith("_IN_PROGRESS") or time.monotonic() > deadline:
+                return stack
+            time.sleep(0.1)
+
+    # -- the local executor ------------------------------------------------------------------------
+    def _invoke(self, function: Any, event: Any) -> tuple[str, bool, str]:
+        if self.before_invoke is not None:
+            self.before_invoke(function.function_name, event)
+        if function.run_time.startswith("python"):
+            return self._run_python(function, event)
+        if isinstance(event, dict) and event.get("ResourceType") == "Custom::VpcRestrictDefaultSG":
+            self._custom_resource_requests.append((function, event))
+            return json.dumps(None), False, ""
+        raise NotImplementedError(f"no local executor for {function.function_name} ({function.run_time})")
+
+    def code_dir(self, bucket: str, key: str, region: str = REGION) -> Path:
+        """The function's deployed code: downloaded from the bucket it was created from, unzipped."""
+        if (bucket, key) not in self._code_dirs:
+            body = self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+            target = Path(tempfile.mkdtemp(prefix="code-", dir=self.workdir))
+            zipfile.ZipFile(io.BytesIO(body)).extractall(target)
+            self._code_dirs[(bucket, key)] = target
+        return self._code_dirs[(bucket, key)]
+
+    def _run_python(self, function: Any, event: Any) -> tuple[str, bool, str]:
+        code = self.code_dir(function.code["S3Bucket"], function.code["S3Key"], function.region)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self.workdir),
+            **FAKE_CREDENTIALS,
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "_HANDLER": function.handler,
+            # The X-Ray daemon does not run here; the Powertools layer is the host's Powertools.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            **{name: str(value) for name, value in function.environment_vars.items()},
+        }
+        result_file = Path(tempfile.mkstemp(prefix="result-", dir=self.workdir)[1])
+        completed = subprocess.run(
+            [sys.executable, str(RUNNER), str(code), function.handler, str(result_file), function.function_name],
+            input=json.dumps(event), capture_output=True, text=True, env=env, cwd=code, timeout=60,
+        )
+        outcome = json.loads(result_file.read_text() or "{}") if result_file.stat().st_size else {
+            "errorType": "RunnerCrashed", "errorMessage": completed.stderr[-2000:]}
+        error = None if "result" in outcome else outcome
+        self.invocations.append(Invocation(function.function_name, function.handler, event,
+                                           outcome.get("result"), error, completed.stdout + completed.stderr))
+        return json.dumps(outcome.get("result") if error is None else error), error is not None, completed.stdout
+
+    def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
+        """Do what CDK's RestrictDefaultSG handler does on Create, then answer CloudFormation."""
+        group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
+        ec2 = self.client("ec2", event["StackId"].split(":")[3])
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        if group["IpPermissions"]:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=group["IpPermissions"])
+        if group["IpPermissionsEgress"]:
+            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=group["IpPermissionsEgress"])
+        response = {"Status": "SUCCESS", "PhysicalResourceId": group_id, "StackId": event["StackId"],
+                    "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"], "Data": {}}
+        url = urllib.parse.urlsplit(event["ResponseURL"] if "://" in event["ResponseURL"]
+                                    else f"http://{event['ResponseURL']}")
+        request = urllib.request.Request(f"{self.endpoint}{url.path}?{url.query}", method="PUT",
+                                         data=json.dumps(response).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request).read()
+        self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
+
+
+def bootstrap_bucket(region: str) -> str:
+    return f"cdk-{QUALIFIER}-assets-{ACCOUNT}-{region}"
+
+
+def _substitute(value: str, region: str = REGION) -> str:
+    return value.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", region).replace(
+        "${AWS::Partition}", "aws")
+
+
+def _zip_directory(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()

@@ -1,0 +1,391 @@
+"""Deploy a synthesized stack into the emulator, check what was created, drive a payment through it.
+
+Every check reads what the emulator created (its APIs) and compares it with what the synthesized
+template asked for, per logical id. A failed check raises AssertionError naming what is wrong, so
+the deliberate breakages in the test module fail here, the same way a real mistake would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import gaps
+from .emulator import ACCOUNT, REGION, Emulator, bootstrap_bucket
+from .requests import payment_body, proxy_event
+
+CARD_NUMBER = "4111111111111111"  # a test PAN (Luhn-valid)
+
+
+@dataclass
+class Deployment:
+    emulator: Emulator
+    stack_name: str
+    synthesized: dict[str, Any]  # the template as synthesized
+    deployed: dict[str, Any]  # the template as handed to the emulator (after the gap rewrites)
+    status: str
+    touched: dict[str, list[str]]
+    region: str = REGION
+    physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
+    skipped: dict[str, str] = field(default_factory=dict)  # logical id -> type, not created by moto
+
+    def logical_ids(self, resource_type: str) -> list[str]:
+        return sorted(k for k, r in self.deployed["Resources"].items() if r["Type"] == resource_type)
+
+    def one(self, resource_type: str, contains: str = "") -> str:
+        matches = [k for k in self.logical_ids(resource_type) if contains in k]
+        assert len(matches) == 1, f"expected one {resource_type} matching {contains!r}: {matches}"
+        return matches[0]
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        return self.deployed["Resources"][logical_id].get("Properties", {})
+
+    def client(self, service: str) -> Any:
+        return self.emulator.client(service, self.region)
+
+
+def deploy(
+    emulator: Emulator,
+    assembly: Path,
+    stack_name: str,
+    *,
+    change_template: Callable[[dict[str, Any]], None] | None = None,
+    region: str = REGION,
+) -> Deployment:
+    """Publish the assets, bootstrap, create the stack; ``change_template`` breaks it on purpose."""
+    emulator.bootstrap(region)
+    emulator.publish_assets(assembly, stack_name, region)
+    synthesized = json.loads((assembly / f"{stack_name}.template.json").read_text())
+    if change_template is not None:
+        change_template(synthesized)
+    context = gaps.Context(stack_name, emulator.client("secretsmanager", region), {})
+    deployed, touched = gaps.rewrite(synthesized, context)
+    stack = emulator.create_stack(stack_name, deployed, region)
+    deployment = Deployment(emulator, stack_name, synthesized, deployed, stack["StackStatus"], touched, region)
+    summaries = deployment.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
+    listed = {s["LogicalResourceId"]: s for page in summaries for s in page["StackResourceSummaries"]}
+    for logical_id, resource in deployed["Resources"].items():
+        if logical_id in listed:
+            deployment.physical[logical_id] = listed[logical_id].get("PhysicalResourceId", "")
+        else:
+            deployment.skipped[logical_id] = resource["Type"]
+    return deployment
+
+
+# -- what was created, per logical id ----------------------------------------------------------------
+
+def resolve(deployment: Deployment, value: Any) -> Any:
+    """The few intrinsics the checked properties use, resolved against what was created."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return {"AWS::Region": deployment.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}.get(
+            value["Ref"]) or deployment.physical[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return attribute_of(deployment, logical_id, attribute)
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return value["Fn::Sub"].replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", deployment.region).replace(
+            "${AWS::Partition}", "aws")
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        delimiter, parts = value["Fn::Join"]
+        return delimiter.join(str(resolve(deployment, part)) for part in parts)
+    if isinstance(value, dict):
+        return {key: resolve(deployment, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(deployment, item) for item in value]
+    return value
+
+
+def attribute_of(deployment: Deployment, logical_id: str, attribute: str) -> str:
+    resource_type = deployment.deployed["Resources"][logical_id]["Type"]
+    physical = deployment.physical[logical_id]
+    if (resource_type, attribute) == ("AWS::SQS::Queue", "Arn"):
+        return deployment.client("sqs").get_queue_attributes(
+            QueueUrl=physical, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if (resource_type, attribute) == ("AWS::Lambda::Function", "Arn"):
+        return deployment.client("lambda").get_function_configuration(FunctionName=physical)["FunctionArn"]
+    if (resource_type, attribute) == ("AWS::SNS::Topic", "TopicArn"):
+        return physical
+    raise NotImplementedError(f"{resource_type}.{attribute}")
+
+
+def check_created(deployment: Deployment) -> None:
+    """Every resource moto supports exists, with the properties the payment path depends on."""
+    assert deployment.status == "CREATE_COMPLETE", deployment.status
+    pinned = gaps.SKIPPED_TYPES[deployment.stack_name]
+    missing = {k: t for k, t in deployment.skipped.items() if t not in pinned}
+    assert missing == {}, f"moto did not create these supported resources: {missing}"
+    assert set(deployment.skipped.values()) == pinned, (
+        "the set of resource types moto skips changed: "
+        f"now {sorted(set(deployment.skipped.values()))}, pinned {sorted(pinned)}")
+    check_tables(deployment)
+    check_queues(deployment)
+    check_functions(deployment)
+    check_event_source_mappings(deployment)
+    check_api(deployment)
+    check_rules(deployment)
+
+
+def check_tables(deployment: Deployment) -> None:
+    for logical_id in deployment.logical_ids("AWS::DynamoDB::Table"):
+        wanted = deployment.properties(logical_id)
+        table = deployment.client("dynamodb").describe_table(TableName=deployment.physical[logical_id])["Table"]
+        assert table["KeySchema"] == wanted["KeySchema"], logical_id
+        assert table.get("BillingModeSummary", {}).get("BillingMode") == wanted.get("BillingMode"), logical_id
+        indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+        for index in wanted.get("GlobalSecondaryIndexes", []):
+            created = indexes.get(index["IndexName"])
+            assert created, f"{logical_id}: index {index['IndexName']} missing"
+            assert created["KeySchema"] == index["KeySchema"], f"{logical_id}: {index['IndexName']} key schema"
+            assert created["Projection"]["ProjectionType"] == index["Projection"]["ProjectionType"]
+        assert len(indexes) == len(wanted.get("GlobalSecondaryIndexes", [])), logical_id
+
+
+def check_queues(deployment: Deployment) -> None:
+    for logical_id in deployment.logical_ids("AWS::SQS::Queue"):
+        wanted = deployment.properties(logical_id)
+        attributes = deployment.client("sqs").get_queue_attributes(
+            QueueUrl=deployment.physical[logical_id], AttributeNames=["All"])["Attributes"]
+        if "RedrivePolicy" in wanted:
+            redrive = json.loads(attributes["RedrivePolicy"])
+            expected = resolve(deployment, wanted["RedrivePolicy"])
+            assert redrive["deadLetterTargetArn"] == expected["deadLetterTargetArn"], logical_id
+            assert int(redrive["maxReceiveCount"]) == int(expected["maxReceiveCount"]), logical_id
+        else:
+            assert "RedrivePolicy" not in attributes, logical_id
+        if "MessageRetentionPeriod" in wanted:
+            assert int(attributes["MessageRetentionPeriod"]) == wanted["MessageRetentionPeriod"], logical_id
+
+
+def check_functions(deployment: Deployment) -> None:
+    for logical_id in deployment.logical_ids("AWS::Lambda::Function"):
+        wanted = deployment.properties(logical_id)
+        config = deployment.client("lambda").get_function_configuration(FunctionName=deployment.physical[logical_id])
+        assert config["Handler"] == wanted["Handler"], logical_id
+        assert config["Runtime"] == wanted["Runtime"], logical_id
+        # (Architectures is not compared: moto's Lambda model ignores it; the construct tests pin arm64.)
+        variables = config.get("Environment", {}).get("Variables", {})
+        assert variables == resolve(deployment, wanted.get("Environment", {}).get("Variables", {})), logical_id
+        # The code is the published asset, in the bootstrap bucket.
+        bucket, key = resolve(deployment, wanted["Code"]["S3Bucket"]), resolve(deployment, wanted["Code"]["S3Key"])
+        assert bucket == bootstrap_bucket(deployment.region), (logical_id, bucket)
+        deployment.client("s3").head_object(Bucket=bucket, Key=key)
+
+
+def check_event_source_mappings(deployment: Deployment) -> None:
+    for logical_id in deployment.logical_ids("AWS::Lambda::EventSourceMapping"):
+        wanted = deployment.properties(logical_id)
+        mapping = deployment.client("lambda").get_event_source_mapping(UUID=deployment.physical[logical_id])
+        assert mapping["EventSourceArn"] == resolve(deployment, wanted["EventSourceArn"]), logical_id
+        function = resolve(deployment, wanted["FunctionName"])
+        assert mapping["FunctionArn"].endswith(f":function:{function}"), (logical_id, mapping["FunctionArn"])
+        assert mapping["BatchSize"] == wanted["BatchSize"], logical_id
+        assert mapping["State"] == "Enabled", logical_id
+        assert mapping.get("FunctionResponseTypes", []) == wanted.get("FunctionResponseTypes", []), logical_id
+
+
+def check_api(deployment: Deployment) -> None:
+    """Each method the template declares exists on the deployed API with its authorization and integration."""
+    apigateway = deployment.client("apigateway")
+    for api_id in deployment.logical_ids("AWS::ApiGateway::RestApi"):
+        rest_api = deployment.physical[api_id]
+        resources = {r["id"]: r for r in apigateway.get_resources(restApiId=rest_api, limit=500)["items"]}
+        by_path = {r["path"]: r for r in resources.values()}
+        for method_id in deployment.logical_ids("AWS::ApiGateway::Method"):
+            wanted = deployment.properties(method_id)
+            if wanted["RestApiId"] != {"Ref": api_id}:
+                continue
+            path = _resource_path(deployment, wanted["ResourceId"])
+            assert path in by_path, f"{method_id}: no resource {path} on the deployed API"
+            method = apigateway.get_method(restApiId=rest_api, resourceId=by_path[path]["id"],
+                                           httpMethod=wanted["HttpMethod"])
+            assert method["authorizationType"] == wanted["AuthorizationType"], method_id
+            integration = method["methodIntegration"]
+            assert integration["type"] == wanted["Integration"]["Type"], method_id
+            assert integration["httpMethod"] == wanted["Integration"]["IntegrationHttpMethod"], method_id
+            assert integration["uri"] == resolve(deployment, wanted["Integration"]["Uri"]), method_id
+
+
+def _resource_path(deployment: Deployment, reference: Any) -> str:
+    if isinstance(reference, dict) and "Fn::GetAtt" in reference:  # the API's root resource
+        return "/"
+    properties = deployment.properties(reference["Ref"])
+    parent = _resource_path(deployment, properties["ParentId"])
+    return f"{parent.rstrip('/')}/{properties['PathPart']}"
+
+
+def check_rules(deployment: Deployment) -> None:
+    events = deployment.client("events")
+    for logical_id in deployment.logical_ids("AWS::Events::Rule"):
+        wanted = deployment.properties(logical_id)
+        name = deployment.physical[logical_id]
+        rule = events.describe_rule(Name=name, EventBusName=wanted.get("EventBusName", "default"))
+        assert json.loads(rule["EventPattern"]) == wanted["EventPattern"], logical_id
+        assert rule["State"] == wanted.get("State", "ENABLED"), logical_id
+        targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name)["Targets"]}
+        assert set(targets) == {t["Id"] for t in wanted["Targets"]}, logical_id
+        for target in wanted["Targets"]:
+            created = targets[target["Id"]]
+            assert created["Arn"] == resolve(deployment, target["Arn"]), logical_id
+            if "DeadLetterConfig" in target:
+                assert created["DeadLetterConfig"]["Arn"] == resolve(deployment, target["DeadLetterConfig"]["Arn"])
+
+
+# -- the payment, end to end -------------------------------------------------------------------------
+
+@dataclass
+class PaymentApi:
+    """The deployed API as a caller sees it: its methods, each integrated with a deployed function."""
+
+    deployment: Deployment
+    rest_api_id: str
+    stage: str
+
+    @classmethod
+    def of(cls, deployment: Deployment) -> "PaymentApi":
+        api_id = deployment.one("AWS::ApiGateway::RestApi", "PaymentsApi")
+        stage = deployment.properties(deployment.one("AWS::ApiGateway::Stage", "PaymentsApi"))["StageName"]
+        return cls(deployment, deployment.physical[api_id], stage)
+
+    def call(self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """Find the deployed method for ``path``, and invoke the function its integration names."""
+        apigateway = self.deployment.client("apigateway")
+        resources = apigateway.get_resources(restApiId=self.rest_api_id, limit=500)["items"]
+        resource, parameters = _match(resources, path)
+        method_config = apigateway.get_method(restApiId=self.rest_api_id, resourceId=resource["id"], httpMethod=method)
+        integration = method_config["methodIntegration"]
+        assert integration["type"] == "AWS_PROXY", integration
+        function_arn = re.fullmatch(r"arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(.+)/invocations",
+                                    integration["uri"]).group(1)
+        self._check_permission(function_arn, method, resource["path"])
+        event = proxy_event(method, resource["path"], path, rest_api_id=self.rest_api_id, stage=self.stage,
+                            body=body, headers=headers, path_parameters=parameters or None)
+        response = self.deployment.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event))
+        payload = json.loads(response["Payload"].read() or "null")
+        assert "FunctionError" not in response, f"{method} {path}: the function failed: {payload}"
+        return payload["statusCode"], json.loads(payload["body"]) if payload.get("body") else None
+
+    def _check_permission(self, function_arn: str, method: str, resource_path: str) -> None:
+        """The function's resource policy lets API Gateway invoke it for this API and method."""
+        policy = json.loads(self.deployment.client("lambda").get_policy(FunctionName=function_arn)["Policy"])
+        route = re.sub(r"\{[^}]+\}", "*", resource_path)
+        allowed = [s for s in policy["Statement"] if s["Principal"] == {"Service": "apigateway.amazonaws.com"}
+                   and f":{self.rest_api_id}/" in json.dumps(s.get("Condition", {}))
+                   and f"/{method}{route}" in json.dumps(s.get("Condition", {}))]
+        assert allowed, f"API Gateway may not invoke {function_arn} for {method} {resource_path}"
+
+
+def _match(resources: list[dict[str, Any]], path: str) -> tuple[dict[str, Any], dict[str, str]]:
+    for resource in sorted(resources, key=lambda r: r["path"].count("{")):
+        pattern = "^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource["path"])) + "$"
+        matched = re.match(pattern, path)
+        if matched:
+            return resource, matched.groupdict()
+    raise AssertionError(f"no deployed resource matches {path}")
+
+
+def subscribe_consumer(deployment: Deployment) -> str:
+    """A downstream consumer of settled payments: a rule on the bus the stack publishes in its SSM
+    parameters, with a queue as its target. Returns the queue's URL."""
+    prefix = deployment.properties(deployment.one("AWS::SSM::Parameter", "eventbusname"))["Name"]
+    bus = deployment.client("ssm").get_parameter(Name=prefix)["Parameter"]["Value"]
+    sqs, events = deployment.client("sqs"), deployment.client("events")
+    name = f"{deployment.stack_name}-settled-payments"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name=name, EventBusName=bus,
+                    EventPattern=json.dumps({"source": ["cdk-payments"], "detail-type": ["Payment Processed"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "consumer", "Arn": arn}])
+    return url
+
+
+def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
+    """POST, settle through the queue, announce on the bus, GET; and a card number refused."""
+    emulator = deployment.emulator
+    api = PaymentApi.of(deployment)
+    table = deployment.physical[deployment.one("AWS::DynamoDB::Table", "PaymentsTable")]
+    queue_id = deployment.one("AWS::SQS::Queue", "PaymentsQueue")
+    queue_url, queue_arn = deployment.physical[queue_id], attribute_of(deployment, queue_id, "Arn")
+    handler = deployment.physical[deployment.one("AWS::Lambda::Function", "PaymentsEventHandler")]
+    dynamodb = deployment.client("dynamodb")
+    consumer = subscribe_consumer(deployment)
+
+    # What the table holds when the queue hands the message to the event handler.
+    seen_when_consumed: list[dict[str, Any]] = []
+
+    def before_invoke(function_name: str, event: Any) -> None:
+        if function_name == handler:
+            for record in event.get("Records", []):
+                payment_id = json.loads(record["body"])["payment_id"]
+                item = dynamodb.get_item(TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
+                seen_when_consumed.append({"record": record, "item": item.get("Item")})
+
+    emulator.before_invoke = before_invoke
+    try:
+        status, created = api.call("POST", "/payments", body=payment_body(),
+                                   headers={"Idempotency-Key": "rehearsal-order-1001"})
+    finally:
+        emulator.before_invoke = None
+    assert status == 202, (status, created)
+    assert created["status"] == "PENDING", created
+    payment_id = created["payment_id"]
+
+    # The message went to the deployed queue, whose event source mapping drove the event handler.
+    assert len(seen_when_consumed) == 1, f"the event handler consumed {len(seen_when_consumed)} messages from its queue"
+    consumed = seen_when_consumed[0]
+    assert consumed["record"]["eventSourceARN"] == queue_arn, consumed["record"]["eventSourceARN"]
+    assert json.loads(consumed["record"]["body"]) == {"payment_id": payment_id}
+    assert consumed["item"] and consumed["item"]["status"] == {"S": "PENDING"}, consumed["item"]
+    settled = [i for i in emulator.invocations if i.function_name == handler]
+    assert settled and settled[-1].error is None, settled[-1].error if settled else "never invoked"
+    assert settled[-1].result == {"batchItemFailures": []}, settled[-1].result
+    item = dynamodb.get_item(TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)["Item"]
+    assert item["status"] == {"S": "PROCESSED"}, item["status"]
+    assert _visible_messages(deployment, queue_url) == 0
+
+    # The "Payment Processed" event reached the bus and the consumer rule's target.
+    messages = deployment.client("sqs").receive_message(QueueUrl=consumer, MaxNumberOfMessages=10).get("Messages", [])
+    # (Stacks side by side share the default bus: count only this payment's events.)
+    events = [e for e in map(json.loads, (m["Body"] for m in messages)) if e["detail"]["payment_id"] == payment_id]
+    assert [(e["detail-type"], e["source"], e["detail"]["status"]) for e in events] == [
+        ("Payment Processed", "cdk-payments", "PROCESSED")], events
+
+    status, fetched = api.call("GET", f"/payments/{payment_id}")
+    assert status == 200, (status, fetched)
+    assert fetched["payment_id"] == payment_id and fetched["status"] == "PROCESSED", fetched
+    assert {"amount", "currency", "merchant_id", "created_at", "updated_at"} <= set(fetched), fetched
+    assert "payment_method_token" not in fetched and "provider_reference" not in fetched, fetched
+
+    # A card number is refused before anything is written or sent.
+    items_before = dynamodb.scan(TableName=table, Select="COUNT")["Count"]
+    invocations_before = len([i for i in emulator.invocations if i.function_name == handler])
+    status, refused = api.call("POST", "/payments", body=payment_body(payment_method_token=CARD_NUMBER),
+                               headers={"Idempotency-Key": "rehearsal-order-1002"})
+    assert status == 400 and refused["error"]["code"] == "card_data_rejected", (status, refused)
+    assert dynamodb.scan(TableName=table, Select="COUNT")["Count"] == items_before
+    assert len([i for i in emulator.invocations if i.function_name == handler]) == invocations_before
+    assert _visible_messages(deployment, queue_url) == 0
+    return {"payment_id": payment_id, "fetched": fetched, "event": events[0]}
+
+
+def _visible_messages(deployment: Deployment, queue_url: str) -> int:
+    attributes = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def default_security_group_stripped(deployment: Deployment) -> None:
+    """The custom resource ran (was answered) with the VPC's real default security group."""
+    custom = deployment.one("Custom::VpcRestrictDefaultSG")
+    answered = [i for i in deployment.emulator.invocations
+                if isinstance(i.event, dict) and i.event.get("LogicalResourceId") == custom
+                and i.event["StackId"].split("/")[1] == deployment.stack_name]
+    assert len(answered) == 1 and answered[0].result["Status"] == "SUCCESS", answered
+    vpc = deployment.physical[deployment.one("AWS::EC2::VPC")]
+    ec2 = deployment.client("ec2")
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                   {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    assert [g["GroupId"] for g in groups] == [answered[0].event["ResourceProperties"]["DefaultSecurityGroupId"]]
+    assert groups[0]["IpPermissions"] == [] and groups[0]["IpPermissionsEgress"] == [], groups[0]
