@@ -39,7 +39,7 @@ _SKIPPED_IN_BOTH = frozenset({
     "AWS::WAFv2::WebACLAssociation",
 })
 SKIPPED_TYPES = {
-    "PaymentPlatform-audit-replica": frozenset({"AWS::S3::BucketPolicy"}),
+    "PaymentPlatform-prod-audit-replica": frozenset({"AWS::S3::BucketPolicy"}),
     "PaymentPlatform-dev": _SKIPPED_IN_BOTH,
     "PaymentPlatform-prod": _SKIPPED_IN_BOTH | {
         "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::Backup::BackupVault"},

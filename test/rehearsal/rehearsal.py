@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from . import gaps
 from .emulator import ACCOUNT, REGION, Emulator, bootstrap_bucket
-from .requests import payment_body, proxy_event
+from .requests import caller, payment_body, proxy_event
 
 CARD_NUMBER = "4111111111111111"  # a test PAN (Luhn-valid)
 
@@ -242,12 +242,15 @@ class PaymentApi:
     deployment: Deployment
     rest_api_id: str
     stage: str
+    identity: dict[str, Any]
 
     @classmethod
     def of(cls, deployment: Deployment) -> "PaymentApi":
         api_id = deployment.one("AWS::ApiGateway::RestApi", "PaymentsApi")
         stage = deployment.properties(deployment.one("AWS::ApiGateway::Stage", "PaymentsApi"))["StageName"]
-        return cls(deployment, deployment.physical[api_id], stage)
+        # Requests are signed by a session of the role the deployed processor maps to the demo merchant.
+        role = deployment.physical[deployment.one("AWS::IAM::Role", "DemoMerchantRole")]
+        return cls(deployment, deployment.physical[api_id], stage, caller(role))
 
     def call(self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """Find the deployed method for ``path``, and invoke the function its integration names."""
@@ -261,7 +264,7 @@ class PaymentApi:
                                     integration["uri"]).group(1)
         self._check_permission(function_arn, method, resource["path"])
         event = proxy_event(method, resource["path"], path, rest_api_id=self.rest_api_id, stage=self.stage,
-                            body=body, headers=headers, path_parameters=parameters or None)
+                            body=body, headers=headers, path_parameters=parameters or None, identity=self.identity)
         response = self.deployment.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read() or "null")
         assert "FunctionError" not in response, f"{method} {path}: the function failed: {payload}"

@@ -2,8 +2,8 @@
 
 API Gateway, not the emulator, builds this event in AWS; here it is built as API Gateway would for the
 deployed method (its resource path and HTTP method come from what was deployed). The caller is an
-IAM-authenticated merchant (the example's API uses IAM authorization): when the handlers take the
-merchant from the authenticated identity instead of the body, adapt ``CALLER`` and ``payment_body``.
+IAM-authenticated merchant (the example's API uses IAM authorization): a session of the role the
+example maps to its demo merchant (``merchant_roles``), as :func:`caller` builds it.
 """
 
 from __future__ import annotations
@@ -14,19 +14,22 @@ from typing import Any
 
 from .emulator import ACCOUNT
 
-MERCHANT = "merchant-42"
-# requestContext.identity as API Gateway fills it for a SigV4-signed (AWS_IAM) request.
-CALLER = {
-    "accountId": ACCOUNT,
-    "caller": f"AROAREHEARSAL00000001:{MERCHANT}",
-    "user": f"AROAREHEARSAL00000001:{MERCHANT}",
-    "userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{MERCHANT}/{MERCHANT}",
-    "accessKey": "ASIAREHEARSAL0000001",
-    "sourceIp": "198.51.100.7",
-    "userAgent": "cdk-payments-rehearsal",
-    "cognitoIdentityId": None,
-    "cognitoAuthenticationType": None,
-}
+MERCHANT = "demo-merchant"  # the merchant the example maps its DemoMerchantRole to
+
+
+def caller(role_name: str, session: str = "rehearsal") -> dict[str, Any]:
+    """requestContext.identity as API Gateway fills it for a request SigV4-signed by a role session."""
+    return {
+        "accountId": ACCOUNT,
+        "caller": f"AROAREHEARSAL00000001:{session}",
+        "user": f"AROAREHEARSAL00000001:{session}",
+        "userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
+        "accessKey": "ASIAREHEARSAL0000001",
+        "sourceIp": "198.51.100.7",
+        "userAgent": "cdk-payments-rehearsal",
+        "cognitoIdentityId": None,
+        "cognitoAuthenticationType": None,
+    }
 
 
 def payment_body(**overrides: Any) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def proxy_event(
     body: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
-    identity: dict[str, Any] | None = None,
+    identity: dict[str, Any],
 ) -> dict[str, Any]:
     """What an AWS_PROXY integration passes to its function for one request."""
     headers = {"Content-Type": "application/json", "Host": f"{rest_api_id}.execute-api.us-east-1.amazonaws.com",
@@ -69,7 +72,7 @@ def proxy_event(
             "stage": stage,
             "requestId": str(uuid.uuid4()),
             "protocol": "HTTP/1.1",
-            "identity": dict(CALLER if identity is None else identity),
+            "identity": dict(identity),
         },
         "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,

@@ -77,7 +77,7 @@ def deployments(emulator, assemblies):
     """dev and prod side by side in one account, as a team would have them; prod's audit replica stack
     first, in its own region, as `cdk deploy --all` orders the assembly."""
     emulator.reset()
-    replica = "PaymentPlatform-audit-replica"
+    replica = "PaymentPlatform-prod-audit-replica"
     deployed = {"replica": _deploy(emulator, assemblies["prod"], replica,
                                    region=_stack_region(assemblies["prod"], replica))}
     for profile in PROFILES:
@@ -93,7 +93,7 @@ def test_audit_replica_stack_is_created_in_its_region(deployments):
 
 def test_prod_stack_is_deployed_after_its_replica(assemblies):
     manifest = json.loads((assemblies["prod"] / "manifest.json").read_text())
-    assert "PaymentPlatform-audit-replica" in manifest["artifacts"]["PaymentPlatform-prod"]["dependencies"]
+    assert "PaymentPlatform-prod-audit-replica" in manifest["artifacts"]["PaymentPlatform-prod"]["dependencies"]
 
 
 def test_prod_audit_bucket_replicates_to_the_bucket_the_replica_stack_created(deployments):
