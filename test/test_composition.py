@@ -114,8 +114,16 @@ def composition(request):
                                        fleet=fleet))
 
 
+def _own(finding) -> bool:
+    return finding.path.split("/")[1:2] != [] and finding.path.split("/")[1].startswith("Own")
+
+
 def test_library_constructs_have_no_findings(composition):
-    library = [str(f) for f in composition.findings if not f.path.split("/")[1].startswith("Own")]
+    # cfn-guard also reports some findings once more without a construct path: those are attributed
+    # to the user's own constructs when the same rule is reported there.
+    own_rules = {f.rule for f in composition.findings if _own(f)}
+    library = [str(f) for f in composition.findings
+               if not _own(f) and not (f.path == "" and f.rule in own_rules)]
     assert library == []
 
 
