@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 import jsii
-from aws_cdk import Acknowledgment, CfnResource, IAspect, Stack, Validations
+from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk.aws_logs import RetentionDays
 from constructs import IConstruct
@@ -93,6 +93,17 @@ GRANT_POLICY_REASON = (
 @jsii.implements(IAspect)
 class AcknowledgeGrantPolicies:
     """Acknowledge the findings CDK grants cause on the DefaultPolicies under a construct."""
+
+    @classmethod
+    def apply(cls, scope: IConstruct) -> None:
+        """Watch the DefaultPolicy of every role under ``scope``, once grants are final (at synthesis).
+
+        The aspect goes on each role rather than on ``scope``: an aspect costs a jsii callback per node it
+        visits, and a role's subtree is a handful of nodes where a construct's is hundreds.
+        """
+        for node in scope.node.find_all():
+            if isinstance(node, iam.Role):
+                Aspects.of(node).add(cls())
 
     def visit(self, node: IConstruct) -> None:
         if not (isinstance(node, iam.Policy) and node.node.id == "DefaultPolicy"):

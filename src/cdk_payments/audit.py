@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from aws_cdk import Aspects, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -248,7 +248,7 @@ class AuditBucket(Construct):
             "auditors on demand, and server access logs record every request to the bucket.",
             guard("s3_event_notifications_enabled_check"),
         )
-        Aspects.of(self).add(AcknowledgeGrantPolicies())
+        AcknowledgeGrantPolicies.apply(self)
 
     def _grant_replication(self, destination: s3.IBucket, replica_key: kms.IKey) -> None:
         role = self._replication_role

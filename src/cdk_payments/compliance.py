@@ -8,8 +8,6 @@ from typing import Optional, Sequence
 import jsii
 from aws_cdk import (
     Annotations,
-    AspectPriority,
-    Aspects,
     Aws,
     CfnCondition,
     CfnResource,
@@ -73,9 +71,11 @@ class RequiredTagsCheck:
     """Fails synthesis, naming every taggable resource that lacks one of ``tag_keys``.
 
     Cost allocation and the REQUIRED_TAGS Config rule both depend on these tags; checking at synth
-    catches a missing ``Tags.of(scope).add(...)`` before anything is deployed. As an aspect (run
-    after the Tags aspects) it notes each offender; as the stack's validation (run after every
-    aspect) it reports them all at once. Use :meth:`apply` to attach it to a stack.
+    catches a missing ``Tags.of(scope).add(...)`` before anything is deployed. As the stack's
+    validation (run after every aspect, the Tags aspects included) it checks every resource of the
+    stack and reports them all at once. Use :meth:`apply` to attach it to a stack. (It is an aspect
+    too, for code that adds it as one; :meth:`apply` does not, because an aspect costs a jsii callback
+    for every node of the stack.)
     """
 
     def __init__(self, tag_keys: Sequence[str]) -> None:
@@ -84,12 +84,13 @@ class RequiredTagsCheck:
         """
         self._tag_keys = tuple(tag_keys)
         self._offenders: dict[str, str] = {}
+        self._scope: Optional[IConstruct] = None
 
     @classmethod
     def apply(cls, stack: Stack, tag_keys: Sequence[str]) -> "RequiredTagsCheck":
         """Check every resource of ``stack`` (``ComplianceBaseline`` does this for its stack)."""
         check = cls(tag_keys)
-        Aspects.of(stack).add(check, priority=AspectPriority.READONLY)
+        check._scope = stack
         stack.node.add_validation(check)
         return check
 
@@ -102,6 +103,9 @@ class RequiredTagsCheck:
             self._offenders[node.node.path] = f"({node.cfn_resource_type}) lacks {', '.join(missing)}"
 
     def validate(self) -> list[str]:
+        if self._scope is not None:
+            for node in self._scope.node.find_all():
+                self.visit(node)
         return [
             f"RequiredTagsCheck: {path} {problem}; add with Tags.of(scope).add(key, value)"
             for path, problem in sorted(self._offenders.items())
@@ -332,7 +336,7 @@ class ComplianceBaseline(Construct):
                 notification("FORECASTED", pick(budget_forecast_percent, defaults.budget_forecast_percent)),
             ],
         )
-        Aspects.of(self).add(AcknowledgeGrantPolicies())
+        AcknowledgeGrantPolicies.apply(self)
 
     def add_managed_rule(self, id: str, identifier: str, *,
                          input_parameters: Optional[dict] = None) -> config.ManagedRule:

@@ -6,7 +6,7 @@ import functools
 import ipaddress
 from typing import Optional, Sequence
 
-from aws_cdk import Aspects, CfnResource, Fn, Stack, Token
+from aws_cdk import CfnResource, Fn, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -310,7 +310,7 @@ class CostOptimizedVpc(Construct):
             )
         if destination is not None:
             self._flow_log = self._vpc.add_flow_log("FlowLog", destination=destination, traffic_type=traffic)
-        Aspects.of(self).add(AcknowledgeGrantPolicies())
+        AcknowledgeGrantPolicies.apply(self)
 
     def _add_interface_endpoints(self, services: list[str], cidr: str) -> dict[str, ec2.InterfaceVpcEndpoint]:
         if not services:

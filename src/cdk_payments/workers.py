@@ -6,7 +6,7 @@ import json
 import re
 from typing import Optional, Sequence
 
-from aws_cdk import Aspects, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -258,7 +258,7 @@ class PaymentWorkerFleet(Construct):
                     pick(memory_target_percent, defaults.memory_target_percent),
                     pick(backlog_per_instance, defaults.backlog_per_instance))
         self._alarms = self._create_alarms(alarm_topic, use_spot, key)
-        Aspects.of(self).add(AcknowledgeGrantPolicies())
+        AcknowledgeGrantPolicies.apply(self)
 
     # -- validation ------------------------------------------------------------------------------
     @staticmethod

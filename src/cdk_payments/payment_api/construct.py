@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Annotations, ArnFormat, Aspects, Aws, Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -315,7 +315,7 @@ class SecurePaymentApi(Construct):
             latency_threshold=pick(latency_alarm_threshold, defaults.latency_alarm_threshold),
             max_message_age=Duration.minutes(5),
         )
-        Aspects.of(self).add(AcknowledgeGrantPolicies())
+        AcknowledgeGrantPolicies.apply(self)
 
     # -- validation ------------------------------------------------------------------------------
     @staticmethod
