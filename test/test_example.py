@@ -10,37 +10,37 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "payment_platform"
+from .example_assemblies import EXAMPLE, ROOT, synth_app
+
+__all__ = ["EXAMPLE", "ROOT", "synth_example"]
 
 
 def synth_example(outdir: Path, profile: str, python: str = sys.executable, cwd: Path = EXAMPLE) -> dict:
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"profile": profile})}
     # No credentials and no region: synthesis must not need them.
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        env.pop(name, None)
-    result = subprocess.run([python, "app.py"], cwd=cwd, env=env, capture_output=True, text=True)
+    result = synth_app(outdir, {"profile": profile}, python=python, cwd=cwd)
     assert result.returncode == 0, result.stderr
     assert "Node.js" not in result.stderr, "jsii warned about the Node.js version"
     return json.loads((outdir / f"PaymentPlatform-{profile}.template.json").read_text())
 
 
 @pytest.mark.parametrize("profile", ["dev", "prod"])
-def test_synthesizes_identically_twice(tmp_path, profile):
-    first = synth_example(tmp_path / "a", profile)
+def test_synthesizes_identically_twice(tmp_path, profile, example_assemblies):
+    """Once in this test, once for the session (with the validation plugins on, which must not change
+    a template either)."""
+    first = example_assemblies.template(profile)
     second = synth_example(tmp_path / "b", profile)
     assert first == second
     assert first["Resources"]
 
 
-def test_prod_spreads_over_three_azs(tmp_path):
-    template = synth_example(tmp_path, "prod")
+def test_prod_spreads_over_three_azs(example_assemblies):
+    template = example_assemblies.template("prod")
     nat_gateways = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::NatGateway"]
     assert len(nat_gateways) == 3
 
 
 @pytest.mark.slow
-def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path):
+def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path, example_assemblies):
     """`npx cdk synth` (the CLI pinned in package.json) and `python app.py` agree, offline."""
     env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
     env.pop("CDK_CONTEXT_JSON", None)
@@ -50,7 +50,7 @@ def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     from_cli = json.loads((tmp_path / "cli" / "PaymentPlatform-dev.template.json").read_text())
-    assert from_cli == synth_example(tmp_path / "app", "dev")
+    assert from_cli == example_assemblies.template("dev")
 
 
 def test_the_provider_adapter_is_chosen_by_context(tmp_path):

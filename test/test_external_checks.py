@@ -118,11 +118,11 @@ def test_checkov_every_construct(templates):
 
 
 @pytest.fixture(scope="module")
-def example_report():
+def example_report(example_assemblies):
     spec = importlib.util.spec_from_file_location("compliance_report", ROOT / "tools" / "compliance_report.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.report()
+    return module.report(assembly=example_assemblies.get)
 
 
 @pytest.mark.parametrize("profile", ["dev", "prod"])

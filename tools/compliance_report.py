@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
@@ -59,39 +60,53 @@ def nag(outdir: Path) -> dict[str, dict]:
     return rows
 
 
-def cfn_lint(templates: list[Path]) -> dict:
+def _by_profile(templates: dict[str, list[Path]], path: str) -> str:
+    # Tools print the path their own way (checkov relative to its working directory); the stacks'
+    # template names differ between profiles, so the name decides.
+    return next(profile for profile, paths in templates.items() if Path(path).name in {t.name for t in paths})
+
+
+def cfn_lint(templates: dict[str, list[Path]]) -> dict[str, dict]:
+    """cfn-lint once over every profile's templates (one start-up), its matches split by profile."""
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json",
-                             *map(str, templates)], capture_output=True, text=True)
-    matches = json.loads(result.stdout or "[]")
-    return {"findings": [f"{m['Rule']['Id']} {m['Message']}" for m in matches], "acknowledged": []}
+                             *(str(t) for paths in templates.values() for t in paths)], capture_output=True, text=True)
+    rows = {profile: {"findings": [], "acknowledged": []} for profile in templates}
+    for match in json.loads(result.stdout or "[]"):
+        profile = _by_profile(templates, match["Filename"])
+        rows[profile]["findings"].append(f"{match['Rule']['Id']} {match['Message']}")
+    return rows
 
 
-def checkov(templates: list[Path]) -> dict:
-    args = [arg for template in templates for arg in ("-f", str(template))]
+def checkov(templates: dict[str, list[Path]]) -> dict[str, dict]:
+    """checkov once over every profile's templates (its start-up is seconds), split by profile."""
+    args = [arg for paths in templates.values() for template in paths for arg in ("-f", str(template))]
     result = subprocess.run([str(CHECKOV), *args, "--framework", "cloudformation", "--output", "json",
                              "--skip-download"], capture_output=True, text=True)
     data = json.loads(result.stdout or "{}")
     reports = data if isinstance(data, list) else [data]
-    checks = [(kind, c) for report in reports for kind in ("failed_checks", "skipped_checks")
-              for c in report.get("results", {}).get(kind, [])]
-    return {
-        "findings": [f"{c['check_id']} at {c['resource']}" for kind, c in checks if kind == "failed_checks"],
-        "acknowledged": [{"rule": c["check_id"], "at": c["resource"],
-                          "reason": (c.get("check_result") or {}).get("suppress_comment", "")}
-                         for kind, c in checks if kind == "skipped_checks"],
-    }
+    rows = {profile: {"findings": [], "acknowledged": []} for profile in templates}
+    for report in reports:
+        for kind in ("failed_checks", "skipped_checks"):
+            for c in report.get("results", {}).get(kind, []):
+                row = rows[_by_profile(templates, c["file_path"])]
+                if kind == "failed_checks":
+                    row["findings"].append(f"{c['check_id']} at {c['resource']}")
+                else:
+                    row["acknowledged"].append({"rule": c["check_id"], "at": c["resource"],
+                                                "reason": (c.get("check_result") or {}).get("suppress_comment", "")})
+    return rows
 
 
-def report(profiles=("dev", "prod")) -> dict:
-    out = {}
-    for profile in profiles:
-        with tempfile.TemporaryDirectory() as tmp:
-            templates = synth(profile, Path(tmp))
-            rows = nag(Path(tmp))
-            rows["cfn-lint"] = cfn_lint(templates)
-            rows["checkov"] = checkov(templates)
-            out[profile] = rows
-    return out
+def report(profiles=("dev", "prod"), assembly: Optional[Callable[[str], Path]] = None) -> dict:
+    """Every pack and tool on the example, per profile. ``assembly`` gives an already synthesized cloud
+    assembly (with the ``nag`` context) per profile; without it each profile is synthesized here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        outdirs = {profile: assembly(profile) if assembly else Path(tmp, profile) for profile in profiles}
+        templates = {profile: (sorted(outdir.glob("*.template.json")) if assembly else synth(profile, outdir))
+                     for profile, outdir in outdirs.items()}
+        lint, scan = cfn_lint(templates), checkov(templates)
+        return {profile: {**nag(outdirs[profile]), "cfn-lint": lint[profile], "checkov": scan[profile]}
+                for profile in profiles}
 
 
 def table(data: dict) -> str:

@@ -13,8 +13,6 @@ import pytest
 
 from cdk_payments.cost import assembly_total, estimate_assembly
 
-from ..test_example import synth_example
-
 # The dev profile's idle budget, at list prices before free tiers. The issue's target is $20; the floor
 # with every capability the design asks for is above it (README, "Cost"): WAF web ACL and 3 rules $8,
 # NAT instance and its IPv4 $6.72, one dashboard $3, the key with its two rotations $3 (steady state),
@@ -24,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory):
+def assembly(tmp_path_factory, example_assemblies):
+    """A directory with the session's dev and prod assemblies as ``dev/`` and ``prod/``."""
     out = tmp_path_factory.mktemp("cdk.out")
     for profile in ("dev", "prod"):
-        synth_example(out / profile, profile)
+        (out / profile).symlink_to(example_assemblies.get(profile), target_is_directory=True)
     return out
 
 
