@@ -117,6 +117,31 @@ class Emulator:
         self.client("ssm", region).put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
                                       Overwrite=True)
 
+    def publish_powertools_layer(self, parameter: str, layer_name: str, region: str = REGION) -> str:
+        """What AWS provides in every account: the Powertools layer and the public parameter naming it.
+
+        moto resolves a function's layer in the function's own account (by layer name and version), so
+        the layer is published there, a stand-in: the executor runs the host's Powertools. The parameter
+        is under /aws/service/, which PutParameter refuses (as AWS does: reserved), so it is written into
+        moto's SSM backend, which runs in this process. Returns the layer version ARN the parameter holds.
+        """
+        from moto.ssm.models import Parameter, ssm_backends
+        from moto.core.utils import utcnow
+
+        lambda_ = self.client("lambda", region)
+        versions = lambda_.list_layer_versions(LayerName=layer_name)["LayerVersions"]
+        arn = versions[0]["LayerVersionArn"] if versions else lambda_.publish_layer_version(
+            LayerName=layer_name, Description="rehearsal stand-in: the executor runs the host's Powertools",
+            Content={"ZipFile": _zip_files({"python/.rehearsal-stand-in": b""})},
+            CompatibleRuntimes=["python3.14"], CompatibleArchitectures=["arm64"])["LayerVersionArn"]
+        parameters = ssm_backends[ACCOUNT][region]._parameters
+        if parameter not in parameters:
+            parameters[parameter].append(Parameter(
+                account_id=ACCOUNT, name=parameter, value=arn, parameter_type="String", description=None,
+                allowed_pattern=None, keyid=None, last_modified_date=utcnow(), version=1, data_type="text"))
+        assert self.client("ssm", region).get_parameter(Name=parameter)["Parameter"]["Value"] == arn
+        return arn
+
     def publish_assets(self, assembly: Path, stack_name: str, region: str = REGION) -> dict[str, str]:
         """Upload every file asset of the stack's asset manifest; returns object key -> asset path."""
         manifest = json.loads((assembly / f"{stack_name}.assets.json").read_text())
@@ -237,6 +262,14 @@ def bootstrap_bucket(region: str) -> str:
 def _substitute(value: str, region: str = REGION) -> str:
     return value.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", region).replace(
         "${AWS::Partition}", "aws")
+
+
+def _zip_files(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
 
 
 def _zip_directory(directory: Path) -> bytes:
