@@ -82,7 +82,45 @@ def deploy(
             deployment.physical[logical_id] = listed[logical_id].get("PhysicalResourceId", "")
         else:
             deployment.skipped[logical_id] = resource["Type"]
+    for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
+        rotate_as_scheduled(deployment, logical_id)
     return deployment
+
+
+def rotate_as_scheduled(deployment: Deployment, logical_id: str) -> None:
+    """Answer a rotation schedule (moto has no CloudFormation model for it) as CloudFormation does:
+    RotateSecret with the template's function and rules. Secrets Manager then invokes the function:
+    every step when RotateImmediatelyOnUpdate is true (the default), else only testSecret.
+
+    moto enables rotation only for RotationRules.AutomaticallyAfterDays (a ScheduleExpression leaves
+    RotationEnabled false, and the deployed function refuses to rotate), so ``rate(N days)`` is handed
+    over as AutomaticallyAfterDays=N; any other schedule stops the rehearsal here."""
+    wanted = deployment.properties(logical_id)
+    rules = dict(wanted.get("RotationRules", {}))
+    if "ScheduleExpression" in rules:
+        days = re.fullmatch(r"rate\((\d+) days?\)", rules.pop("ScheduleExpression"))
+        assert days, f"{logical_id}: no moto equivalent for {wanted['RotationRules']}"
+        rules["AutomaticallyAfterDays"] = int(days.group(1))
+    deployment.client("secretsmanager").rotate_secret(
+        SecretId=resolve(deployment, wanted["SecretId"]),
+        RotationLambdaARN=resolve(deployment, wanted["RotationLambdaARN"]),
+        RotationRules=rules, RotateImmediately=wanted.get("RotateImmediatelyOnUpdate", True))
+
+
+def rotation_answered(deployment: Deployment) -> None:
+    """Each rotation schedule's function was invoked by Secrets Manager and completed its steps."""
+    for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
+        wanted = deployment.properties(logical_id)
+        secret = deployment.client("secretsmanager").describe_secret(SecretId=resolve(deployment, wanted["SecretId"]))
+        function = resolve(deployment, wanted["RotationLambdaARN"])
+        assert secret["RotationEnabled"] and secret["RotationLambdaARN"] == function, (logical_id, secret)
+        steps = ["testSecret"] if wanted.get("RotateImmediatelyOnUpdate") is False else [
+            "createSecret", "setSecret", "testSecret", "finishSecret"]
+        invoked = [i for i in deployment.emulator.invocations if function.endswith(f":function:{i.function_name}")
+                   and i.event.get("SecretId") == secret["Name"]]
+        assert [i.event["Step"] for i in invoked] == steps, (logical_id, [i.event for i in invoked])
+        failed = [(i.event["Step"], i.error) for i in invoked if i.error is not None]
+        assert failed == [], f"{logical_id}: the rotation function failed: {failed}"
 
 
 # -- what was created, per logical id ----------------------------------------------------------------
