@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -421,12 +421,24 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
     assert {"amount", "currency", "merchant_id", "created_at", "updated_at"} <= set(fetched), fetched
     assert "payment_method_token" not in fetched and "provider_reference" not in fetched, fetched
 
-    # A card number is refused before anything is written or sent.
+    # The merchant's list, through the deployed table's merchant index.
+    status, listed = api.call("GET", "/payments")
+    assert status == 200, (status, listed)
+    assert [p["payment_id"] for p in listed["payments"]] == [payment_id] and listed["next_cursor"] is None, listed
+
+    # A card number is refused before anything is written or sent; so is a caller of no merchant.
     items_before = dynamodb.scan(TableName=table, Select="COUNT")["Count"]
     invocations_before = len([i for i in emulator.invocations if i.function_name == handler])
     status, refused = api.call("POST", "/payments", body=payment_body(payment_method_token=CARD_NUMBER),
                                headers={"Idempotency-Key": "rehearsal-order-1002"})
     assert status == 400 and refused["error"]["code"] == "card_data_rejected", (status, refused)
+    # A caller the API maps to no merchant (a session of another role) is refused the same way.
+    stranger = replace(api, identity=caller("NotAMerchantRole"))
+    status, refused = stranger.call("POST", "/payments", body=payment_body(),
+                                    headers={"Idempotency-Key": "rehearsal-order-1003"})
+    assert status == 403 and refused["error"]["code"] == "merchant_not_mapped", (status, refused)
+    status, refused = stranger.call("GET", f"/payments/{payment_id}")
+    assert status == 403 and refused["error"]["code"] == "merchant_not_mapped", (status, refused)
     assert dynamodb.scan(TableName=table, Select="COUNT")["Count"] == items_before
     assert len([i for i in emulator.invocations if i.function_name == handler]) == invocations_before
     assert _visible_messages(deployment, queue_url) == 0
