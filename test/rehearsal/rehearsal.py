@@ -181,6 +181,7 @@ def check_created(deployment: Deployment) -> None:
     check_event_source_mappings(deployment)
     check_api(deployment)
     check_rules(deployment)
+    check_launch_templates(deployment)
 
 
 def check_tables(deployment: Deployment) -> None:
@@ -291,6 +292,17 @@ def check_rules(deployment: Deployment) -> None:
             assert created["Arn"] == resolve(deployment, target["Arn"]), logical_id
             if "DeadLetterConfig" in target:
                 assert created["DeadLetterConfig"]["Arn"] == resolve(deployment, target["DeadLetterConfig"]["Arn"])
+
+
+def check_launch_templates(deployment: Deployment) -> None:
+    """The workers' volumes are encrypted with the key the template names (the platform key)."""
+    ec2 = deployment.client("ec2")
+    for logical_id in deployment.logical_ids("AWS::EC2::LaunchTemplate"):
+        wanted = deployment.properties(logical_id)["LaunchTemplateData"].get("BlockDeviceMappings", [])
+        created = ec2.describe_launch_template_versions(LaunchTemplateId=deployment.physical[logical_id])[
+            "LaunchTemplateVersions"][0]["LaunchTemplateData"].get("BlockDeviceMappings", [])
+        assert created == resolve(deployment, wanted), (logical_id, created)
+        assert all(m["Ebs"]["Encrypted"] and m["Ebs"].get("KmsKeyId") for m in created if "Ebs" in m), logical_id
 
 
 # -- the payment, end to end -------------------------------------------------------------------------
