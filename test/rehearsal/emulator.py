@@ -118,15 +118,18 @@ class Emulator:
                                       Overwrite=True)
 
     def publish_powertools_layer(self, parameter: str, layer_name: str, region: str = REGION) -> str:
-        """What AWS provides in every account: the Powertools layer and the public parameter naming it.
+        """What AWS provides in every region: the Powertools layer and the public parameter naming it.
 
-        moto resolves a function's layer in the function's own account (by layer name and version), so
-        the layer is published there, a stand-in: the executor runs the host's Powertools. The parameter
-        is under /aws/service/, which PutParameter refuses (as AWS does: reserved), so it is written into
-        moto's SSM backend, which runs in this process. Returns the layer version ARN the parameter holds.
+        CloudFormation resolves an ``AWS::SSM::Parameter::Value`` template parameter at CreateStack; moto
+        answers 500 (AttributeError in parse_ssm_parameter) when the path does not exist, and it does not
+        ship AWS's Powertools parameters. The parameter is under /aws/service/, which PutParameter refuses
+        (as AWS does: reserved), so it is written into moto's SSM backend, which runs in this process. It
+        names a layer published in the emulator's account, so that the ARN the functions' Layers resolve
+        to exists: a stand-in (moto's CloudFormation drops Layers; the executor runs the host's
+        Powertools, the version the handlers are tested with). Returns the layer version ARN.
         """
-        from moto.ssm.models import Parameter, ssm_backends
         from moto.core.utils import utcnow
+        from moto.ssm.models import Parameter, ssm_backends
 
         lambda_ = self.client("lambda", region)
         versions = lambda_.list_layer_versions(LayerName=layer_name)["LayerVersions"]
