@@ -117,6 +117,34 @@ class Emulator:
         self.client("ssm", region).put_parameter(Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String",
                                       Overwrite=True)
 
+    def publish_powertools_layer(self, parameter: str, layer_name: str, region: str = REGION) -> str:
+        """What AWS provides in every region: the Powertools layer and the public parameter naming it.
+
+        CloudFormation resolves an ``AWS::SSM::Parameter::Value`` template parameter at CreateStack; moto
+        answers 500 (AttributeError in parse_ssm_parameter) when the path does not exist, and it does not
+        ship AWS's Powertools parameters. The parameter is under /aws/service/, which PutParameter refuses
+        (as AWS does: reserved), so it is written into moto's SSM backend, which runs in this process. It
+        names a layer published in the emulator's account, so that the ARN the functions' Layers resolve
+        to exists: a stand-in (moto's CloudFormation drops Layers; the executor runs the host's
+        Powertools, the version the handlers are tested with). Returns the layer version ARN.
+        """
+        from moto.core.utils import utcnow
+        from moto.ssm.models import Parameter, ssm_backends
+
+        lambda_ = self.client("lambda", region)
+        versions = lambda_.list_layer_versions(LayerName=layer_name)["LayerVersions"]
+        arn = versions[0]["LayerVersionArn"] if versions else lambda_.publish_layer_version(
+            LayerName=layer_name, Description="rehearsal stand-in: the executor runs the host's Powertools",
+            Content={"ZipFile": _zip_files({"python/.rehearsal-stand-in": b""})},
+            CompatibleRuntimes=["python3.14"], CompatibleArchitectures=["arm64"])["LayerVersionArn"]
+        parameters = ssm_backends[ACCOUNT][region]._parameters
+        if parameter not in parameters:
+            parameters[parameter].append(Parameter(
+                account_id=ACCOUNT, name=parameter, value=arn, parameter_type="String", description=None,
+                allowed_pattern=None, keyid=None, last_modified_date=utcnow(), version=1, data_type="text"))
+        assert self.client("ssm", region).get_parameter(Name=parameter)["Parameter"]["Value"] == arn
+        return arn
+
     def publish_assets(self, assembly: Path, stack_name: str, region: str = REGION) -> dict[str, str]:
         """Upload every file asset of the stack's asset manifest; returns object key -> asset path."""
         manifest = json.loads((assembly / f"{stack_name}.assets.json").read_text())
@@ -237,6 +265,14 @@ def bootstrap_bucket(region: str) -> str:
 def _substitute(value: str, region: str = REGION) -> str:
     return value.replace("${AWS::AccountId}", ACCOUNT).replace("${AWS::Region}", region).replace(
         "${AWS::Partition}", "aws")
+
+
+def _zip_files(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, body in files.items():
+            archive.writestr(name, body)
+    return buffer.getvalue()
 
 
 def _zip_directory(directory: Path) -> bytes:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
+
+from cdk_payments.payment_api.functions import POWERTOOLS_LAYER
 
 from . import gaps
 from .emulator import ACCOUNT, REGION, Emulator, bootstrap_bucket
@@ -31,6 +33,7 @@ class Deployment:
     region: str = REGION
     physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
     skipped: dict[str, str] = field(default_factory=dict)  # logical id -> type, not created by moto
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter -> its SSM value
 
     def logical_ids(self, resource_type: str) -> list[str]:
         return sorted(k for k, r in self.deployed["Resources"].items() if r["Type"] == resource_type)
@@ -59,12 +62,19 @@ def deploy(
     emulator.bootstrap(region)
     emulator.publish_assets(assembly, stack_name, region)
     synthesized = json.loads((assembly / f"{stack_name}.template.json").read_text())
+    for parameter in synthesized.get("Parameters", {}).values():
+        if str(parameter.get("Default", "")).startswith("/aws/service/powertools/"):
+            emulator.publish_powertools_layer(parameter["Default"], POWERTOOLS_LAYER, region)
     if change_template is not None:
         change_template(synthesized)
     context = gaps.Context(stack_name, emulator.client("secretsmanager", region), {})
     deployed, touched = gaps.rewrite(synthesized, context)
     stack = emulator.create_stack(stack_name, deployed, region)
     deployment = Deployment(emulator, stack_name, synthesized, deployed, stack["StackStatus"], touched, region)
+    ssm = deployment.client("ssm")
+    for name, parameter in deployed.get("Parameters", {}).items():
+        if parameter["Type"].startswith("AWS::SSM::Parameter::Value<"):
+            deployment.parameters[name] = ssm.get_parameter(Name=parameter["Default"])["Parameter"]["Value"]
     summaries = deployment.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
     listed = {s["LogicalResourceId"]: s for page in summaries for s in page["StackResourceSummaries"]}
     for logical_id, resource in deployed["Resources"].items():
@@ -72,7 +82,45 @@ def deploy(
             deployment.physical[logical_id] = listed[logical_id].get("PhysicalResourceId", "")
         else:
             deployment.skipped[logical_id] = resource["Type"]
+    for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
+        rotate_as_scheduled(deployment, logical_id)
     return deployment
+
+
+def rotate_as_scheduled(deployment: Deployment, logical_id: str) -> None:
+    """Answer a rotation schedule (moto has no CloudFormation model for it) as CloudFormation does:
+    RotateSecret with the template's function and rules. Secrets Manager then invokes the function:
+    every step when RotateImmediatelyOnUpdate is true (the default), else only testSecret.
+
+    moto enables rotation only for RotationRules.AutomaticallyAfterDays (a ScheduleExpression leaves
+    RotationEnabled false, and the deployed function refuses to rotate), so ``rate(N days)`` is handed
+    over as AutomaticallyAfterDays=N; any other schedule stops the rehearsal here."""
+    wanted = deployment.properties(logical_id)
+    rules = dict(wanted.get("RotationRules", {}))
+    if "ScheduleExpression" in rules:
+        days = re.fullmatch(r"rate\((\d+) days?\)", rules.pop("ScheduleExpression"))
+        assert days, f"{logical_id}: no moto equivalent for {wanted['RotationRules']}"
+        rules["AutomaticallyAfterDays"] = int(days.group(1))
+    deployment.client("secretsmanager").rotate_secret(
+        SecretId=resolve(deployment, wanted["SecretId"]),
+        RotationLambdaARN=resolve(deployment, wanted["RotationLambdaARN"]),
+        RotationRules=rules, RotateImmediately=wanted.get("RotateImmediatelyOnUpdate", True))
+
+
+def rotation_answered(deployment: Deployment) -> None:
+    """Each rotation schedule's function was invoked by Secrets Manager and completed its steps."""
+    for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
+        wanted = deployment.properties(logical_id)
+        secret = deployment.client("secretsmanager").describe_secret(SecretId=resolve(deployment, wanted["SecretId"]))
+        function = resolve(deployment, wanted["RotationLambdaARN"])
+        assert secret["RotationEnabled"] and secret["RotationLambdaARN"] == function, (logical_id, secret)
+        steps = ["testSecret"] if wanted.get("RotateImmediatelyOnUpdate") is False else [
+            "createSecret", "setSecret", "testSecret", "finishSecret"]
+        invoked = [i for i in deployment.emulator.invocations if function.endswith(f":function:{i.function_name}")
+                   and i.event.get("SecretId") == secret["Name"]]
+        assert [i.event["Step"] for i in invoked] == steps, (logical_id, [i.event for i in invoked])
+        failed = [(i.event["Step"], i.error) for i in invoked if i.error is not None]
+        assert failed == [], f"{logical_id}: the rotation function failed: {failed}"
 
 
 # -- what was created, per logical id ----------------------------------------------------------------
@@ -80,8 +128,8 @@ def deploy(
 def resolve(deployment: Deployment, value: Any) -> Any:
     """The few intrinsics the checked properties use, resolved against what was created."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
-        return {"AWS::Region": deployment.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}.get(
-            value["Ref"]) or deployment.physical[value["Ref"]]
+        return {"AWS::Region": deployment.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
+                **deployment.parameters}.get(value["Ref"]) or deployment.physical[value["Ref"]]
     if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
         logical_id, attribute = value["Fn::GetAtt"]
         return attribute_of(deployment, logical_id, attribute)
@@ -108,6 +156,13 @@ def attribute_of(deployment: Deployment, logical_id: str, attribute: str) -> str
         return deployment.client("lambda").get_function_configuration(FunctionName=physical)["FunctionArn"]
     if (resource_type, attribute) == ("AWS::SNS::Topic", "TopicArn"):
         return physical
+    if (resource_type, attribute) == ("AWS::KMS::Key", "Arn"):
+        # Not DescribeKey: moto's CloudFormation key keeps KeyPolicy as a dict, and DescribeKey's policy
+        # check json.loads it (TypeError, 500). Nothing on the payment path calls DescribeKey.
+        keys = deployment.client("kms").list_keys()["Keys"]
+        return next(k["KeyArn"] for k in keys if k["KeyId"] == physical)
+    if (resource_type, attribute) == ("AWS::IAM::Role", "Arn"):
+        return deployment.client("iam").get_role(RoleName=physical)["Role"]["Arn"]
     raise NotImplementedError(f"{resource_type}.{attribute}")
 
 
@@ -126,6 +181,7 @@ def check_created(deployment: Deployment) -> None:
     check_event_source_mappings(deployment)
     check_api(deployment)
     check_rules(deployment)
+    check_launch_templates(deployment)
 
 
 def check_tables(deployment: Deployment) -> None:
@@ -165,7 +221,12 @@ def check_functions(deployment: Deployment) -> None:
         config = deployment.client("lambda").get_function_configuration(FunctionName=deployment.physical[logical_id])
         assert config["Handler"] == wanted["Handler"], logical_id
         assert config["Runtime"] == wanted["Runtime"], logical_id
-        # (Architectures is not compared: moto's Lambda model ignores it; the construct tests pin arm64.)
+        # (Architectures and Layers are not compared: moto's CloudFormation Lambda model drops both; the
+        # construct tests pin arm64.) Each layer resolves, through the public parameter CloudFormation
+        # reads, to a layer version that exists (the seeded stand-in, see Emulator.publish_powertools_layer).
+        for layer in resolve(deployment, wanted.get("Layers", [])):
+            versions = deployment.client("lambda").list_layer_versions(LayerName=layer.split(":")[6])["LayerVersions"]
+            assert layer in [v["LayerVersionArn"] for v in versions], (logical_id, layer)
         variables = config.get("Environment", {}).get("Variables", {})
         assert variables == resolve(deployment, wanted.get("Environment", {}).get("Variables", {})), logical_id
         # The code is the published asset, in the bootstrap bucket.
@@ -222,7 +283,7 @@ def check_rules(deployment: Deployment) -> None:
         wanted = deployment.properties(logical_id)
         name = deployment.physical[logical_id]
         rule = events.describe_rule(Name=name, EventBusName=wanted.get("EventBusName", "default"))
-        assert json.loads(rule["EventPattern"]) == wanted["EventPattern"], logical_id
+        assert json.loads(rule["EventPattern"]) == resolve(deployment, wanted["EventPattern"]), logical_id
         assert rule["State"] == wanted.get("State", "ENABLED"), logical_id
         targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name)["Targets"]}
         assert set(targets) == {t["Id"] for t in wanted["Targets"]}, logical_id
@@ -231,6 +292,17 @@ def check_rules(deployment: Deployment) -> None:
             assert created["Arn"] == resolve(deployment, target["Arn"]), logical_id
             if "DeadLetterConfig" in target:
                 assert created["DeadLetterConfig"]["Arn"] == resolve(deployment, target["DeadLetterConfig"]["Arn"])
+
+
+def check_launch_templates(deployment: Deployment) -> None:
+    """The workers' volumes are encrypted with the key the template names (the platform key)."""
+    ec2 = deployment.client("ec2")
+    for logical_id in deployment.logical_ids("AWS::EC2::LaunchTemplate"):
+        wanted = deployment.properties(logical_id)["LaunchTemplateData"].get("BlockDeviceMappings", [])
+        created = ec2.describe_launch_template_versions(LaunchTemplateId=deployment.physical[logical_id])[
+            "LaunchTemplateVersions"][0]["LaunchTemplateData"].get("BlockDeviceMappings", [])
+        assert created == resolve(deployment, wanted), (logical_id, created)
+        assert all(m["Ebs"]["Encrypted"] and m["Ebs"].get("KmsKeyId") for m in created if "Ebs" in m), logical_id
 
 
 # -- the payment, end to end -------------------------------------------------------------------------
@@ -361,12 +433,24 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
     assert {"amount", "currency", "merchant_id", "created_at", "updated_at"} <= set(fetched), fetched
     assert "payment_method_token" not in fetched and "provider_reference" not in fetched, fetched
 
-    # A card number is refused before anything is written or sent.
+    # The merchant's list, through the deployed table's merchant index.
+    status, listed = api.call("GET", "/payments")
+    assert status == 200, (status, listed)
+    assert [p["payment_id"] for p in listed["payments"]] == [payment_id] and listed["next_cursor"] is None, listed
+
+    # A card number is refused before anything is written or sent; so is a caller of no merchant.
     items_before = dynamodb.scan(TableName=table, Select="COUNT")["Count"]
     invocations_before = len([i for i in emulator.invocations if i.function_name == handler])
     status, refused = api.call("POST", "/payments", body=payment_body(payment_method_token=CARD_NUMBER),
                                headers={"Idempotency-Key": "rehearsal-order-1002"})
     assert status == 400 and refused["error"]["code"] == "card_data_rejected", (status, refused)
+    # A caller the API maps to no merchant (a session of another role) is refused the same way.
+    stranger = replace(api, identity=caller("NotAMerchantRole"))
+    status, refused = stranger.call("POST", "/payments", body=payment_body(),
+                                    headers={"Idempotency-Key": "rehearsal-order-1003"})
+    assert status == 403 and refused["error"]["code"] == "merchant_not_mapped", (status, refused)
+    status, refused = stranger.call("GET", f"/payments/{payment_id}")
+    assert status == 403 and refused["error"]["code"] == "merchant_not_mapped", (status, refused)
     assert dynamodb.scan(TableName=table, Select="COUNT")["Count"] == items_before
     assert len([i for i in emulator.invocations if i.function_name == handler]) == invocations_before
     assert _visible_messages(deployment, queue_url) == 0

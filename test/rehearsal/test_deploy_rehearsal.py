@@ -26,6 +26,7 @@ from .rehearsal import (
     deploy,
     payment_end_to_end,
     resolve,
+    rotation_answered,
 )
 
 pytestmark = pytest.mark.slow
@@ -160,6 +161,14 @@ def test_bootstrap_version_satisfies_the_stack_rule(deployments, profile):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_default_security_group_custom_resource_is_answered(deployments, profile):
     default_security_group_stripped(deployments[profile])
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_rotation_schedule_is_answered_by_the_deployed_rotation_function(deployments, profile):
+    """moto has no model for the schedule: the rehearsal asks Secrets Manager to rotate as CloudFormation
+    would, and Secrets Manager invokes the deployed rotation function (its testSecret step, since the
+    schedule does not rotate immediately)."""
+    rotation_answered(deployments[profile])
 
 
 @pytest.mark.parametrize("profile", PROFILES)
