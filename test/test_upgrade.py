@@ -7,6 +7,7 @@ variant the snapshot tests build) are compared with release-baseline/<last relea
 from __future__ import annotations
 
 import copy
+import json
 import re
 import warnings
 
@@ -31,8 +32,12 @@ def released(last):
 
 
 @pytest.fixture(scope="module")
-def current():
-    return {**rb.example_templates(), **rb.snapshot_templates()}
+def current(example_assemblies):
+    """The example's stacks from the session's assemblies (what `release_baseline.example_templates`
+    synthesizes for a release), and the snapshot tests' templates."""
+    example = {f"example/{path.name.removesuffix('.template.json')}": rb.normalize(json.loads(path.read_text()))
+               for profile in rb.PROFILES for path in sorted(example_assemblies.get(profile).glob("*.template.json"))}
+    return {**example, **rb.snapshot_templates()}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from ..test_example import synth_example
 from . import gaps
 from .emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, REGION, Emulator
 from .rehearsal import (
@@ -53,11 +52,9 @@ PROFILES = ("dev", "prod")
 
 
 @pytest.fixture(scope="module")
-def assemblies(tmp_path_factory):
-    out = tmp_path_factory.mktemp("assembly")
-    for profile in PROFILES:
-        synth_example(out / profile, profile)
-    return {profile: out / profile for profile in PROFILES}
+def assemblies(example_assemblies):
+    """The session's cloud assemblies of the example (read only here: breakages work on copies)."""
+    return {profile: example_assemblies.get(profile) for profile in PROFILES}
 
 
 def _deploy(emulator, assembly: Path, stack_name: str, **kwargs) -> Deployment:
