@@ -17,14 +17,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
-CREDENTIALS = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION")
+# No credentials and no region (synthesis must not need them), and nothing that hides a warning.
+UNSET = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION",
+         "JSII_DEPRECATED", "JSII_SILENCE_WARNING_DEPRECATED")
 
 
 def synth_app(outdir: Path, context: dict, *, python: str = sys.executable, cwd: Path = EXAMPLE,
               env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the example app into ``outdir`` with ``context``, offline: no credentials, no region."""
     env = {**(env or os.environ), "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
-    for name in CREDENTIALS:
+    for name in UNSET:
         env.pop(name, None)
     return subprocess.run([python, "app.py"], cwd=cwd, env=env, capture_output=True, text=True)
 
@@ -43,11 +45,17 @@ class ExampleAssemblies:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one worker synthesizes, the others wait and reuse it
             if not done.exists():
                 result = synth_app(outdir, {"profile": profile, "nag": True})
+                (outdir / "stdout.txt").write_text(result.stdout)
                 (outdir / "stderr.txt").write_text(result.stderr)
                 if result.returncode != 0 and not (outdir / "validation-report.json").exists():
                     raise RuntimeError(f"example synthesis ({profile}) failed:\n{result.stderr}")
                 done.write_text(str(result.returncode))
         return outdir
+
+    def output(self, profile: str) -> tuple[str, str]:
+        """What the synthesis printed: (stdout, stderr)."""
+        outdir = self.get(profile)
+        return (outdir / "stdout.txt").read_text(), (outdir / "stderr.txt").read_text()
 
     def template(self, profile: str, stack: str | None = None) -> dict:
         stack = stack or f"PaymentPlatform-{profile}"
