@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+from aws_lambda_powertools.utilities.validation import SchemaValidationError
 
 from . import clients, providers
 from .errors import ApiError
@@ -41,8 +41,10 @@ from .listing import list_payments, parse_query
 from .merchants import merchant_of
 from .observability import logger, metrics, tracer
 from .pan import contains_pan
+from .schema import validator
 
 SCHEMA = json.loads((Path(__file__).parent / "payment_request.schema.json").read_text())
+validate_request = validator(SCHEMA)
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", "8192"))
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -103,7 +105,7 @@ def parse_body(raw: str | None) -> dict[str, Any]:
     if contains_pan(body):
         raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
     try:
-        validate(event=body, schema=SCHEMA)
+        validate_request(body)
     except SchemaValidationError as error:
         raise ApiError(400, "invalid_request", _schema_message(error)) from None
     return body

@@ -1,0 +1,38 @@
+"""JSON Schema validation compiled once per execution environment, not once per request.
+
+Powertools' ``validate()`` hands the schema to ``fastjsonschema.validate``, which generates and
+compiles a validator on every call (milliseconds for the payment schema); the compiled validator
+checks a body in microseconds. Errors are Powertools' ``SchemaValidationError``, built exactly as
+``validate()`` builds it, so callers and their messages do not change.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Callable
+
+import fastjsonschema
+from aws_lambda_powertools.utilities.validation import InvalidSchemaFormatError, SchemaValidationError
+
+
+def validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """A function that validates data against ``schema`` (compiled on its first call), raising
+    ``SchemaValidationError``. ``schema`` must not change afterwards."""
+
+    @cache
+    def compiled() -> Callable[[Any], Any]:
+        return fastjsonschema.compile(schema)
+
+    def validate(data: Any) -> Any:
+        try:
+            return compiled()(data)
+        except (TypeError, AttributeError, fastjsonschema.JsonSchemaDefinitionException) as error:
+            raise InvalidSchemaFormatError(f"Schema received: {schema}, Formats: {{}}. Error: {error}")
+        except fastjsonschema.JsonSchemaValueException as error:
+            raise SchemaValidationError(
+                f"Failed schema validation. Error: {error.message}, Path: {error.path}, Data: {error.value}",
+                validation_message=error.message, name=error.name, path=error.path, value=error.value,
+                definition=error.definition, rule=error.rule, rule_definition=error.rule_definition,
+            )
+
+    return validate
