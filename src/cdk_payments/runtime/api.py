@@ -83,7 +83,8 @@ def _unexpected(error: Exception) -> Response:
 
 @cache
 def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ["TABLE_NAME"], key_attr="payment_id")
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ["TABLE_NAME"], key_attr="payment_id",
+                                           boto3_client=clients.dynamodb())
     config = IdempotencyConfig(
         event_key_jmespath="[merchant_id, idempotency_key]",
         payload_validation_jmespath="body",
