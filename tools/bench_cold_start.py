@@ -13,6 +13,13 @@ figure is the module's cumulative import time, the median of --runs interpreters
   installed. Outside Lambda this also patches packages the Lambda runtime does not have (requests).
 
 The breakdown lists the handler module's direct imports by cumulative time (of the median run).
+
+What the first caller waits for is more than the import: the first request also creates the boto3
+clients (endpoint rules and service models loaded from disk) and fills the caches. ``first request``
+is the import plus the first call of the handler (a POST /payments for the API, a one-record batch
+for the event handler) in a fresh interpreter, with real boto3 clients whose HTTP send answers at
+once in-process (no network): the process's CPU time (this machine is shared; CPU time is steadier
+than wall time under load), median of --runs.
 """
 
 from __future__ import annotations
@@ -38,6 +45,83 @@ ENVIRONMENTS = {
 }
 # Variables of this shell that would change what is imported or how.
 DROPPED = ("PYTHONPATH", "LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_DEBUG", "_X_AMZN_TRACE_ID")
+# Run in a fresh interpreter: import the handler, then time its first call against canned AWS answers.
+FIRST_REQUEST = r"""
+import json, sys, time
+start = time.process_time()
+import botocore.httpsession
+from botocore.awsrequest import AWSResponse
+
+PAYMENT = {"payment_id": {"S": "5f0e7d2c-0000-4000-8000-000000000001"}, "merchant_id": {"S": "merchant-42"},
+           "amount": {"N": "1250"}, "currency": {"S": "EUR"}, "status": {"S": "PENDING"},
+           "authorized": {"BOOL": True}, "payment_method_token": {"S": "tok_visa_abcdef12"}}
+ANSWERS = {
+    "secretsmanager.GetSecretValue": {"ARN": "arn", "Name": "provider", "VersionId": "v1",
+                                      "SecretString": json.dumps({"api_key": "sk_bench"})},
+    "DynamoDB_20120810.GetItem": {"Item": PAYMENT},
+    "AmazonSQS.SendMessage": {"MessageId": "m-1", "MD5OfMessageBody": "0" * 32},
+    "AWSEvents.PutEvents": {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]},
+}
+
+
+class Raw:
+    def __init__(self, body):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+def send(self, request):
+    target = request.headers.get("X-Amz-Target", b"")
+    target = target.decode() if isinstance(target, bytes) else target
+    body = json.dumps(ANSWERS.get(target, {})).encode()
+    return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, Raw(body))
+
+
+botocore.httpsession.URLLib3Session.send = send
+import MODULE as handler_module
+
+
+class Context:
+    function_name = "payments"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:payments"
+    aws_request_id = "first"
+
+    def get_remaining_time_in_millis(self):
+        return 10000
+
+
+imported = time.process_time()
+if "MODULE" == "runtime.api":
+    event = {"resource": "/payments", "path": "/payments", "httpMethod": "POST",
+             "headers": {"Content-Type": "application/json", "Idempotency-Key": "order-first-0001"},
+             "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+             "pathParameters": None, "isBase64Encoded": False,
+             "body": json.dumps({"amount": 1250, "currency": "EUR", "payment_method_token": "tok_visa_abcdef12"}),
+             "requestContext": {"requestId": "r-1", "stage": "prod", "httpMethod": "POST", "path": "/prod/payments",
+                                "resourcePath": "/payments", "identity": {
+                                    "userArn": "arn:aws:sts::123456789012:assumed-role/Merchant42Caller/checkout-7"}}}
+    expected = 202
+else:
+    event = {"Records": [{"messageId": "m-1", "receiptHandle": "h", "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
+                          "body": json.dumps({"payment_id": PAYMENT["payment_id"]["S"]}), "attributes": {},
+                          "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:payments",
+                          "awsRegion": "us-east-1"}]}
+    expected = None
+answer = handler_module.handler(event, Context())
+done = time.process_time()
+if expected and answer["statusCode"] != expected or not expected and answer["batchItemFailures"]:
+    sys.exit(f"unexpected answer: {answer}")
+sys.stderr.write(f"FIRST {imported - start} {done - imported}\n")
+"""
+FIRST_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AUTH_MODE": "iam",
+                     "MERCHANT_ROLES": '{"merchant-42": "arn:aws:iam::123456789012:role/Merchant42Caller"}',
+                     "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/payments",
+                     "EVENT_BUS_NAME": "payments", "POWERTOOLS_METRICS_NAMESPACE": "CdkPayments",
+                     "PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider"}
+FIRST_MODULES = ("runtime.api", "runtime.events")
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -58,6 +142,19 @@ def import_once(module: str, environment: str) -> list[tuple[int, int, int, str]
     return rows
 
 
+def first_request(module: str, environment: str) -> float:
+    """CPU milliseconds from the start of the import to the end of the handler's first call."""
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED}
+    env.update({**COMMON, **FIRST_ENVIRONMENT, **ENVIRONMENTS[environment]})
+    script = FIRST_REQUEST.replace("MODULE", module)
+    run = subprocess.run([sys.executable, "-c", script], cwd=ASSET_ROOT, env=env, capture_output=True, text=True,
+                         check=False)
+    timing = next((line.split() for line in run.stderr.splitlines() if line.startswith("FIRST ")), None)
+    if run.returncode != 0 or timing is None:
+        raise SystemExit(f"first request of {module} failed ({environment}):\n{run.stderr[-3000:]}")
+    return (float(timing[1]) + float(timing[2])) * 1000
+
+
 def measure(module: str, environment: str, runs: int, top: int) -> dict:
     samples = [import_once(module, environment) for _ in range(runs)]
     totals = [next(cumulative for _, cumulative, depth, name in rows if name == module and depth == 0)
@@ -69,14 +166,20 @@ def measure(module: str, environment: str, runs: int, top: int) -> dict:
     while start > 0 and rows[start - 1][2] > 0:
         start -= 1
     children = sorted((row for row in rows[start:index] if row[2] == 1), key=lambda row: -row[1])
+    first = [first_request(module, environment) for _ in range(runs)] if module in FIRST_MODULES else []
     return {
         "import_ms": round(median / 1000, 1),
+        "first_request_ms": round(statistics.median(first), 1) if first else None,
         "min_ms": round(min(totals) / 1000, 1),
         "runs": runs,
         "xray_imported": any(name.startswith("aws_xray_sdk.core") for _, _, _, name in rows),
         "breakdown": [{"module": name, "cumulative_ms": round(cumulative / 1000, 1)}
                       for _, cumulative, _, name in children[:top]],
     }
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:6.1f}" if value is not None else f"{'-':>6}"
 
 
 def main() -> int:
@@ -91,10 +194,13 @@ def main() -> int:
     if args.json:
         print(json.dumps({"unit": "ms", "results": results}, indent=2))
         return 0
-    print(f"{'module':18}" + "".join(f"  {env + ' ms':>10}  {'min':>6}" for env in environments) + "  X-Ray imported")
+    print(f"import: ms to import the module (median, min of {args.runs}); "
+          "first: CPU ms to import it and serve its first request")
+    print(f"{'module':18}" + "".join(f"  {env + ' import':>13}  {'min':>6}  {'first':>6}" for env in environments)
+          + "  X-Ray imported")
     for module in MODULES:
-        cells = "".join(f"  {results[env][module]['import_ms']:10.1f}  {results[env][module]['min_ms']:6.1f}"
-                        for env in environments)
+        cells = "".join(f"  {results[env][module]['import_ms']:13.1f}  {results[env][module]['min_ms']:6.1f}"
+                        f"  {_ms(results[env][module]['first_request_ms'])}" for env in environments)
         xray = ", ".join(env for env in environments if results[env][module]["xray_imported"]) or "no"
         print(f"{module:18}{cells}  {xray}")
     for env in environments:

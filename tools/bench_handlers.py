@@ -1,6 +1,6 @@
 """CPU per request of the Lambda handlers, AWS I/O excluded (target: at most 1 ms per POST and GET).
 
-    python tools/bench_handlers.py [--requests 300] [--rounds 7] [--json] [--profile SCENARIO]
+    python tools/bench_handlers.py [--requests 300] [--rounds 7] [--tracing] [--json] [--profile SCENARIO]
 
 Drives the real handlers (``runtime.api.handler``, ``runtime.events.handler``), imported as Lambda
 imports them (src/cdk_payments on sys.path), with API Gateway REST events whose request context
@@ -13,6 +13,11 @@ Each figure is the median over --rounds of the process CPU time of --requests ca
 a warm-up (the first call of an execution environment creates clients and caches; see
 tools/bench_cold_start.py for that). Output on stdout (the handlers' log lines and metrics) is
 discarded while timing. ``--profile`` prints the cProfile top entries of one scenario.
+
+By default tracing is off (outside Lambda, as in the tests). ``--tracing`` runs as in a function with
+active tracing (the construct's default): LAMBDA_TASK_ROOT and a sampled X-Ray trace header set, so
+Powertools' Tracer records its subsegments through the X-Ray SDK, which serializes each one for the
+daemon; an emitter that drops the serialized document stands in for the UDP send.
 """
 
 from __future__ import annotations
@@ -173,16 +178,36 @@ def sqs_event(payment_ids: list[str]) -> dict[str, Any]:
 
 
 # -- the harness ---------------------------------------------------------------------------------
-def load() -> tuple[Any, Any, FakeTable]:
+TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+class DroppingEmitter:
+    """X-Ray's emitter without the UDP send: each entity is serialized, as for the daemon, and dropped."""
+
+    def send_entity(self, entity: Any) -> None:
+        entity.serialize()
+
+    def set_daemon_address(self, address: Any) -> None:
+        pass
+
+
+def load(tracing: bool) -> tuple[Any, Any, FakeTable]:
     """The handler modules as Lambda imports them, with every AWS client replaced by a fake."""
     os.environ.update(ENVIRONMENT)
-    os.environ.pop("LAMBDA_TASK_ROOT", None)  # outside Lambda: Powertools' Tracer is off, as in the tests
+    for name in ("LAMBDA_TASK_ROOT", "_X_AMZN_TRACE_ID", "POWERTOOLS_TRACE_DISABLED"):
+        os.environ.pop(name, None)  # outside Lambda Powertools' Tracer is off, as in the tests
+    if tracing:
+        os.environ.update({"LAMBDA_TASK_ROOT": str(ROOT / "src" / "cdk_payments"), "_X_AMZN_TRACE_ID": TRACE_HEADER})
     sys.path.insert(0, str(ROOT / "src" / "cdk_payments"))
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
     from runtime import api, clients, events
 
+    if tracing:
+        from aws_xray_sdk.core import xray_recorder
+
+        xray_recorder.configure(emitter=DroppingEmitter())
     table, aws = FakeTable(), FakeAws()
     for name in ("sqs", "events", "secretsmanager", "kms"):
         setattr(clients, name, lambda aws=aws: aws)
@@ -281,11 +306,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="calls per round")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--tracing", action="store_true", help="as in Lambda with active tracing (X-Ray on)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--profile", metavar="SCENARIO", help="print the cProfile top entries of one scenario")
     args = parser.parse_args()
     with quiet():
-        api, events, table = load()
+        api, events, table = load(args.tracing)
         cases = scenarios(api, events, table)
     if args.profile:
         if args.profile not in cases:
@@ -306,9 +332,10 @@ def main() -> int:
             results[name] = measure(call, args.requests, args.rounds)
     if args.json:
         print(json.dumps({"unit": "ms per call", "requests": args.requests, "rounds": args.rounds,
-                          "results": results}, indent=2))
+                          "tracing": args.tracing, "results": results}, indent=2))
         return 0
     width = max(map(len, results))
+    print(f"tracing {'on (X-Ray)' if args.tracing else 'off'}; median of {args.rounds} rounds of {args.requests} calls")
     print(f"{'scenario':{width}}  {'CPU ms':>7}  {'min':>6}  {'wall ms':>7}")
     for name, figures in results.items():
         print(f"{name:{width}}  {figures['cpu_ms']:7.3f}  {figures['cpu_ms_min']:6.3f}  {figures['wall_ms']:7.3f}")
