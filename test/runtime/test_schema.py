@@ -9,7 +9,7 @@ import pytest
 from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
 from cdk_payments.runtime import api, listing
-from cdk_payments.runtime.schema import validator
+from cdk_payments.runtime.errors import validator
 
 from .conftest import valid_body
 

@@ -36,12 +36,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError
 
 from . import clients, providers
-from .errors import ApiError
+from .errors import ApiError, validator
 from .listing import list_payments, parse_query
 from .merchants import merchant_of
 from .observability import logger, metrics, tracer
 from .pan import contains_pan
-from .schema import validator
 
 SCHEMA = json.loads((Path(__file__).parent / "payment_request.schema.json").read_text())
 validate_request = validator(SCHEMA)

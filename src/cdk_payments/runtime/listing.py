@@ -21,8 +21,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from . import clients
-from .errors import ApiError
-from .schema import validator
+from .errors import ApiError, validator
 
 MERCHANT_INDEX = "by-merchant"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
