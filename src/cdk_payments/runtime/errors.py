@@ -13,8 +13,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Callable
 
-import fastjsonschema
 from aws_lambda_powertools.utilities.validation import InvalidSchemaFormatError, SchemaValidationError
+
+# Powertools' own validation engine, taken from Powertools (its validation extra, in the layer) so
+# that the runtime depends on nothing beside the standard library, boto3 and Powertools.
+from aws_lambda_powertools.utilities.validation.base import fastjsonschema
 
 
 class ApiError(Exception):
