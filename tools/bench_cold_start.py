@@ -171,7 +171,7 @@ def first_request(module: str, environment: str) -> float:
 
 
 def measure(module: str, environment: str, runs: int, top: int) -> dict:
-    cpus, samples = zip(*(import_once(module, environment) for _ in range(runs)))
+    cpus, samples = zip(*(import_once(module, environment) for _ in range(runs)), strict=True)
     totals = [next(cumulative for _, cumulative, depth, name in rows if name == module and depth == 0)
               for rows in samples]
     median = statistics.median(totals)

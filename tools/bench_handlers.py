@@ -201,7 +201,6 @@ def load(tracing: bool) -> tuple[Any, Any, FakeTable]:
     sys.path.insert(0, str(ROOT / "src" / "cdk_payments"))
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-
     from runtime import api, clients, events
 
     if tracing:

@@ -38,12 +38,12 @@ def validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
         try:
             return compiled()(data)
         except (TypeError, AttributeError, fastjsonschema.JsonSchemaDefinitionException) as error:
-            raise InvalidSchemaFormatError(f"Schema received: {schema}, Formats: {{}}. Error: {error}")
+            raise InvalidSchemaFormatError(f"Schema received: {schema}, Formats: {{}}. Error: {error}") from error
         except fastjsonschema.JsonSchemaValueException as error:
             raise SchemaValidationError(
                 f"Failed schema validation. Error: {error.message}, Path: {error.path}, Data: {error.value}",
                 validation_message=error.message, name=error.name, path=error.path, value=error.value,
                 definition=error.definition, rule=error.rule, rule_definition=error.rule_definition,
-            )
+            ) from error
 
     return validate

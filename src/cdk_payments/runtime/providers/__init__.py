@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
 from .. import clients
-
 from .base import (
     Authorization,
     AuthorizationRequest,
