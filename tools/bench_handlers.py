@@ -207,13 +207,13 @@ def load(tracing: bool) -> tuple[Any, Any, FakeTable]:
         from aws_xray_sdk.core import xray_recorder
 
         xray_recorder.configure(emitter=DroppingEmitter())
-    table, aws = FakeTable(), FakeAws()
+    table, dynamodb, aws = FakeTable(), FakeDynamoDB(), FakeAws()
     for name in ("sqs", "events", "secretsmanager", "kms"):
         setattr(clients, name, lambda aws=aws: aws)
-    clients.table = lambda: table
+    clients.table, clients.dynamodb = (lambda: table), (lambda: dynamodb)
     DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=aws)
     persistence, _ = api._idempotency()
-    persistence.client = FakeDynamoDB()
+    persistence.client = dynamodb  # in case the layer made its own client (as it did before it took ours)
     return api, events, table
 
 
