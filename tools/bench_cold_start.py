@@ -14,7 +14,8 @@ figure is the module's cumulative import time, the median of --runs interpreters
   the Lambda runtime or the Powertools layer) is hidden, or patching it would add about 25 ms.
 
 Under load (this machine is shared) wall times grow; the import's CPU time is reported beside them.
-The breakdown lists the handler module's direct imports by cumulative time (of the median run).
+The breakdown lists the handler module's direct imports by cumulative time (of the median run), then
+the cumulative time of a few heavy packages wherever they were first imported.
 
 What the first caller waits for is more than the import: the first request also creates the boto3
 clients (endpoint rules and service models loaded from disk) and fills the caches. ``first request``
@@ -126,6 +127,10 @@ FIRST_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "ben
                      "EVENT_BUS_NAME": "payments", "POWERTOOLS_METRICS_NAMESPACE": "CdkPayments",
                      "PROVIDER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:provider"}
 FIRST_MODULES = ("runtime.api", "runtime.events")
+# Where the time goes, whichever module imports them first (cumulative, nested ones included).
+PACKAGES = ("boto3", "s3transfer", "botocore.session", "aws_lambda_powertools", "aws_lambda_powertools.event_handler",
+            "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.batch", "asyncio",
+            "fastjsonschema", "aws_xray_sdk.core", "aws_xray_sdk.ext.botocore")
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -181,16 +186,18 @@ def measure(module: str, environment: str, runs: int, top: int) -> dict:
     while start > 0 and rows[start - 1][2] > 0:
         start -= 1
     children = sorted((row for row in rows[start:index] if row[2] == 1), key=lambda row: -row[1])
-    first = [first_request(module, environment) for _ in range(runs)] if module in FIRST_MODULES else []
+    firsts = [first_request(module, environment) for _ in range(runs)] if module in FIRST_MODULES else []
+    cumulative_of = {name: cumulative for _, cumulative, _, name in rows}
     return {
         "import_ms": round(median / 1000, 1),
-        "first_request_ms": round(statistics.median(first), 1) if first else None,
+        "first_request_ms": round(statistics.median(firsts), 1) if firsts else None,
         "min_ms": round(min(totals) / 1000, 1),
         "import_cpu_ms": round(statistics.median(cpus), 1),
         "runs": runs,
         "xray_imported": any(name.startswith("aws_xray_sdk.core") for _, _, _, name in rows),
         "breakdown": [{"module": name, "cumulative_ms": round(cumulative / 1000, 1)}
                       for _, cumulative, _, name in children[:top]],
+        "packages": {name: round(cumulative_of[name] / 1000, 1) for name in PACKAGES if name in cumulative_of},
     }
 
 
@@ -226,6 +233,8 @@ def main() -> int:
             print(f"\n{module} ({env}): direct imports by cumulative time (median run)")
             for row in results[env][module]["breakdown"]:
                 print(f"  {row['cumulative_ms']:7.1f} ms  {row['module']}")
+            packages = results[env][module]["packages"]
+            print("  of which: " + ", ".join(f"{name} {ms:.1f}" for name, ms in packages.items()))
     return 0
 
 
