@@ -1,7 +1,8 @@
-"""Cold start: the time to import each Lambda handler module in a fresh interpreter (target: at most
-150 ms), and what it is spent on.
+"""Cold start: each Lambda handler module's import time in a fresh interpreter, and where it goes.
 
-    python tools/bench_cold_start.py [--runs 7] [--top 8] [--json]
+    python tools/bench_cold_start.py [--runs 7] [--top 8] [--environment local|lambda|both] [--json]
+
+Target: at most 150 ms per handler module.
 
 Each module is imported as Lambda imports it: by its name under the function asset's root
 (src/cdk_payments, the package dir that holds runtime/), in a fresh ``python -X importtime``. The
