@@ -1,4 +1,5 @@
-"""AWS clients, created once per execution environment (and reset by the tests)."""
+"""AWS clients, created once per execution environment on first use (and reset by the tests), all
+from boto3's default session so that they share its loaded endpoint rules and service models."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ import boto3
 @cache
 def table() -> Any:
     return boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+@cache
+def dynamodb() -> Any:
+    """The low-level client (the table resource's own client translates attribute values)."""
+    return boto3.client("dynamodb")
 
 
 @cache
@@ -35,5 +42,5 @@ def kms() -> Any:
 
 
 def reset() -> None:
-    for client in (table, sqs, events, secretsmanager, kms):
+    for client in (table, dynamodb, sqs, events, secretsmanager, kms):
         client.cache_clear()

@@ -12,11 +12,15 @@ Delivery of the announcement is at least once: it is sent before the status chan
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from datetime import datetime, timezone
 from typing import Any
 
+# No garbage collection while the handler's dependencies load, none of them later: see runtime/api.py.
+_collecting = gc.isenabled()
+gc.disable()
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -25,6 +29,10 @@ from botocore.exceptions import ClientError
 
 from . import clients, providers
 from .observability import logger, metrics, tracer
+
+gc.freeze()
+if _collecting:
+    gc.enable()
 
 # Report every failed message, even when the whole batch failed, instead of failing the invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+from aws_lambda_powertools.utilities.validation import SchemaValidationError
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from . import clients
-from .errors import ApiError
+from .errors import ApiError, validator
 
 MERCHANT_INDEX = "by-merchant"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -42,6 +42,7 @@ QUERY_SCHEMA = {
         "cursor": {"type": "string", "minLength": 1, "maxLength": 2048},  # its content: invalid_cursor
     },
 }
+validate_query = validator(QUERY_SCHEMA)
 CURSOR_PURPOSE = "cdk-payments list cursor"
 # KMS's answers to a ciphertext that was altered, forged, or issued for another merchant or key
 # (one naming a key this function may not use is denied; the function's own key it may decrypt with).
@@ -73,7 +74,7 @@ def parse_query(single: Optional[dict[str, str]], multi: Optional[dict[str, list
     if repeated:
         raise ApiError(400, "invalid_query", f"{', '.join(repeated)}: give each query parameter once")
     try:
-        validate(event=params, schema=QUERY_SCHEMA)
+        validate_query(params)
     except SchemaValidationError as error:
         field = next((str(p) for p in (error.path or []) if p != "data"), "query")
         raise ApiError(400, "invalid_query", f"{field}: {error.validation_message}") from None

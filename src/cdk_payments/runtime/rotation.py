@@ -13,14 +13,22 @@ done first, and nothing changes AWSCURRENT before the last call. No secret value
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any, Callable, Optional
 
+# No garbage collection while the handler's dependencies load, none of them later: see runtime/api.py.
+_collecting = gc.isenabled()
+gc.disable()
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from . import clients, providers
 from .observability import logger
+
+gc.freeze()
+if _collecting:
+    gc.enable()
 
 CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
 
