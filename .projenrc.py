@@ -179,8 +179,8 @@ project.add_task(
 )
 project.add_task(
     "benchmark",
-    description="Synthesis wall times (empty app, example dev/prod, with cdk-nag)",
-    exec="python tools/benchmark.py",
+    description="Hot path, cold start, synthesis and test-suite benchmarks, written into README.md",
+    exec="python tools/performance_report.py README.md",
 )
 # Packaging with PyPA build and twine rather than projen's uv defaults.
 package = project.tasks.try_find("package")
