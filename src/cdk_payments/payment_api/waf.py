@@ -97,7 +97,9 @@ class PaymentWebAcl(Construct):
                 log_group_name=name,
                 retention=log_retention,
                 encryption_key=key,
-                removal_policy=removal_policy,
+                # Its name is fixed: a kept group would make the retry of a failed first deploy fail on it.
+                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+                if removal_policy == RemovalPolicy.RETAIN else removal_policy,
             )
             acknowledge_log_retention(self.log_group, log_retention)
             log_group_arn = Stack.of(self).format_arn(
