@@ -118,6 +118,7 @@ CASES = [
     (SecurePaymentApi, dict(throttling_rate_limit=100, throttling_burst_limit=50), "throttling_burst_limit"),
     (SecurePaymentApi, dict(cache_size_gb="2"), "cache_size_gb"),
     (SecurePaymentApi, dict(max_receive_count=0), "max_receive_count"),
+    (SecurePaymentApi, dict(settlement_max_concurrency=1), "settlement_max_concurrency"),
     (SecurePaymentApi, dict(rotation_days=400), "rotation_days"),
     (SecurePaymentApi, dict(vpc="vpc-123"), "vpc"),
     (SecurePaymentApi, dict(vpc_subnets="private"), "vpc_subnets"),

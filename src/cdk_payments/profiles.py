@@ -88,6 +88,9 @@ class PaymentApiDefaults:
     throttling_burst_limit: int = 100
     waf_rate_limit: int = 1000
     max_receive_count: int = 3
+    settlement_max_concurrency: int = 5
+    """Event handler invocations the queue may run at once: half a new account's 10, so a backlog
+    never throttles the API (raise it with the account's Lambda quota)."""
     rotation_days: int = 30
     configure_api_gateway_account: bool = True
     powertools_layer_version: Optional[int] = None

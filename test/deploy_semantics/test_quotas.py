@@ -32,6 +32,11 @@ def quota_problems(stack: StackTemplate) -> list[str]:
                    props.get("Environment", {}).get("Variables", {}).items())
         if size > LAMBDA_ENVIRONMENT_BYTES:
             problems.append(f"{stack.name}: {logical_id}'s environment is {size} bytes (Lambda allows 4 KB)")
+    for logical_id, resource in stack.of_type("AWS::Lambda::EventSourceMapping"):
+        # Unbounded, a queue backlog can take all of a new account's 10 and throttle everything else.
+        maximum = resource["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency")
+        if "EventSourceArn" in resource["Properties"] and not (maximum and maximum < 10):
+            problems.append(f"{stack.name}: {logical_id} may scale to the account's whole concurrency")
     for _, resource in stack.of_type("AWS::Lambda::Alias", "AWS::Lambda::Version"):
         if resource["Properties"].get("ProvisionedConcurrencyConfig"):
             problems.append(f"{stack.name}: provisioned concurrency")

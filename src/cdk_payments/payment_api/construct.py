@@ -125,6 +125,7 @@ class SecurePaymentApi(Construct):
         memory_size: Optional[int] = None,
         reserved_concurrency: Optional[int] = None,
         max_receive_count: Optional[int] = None,
+        settlement_max_concurrency: Optional[int] = None,
         log_retention: Optional[logs.RetentionDays] = None,
         cors_allowed_origins: Optional[Sequence[str]] = None,
         cache_size_gb: Optional[str] = None,
@@ -172,6 +173,9 @@ class SecurePaymentApi(Construct):
             account concurrency quota of at least 2 * reserved_concurrency + 101 (new accounts have 10).
             Default: none, in every profile
         :param max_receive_count: deliveries before a message goes to the DLQ, 1 to 1000. Default: 3
+        :param settlement_max_concurrency: at most this many event handler invocations at once from the
+            queue, 2 to 1000; the rest wait in the queue, so a backlog cannot take the concurrency the
+            API needs (a new account has 10 in all). Default: 5
         :param log_retention: for every log group. Default: the profile's (DEV: 1 month, PROD: 1 year)
         :param cors_allowed_origins: turn CORS on for these origins. Default: CORS off
         :param cache_size_gb: API Gateway cache size (``0.5``, ``1.6``, ``6.1``...), or ``""`` for none;
@@ -263,7 +267,9 @@ class SecurePaymentApi(Construct):
             self._scope_rotation_permission()
         self._event_handler.add_event_source(
             sources.SqsEventSource(self._queue, batch_size=10, max_batching_window=Duration.seconds(1),
-                                   report_batch_item_failures=True)
+                                   report_batch_item_failures=True,
+                                   max_concurrency=pick(settlement_max_concurrency,
+                                                        defaults.settlement_max_concurrency))
         )
         for mapping in self._event_handler.node.children:
             if isinstance(mapping, lambda_.EventSourceMapping):
@@ -348,6 +354,7 @@ class SecurePaymentApi(Construct):
         errors.check_int(props["memory_size"], "memory_size", minimum=128, maximum=10_240)
         errors.check_int(props["reserved_concurrency"], "reserved_concurrency", minimum=1, maximum=1000)
         errors.check_int(props["max_receive_count"], "max_receive_count", minimum=1, maximum=1000)
+        errors.check_int(props["settlement_max_concurrency"], "settlement_max_concurrency", minimum=2, maximum=1000)
         errors.check_int(props["rotation_days"], "rotation_days", minimum=1, maximum=365)
         errors.check_int(props["powertools_layer_version"], "powertools_layer_version", minimum=1)
         for flag in ("waf_logging", "deletion_protection", "backup_plan", "configure_api_gateway_account"):
