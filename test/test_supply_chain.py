@@ -82,6 +82,10 @@ def test_pip_audit_finds_no_known_vulnerability_in_the_runtime_dependencies(pinn
     result = subprocess.run([str(BIN / "pip-audit"), "--requirement", str(pinned), "--no-deps", "--disable-pip",
                              "--progress-spinner", "off", "--timeout", "20", "--format", "json"],
                             capture_output=True, text=True)
+    unreachable = ("SSLError", "CERTIFICATE_VERIFY_FAILED", "ConnectionError", "Max retries exceeded", "timed out")
+    if result.returncode and not result.stdout.strip() and any(sign in result.stderr for sign in unreachable):
+        pytest.skip("PyPI's advisory data could not be reached from here (a TLS or connection failure): "
+                    "look-up skipped; the release workflow runs it")
     report = json.loads(result.stdout or "{}")
     dependencies = report.get("dependencies", [])
     vulnerable = {dep["name"]: [vuln["id"] for vuln in dep["vulns"]] for dep in dependencies if dep.get("vulns")}
