@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)$")
-SUMMARY = re.compile(r"=+ (.*(?:passed|failed).*) in [\d.]+s")
+SUMMARY = re.compile(r"^=*\s*(\d+ (?:passed|failed).*?) in [\d.]+s")
 
 
 def measure() -> dict:
@@ -33,7 +33,7 @@ def measure() -> dict:
     lines = result.stdout.splitlines()
     slowest = [{"seconds": float(m[1]), "phase": m[2], "test": m[3]}
                for m in (DURATION.match(line.strip()) for line in lines) if m]
-    summary = next((m[1] for m in (SUMMARY.search(line) for line in lines) if m), "")
+    summary = next((m[1] for m in (SUMMARY.search(line.strip()) for line in lines) if m), "")
     return {"wall_seconds": round(wall, 1), "cores": os.cpu_count(), "summary": summary,
             "exit_code": result.returncode, "slowest": slowest}
 
