@@ -28,17 +28,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def role_statements(template: dict, role_id: str) -> list[dict]:
-    """Every Allow statement of the identity policies attached to role ``role_id``."""
-    return [
-        statement
-        for policy in template["Resources"].values()
-        if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in policy["Properties"].get("Roles", [])
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Effect"] == "Allow"
-    ]
-
-
 def allowing(statements: list[dict], action: str, resource: Any) -> list[dict]:
     """The statements that allow ``action`` on ``resource`` (conditions are returned, not judged)."""
     wanted = flat(resource)

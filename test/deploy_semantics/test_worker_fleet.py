@@ -18,7 +18,8 @@ from aws_cdk.assertions import Annotations, Match
 from cdk_payments import AlertTopics, CostOptimizedVpc, PaymentWorkerFleet
 
 from ..harness import synth
-from ._iam import allowing, flat, role_statements
+from ._iam import allowing, flat
+from ._render import role_statements
 
 SERVICE_LINKED_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
