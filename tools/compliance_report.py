@@ -1,4 +1,4 @@
-"""Run cdk-nag (4 packs), the AWS Control Tower proactive controls (cfn-guard), cfn-lint and checkov on
+"""Run cdk-nag (4 packs and cdk-payments' PCI DSS 4.0.1 pack), the AWS Control Tower proactive controls (cfn-guard), cfn-lint and checkov on
 the example app and print what they found.
 
     python tools/compliance_report.py            # table, both profiles
@@ -22,7 +22,8 @@ from typing import Callable, Optional
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
 CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
-PACKS = {"AwsSolutions": "AwsSolutions", "PCI.DSS.321": "PCI DSS 3.2.1", "NIST.800.53.R5": "NIST 800-53 R5",
+PACKS = {"AwsSolutions": "AwsSolutions", "PCI.DSS.321": "PCI DSS 3.2.1", "PCI.DSS.401": "PCI DSS 4.0.1",
+         "NIST.800.53.R5": "NIST 800-53 R5",
          "Serverless": "Serverless", "cdk-validator-cfnguard": "Control Tower (cfn-guard)"}
 GUARD_PREFIX = "cdk-validator-cfnguard::"  # cfn-guard rule ids are acknowledged in the plugin's namespace
 

@@ -50,7 +50,9 @@ if app.node.try_get_context("nag"):
     from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
     from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-    for pack in (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks):
+    from cdk_payments.nag import PciDss401Checks
+
+    for pack in (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks, PciDss401Checks):
         cdk.Validations.of(app).add_plugins(pack(app))
     cdk.Validations.of(app).add_plugins(CfnGuardValidator())
 app.synth()

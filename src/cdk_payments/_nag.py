@@ -25,6 +25,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.aws_logs import RetentionDays
 from constructs import IConstruct
 
+from .nag.requirements import PACK, rule_names
+
 
 def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     """Acknowledge ``rule_ids`` on ``construct`` with ``reason`` (why, and what compensates).
@@ -36,7 +38,7 @@ def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
     if len(reason) < 40:
         raise ValueError("an acknowledgement needs a real reason: why, and what compensates")
     validations = Validations.of(construct)
-    for rule_id in rule_ids:
+    for rule_id in _with_pci_dss_401(rule_ids):
         if rule_id.startswith("CKV_"):
             _skip_checkov(construct, rule_id, reason)
         elif rule_id.startswith(GUARD_PLUGIN + "::"):
@@ -46,6 +48,21 @@ def acknowledge(construct: IConstruct, reason: str, *rule_ids: str) -> None:
             construct.node.add_metadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, {rule_id: reason})
         else:
             validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+# The cdk-nag packs whose rules PciDss401Checks reuses: a finding acknowledged there is the same finding,
+# for the same reason, under the v4.0.1 pack.
+_REUSED_FROM = ("PCI.DSS.321-", "NIST.800.53.R5-", "HIPAA.Security-")
+
+
+def _with_pci_dss_401(rule_ids: tuple[str, ...]) -> list[str]:
+    """``rule_ids`` and, for each cdk-nag rule PciDss401Checks reuses, its ``PCI.DSS.401-`` id."""
+    ids = dict.fromkeys(rule_ids)
+    for rule_id in rule_ids:
+        prefix = next((p for p in _REUSED_FROM if rule_id.startswith(p)), None)
+        if prefix and rule_id.removeprefix(prefix).split("[", 1)[0] in rule_names():
+            ids.setdefault(f"{PACK}-{rule_id.removeprefix(prefix)}", None)
+    return list(ids)
 
 
 # The name CDK knows the cfn-guard validation plugin by (cdklabs.cdk-validator-cfnguard), which is
