@@ -14,9 +14,9 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_payments.nag import PciDss401Checks
-from syrupy.extensions.json import JSONSnapshotExtension
 
 NAG_PACKS = (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks, PciDss401Checks)
 HASH = re.compile(r"[0-9a-f]{64}")

@@ -64,8 +64,11 @@ def test_create_branch_creates_each_singleton_once(create):
     for singleton in ("AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel",
                       "AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"):
         create.template.resource_count_is(singleton, 1)
-    standard = next(iter(create.resources("AWS::SecurityHub::Standard").values()))
-    assert "pci-dss/v/3.2.1" in str(standard["Properties"]["StandardsArn"])
+    standard = create.resources("AWS::SecurityHub::Standard")
+    assert [(logical_id.startswith("BaselinePciDss401"), str(s["Properties"]["StandardsArn"]))
+            for logical_id, s in standard.items()] == [
+        (True, "{'Fn::Join': ['', ['arn:', {'Ref': 'AWS::Partition'}, ':securityhub:', {'Ref': 'AWS::Region'}, "
+               "'::standards/pci-dss/v/4.0.1']]}")]  # v4.0.1 by default: 3.2.1 was retired in March 2024
     for rule in create.resources("AWS::Config::ConfigRule").values():
         assert any("Recorder" in d for d in rule["DependsOn"])
 
@@ -137,5 +140,27 @@ def test_bad_props():
     message = str(error.value)
     for prop in ("recorder_bucket", "guardduty_min_severity", "required_tags", "monthly_budget_usd"):
         assert f"{prop}:" in message
+    with pytest.raises(ValueError) as error:
+        attempt(enable_security_hub=True, pci_dss_standard_versions=["4.0", "3.2.1", "3.2.1"])
+    assert "pci_dss_standard_versions: expected one of '4.0.1', '3.2.1', got '4.0'" in str(error.value)
+    assert "pci_dss_standard_versions: lists 3.2.1 more than once" in str(error.value)
+    with pytest.raises(ValueError, match="pci_dss_standard_versions: expected a list"):
+        attempt(pci_dss_standard_versions="4.0.1")
     with pytest.raises(ValueError, match="security_topic: expected sns.ITopic"):
         attempt(security_topic="arn:aws:sns:us-east-1:1:topic")
+
+
+def test_pci_dss_321_only_where_asked_and_one_standard_at_a_time():
+    def build(stack):
+        topic = sns.Topic(stack, "T")
+        ComplianceBaseline(stack, "B", security_topic=topic, cost_topic=topic, enable_security_hub=True,
+                           pci_dss_standard_versions=["4.0.1", "3.2.1"])
+        tag_everything(stack)
+
+    standards = synth(build, nag=False).resources("AWS::SecurityHub::Standard")
+    by_version = {str(s["Properties"]["StandardsArn"]).split("/v/")[1][:5]: (logical_id, s)
+                  for logical_id, s in standards.items()}
+    assert set(by_version) == {"4.0.1", "3.2.1"}
+    old_id, old = by_version["3.2.1"]
+    assert old_id.startswith("BPciDss") and not old_id.startswith("BPciDss401")  # the id 3.2.1 always had
+    assert by_version["4.0.1"][0] in old["DependsOn"]  # enabled one after the other, never concurrently

@@ -42,7 +42,9 @@ from .profiles import Profile, defaults_for
 __all__ = ["ComplianceBaseline", "RequiredTagsCheck"]
 
 REQUIRED_TAGS_LIMIT = 6  # the REQUIRED_TAGS managed rule takes tag1Key..tag6Key
-PCI_STANDARD = "standards/pci-dss/v/3.2.1"
+# Security Hub's PCI DSS standards by version, and the construct id of each subscription: 3.2.1 keeps the
+# id it always had, so an app that keeps it does not replace (and briefly disable) its subscription.
+PCI_STANDARDS = {"4.0.1": ("PciDss401", "standards/pci-dss/v/4.0.1"), "3.2.1": ("PciDss", "standards/pci-dss/v/3.2.1")}
 COST_EXPLORER_REGION = "us-east-1"  # Cost Anomaly Detection monitors and subscriptions exist only here
 
 MANAGED_RULES = {
@@ -158,6 +160,7 @@ class ComplianceBaseline(Construct):
         recorder_bucket: Optional[s3.IBucket] = None,
         create_guardduty_detector: Optional[bool] = None,
         enable_security_hub: Optional[bool] = None,
+        pci_dss_standard_versions: Optional[Sequence[str]] = None,
         guardduty_min_severity: Optional[float] = None,
         anomaly_monitor: Optional[CostAnomalyMonitor] = None,
         existing_anomaly_monitor_arn: Optional[str] = None,
@@ -186,7 +189,10 @@ class ComplianceBaseline(Construct):
         :param recorder_bucket: the delivery channel's bucket (the audit bucket), required with
             ``create_recorder``
         :param create_guardduty_detector: create the account's GuardDuty detector. Default: False
-        :param enable_security_hub: enable Security Hub with the PCI DSS 3.2.1 standard. Default: False
+        :param enable_security_hub: enable Security Hub with the PCI DSS standard. Default: False
+        :param pci_dss_standard_versions: the Security Hub PCI DSS standards to enable with
+            ``enable_security_hub``: ``"4.0.1"`` (in force) and/or ``"3.2.1"`` (retired in March 2024; keep
+            it only while your assessment still reads its findings). Default: ``["4.0.1"]``
         :param guardduty_min_severity: lowest GuardDuty severity routed, 1.0 to 8.9. Default: 7.0 (high)
         :param anomaly_monitor: the Cost Anomaly Detection monitor to create (us-east-1 only).
             Default: CostAnomalyMonitor.NONE
@@ -221,6 +227,12 @@ class ComplianceBaseline(Construct):
         for flag in ("enforce_required_tags", "create_recorder", "account_has_recorder",
                      "create_guardduty_detector", "enable_security_hub"):
             errors.check_type(locals()[flag], flag, bool)
+        if errors.check_sequence(pci_dss_standard_versions, "pci_dss_standard_versions", str, '["4.0.1"]'):
+            for version in pci_dss_standard_versions or ():
+                errors.check_choice(version, "pci_dss_standard_versions", PCI_STANDARDS)
+            errors.check_unique(pci_dss_standard_versions, "pci_dss_standard_versions")
+            errors.check(pci_dss_standard_versions != [] and pci_dss_standard_versions != (),
+                         "pci_dss_standard_versions", "names no version: leave it unset for 4.0.1")
         errors.check(not (create_recorder and account_has_recorder), "account_has_recorder",
                      "contradicts create_recorder=True (a region has one recorder): set only one of them")
         monitor = pick(anomaly_monitor, defaults.anomaly_monitor)
@@ -280,10 +292,13 @@ class ComplianceBaseline(Construct):
         self._hub = None
         if pick(enable_security_hub, defaults.enable_security_hub):
             self._hub = securityhub.CfnHub(self, "SecurityHub")
-            standard = securityhub.CfnStandard(
-                self, "PciDss", standards_arn=f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}::{PCI_STANDARD}"
-            )
-            standard.node.add_dependency(self._hub)
+            previous = self._hub  # one standard at a time: Security Hub enables standards one call at a time
+            for version in pick(pci_dss_standard_versions, defaults.pci_dss_standard_versions):
+                construct_id, standard_path = PCI_STANDARDS[version]
+                standard = securityhub.CfnStandard(
+                    self, construct_id, standards_arn=f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}::{standard_path}")
+                standard.node.add_dependency(previous)
+                previous = standard
 
         self._key = key_for(self, encryption_key, purpose="findings dead-letter queue")
         allow_services(self._key, "events.amazonaws.com", scope=self)

@@ -126,6 +126,7 @@ class ComplianceDefaults:
     account_has_recorder: bool = False
     create_guardduty_detector: bool = False
     enable_security_hub: bool = False
+    pci_dss_standard_versions: tuple[str, ...] = ("4.0.1",)  # 3.2.1 was retired on 31 March 2024
     guardduty_min_severity: float = 7.0
     anomaly_monitor: CostAnomalyMonitor = CostAnomalyMonitor.NONE
     cost_tag_key: str = "application"

@@ -15,8 +15,15 @@ from typing import Any, Callable, Optional
 
 import jsii
 from aws_cdk import CfnResource, IPolicyValidationContext, PolicyValidationPluginReport, PolicyViolation
-from cdk_nag import HIPAASecurityChecks, IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance, \
-    NIST80053R5Checks, PCIDSS321Checks
+from cdk_nag import (
+    HIPAASecurityChecks,
+    IApplyRule,
+    NagMessageLevel,
+    NagPack,
+    NagRuleCompliance,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+)
 from constructs import IConstruct
 
 from .requirements import PACK, RULES, PciRule
