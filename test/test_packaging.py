@@ -35,6 +35,13 @@ def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path, example_ass
     ).stdout.strip()
     assert where.startswith(str(env_dir.resolve())), where
     assert (Path(where).parent / "py.typed").exists()
+    # The PCI DSS v4.0.1 pack ships in the wheel (with cdk-nag as a dependency) and finds a plain topic.
+    pack = subprocess.run([python, "-c", "import aws_cdk as cdk; from aws_cdk import aws_sns as sns; "
+                           "from cdk_payments.nag import PciDss401Checks; app = cdk.App(); "
+                           "cdk.Validations.of(app).add_plugins(PciDss401Checks(app)); "
+                           "sns.Topic(cdk.Stack(app, 'S'), 'T'); app.synth()"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert pack.returncode != 0 and "PCI.DSS.401-SNSEncryptedKMS" in pack.stdout + pack.stderr, pack.stderr
 
     # The example, copied away from the source tree, synthesizes the same template from the wheel.
     app_dir = tmp_path / "app"
