@@ -29,7 +29,8 @@ def rules_table() -> list[str]:
     lines = ["| requirement | rule | resource types | checked by | source |", "| --- | --- | --- | --- | --- |"]
     for req, rule in rows:
         types = ", ".join(f"`{t}`" for t in rule.resource_types)
-        lines.append(f"| {req} | `{rule.rule_id}` | {types} | {ORIGINS[rule.origin]} | {rule.source} |")
+        mark = " (conformance pack table)" if rule.from_conformance_pack_table else " †"
+        lines.append(f"| {req} | `{rule.rule_id}` | {types} | {ORIGINS[rule.origin]} | {rule.source}{mark} |")
     return lines
 
 
@@ -62,6 +63,11 @@ def render() -> str:
         "## Requirement -> rule",
         "",
         *rules_table(),
+        "",
+        "Requirement ids marked \"conformance pack table\" were read in the conformance pack's published",
+        "mapping table; those marked † follow the related requirements of Security Hub's control reference",
+        "(and the 3.2.1 pack's rule for 4.0's renumbered requirement). AWS revises both: re-check the ids",
+        "against the current pages before an assessment relies on them.",
         "",
         "## Requirements a template cannot show",
         "",
