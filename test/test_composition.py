@@ -1,5 +1,6 @@
-"""A consumer's app, composed the ways README.md and API.md allow, under all four cdk-nag packs:
-the library's constructs contribute 0 findings, whatever the user's own resources do.
+"""A consumer's app, composed the ways README.md and API.md allow, under all five cdk-nag packs (cdk-nag's
+four and cdk_payments.nag.PciDss401Checks): the library's constructs contribute 0 findings, whatever
+the user's own resources do.
 
 Each composition is what a user may write: their own VPC or one from CostOptimizedVpc (with NAT, or
 without and interface endpoints), a key and table of their own or imported, every authorization

@@ -45,3 +45,16 @@ def test_acknowledge_writes_ids_validations_refuses_and_checkov_skips():
 def test_acknowledge_needs_a_real_reason():
     with pytest.raises(ValueError, match="real reason"):
         acknowledge(sqs.Queue(Stack(App(), "S"), "Q"), "because", "AwsSolutions-SQS3")
+
+
+def test_acknowledging_a_reused_cdk_nag_rule_acknowledges_the_pci_dss_401_rule_too():
+    stack = Stack(App(), "S")
+    queue = sqs.Queue(stack, "Q")
+    acknowledge(queue, REASON, "PCI.DSS.321-S3BucketLoggingEnabled", "NIST.800.53.R5-EC2IMDSv2Enabled",
+                "PCI.DSS.321-LambdaInsideVPC", "AwsSolutions-S1")
+    acknowledged = {rule.split("::")[-1]: reason for e in queue.node.metadata
+                    if e.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY for rule, reason in e.data.items()}
+    assert acknowledged["PCI.DSS.401-S3BucketLoggingEnabled"] == REASON  # the same finding, the same reason
+    assert acknowledged["PCI.DSS.401-EC2IMDSv2Enabled"] == REASON
+    assert "PCI.DSS.401-LambdaInsideVPC" not in acknowledged  # not a rule of the v4.0.1 pack
+    assert not any(rule.startswith("PCI.DSS.401-S1") for rule in acknowledged)
