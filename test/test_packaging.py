@@ -24,7 +24,9 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path, example_assemblies):
+def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path, example_assemblies, monkeypatch):
+    from_source = example_assemblies.template("dev")
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # the fresh venv sees the wheel, not a source tree
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = str(env_dir / "bin" / "python")
@@ -47,7 +49,6 @@ def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path, example_ass
     app_dir = tmp_path / "app"
     shutil.copytree(EXAMPLE, app_dir, ignore=shutil.ignore_patterns("cdk.out", "node_modules", "__pycache__"))
     from_wheel = synth_example(tmp_path / "out-wheel", "dev", python=python, cwd=app_dir)
-    from_source = example_assemblies.template("dev")
     assert from_wheel == from_source
 
 
