@@ -1,5 +1,5 @@
-"""Run cdk-nag (4 packs and cdk-payments' PCI DSS 4.0.1 pack), the AWS Control Tower proactive controls (cfn-guard), cfn-lint and checkov on
-the example app and print what they found.
+"""Run cdk-nag (its 4 packs and cdk-payments' PCI DSS 4.0.1 pack), the AWS Control Tower proactive controls
+(cfn-guard), cfn-lint and checkov on the example app and print what they found.
 
     python tools/compliance_report.py            # table, both profiles
     python tools/compliance_report.py --json     # the same as JSON (what the tests read)
