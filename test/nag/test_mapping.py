@@ -24,7 +24,7 @@ def _tool():
 
 def test_the_document_is_fresh():
     assert (ROOT / "docs" / "pci-dss-4.md").read_text() == _tool().render(), \
-        "stale: run python tools/pci_mapping.py docs/pci-dss-4.md"
+        "stale: run projen pci-mapping (python tools/pci_mapping.py docs/pci-dss-4.md)"
 
 
 def test_readme_links_the_document():
