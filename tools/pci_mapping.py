@@ -24,6 +24,11 @@ def _key(requirement: str) -> tuple[int, ...]:
     return tuple(int(part) for part in requirement.split("."))
 
 
+def _code(names: str) -> str:
+    """Construct and prop names as code; ``(always on)`` and the like as prose."""
+    return names if names.startswith("(") else ", ".join(f"`{name.strip()}`" for name in names.split(","))
+
+
 def rules_table() -> list[str]:
     rows = sorted(((req, rule) for rule in RULES for req in rule.requirements), key=lambda r: (_key(r[0]), r[1].name))
     lines = ["| requirement | rule | resource types | checked by | source |", "| --- | --- | --- | --- | --- |"]
@@ -44,8 +49,9 @@ def render() -> str:
         f"requirements to the {len(RULES)} rules of `cdk_payments.nag.PciDss401Checks` (rule ids `{PACK}-<Rule>`),",
         "lists the requirements no template can show, and maps the requirements this library helps with to the",
         "construct and prop that implement them. The mapping follows AWS's published material: the",
-        f"{CONFORMANCE_PACK} (the requirement ids of its managed Config rules) and the related requirements",
-        "Security Hub lists for its PCI DSS v4.0.1 controls. A passing check is evidence for an assessor, not",
+        f"{CONFORMANCE_PACK}",
+        "(the requirement ids of its managed Config rules) and the related requirements Security Hub lists",
+        "for its PCI DSS v4.0.1 controls. A passing check is evidence for an assessor, not",
         "compliance: most requirements are met by people and processes as well as by configuration.",
         "",
         "```python",
@@ -65,9 +71,8 @@ def render() -> str:
         *rules_table(),
         "",
         "Requirement ids marked \"conformance pack table\" were read in the conformance pack's published",
-        "mapping table; those marked † follow the related requirements of Security Hub's control reference",
-        "(and the 3.2.1 pack's rule for 4.0's renumbered requirement). AWS revises both: re-check the ids",
-        "against the current pages before an assessment relies on them.",
+        "mapping table; those marked † follow the related requirements of Security Hub's control reference.",
+        "AWS revises both: re-check the ids against the current pages before an assessment relies on them.",
         "",
         "## Requirements a template cannot show",
         "",
@@ -85,8 +90,7 @@ def render() -> str:
         "",
         "| requirement | construct | prop | what it does |",
         "| --- | --- | --- | --- |",
-        *(f"| {req} | `{construct}` | `{prop}` | {what} |" if not prop.startswith("(") else
-          f"| {req} | `{construct}` | {prop} | {what} |"
+        *(f"| {req} | {_code(construct)} | {_code(prop)} | {what} |"
           for req, construct, prop, what in sorted(CONTROLS, key=lambda c: (_key(c[0]), c[1]))),
         "",
     ]
