@@ -52,6 +52,10 @@ ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
 MESSAGE_STRING = "$context.error.messageString"
+# Every answer names its request (the same id as the access log's and the handler's X-Request-Id);
+# throttling and 5xx answers say when to retry (RFC 9110 Retry-After: seconds, a quoted literal).
+REQUEST_ID_HEADER = {"X-Request-Id": "context.requestId"}
+RETRY_AFTER_SECONDS = 1
 
 
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
@@ -567,17 +571,19 @@ class SecurePaymentApi(Construct):
                 if cache else None,
             ),
         )
-        for response_type, status, code, message in (
-            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING),
+        retry = {"Retry-After": f"'{RETRY_AFTER_SECONDS}'"}
+        for response_type, status, code, message, headers in (
+            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING, {}),
             (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "missing_idempotency_key",
-             '"the Idempotency-Key header is required"'),
-            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"'),
-            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"'),
-            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING),
-            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING),
+             '"the Idempotency-Key header is required"', {}),
+            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"', {}),
+            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"', retry),
+            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING, {}),
+            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING, retry),
         ):
             api.add_gateway_response(
                 response_type.response_type, type=response_type, status_code=status,
+                response_headers={**REQUEST_ID_HEADER, **headers},
                 templates={"application/json": ERROR_TEMPLATE % (code, message)},
             )
 
