@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=20_000, help="identifiers per category")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    print(f"| identifiers | samples | refused | refused by Luhn alone |\n|---|---:|---:|---:|")
+    print("| identifiers | samples | refused | refused by Luhn alone |\n|---|---:|---:|---:|")
     for name, count, now, before in measure(args.samples, args.seed):
         print(f"| {name} | {count:,} | {now / count:.3%} | {before / count:.2%} |")
     print(f"\nscreening cost: {cost_microseconds(args.seed):.1f} µs of CPU per identifier")

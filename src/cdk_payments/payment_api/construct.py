@@ -28,6 +28,7 @@ from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
@@ -36,6 +37,7 @@ from ..profiles import Profile, defaults_for
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
+from .overrides import payment_api_overrides
 from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
@@ -205,6 +207,12 @@ class SecurePaymentApi(Construct):
         defaults = defaults_for(profile).payment_api
         auth = pick(authorization, defaults.authorization)
         self._validate(locals())
+        flag_overridden_defaults(self, payment_api_overrides(defaults, dict(
+            waf_managed_rule_groups=waf_managed_rule_groups, waf_logging=waf_logging, waf_rate_limit=waf_rate_limit,
+            throttling_rate_limit=throttling_rate_limit, throttling_burst_limit=throttling_burst_limit,
+            deletion_protection=deletion_protection, backup_plan=backup_plan, log_retention=log_retention,
+            cors_allowed_origins=cors_allowed_origins, rotation_days=rotation_days,
+            configure_api_gateway_account=configure_api_gateway_account)))
         retention = pick(log_retention, defaults.log_retention)
         removal = defaults.removal_policy
 
