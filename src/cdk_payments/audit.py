@@ -17,6 +17,7 @@ from ._alarms import alarm
 from ._kms import allow_services, deny_grants_except_for_aws_resources
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._overrides import Override, destroys, flag_overridden_defaults, lower
+from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .choices import AuditLockMode
 from .profiles import Profile, defaults_for
@@ -242,6 +243,7 @@ class AuditBucket(Construct):
         if replication_destination is not None:
             self._grant_replication(replication_destination, replication_key)
             if alarm_topic is not None:
+                warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["s3.amazonaws.com", "cloudwatch.amazonaws.com"])
                 self._notify_replication_failures(alarm_topic)
             self._replication_alarm = alarm(
                 self, "ReplicationFailed", self._replication_metric("OperationsFailedReplication",

@@ -36,6 +36,7 @@ from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._overrides import Override, flag_overridden_defaults, higher, removes_items, turned_off
 from ._queues import dead_letter_queue
+from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .choices import CostAnomalyMonitor
 from .profiles import Profile, defaults_for
@@ -305,6 +306,8 @@ class ComplianceBaseline(Construct):
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)
+        warn_if_imported_topic(self, security_topic, "security_topic", ["events.amazonaws.com"])
+        warn_if_imported_topic(self, cost_topic, "cost_topic", ["budgets.amazonaws.com", "costalerts.amazonaws.com"])
         target = targets.SnsTopic(security_topic, dead_letter_queue=self._dead_letter_queue, retry_attempts=8,
                                   max_event_age=Duration.hours(24))
         self._finding_rules = [

@@ -27,6 +27,7 @@ from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_polic
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
 from ._queues import dead_letter_queue, encrypted_queue
+from ._topics import warn_if_imported_topic
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
 
@@ -261,6 +262,7 @@ class PaymentWorkerFleet(Construct):
         self._scale(pick(cpu_target_percent, defaults.cpu_target_percent),
                     pick(memory_target_percent, defaults.memory_target_percent),
                     pick(backlog_per_instance, defaults.backlog_per_instance))
+        warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["cloudwatch.amazonaws.com", "events.amazonaws.com"])
         self._alarms = self._create_alarms(alarm_topic, use_spot, key)
         AcknowledgeGrantPolicies.apply(self)
 

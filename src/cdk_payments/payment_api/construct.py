@@ -30,7 +30,7 @@ from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
-from .._topics import service_topic
+from .._topics import service_topic, warn_if_imported_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
@@ -219,6 +219,13 @@ class SecurePaymentApi(Construct):
         self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
         key = self._encryption_key
         self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan)
+        imported = existing_table is not None and not isinstance(existing_table, (dynamodb.Table, dynamodb.TableV2))
+        if imported and existing_table.encryption_key is None:
+            Annotations.of(self).add_warning_v2(
+                "cdk-payments:importedTableKey",
+                "existing_table names no encryption key, so the functions are granted none: if the table is "
+                "encrypted with a customer managed KMS key, import it with dynamodb.Table.from_table_attributes("
+                "table_arn=..., encryption_key=key, global_indexes=['by-merchant']) so they may use it.")
         self._dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", key, holds="payments that failed settlement max_receive_count times and "
             "failed asynchronous invocations (the DeadLetters alarm fires)", redrive_queue=True)
@@ -326,6 +333,7 @@ class SecurePaymentApi(Construct):
         )
         self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
 
+        warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["cloudwatch.amazonaws.com"])
         self._alarm_topic = alarm_topic or self._create_topic(key)
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
