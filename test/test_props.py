@@ -229,6 +229,10 @@ DEPLOY_TIME_FORMATS = [
     (AuditBucket, dict(bucket_name="192.168.5.4"), "bucket_name"),
     (AuditBucket, dict(bucket_name="xn--audit"), "bucket_name"),
     (AuditBucket, dict(bucket_name="audit-s3alias"), "bucket_name"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                            cors_allowed_origins=["https://shop.example/checkout"]), "cors_allowed_origins"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                            cors_allowed_origins=["https://shop.example/"]), "cors_allowed_origins"),
     (PlatformParameters, dict(payment_api=api, prefix="/aws/payments"), "prefix"),
     (PlatformParameters, dict(payment_api=api, prefix="/SSM/payments"), "prefix"),
 ]

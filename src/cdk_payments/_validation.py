@@ -24,6 +24,8 @@ FORMATS: dict[str, tuple[re.Pattern[str], str, str]] = {
                 "a tag key: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with 'aws:'", "'cost-center'"),
     "tag_value": (re.compile(r"^[\w\s.:/=+\-@]{1,256}$"),
                   "a non-empty tag value: up to 256 letters, digits, spaces and _.:/=+-@", "'payments'"),
+    "origin": (re.compile(r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$"),
+               "a CORS origin: scheme://host[:port], without a path or trailing slash", "'https://shop.example'"),
     "email": (re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"),
               "an e-mail address", "'ops@example.com'"),
     "https_url": (re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$"), "an https:// URL",
@@ -157,7 +159,7 @@ class PropErrors:
         where = f" ({item})" if item else ""
         return self.check(ok, prop, f"{value!r}{where} is not {what}, such as {example}")
 
-    def check_singleton(self, scope: Construct, prop: str, resource_type: str, what: str, *,
+    def check_singleton(self, scope: Construct, prop: str, resource: type[CfnResource], what: str, *,
                         per: str = "account and region", fix: str = "",
                         where: Optional[Callable[[Any], bool]] = None) -> bool:
         """Refuse a second ``resource_type`` where AWS allows one per account and region: in this stack or
@@ -165,13 +167,14 @@ class PropErrors:
         since they are usually deployed to one account). Call it only when the construct would create one."""
         here = Stack.of(scope)
         same_account = per == "account"
-        for stack in (c for c in scope.node.root.node.find_all() if Stack.is_stack(c)):
+        resource_type = resource.CFN_RESOURCE_TYPE_NAME
+        # isinstance on the jsii proxies is answered in Python: no round trip per node of the app.
+        for stack in (c for c in scope.node.root.node.find_all() if isinstance(c, Stack)):
             if per != "partition" and (stack.account != here.account
                                        or (not same_account and stack.region != here.region)):
                 continue
             for node in stack.node.find_all():
-                if (isinstance(node, CfnResource) and node.cfn_resource_type == resource_type
-                        and (where is None or where(node))):
+                if isinstance(node, resource) and (where is None or where(node)):
                     return self.check(False, prop, f"{what} ({resource_type}) already exists at {node.node.path}: "
                                                    f"AWS allows one per {per}{fix}")
         return True

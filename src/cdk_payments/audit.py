@@ -123,7 +123,7 @@ class AuditBucket(Construct):
                          f"{bucket_name!r} is reserved by S3: no IP address form, no xn--, sthree- or amzn-s3-demo- "
                          "prefix, no -s3alias, --ol-s3, --x-s3, --table-s3 or .mrap suffix")
             # Bucket names are unique in the whole partition: a second one of this name fails the deploy.
-            errors.check_singleton(self, "bucket_name", "AWS::S3::Bucket", f"a bucket named {bucket_name}",
+            errors.check_singleton(self, "bucket_name", s3.CfnBucket, f"a bucket named {bucket_name}",
                                    per="partition", fix=" name", where=lambda b: b.bucket_name == bucket_name)
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
         errors.check_implements(access_log_bucket, "access_log_bucket", "s3.IBucket", "bucket_name", required=False)

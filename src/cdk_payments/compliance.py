@@ -382,11 +382,10 @@ class ComplianceBaseline(Construct):
         fix = ": set {} only on the first"
         region = "account and region"
         for wanted, prop, resource_type, what, per, where in (
-            (create_recorder, "create_recorder", "AWS::Config::ConfigurationRecorder", "a Config recorder", region,
-             None),
-            (detector, "create_guardduty_detector", "AWS::GuardDuty::Detector", "a GuardDuty detector", region, None),
-            (hub, "enable_security_hub", "AWS::SecurityHub::Hub", "Security Hub", region, None),
-            (services_monitor, "anomaly_monitor", "AWS::CE::AnomalyMonitor", "the AWS services anomaly monitor",
+            (create_recorder, "create_recorder", config.CfnConfigurationRecorder, "a Config recorder", region, None),
+            (detector, "create_guardduty_detector", guardduty.CfnDetector, "a GuardDuty detector", region, None),
+            (hub, "enable_security_hub", securityhub.CfnHub, "Security Hub", region, None),
+            (services_monitor, "anomaly_monitor", ce.CfnAnomalyMonitor, "the AWS services anomaly monitor",
              "account", lambda monitor: monitor.monitor_type == "DIMENSIONAL"),
         ):
             if wanted:

@@ -49,7 +49,7 @@ class PlatformParameters(Construct):
             errors.check(not re.match(r"^/(aws|ssm)", prefix, re.IGNORECASE), "prefix",
                          f"{prefix!r}: parameter names beginning with aws or ssm are reserved by AWS")
             # Parameter names are unique per account and region: a second set under one prefix collides.
-            errors.check_singleton(self, "prefix", "AWS::SSM::Parameter", f"a parameter under {prefix}",
+            errors.check_singleton(self, "prefix", ssm.CfnParameter, f"a parameter under {prefix}",
                                    fix=": give each PlatformParameters its own prefix",
                                    where=lambda p: str(p.name).startswith(f"{prefix}/"))
         if errors.check(extra is None or isinstance(extra, Mapping), "extra",

@@ -421,9 +421,11 @@ class SecurePaymentApi(Construct):
         errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
         errors.check_unique(merchants, "merchants")
         origins = props["cors_allowed_origins"]
-        errors.check(not isinstance(origins, (list, tuple)) or all(
-            isinstance(o, str) and (o == "*" or o.startswith(("https://", "http://"))) for o in origins),
-            "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}")
+        if errors.check(not isinstance(origins, (list, tuple)) or all(isinstance(o, str) for o in origins),
+                        "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}"):
+            for origin in origins or () if isinstance(origins, (list, tuple)) else ():
+                if origin != "*":
+                    errors.check_format(origin, "cors_allowed_origins", "origin")
         errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
         existing = "existing_table"
         if props[existing] is not None:
