@@ -16,6 +16,9 @@ CONSTRUCTS_RANGE = "constructs>=10.4.2,<11"
 # checkov pins boto3 and packaging to old releases, so it lives in its own virtual environment
 # (.venv/checkov) where it cannot fight the rest of the toolchain; pinned so findings are stable.
 CHECKOV = "checkov==3.3.30"
+# Where adopters find the project: PyPI's sidebar, and hatch_build.py's absolute links on PyPI.
+REPOSITORY = "https://github.com/cdk-payments/cdk-payments"
+DOCUMENTATION = "https://cdk-payments.github.io/cdk-payments/"
 
 
 
@@ -41,7 +44,7 @@ project = CdkPaymentsProject(
     author_name="cdk-payments maintainers",
     author_email="maintainers@cdk-payments.invalid",
     license="Apache-2.0",
-    homepage="https://pypi.org/project/cdk-payments/",
+    homepage=REPOSITORY,
     classifiers=[
         "Framework :: AWS CDK",
         "Framework :: AWS CDK :: 2",
@@ -92,6 +95,8 @@ project = CdkPaymentsProject(
         "check-jsonschema>=0.33,<1",  # the workflows against SchemaStore's schema, which it vendors
         # twine check renders a Markdown long description only with readme_renderer's md extra.
         "readme-renderer[md]>=46",
+        # The documentation site built from docs/ (projen docs; test/test_docs_site.py builds it --strict).
+        "mkdocs-material>=9.6,<10",
     ],
 )
 
@@ -101,6 +106,14 @@ pyproject.add_deletion_override("project.readme")
 pyproject.add_override("project.dynamic", ["readme"])
 pyproject.add_override("tool.hatch.metadata.hooks.custom", {"path": "hatch_build.py"})
 pyproject.add_override("project.license", "Apache-2.0")
+pyproject.add_override("project.license-files", ["LICENSE"])
+pyproject.add_override("project.urls", {
+    "Repository": REPOSITORY,
+    "Documentation": DOCUMENTATION,
+    "Changelog": f"{REPOSITORY}/blob/main/CHANGELOG.md",
+    "Issues": f"{REPOSITORY}/issues",
+    "Security": f"{REPOSITORY}/blob/main/SECURITY.md",
+})
 pyproject.add_override("project.scripts", {"cdk-payments": "cdk_payments.cost.cli:main"})
 # Users who have no supported Node can pull one in with `pip install cdk-payments[node]`.
 pyproject.add_override(
@@ -109,7 +122,8 @@ pyproject.add_override(
 pyproject.add_override("tool.hatch.build.targets.wheel.packages", ["src/cdk_payments"])
 pyproject.add_override(
     "tool.hatch.build.targets.sdist.include",
-    ["src/cdk_payments", "README.md", "CHANGELOG.md", "API.md", "hatch_build.py"],
+    ["src/cdk_payments", "README.md", "CHANGELOG.md", "API.md", "hatch_build.py", "docs/index.md", "LICENSE",
+     "SECURITY.md"],
 )
 pyproject.add_override(
     "tool.ruff",
@@ -165,6 +179,11 @@ project.add_task(
     "docgen",
     description="Regenerate API.md from the public API's docstrings",
     exec="python tools/docgen.py API.md",
+)
+project.add_task(
+    "docs",
+    description="Build the documentation site from docs/ into site/ (mkdocs-material, strict: a broken link fails)",
+    exec="python -m mkdocs build --strict --site-dir site",
 )
 project.add_task(
     "cost-table",
@@ -334,9 +353,24 @@ workflow("release", {
     },
 })
 
+# The documentation site (projen docs). No nav: every page in docs/ is in it, index.md first.
+YamlFile(project, "mkdocs.yml", obj={
+    "site_name": "cdk-payments",
+    "site_description": "AWS CDK v2 constructs for secure, PCI-minded, cost-optimized payment processing",
+    "site_url": DOCUMENTATION,
+    "repo_url": REPOSITORY,
+    "edit_uri": "edit/main/docs/",
+    "docs_dir": "docs",
+    "strict": True,
+    "theme": {"name": "material", "font": False,  # no Google Fonts: the site builds and reads offline
+              "features": ["navigation.sections", "content.code.copy"]},
+    "markdown_extensions": ["tables", "admonition", {"toc": {"permalink": True}}, "pymdownx.highlight",
+                            "pymdownx.superfences"],
+})
+
 project.gitignore.exclude(
     ".venv/", "cdk.out/", "dist/", "build/", "*.egg-info/", "__pycache__/", ".pytest_cache/",
-    "node_modules/", "*.pyc",
+    "node_modules/", "*.pyc", "site/",
 )
 
 project.synth()

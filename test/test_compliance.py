@@ -128,6 +128,19 @@ def test_required_tags_check_fails_synthesis_naming_every_offender():
     assert "AWS::SNS::Topic" not in message
 
 
+def test_a_required_tag_with_an_empty_value_fails_synthesis():
+    def build(stack):
+        topic = sns.Topic(stack, "Topic")
+        ComplianceBaseline(stack, "Baseline", security_topic=topic, cost_topic=topic)
+        Tags.of(stack).add("application", "x")
+        Tags.of(stack).add("cost-center", "")
+        Tags.of(stack).add("environment", " ")
+
+    with pytest.raises(RuntimeError) as error:
+        synth(build, nag=False)
+    assert "(AWS::SNS::Topic) lacks cost-center (empty value), environment (empty value)" in str(error.value)
+
+
 def test_bad_props():
     def attempt(**props):
         def build(stack):

@@ -107,3 +107,25 @@ def test_pypi_page_has_the_api_reference_and_no_dead_links():
     assert "user-content-securepaymentapi" in ids  # API.md is on the page
     assert [link for link in links if not link.startswith(("https://", "http://", "#"))] == []
     assert [link for link in links if link.startswith("#") and link[1:] not in ids] == []
+
+
+def test_pypi_page_opens_for_adopters_and_links_the_project():
+    """What the library is, whom it is for, what it costs, its maturity and licence, then pip install;
+    the repository's README still opens with its two set-up commands."""
+    import importlib.util
+    import tomllib
+
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = hook.long_description(ROOT)
+    opening = page[: page.index("pip install cdk-payments")]
+    for topic in ("construct", "**For**", "**What it costs**", "**Maturity**", "**Licence**: Apache-2.0"):
+        assert topic in opening, topic
+    assert page.index("pip install cdk-payments") < page.index("projen install")
+    assert (ROOT / "README.md").read_text().split("\n")[2:4][1].startswith("python3 -m venv .venv")
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert {"Repository", "Documentation", "Changelog", "Issues"} <= set(urls)
+    assert f"{urls['Documentation'].rstrip('/')}/props/" in page  # a docs page, on the docs site
+    assert (ROOT / "LICENSE").read_text().lstrip().startswith("Apache License")
+    assert "private vulnerability reporting" in (ROOT / "SECURITY.md").read_text()

@@ -18,6 +18,7 @@ from cdk_payments import (
     AlertTopics,
     AuditBucket,
     ComplianceBaseline,
+    CostAnomalyMonitor,
     CostOptimizedVpc,
     FlowLogDestination,
     NatStrategy,
@@ -200,7 +201,42 @@ SILENT_DROPS = [
     (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["owner", "owner"]),
      "required_tags"),
 ]
-CASES = CASES + RAW_ERRORS + SILENT_DROPS
+# Issue 25: free-form strings AWS validates only at deploy time, refused at construction.
+DEPLOY_TIME_FORMATS = [
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["t4g.bogus"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["t4g"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, instance_types=["T4G.small"]), "instance_types"),
+    (PaymentWorkerFleet, dict(vpc=vpc, container_image="Nginx:Latest"), "container_image"),
+    (PaymentWorkerFleet, dict(vpc=vpc, container_image="nginx latest"), "container_image"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["aws:owner"]), "required_tags"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["cost#center"]), "required_tags"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, required_tags=["k" * 129]), "required_tags"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, existing_anomaly_monitor_arn="monitor-1"),
+     "existing_anomaly_monitor_arn"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, existing_anomaly_monitor_arn=(
+        "arn:aws:sns:us-east-1:111122223333:ops")), "existing_anomaly_monitor_arn"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG,
+                              cost_tag_key="aws:createdBy"), "cost_tag_key"),
+    (ComplianceBaseline, dict(security_topic=topic, cost_topic=topic, anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG,
+                              cost_tag_value=""), "cost_tag_value"),
+    (AlertTopics, dict(emails={AlertChannel.COST: ["finance@example"]}), "emails"),
+    (AlertTopics, dict(emails={AlertChannel.COST: ["@example.com"]}), "emails"),
+    (AlertTopics, dict(emails={AlertChannel.COST: ["two words@example.com"]}), "emails"),
+    (AlertTopics, dict(https_endpoints={AlertChannel.OPERATIONS: ["https://"]}), "https_endpoints"),
+    (AlertTopics, dict(https_endpoints={AlertChannel.OPERATIONS: ["https://hooks example.com/x"]}), "https_endpoints"),
+    (CostOptimizedVpc, dict(availability_zones=["us-east-1", "us-east-1b"]), "availability_zones"),
+    (CostOptimizedVpc, dict(availability_zones=["useast1a", "us-east-1b"]), "availability_zones"),
+    (AuditBucket, dict(bucket_name="192.168.5.4"), "bucket_name"),
+    (AuditBucket, dict(bucket_name="xn--audit"), "bucket_name"),
+    (AuditBucket, dict(bucket_name="audit-s3alias"), "bucket_name"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                            cors_allowed_origins=["https://shop.example/checkout"]), "cors_allowed_origins"),
+    (SecurePaymentApi, dict(authorization=PaymentApiAuthorization.API_KEY, merchants=["m1"],
+                            cors_allowed_origins=["https://shop.example/"]), "cors_allowed_origins"),
+    (PlatformParameters, dict(payment_api=api, prefix="/aws/payments"), "prefix"),
+    (PlatformParameters, dict(payment_api=api, prefix="/SSM/payments"), "prefix"),
+]
+CASES = CASES + RAW_ERRORS + SILENT_DROPS + DEPLOY_TIME_FORMATS
 
 
 def resolve(stack, props):
@@ -303,3 +339,66 @@ def test_profile_endpoints_are_not_added_to_an_existing_vpc():
     assert CostOptimizedVpc(stack, "Prod", profile=Profile.PROD, existing_vpc=own).interface_endpoints == {}
     named = CostOptimizedVpc(stack, "Named", profile=Profile.PROD, existing_vpc=own, interface_endpoints=["sqs"])
     assert list(named.interface_endpoints) == ["sqs"]
+
+
+# Issue 25: account and region singletons (and names unique per account, region or partition)
+# created twice in one app's environment are refused at construction, naming the first.
+def _baseline(stack, id="Baseline", **props):
+    return ComplianceBaseline(stack, id, security_topic=sns.Topic(stack, f"{id}Sec"),
+                              cost_topic=sns.Topic(stack, f"{id}Cost"), **props)
+
+
+@pytest.mark.parametrize("props,prop", [
+    (dict(), "scope"),  # one baseline per stack, whatever it creates
+])
+def test_a_second_baseline_in_one_stack_is_refused(props, prop):
+    stack = Stack(App(), "Twice")
+    _baseline(stack)
+    with pytest.raises(ValueError, match=f"{prop}: .*Twice/Baseline"):
+        _baseline(stack, "Again", **props)
+
+
+@pytest.mark.parametrize("props,prop", [
+    (dict(create_guardduty_detector=True), "create_guardduty_detector"),
+    (dict(enable_security_hub=True), "enable_security_hub"),
+    (dict(anomaly_monitor=CostAnomalyMonitor.AWS_SERVICES), "anomaly_monitor"),
+])
+def test_an_account_singleton_twice_in_one_environment_is_refused(props, prop):
+    app = App()
+    _baseline(Stack(app, "First"), **props)
+    with pytest.raises(ValueError, match=f"{prop}: .*First/Baseline"):
+        _baseline(Stack(app, "Second"), **props)
+    # Another region (or account) of the same app is another environment.
+    if prop != "anomaly_monitor":  # the AWS services monitor is one per account, whatever the region
+        app = App()
+        _baseline(Stack(app, "East", env={"account": "111122223333", "region": "us-east-1"}), **props)
+        _baseline(Stack(app, "West", env={"account": "111122223333", "region": "us-west-2"}), **props)
+
+
+def test_a_second_config_recorder_is_refused():
+    app = App()
+    for name in ("First", "Second"):
+        stack = Stack(app, name)
+        props = dict(create_recorder=True, recorder_bucket=s3.Bucket(stack, "Records"))
+        if name == "First":
+            _baseline(stack, **props)
+    with pytest.raises(ValueError, match="create_recorder: .*First/Baseline"):
+        _baseline(stack, **props)
+
+
+def test_a_bucket_name_or_parameter_prefix_used_twice_is_refused():
+    app = App()
+    AuditBucket(Stack(app, "One"), "Audit", bucket_name="acme-audit-0001")
+    with pytest.raises(ValueError, match="bucket_name: .*One/Audit"):
+        AuditBucket(Stack(app, "Two", env={"region": "eu-west-1"}), "Audit", bucket_name="acme-audit-0001")
+    stack = Stack(App(), "Params")
+    payments = SecurePaymentApi(stack, "Api")
+    PlatformParameters(stack, "P1", payment_api=payments, prefix="/payments/shop")
+    with pytest.raises(ValueError, match="prefix: .*Params/P1"):
+        PlatformParameters(stack, "P2", payment_api=payments, prefix="/payments/shop")
+
+
+def test_an_availability_zone_of_another_region_is_refused():
+    stack = Stack(App(), "Zones", env={"account": "111122223333", "region": "eu-west-1"})
+    with pytest.raises(ValueError, match="availability_zones: 'us-east-1a' is not in the stack's region eu-west-1"):
+        CostOptimizedVpc(stack, "Net", availability_zones=["us-east-1a", "eu-west-1b"])

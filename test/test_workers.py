@@ -143,7 +143,7 @@ def test_on_demand_prod_container_variant(on_demand):
     (dict(min_capacity=3, max_capacity=2), "min_capacity: (3) must not exceed max_capacity (2)"),
     (dict(instance_types=["t3.small"]), "instance_types: t3.small is an x86 type but architecture is ARM_64"),
     (dict(instance_types=["c7g.large"], architecture=ec2.InstanceArchitecture.X86_64), "is an ARM (Graviton) type"),
-    (dict(instance_types=["bogus"]), "'bogus' is not an instance type"),
+    (dict(instance_types=["bogus"]), "'bogus' is not an EC2 instance type"),
     (dict(spot_percentage_above_base=120), "spot_percentage_above_base: must be an integer >= 0 and <= 100"),
     (dict(desired_capacity=5), "desired_capacity: must be between min_capacity (0) and max_capacity (2)"),
     (dict(user_data_commands=["x"], container_image="y"), "container_image: give either"),

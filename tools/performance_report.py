@@ -47,7 +47,8 @@ def block(handlers: dict, traced: dict, cold: dict, synth: dict, tests: dict | N
     lines.append(f"| event handler, per record of a batch of 10 | {per_record:.3f} ms | - |")
     for module, figures in cold["results"]["local"].items():
         traced_ms = cold["results"].get("lambda", {}).get(module, {}).get("import_ms")
-        extra = f" (in Lambda with tracing on: {traced_ms:.0f} ms)" if traced_ms else ""
+        # Measured on this host with Lambda's environment variables and tracing on, not in Lambda.
+        extra = f" (Lambda's environment, tracing on, on this host: {traced_ms:.0f} ms)" if traced_ms else ""
         lines.append(f"| import `{module}` in a fresh interpreter | {figures['import_ms']:.0f} ms{extra} | at most 150 ms |")
     seconds = synth["seconds"]
     reference = seconds["original design, the example's flags"]

@@ -182,4 +182,12 @@ def _flatten(node: Any) -> str:
 _RETENTION_DAYS = {
     "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14, "ONE_MONTH": 30,
     "TWO_MONTHS": 60, "THREE_MONTHS": 90, "FOUR_MONTHS": 120, "FIVE_MONTHS": 150, "SIX_MONTHS": 180,
+    "ONE_YEAR": 365, "THIRTEEN_MONTHS": 400, "EIGHTEEN_MONTHS": 545, "TWO_YEARS": 731, "THREE_YEARS": 1096,
+    "FIVE_YEARS": 1827, "SIX_YEARS": 2192, "SEVEN_YEARS": 2557, "EIGHT_YEARS": 2922, "NINE_YEARS": 3288,
+    "TEN_YEARS": 3653, "INFINITE": 10**6,
 }
+
+
+def retention_days(retention: RetentionDays) -> int:
+    """How many days a log retention keeps (INFINITE: a very large number)."""
+    return _RETENTION_DAYS[retention.name]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Aws
+from aws_cdk import Annotations, Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -28,3 +28,20 @@ def service_topic(scope: Construct, id: str, key: kms.IKey, *, publishers: Seque
         conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
     ))
     return topic
+
+
+
+IMPORTED_TOPIC_WARNING = "cdk-payments:importedTopicPolicy"
+
+
+def warn_if_imported_topic(scope: Construct, topic: sns.ITopic, prop: str, publishers: Sequence[str]) -> None:
+    """An imported topic's policy and key cannot be changed here: say what they must already allow
+    for ``publishers`` (service principals), which otherwise drop their messages silently."""
+    if topic is None or isinstance(topic, sns.Topic):
+        return
+    Annotations.of(scope).add_warning_v2(
+        IMPORTED_TOPIC_WARNING,
+        f"{prop} is imported, so its topic policy cannot be changed here: it must allow sns:Publish to "
+        f"{', '.join(publishers)} (and, if the topic is encrypted with a customer managed key, so must the "
+        "key's policy: kms:GenerateDataKey* and kms:Decrypt), or their messages are dropped silently.",
+    )

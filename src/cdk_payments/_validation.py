@@ -3,12 +3,48 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Iterable, Optional
+import re
+from typing import Any, Callable, Iterable, Optional
+
+from aws_cdk import CfnResource, Stack, Token
+from constructs import Construct
 
 WORKLOAD_SUBNETS_HINT = (
     "a CostOptimizedVpc without NAT (NatStrategy.NONE) has isolated subnets only: pass "
     "vpc_subnets=network.workload_subnets, with interface_endpoints for the AWS APIs the code calls"
 )
+
+
+# Free-form strings AWS validates only at deploy time, checked at construction instead:
+# kind -> (pattern, what it must be, an example). Tokens (values known at deploy) are not checked.
+FORMATS: dict[str, tuple[re.Pattern[str], str, str]] = {
+    # Tag keys and values: letters, digits, spaces and _ . : / = + - @ (any script); keys 1 to 128
+    # characters and not in the reserved aws: namespace, values up to 256.
+    "tag_key": (re.compile(r"^(?![aA][wW][sS]:)[\w\s.:/=+\-@]{1,128}$"),
+                "a tag key: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with 'aws:'", "'cost-center'"),
+    "tag_value": (re.compile(r"^[\w\s.:/=+\-@]{1,256}$"),
+                  "a non-empty tag value: up to 256 letters, digits, spaces and _.:/=+-@", "'payments'"),
+    "origin": (re.compile(r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$"),
+               "a CORS origin: scheme://host[:port], without a path or trailing slash", "'https://shop.example'"),
+    "email": (re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"),
+              "an e-mail address", "'ops@example.com'"),
+    "https_url": (re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$"), "an https:// URL",
+                  "'https://events.pagerduty.com/integration/KEY/enqueue'"),
+    "anomaly_monitor_arn": (re.compile(r"^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor/[0-9a-f-]{36}$"),
+                            "a Cost Anomaly Detection monitor ARN",
+                            "'arn:aws:ce::111122223333:anomalymonitor/12345678-abcd-ef01-2345-6789abcdef01'"),
+    # family (letters, generation digit, attribute letters, an optional -flex/-m2pro/-6tb1), dot, size
+    "instance_type": (re.compile(r"^(u\d?[a-z]*-\d+tb\d?|[a-z]+\d+[a-z]*(-[a-z0-9]+)?)"
+                                 r"\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$"),
+                      "an EC2 instance type: family and size, the size one of nano, micro, small, medium, "
+                      "large, xlarge, <n>xlarge, metal", "'t4g.small'"),
+    "availability_zone": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$|^[a-z]{2}(-[a-z]+)+-\d+(-[a-z0-9]+)+-\d+[a-z]$"),
+                          "an Availability Zone name", "'us-east-1a'"),
+    "container_image": (re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+                                   r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"),
+                        "an image reference: [registry/]repository[:tag][@sha256:digest], lowercase",
+                        "'public.ecr.aws/docker/library/nginx:1.27'"),
+}
 
 
 class PropErrors:
@@ -113,6 +149,35 @@ class PropErrors:
         return self.check(not any(subnet.subnet_id in public for subnet in selected), "vpc_subnets",
                           "selects public subnets, where workloads without a public IP have no egress: select "
                           "private subnets (CostOptimizedVpc.workload_subnets)")
+
+    def check_format(self, value: Any, prop: str, kind: str, *, item: str = "") -> bool:
+        """Accept None, a token, or a string of ``kind`` (see FORMATS); ``item`` names a list entry."""
+        if value is None or (isinstance(value, str) and Token.is_unresolved(value)):
+            return True
+        pattern, what, example = FORMATS[kind]
+        ok = isinstance(value, str) and bool(pattern.match(value))
+        where = f" ({item})" if item else ""
+        return self.check(ok, prop, f"{value!r}{where} is not {what}, such as {example}")
+
+    def check_singleton(self, scope: Construct, prop: str, resource: type[CfnResource], what: str, *,
+                        per: str = "account and region", fix: str = "",
+                        where: Optional[Callable[[Any], bool]] = None) -> bool:
+        """Refuse a second ``resource_type`` where AWS allows one per account and region: in this stack or
+        in another stack of the app for the same environment (environment-agnostic stacks count as one,
+        since they are usually deployed to one account). Call it only when the construct would create one."""
+        here = Stack.of(scope)
+        same_account = per == "account"
+        resource_type = resource.CFN_RESOURCE_TYPE_NAME
+        # isinstance on the jsii proxies is answered in Python: no round trip per node of the app.
+        for stack in (c for c in scope.node.root.node.find_all() if isinstance(c, Stack)):
+            if per != "partition" and (stack.account != here.account
+                                       or (not same_account and stack.region != here.region)):
+                continue
+            for node in stack.node.find_all():
+                if isinstance(node, resource) and (where is None or where(node)):
+                    return self.check(False, prop, f"{what} ({resource_type}) already exists at {node.node.path}: "
+                                                   f"AWS allows one per {per}{fix}")
+        return True
 
     def raise_if_any(self) -> None:
         if self._errors:

@@ -62,15 +62,14 @@ class AlertTopics(Construct):
             errors.check(value is None or isinstance(value, dict), prop,
                          f"expected a dict of AlertChannel to addresses, got {value!r}")
         errors.raise_if_any()
-        for prop, value, scheme in (("emails", emails, "@"), ("https_endpoints", https_endpoints, "https://")):
+        for prop, value, kind in (("emails", emails, "email"), ("https_endpoints", https_endpoints, "https_url")):
             for channel, addresses in (value or {}).items():
                 errors.check_enum(channel, prop, AlertChannel)
-                errors.check(
-                    not isinstance(addresses, str) and all(isinstance(a, str) and scheme in a for a in addresses),
-                    prop,
-                    f"expected a list of {'email addresses' if scheme == '@' else 'https:// URLs'} per channel, "
-                    f"got {addresses!r}",
-                )
+                if errors.check(not isinstance(addresses, str) and isinstance(addresses, (list, tuple)), prop,
+                                f"expected a list of {'email addresses' if kind == 'email' else 'https:// URLs'} "
+                                f"per channel, got {addresses!r}"):
+                    for address in addresses:
+                        errors.check_format(address, prop, kind, item=str(getattr(channel, "name", channel)))
                 errors.check_unique(addresses, prop)
         errors.raise_if_any()
 

@@ -16,6 +16,8 @@ from constructs import Construct
 from ._alarms import alarm
 from ._kms import allow_services, deny_grants_except_for_aws_resources
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
+from ._overrides import Override, destroys, flag_overridden_defaults, lower
+from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .choices import AuditLockMode
 from .profiles import Profile, defaults_for
@@ -23,6 +25,7 @@ from .profiles import Profile, defaults_for
 __all__ = ["AuditBucket", "AuditLockMode"]
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+RESERVED_BUCKET_NAME = re.compile(r"^(\d+\.\d+\.\d+\.\d+$|xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|--x-s3|--table-s3|\.mrap)$")
 GLACIER_MINIMUM_DAYS = 90  # Glacier Flexible Retrieval bills at least 90 days per object
 REPLICATION_RULE_ID = "audit-replica"
 # What the replication role reads from the source: CDK's replication grant plus what an Object Lock
@@ -116,6 +119,12 @@ class AuditBucket(Construct):
             errors.check(bool(BUCKET_NAME.match(bucket_name)) and ".." not in bucket_name, "bucket_name",
                          f"must be 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter "
                          f"or digit, got {bucket_name!r}")
+            errors.check(not RESERVED_BUCKET_NAME.search(bucket_name), "bucket_name",
+                         f"{bucket_name!r} is reserved by S3: no IP address form, no xn--, sthree- or amzn-s3-demo- "
+                         "prefix, no -s3alias, --ol-s3, --x-s3, --table-s3 or .mrap suffix")
+            # Bucket names are unique in the whole partition: a second one of this name fails the deploy.
+            errors.check_singleton(self, "bucket_name", s3.CfnBucket, f"a bucket named {bucket_name}",
+                                   per="partition", fix=" name", where=lambda b: b.bucket_name == bucket_name)
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
         errors.check_implements(access_log_bucket, "access_log_bucket", "s3.IBucket", "bucket_name", required=False)
         errors.check_implements(replication_destination, "replication_destination", "s3.IBucket", "bucket_name",
@@ -145,6 +154,14 @@ class AuditBucket(Construct):
             f"{deep_archive}), got {retention}",
         )
         errors.raise_if_any()
+        flag_overridden_defaults(self, [
+            Override("retention_days", retention_days, defaults.retention_days, lower,
+                     "audit records can be deleted sooner (PCI DSS 10.5.1 keeps a year)"),
+            Override("lock_mode", lock_mode, defaults.lock_mode, lambda d, v: d != v and v is AuditLockMode.GOVERNANCE,
+                     "a principal with s3:BypassGovernanceRetention can delete audit records"),
+            Override("removal_policy", removal_policy, defaults.removal_policy, destroys,
+                     "deleting the stack deletes the audit bucket"),
+        ])
 
         mode = pick(lock_mode, defaults.lock_mode)
         lock = (
@@ -226,6 +243,7 @@ class AuditBucket(Construct):
         if replication_destination is not None:
             self._grant_replication(replication_destination, replication_key)
             if alarm_topic is not None:
+                warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["s3.amazonaws.com", "cloudwatch.amazonaws.com"])
                 self._notify_replication_failures(alarm_topic)
             self._replication_alarm = alarm(
                 self, "ReplicationFailed", self._replication_metric("OperationsFailedReplication",

@@ -34,7 +34,9 @@ from constructs import Construct, IConstruct, IValidation
 
 from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
+from ._overrides import Override, flag_overridden_defaults, higher, removes_items, turned_off
 from ._queues import dead_letter_queue
+from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .choices import CostAnomalyMonitor
 from .profiles import Profile, defaults_for
@@ -99,8 +101,10 @@ class RequiredTagsCheck:
     def visit(self, node: IConstruct) -> None:
         if not (isinstance(node, CfnResource) and TagManager.is_taggable(node)):
             return
-        present = set(node.tags.tag_values())
-        missing = [key for key in self._tag_keys if key not in present]
+        present = node.tags.tag_values()
+        # An empty value satisfies no cost allocation report nor the REQUIRED_TAGS rule (tagNValue aside).
+        missing = [key if key not in present else f"{key} (empty value)" for key in self._tag_keys
+                   if not str(present.get(key, "")).strip()]
         if missing:
             self._offenders[node.node.path] = f"({node.cfn_resource_type}) lacks {', '.join(missing)}"
 
@@ -214,9 +218,8 @@ class ComplianceBaseline(Construct):
         errors.check_implements(cost_topic, "cost_topic", "sns.ITopic", "topic_arn", required=True)
         errors.check_implements(recorder_bucket, "recorder_bucket", "s3.IBucket", "bucket_name", required=False)
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
-        for prop, value in (("cost_tag_key", cost_tag_key), ("cost_tag_value", cost_tag_value)):
-            errors.check(value is None or (isinstance(value, str) and bool(value)), prop,
-                         f"must be a non-empty string, got {value!r}")
+        errors.check_format(cost_tag_key, "cost_tag_key", "tag_key")
+        errors.check_format(cost_tag_value, "cost_tag_value", "tag_value")
         errors.check(
             not isinstance(required_tags, str) and 1 <= len(tags) <= REQUIRED_TAGS_LIMIT
             and all(isinstance(t, str) and t for t in tags),
@@ -224,6 +227,9 @@ class ComplianceBaseline(Construct):
         )
         if not isinstance(required_tags, str):
             errors.check_unique(list(tags), "required_tags")
+            for tag in tags:
+                if isinstance(tag, str) and tag:
+                    errors.check_format(tag, "required_tags", "tag_key")
         for flag in ("enforce_required_tags", "create_recorder", "account_has_recorder",
                      "create_guardduty_detector", "enable_security_hub"):
             errors.check_type(locals()[flag], flag, bool)
@@ -242,9 +248,11 @@ class ComplianceBaseline(Construct):
             for prop, value in (("cost_tag_key", cost_tag_key), ("cost_tag_value", cost_tag_value)):
                 errors.check(value is None or monitor is CostAnomalyMonitor.COST_ALLOCATION_TAG, prop,
                              "is used only with anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG")
-        errors.check(existing_anomaly_monitor_arn is None or (isinstance(existing_anomaly_monitor_arn, str)
-                                                              and bool(existing_anomaly_monitor_arn)),
-                     "existing_anomaly_monitor_arn", f"must be a monitor ARN, got {existing_anomaly_monitor_arn!r}")
+        errors.check_format(existing_anomaly_monitor_arn, "existing_anomaly_monitor_arn", "anomaly_monitor_arn")
+        self._check_singletons(errors, create_recorder=pick(create_recorder, defaults.create_recorder),
+                               detector=pick(create_guardduty_detector, defaults.create_guardduty_detector),
+                               hub=pick(enable_security_hub, defaults.enable_security_hub),
+                               services_monitor=monitor is CostAnomalyMonitor.AWS_SERVICES)
         errors.check(not create_recorder or recorder_bucket is not None, "recorder_bucket",
                      "is required with create_recorder=True")
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
@@ -261,6 +269,14 @@ class ComplianceBaseline(Construct):
                                            and low <= value <= high),
                          prop, f"must be a number from {low} to {high}, got {value!r}")
         errors.raise_if_any()
+        flag_overridden_defaults(self, [
+            Override("enforce_required_tags", enforce_required_tags, defaults.enforce_required_tags, turned_off,
+                     "resources without the required tags synthesize (cost allocation and REQUIRED_TAGS fail later)"),
+            Override("guardduty_min_severity", guardduty_min_severity, defaults.guardduty_min_severity, higher,
+                     "fewer GuardDuty findings reach the security topic"),
+            Override("required_tags", required_tags, defaults.required_tags, removes_items,
+                     "resources may lack the removed tags"),
+        ])
 
         self._recorder = (self._create_recorder(recorder_bucket)
                           if pick(create_recorder, defaults.create_recorder) else None)
@@ -305,6 +321,8 @@ class ComplianceBaseline(Construct):
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)
+        warn_if_imported_topic(self, security_topic, "security_topic", ["events.amazonaws.com"])
+        warn_if_imported_topic(self, cost_topic, "cost_topic", ["budgets.amazonaws.com", "costalerts.amazonaws.com"])
         target = targets.SnsTopic(security_topic, dead_letter_queue=self._dead_letter_queue, retry_attempts=8,
                                   max_event_age=Duration.hours(24))
         self._finding_rules = [
@@ -367,6 +385,26 @@ class ComplianceBaseline(Construct):
             rule.node.add_dependency(self._recorder)
         self._rules.append(rule)
         return rule
+
+    def _check_singletons(self, errors: PropErrors, *, create_recorder: bool, detector: bool, hub: bool,
+                          services_monitor: bool) -> None:
+        """One baseline per stack (its RequiredTagsCheck, budget and finding rules would be doubled), and
+        each account or region singleton it creates only once per environment of the app."""
+        stack = Stack.of(self)
+        others = [c.node.path for c in stack.node.find_all() if isinstance(c, ComplianceBaseline) and c is not self]
+        errors.check(not others, "scope", f"a stack holds one ComplianceBaseline and {stack.stack_name} has "
+                                          f"{', '.join(others)} already: configure that one")
+        fix = ": set {} only on the first"
+        region = "account and region"
+        for wanted, prop, resource_type, what, per, where in (
+            (create_recorder, "create_recorder", config.CfnConfigurationRecorder, "a Config recorder", region, None),
+            (detector, "create_guardduty_detector", guardduty.CfnDetector, "a GuardDuty detector", region, None),
+            (hub, "enable_security_hub", securityhub.CfnHub, "Security Hub", region, None),
+            (services_monitor, "anomaly_monitor", ce.CfnAnomalyMonitor, "the AWS services anomaly monitor",
+             "account", lambda monitor: monitor.monitor_type == "DIMENSIONAL"),
+        ):
+            if wanted:
+                errors.check_singleton(self, prop, resource_type, what, per=per, fix=fix.format(prop), where=where)
 
     def _cost_anomaly_detection(self, monitor: CostAnomalyMonitor, existing_arn: Optional[str], topic: sns.ITopic,
                                 *, tag: tuple[str, str], threshold: float):

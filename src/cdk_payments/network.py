@@ -16,6 +16,7 @@ from constructs import Construct
 
 from ._kms import allow_log_delivery, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from ._overrides import Override, flag_overridden_defaults, shorter_retention
 from ._validation import PropErrors, pick
 from .choices import FlowLogDestination, NatStrategy
 from .profiles import Profile, defaults_for
@@ -127,6 +128,11 @@ class CostOptimizedVpc(Construct):
         errors.check_sequence(availability_zones, "availability_zones", str, "['us-east-1a', 'us-east-1b']")
         errors.check_sequence(interface_endpoints, "interface_endpoints", str, "['sqs', 'secretsmanager']")
         errors.raise_if_any()
+        region = Stack.of(self).region
+        for zone in availability_zones or ():
+            if errors.check_format(zone, "availability_zones", "availability_zone") and not Token.is_unresolved(region):
+                errors.check(zone[:-1] == region or zone.startswith(f"{region}-"), "availability_zones",  # local zones
+                             f"{zone!r} is not in the stack's region {region}")
         _validate_endpoint_names(errors, interface_endpoints)
         if existing_vpc is not None:
             for name, value in network_props.items():
@@ -224,6 +230,15 @@ class CostOptimizedVpc(Construct):
         tiers = 1 + int(has_nat) + int(bool(pick(data_subnets, defaults.data_subnets)))
         _validate_layout(errors, cidr, mask, tiers, az_count)
         errors.raise_if_any()
+        flag_overridden_defaults(self, [
+            Override("flow_logs", network_props["flow_logs"], defaults.flow_logs,
+                     lambda d, v: v is FlowLogDestination.NONE and d is not v,
+                     "no record of the VPC's traffic is kept (PCI DSS 10.2)"),
+            Override("flow_log_retention", flow_log_retention, defaults.flow_log_retention, shorter_retention,
+                     "flow logs are deleted sooner"),
+            Override("flow_log_traffic_type", flow_log_traffic_type, defaults.flow_log_traffic_type,
+                     lambda d, v: v != d, "only part of the VPC's traffic is logged"),
+        ])
 
         self._nat = nat
         subnets = []

@@ -44,8 +44,14 @@ class PlatformParameters(Construct):
         prefix = prefix if prefix is not None else f"/cdk-payments/{Stack.of(self).stack_name}"
         errors = PropErrors("PlatformParameters")
         errors.check(isinstance(payment_api, SecurePaymentApi), "payment_api", "must be a SecurePaymentApi")
-        errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)) and len(prefix) <= 900, "prefix",
-                     f"must be a path such as '/payments/dev', got {prefix!r}")
+        if errors.check(isinstance(prefix, str) and bool(PREFIX.match(prefix)) and len(prefix) <= 900, "prefix",
+                        f"must be a path such as '/payments/dev', got {prefix!r}"):
+            errors.check(not re.match(r"^/(aws|ssm)", prefix, re.IGNORECASE), "prefix",
+                         f"{prefix!r}: parameter names beginning with aws or ssm are reserved by AWS")
+            # Parameter names are unique per account and region: a second set under one prefix collides.
+            errors.check_singleton(self, "prefix", ssm.CfnParameter, f"a parameter under {prefix}",
+                                   fix=": give each PlatformParameters its own prefix",
+                                   where=lambda p: str(p.name).startswith(f"{prefix}/"))
         if errors.check(extra is None or isinstance(extra, Mapping), "extra",
                         f"expected a dict of name to string value, got {extra!r}"):
             errors.check(all(isinstance(k, str) and re.match(r"^[A-Za-z0-9_.-]+$", k) for k in (extra or {})),

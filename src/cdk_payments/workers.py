@@ -25,7 +25,9 @@ from constructs import Construct
 from ._alarms import alarm as create_alarm
 from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from ._overrides import Override, flag_overridden_defaults, shorter_retention
 from ._queues import dead_letter_queue, encrypted_queue
+from ._topics import warn_if_imported_topic
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
 
@@ -36,7 +38,6 @@ DEFAULT_INSTANCE_TYPES = {
     ec2.InstanceArchitecture.X86_64: ("t3.small", "t3a.small", "c7i.large", "m7i.large"),
 }
 GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")  # t4g, c7gn, m6gd, x2gd, im4gn...
-INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 MEMORY_METRIC = ("CWAgent", "mem_used_percent")
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 # Auto Scaling events worth a page: instances that could not be launched or terminated.
@@ -137,6 +138,10 @@ class PaymentWorkerFleet(Construct):
         arch = pick(architecture, defaults.architecture)
         types = list(pick(instance_types, DEFAULT_INSTANCE_TYPES.get(arch, ())))
         self._validate(locals(), defaults)
+        flag_overridden_defaults(self, [
+            Override("log_retention", log_retention, defaults.log_retention, shorter_retention,
+                     "worker logs are deleted sooner"),
+        ])
         use_spot = pick(spot, defaults.spot)
         min_cap = pick(min_capacity, defaults.min_capacity)
         max_cap = pick(max_capacity, defaults.max_capacity)
@@ -257,6 +262,7 @@ class PaymentWorkerFleet(Construct):
         self._scale(pick(cpu_target_percent, defaults.cpu_target_percent),
                     pick(memory_target_percent, defaults.memory_target_percent),
                     pick(backlog_per_instance, defaults.backlog_per_instance))
+        warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["cloudwatch.amazonaws.com", "events.amazonaws.com"])
         self._alarms = self._create_alarms(alarm_topic, use_spot, key)
         AcknowledgeGrantPolicies.apply(self)
 
@@ -276,6 +282,8 @@ class PaymentWorkerFleet(Construct):
         errors.check_sequence(props["user_data_commands"], "user_data_commands", str, "['systemctl start worker']")
         errors.check_type(props["container_image"], "container_image", str)
         errors.check(props["container_image"] != "", "container_image", "must name an image, got ''")
+        if isinstance(props["container_image"], str) and props["container_image"]:
+            errors.check_format(props["container_image"], "container_image", "container_image")
         errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
         errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
         for name, low, high in (("min_capacity", 0, 1000), ("max_capacity", 1, 1000), ("desired_capacity", 0, 1000),
@@ -289,8 +297,7 @@ class PaymentWorkerFleet(Construct):
             errors.add("instance_types", "must be a non-empty list of instance types such as 't4g.small'")
         else:
             for instance_type in types:
-                if not (isinstance(instance_type, str) and INSTANCE_TYPE.match(instance_type)):
-                    errors.add("instance_types", f"{instance_type!r} is not an instance type such as 't4g.small'")
+                if not errors.check_format(instance_type, "instance_types", "instance_type"):
                     continue
                 graviton = bool(GRAVITON_FAMILY.match(instance_type.split(".")[0]))
                 if graviton != (arch == ec2.InstanceArchitecture.ARM_64):

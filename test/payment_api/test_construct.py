@@ -155,6 +155,13 @@ def test_api_routes_validation_logging_tracing_throttling(dev):
     for response in responses.values():
         template = response["Properties"]["ResponseTemplates"]["application/json"]
         assert template.startswith('{"error":{"code":')
+        # every gateway answer names its request, as the handler's do
+        assert response["Properties"]["ResponseParameters"]["gatewayresponse.header.X-Request-Id"] == (
+            "context.requestId")
+    retry = {r["Properties"]["ResponseType"]: r["Properties"]["ResponseParameters"].get(
+        "gatewayresponse.header.Retry-After") for r in responses.values()}
+    assert retry == {"BAD_REQUEST_BODY": None, "BAD_REQUEST_PARAMETERS": None, "WAF_FILTERED": None,
+                     "THROTTLED": "'1'", "DEFAULT_4XX": None, "DEFAULT_5XX": "'1'"}
 
 
 def _waf_rules(result):

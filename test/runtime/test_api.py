@@ -205,3 +205,30 @@ def test_powertools_debug_mode_masks_card_numbers_in_its_own_logger_too(tmp_path
     assert "4111111111111111" not in logged and "5500005555555559" not in logged
     assert "4111 1111 1111 1111" not in logged
     assert "************1111" in logged and "************5559" in logged
+
+
+@pytest.mark.parametrize("build", [
+    lambda: api_event("POST", "/payments", body=valid_body(), headers=KEY),
+    lambda: api_event("POST", "/payments", raw_body="{", headers=KEY),  # an error
+    lambda: api_event("GET", "/payments/00000000-0000-4000-8000-000000000000"),
+    lambda: api_event("GET", "/payments", query={"limit": "5"}),
+    lambda: api_event("DELETE", "/nowhere"),  # no route
+], ids=["accepted", "refused", "not-found", "list", "no-route"])
+def test_every_response_carries_the_api_gateway_request_id(aws, build):
+    event = build()
+    response = api.handler(event, FakeContext())
+    assert response["multiValueHeaders"]["X-Request-Id"] == [event["requestContext"]["requestId"]]
+    assert "Retry-After" not in response["multiValueHeaders"]
+
+
+def test_outside_api_gateway_the_request_id_is_lambdas(aws):
+    event = api_event("GET", "/payments")
+    del event["requestContext"]["requestId"]
+    assert api.handler(event, FakeContext())["multiValueHeaders"]["X-Request-Id"] == [FakeContext.aws_request_id]
+
+
+def test_provider_unavailable_says_when_to_retry(aws):
+    response = api.handler(api_event("POST", "/payments", body=valid_body(payment_method_token="tok_unavailable_x"),
+                                     headers=KEY), FakeContext())
+    assert response["statusCode"] == 503
+    assert response["multiValueHeaders"]["Retry-After"] == [str(api.RETRY_AFTER_SECONDS)]

@@ -162,9 +162,18 @@ def test_every_query_parameter_is_validated_and_unknown_ones_refused(aws, query,
     assert named in body["error"]["message"]
 
 
-def test_sigv4_query_authentication_parameters_are_ignored(aws, payments):
-    status, page = listing(**{"X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Signature": "ab12", "limit": "1"})
+@pytest.mark.parametrize("name", ["X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Content-Sha256",
+                                  "X-Amz-User-Agent", "x-amz-anything-a-presigner-adds"])
+def test_every_x_amz_query_parameter_is_ignored(aws, payments, name):
+    status, page = listing(**{name: "AWS4-HMAC-SHA256", "X-Amz-Signature": "ab12", "limit": "1"})
     assert status == 200 and len(page["payments"]) == 1
+
+
+def test_the_status_filter_selects_unknown_outcomes(mode, aws):
+    unknown = seed(aws, A, 1, "UNKNOWN")
+    seed(aws, A, 2, "PROCESSED")
+    _, page = listing(status="UNKNOWN")
+    assert ids(page["payments"]) == [unknown["payment_id"]]
 
 
 def test_an_empty_list(mode, aws):

@@ -28,14 +28,16 @@ from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
-from .._topics import service_topic
+from .._topics import service_topic, warn_if_imported_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from ..choices import PaymentApiAuthorization
 from ..profiles import Profile, defaults_for
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
+from .overrides import payment_api_overrides
 from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
@@ -52,6 +54,10 @@ ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
 MESSAGE_STRING = "$context.error.messageString"
+# Every answer names its request (the same id as the access log's and the handler's X-Request-Id);
+# throttling and 5xx answers say when to retry (RFC 9110 Retry-After: seconds, a quoted literal).
+REQUEST_ID_HEADER = {"X-Request-Id": "context.requestId"}
+RETRY_AFTER_SECONDS = 1
 
 
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
@@ -201,12 +207,25 @@ class SecurePaymentApi(Construct):
         defaults = defaults_for(profile).payment_api
         auth = pick(authorization, defaults.authorization)
         self._validate(locals())
+        flag_overridden_defaults(self, payment_api_overrides(defaults, dict(
+            waf_managed_rule_groups=waf_managed_rule_groups, waf_logging=waf_logging, waf_rate_limit=waf_rate_limit,
+            throttling_rate_limit=throttling_rate_limit, throttling_burst_limit=throttling_burst_limit,
+            deletion_protection=deletion_protection, backup_plan=backup_plan, log_retention=log_retention,
+            cors_allowed_origins=cors_allowed_origins, rotation_days=rotation_days,
+            configure_api_gateway_account=configure_api_gateway_account)))
         retention = pick(log_retention, defaults.log_retention)
         removal = defaults.removal_policy
 
         self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
         key = self._encryption_key
         self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan)
+        imported = existing_table is not None and not isinstance(existing_table, (dynamodb.Table, dynamodb.TableV2))
+        if imported and existing_table.encryption_key is None:
+            Annotations.of(self).add_warning_v2(
+                "cdk-payments:importedTableKey",
+                "existing_table names no encryption key, so the functions are granted none: if the table is "
+                "encrypted with a customer managed KMS key, import it with dynamodb.Table.from_table_attributes("
+                "table_arn=..., encryption_key=key, global_indexes=['by-merchant']) so they may use it.")
         self._dead_letter_queue = dead_letter_queue(
             self, "DeadLetterQueue", key, holds="payments that failed settlement max_receive_count times and "
             "failed asynchronous invocations (the DeadLetters alarm fires)", redrive_queue=True)
@@ -314,6 +333,7 @@ class SecurePaymentApi(Construct):
         )
         self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
 
+        warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["cloudwatch.amazonaws.com"])
         self._alarm_topic = alarm_topic or self._create_topic(key)
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
@@ -401,9 +421,11 @@ class SecurePaymentApi(Construct):
         errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
         errors.check_unique(merchants, "merchants")
         origins = props["cors_allowed_origins"]
-        errors.check(not isinstance(origins, (list, tuple)) or all(
-            isinstance(o, str) and (o == "*" or o.startswith(("https://", "http://"))) for o in origins),
-            "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}")
+        if errors.check(not isinstance(origins, (list, tuple)) or all(isinstance(o, str) for o in origins),
+                        "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}"):
+            for origin in origins or () if isinstance(origins, (list, tuple)) else ():
+                if origin != "*":
+                    errors.check_format(origin, "cors_allowed_origins", "origin")
         errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
         existing = "existing_table"
         if props[existing] is not None:
@@ -567,17 +589,19 @@ class SecurePaymentApi(Construct):
                 if cache else None,
             ),
         )
-        for response_type, status, code, message in (
-            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING),
+        retry = {"Retry-After": f"'{RETRY_AFTER_SECONDS}'"}
+        for response_type, status, code, message, headers in (
+            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING, {}),
             (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "missing_idempotency_key",
-             '"the Idempotency-Key header is required"'),
-            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"'),
-            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"'),
-            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING),
-            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING),
+             '"the Idempotency-Key header is required"', {}),
+            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"', {}),
+            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"', retry),
+            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING, {}),
+            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING, retry),
         ):
             api.add_gateway_response(
                 response_type.response_type, type=response_type, status_code=status,
+                response_headers={**REQUEST_ID_HEADER, **headers},
                 templates={"application/json": ERROR_TEMPLATE % (code, message)},
             )
 

@@ -55,6 +55,7 @@ if _collecting:
 SCHEMA = json.loads((Path(__file__).parent / "payment_request.schema.json").read_text())
 validate_request = validator(SCHEMA)
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", "8192"))
+RETRY_AFTER_SECONDS = 2
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 # What GET returns: the payment, never the payment method token or the provider's reference.
@@ -69,7 +70,9 @@ app = APIGatewayRestResolver()
 
 def _error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"error": {"code": code, "message": message}})
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+    # 429 and 503 say when a retry (with the same Idempotency-Key) may succeed, in seconds.
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status in (429, 503) else None
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 @app.exception_handler(ApiError)
@@ -248,4 +251,9 @@ def list_payments_route() -> Response:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _idempotency()[1].register_lambda_context(context)
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    # API Gateway's request id (its gateway responses and access log carry the same one), so a
+    # merchant's support request can be matched with the logs; Lambda's own id outside API Gateway.
+    request_id = (event.get("requestContext") or {}).get("requestId") or context.aws_request_id
+    response.setdefault("multiValueHeaders", {})["X-Request-Id"] = [request_id]
+    return response

@@ -25,12 +25,12 @@ from .errors import ApiError, validator
 
 MERCHANT_INDEX = "by-merchant"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-STATUSES = ("PENDING", "PROCESSED", "FAILED")
+STATUSES = ("PENDING", "PROCESSED", "FAILED", "UNKNOWN")
 # What a list item holds: the index's keys and projected attributes; GET /payments/{id} has the rest.
 SUMMARY_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "created_at")
-# SigV4 query-string authentication (presigned URLs): API Gateway has consumed these already.
-SIGV4_PARAMETERS = frozenset({"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-                              "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"})
+# SigV4 query-string authentication (presigned URLs) and what presigners add beside it
+# (X-Amz-Content-Sha256, X-Amz-User-Agent...): API Gateway has consumed them; every X-Amz-* is ignored.
+SIGV4_PREFIX = "x-amz-"
 QUERY_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -65,7 +65,7 @@ class ListQuery:
 
 def parse_query(single: Optional[dict[str, str]], multi: Optional[dict[str, list[str]]]) -> ListQuery:
     """The validated query string; anything unknown, repeated or malformed is a 400."""
-    params = {k: v for k, v in (single or {}).items() if k not in SIGV4_PARAMETERS}
+    params = {k: v for k, v in (single or {}).items() if not k.lower().startswith(SIGV4_PREFIX)}
     unknown = sorted(set(params) - set(QUERY_SCHEMA["properties"]))
     if unknown:
         allowed = ", ".join(QUERY_SCHEMA["properties"])
