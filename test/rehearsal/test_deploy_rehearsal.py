@@ -16,17 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from cdk_payments.local.deploy import Deployment, deploy, resolve, stack_region
+from cdk_payments.local.emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, Emulator
+
 from . import gaps
-from .emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, REGION, Emulator
-from .rehearsal import (
-    Deployment,
-    check_created,
-    default_security_group_stripped,
-    deploy,
-    payment_end_to_end,
-    resolve,
-    rotation_answered,
-)
+from .rehearsal import check_created, default_security_group_stripped, payment_end_to_end, rotation_answered
 
 pytestmark = pytest.mark.slow
 
@@ -63,13 +57,6 @@ def _deploy(emulator, assembly: Path, stack_name: str, **kwargs) -> Deployment:
         return deploy(emulator, assembly, stack_name, **kwargs)
 
 
-def _stack_region(assembly: Path, stack_name: str) -> str:
-    """The region a stack is pinned to in the cloud assembly, or the emulator's default."""
-    environment = json.loads((assembly / "manifest.json").read_text())["artifacts"][stack_name]["environment"]
-    region = environment.rsplit("/", 1)[1]
-    return REGION if region == "unknown-region" else region
-
-
 @pytest.fixture(scope="module")
 def deployments(emulator, assemblies):
     """dev and prod side by side in one account, as a team would have them; prod's audit replica stack
@@ -77,7 +64,7 @@ def deployments(emulator, assemblies):
     emulator.reset()
     replica = "PaymentPlatform-prod-audit-replica"
     deployed = {"replica": _deploy(emulator, assemblies["prod"], replica,
-                                   region=_stack_region(assemblies["prod"], replica))}
+                                   region=stack_region(assemblies["prod"], replica))}
     for profile in PROFILES:
         deployed[profile] = _deploy(emulator, assemblies[profile], f"PaymentPlatform-{profile}")
     return deployed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from typing import Optional, Sequence
@@ -54,8 +55,14 @@ def markdown(estimates: dict[str, CostEstimate]) -> str:
     return "\n".join(lines)
 
 
+# The other `cdk-payments` subcommands: name -> module whose main(argv) runs it (imported on use).
+SUBCOMMANDS = {"smoke": "cdk_payments.smoke", "local": "cdk_payments.local.cli"}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] and args[0] in SUBCOMMANDS:
+        return importlib.import_module(SUBCOMMANDS[args[0]]).main(args[1:])
     if args[:1] == ["cost"]:  # `cdk-payments cost ...`
         args = args[1:]
     parser = argparse.ArgumentParser(prog="cdk-payments cost", description="Monthly cost of synthesized stacks.")

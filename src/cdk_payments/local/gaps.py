@@ -13,41 +13,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-# Resource types of the example that moto 5.2's CloudFormation does not implement: it logs "No Moto
-# CloudFormation support", creates nothing, resolves their Ref to nothing, and still reports
-# CREATE_COMPLETE. Pinned per stack: the rehearsal fails when a set changes (a moto upgrade implements
-# one, or the example gains a type moto lacks), so that someone looks. What they do is verified
-# elsewhere: policies and WAF by the deploy-semantics tests and the rules packs, alarms, Config rules,
-# budgets and backups by the construct tests; the API stage is bypassed (methods are driven one by one).
-# The secret's resource policy is a policy like the others; its rotation schedule is answered by the
-# rehearsal, which asks the emulator's Secrets Manager to rotate as CloudFormation would (see
-# rehearsal.rotate_as_scheduled). The example creates no Config rule and no anomaly monitor by default
-# (ComplianceBaseline: Config rules only with a recorder, anomaly monitor only when asked).
-_SKIPPED_IN_BOTH = frozenset({
-    "AWS::ApiGateway::Account",
-    "AWS::ApiGateway::GatewayResponse",
-    "AWS::ApiGateway::Model",
-    "AWS::ApiGateway::RequestValidator",
-    "AWS::ApiGateway::Stage",
-    "AWS::AutoScaling::ScalingPolicy",
-    "AWS::Budgets::Budget",
-    "AWS::CloudWatch::Alarm",
-    "AWS::S3::BucketPolicy",
-    "AWS::SNS::TopicPolicy",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SecretsManager::ResourcePolicy",
-    "AWS::SecretsManager::RotationSchedule",
-    "AWS::WAFv2::LoggingConfiguration",
-    "AWS::WAFv2::WebACL",
-    "AWS::WAFv2::WebACLAssociation",
-})
-SKIPPED_TYPES = {
-    "PaymentPlatform-prod-audit-replica": frozenset({"AWS::S3::BucketPolicy"}),
-    "PaymentPlatform-dev": _SKIPPED_IN_BOTH,
-    "PaymentPlatform-prod": _SKIPPED_IN_BOTH | {
-        "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::Backup::BackupVault"},
-}
-
 
 @dataclass(frozen=True)
 class Rewrite:
