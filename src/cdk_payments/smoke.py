@@ -59,8 +59,8 @@ class Smoke:
     """The steps, in order; each returns a one-line result or raises :class:`SmokeFailure`."""
 
     def __init__(self, options: SmokeOptions, *, session: Optional[boto3.Session] = None,
-                 out: TextIO = sys.stdout, clock: Callable[[], float] = time.monotonic) -> None:
-        self.options, self.out, self.clock = options, out, clock
+                 out: Optional[TextIO] = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.options, self.out, self.clock = options, out or sys.stdout, clock
         self.session = session or boto3.Session(region_name=options.region)
         self.region = options.region or self.session.region_name or "us-east-1"
         self.run_id = uuid.uuid4().hex[:12]

@@ -113,7 +113,7 @@ def test_create_signs_with_sigv4_for_execute_api_and_sends_a_fresh_key(serve):
     server = serve((202, {}, {"payment_id": "p1", "status": "PENDING"}), (202, {}, {"payment_id": "p2", "status": "PENDING"}))
     api = client(server.url)
     first = api.create_payment(amount=100, currency="EUR", payment_method_token="tok_123456", metadata={"a": "b"})
-    second = api.create_payment(amount=100, currency="EUR", payment_method_token="tok_123456")
+    assert api.create_payment(amount=100, currency="EUR", payment_method_token="tok_123456").payment_id == "p2"
     assert isinstance(first, CreatedPayment) and first.payment_id == "p1" and first.status == "PENDING"
     auth = server.requests[0]["headers"]["Authorization"]
     assert re.match(r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/eu-west-1/execute-api/aws4_request, "
