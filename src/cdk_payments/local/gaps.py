@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from .emulator import ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Context:
     stack_name: str
     secretsmanager: Any  # the emulator's Secrets Manager client
     replacements: dict[str, str]  # logical id -> the value its Ref resolves to, for removed resources
+    region: str = "us-east-1"
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (logical id, attribute) -> value
+    # Removed resources to create through the API once the stack exists (they refer to its resources).
+    after_the_stack: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def _kms_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
@@ -82,6 +88,16 @@ def _parameter_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
     return True
 
 
+def _firehose_after_the_stack(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource.setdefault("Properties", {})
+    # CloudFormation generates <stack>-<logical id>-<random> (64 characters at most).
+    name = properties.setdefault("DeliveryStreamName", f"{context.stack_name}-{logical_id}"[:64])
+    context.replacements[logical_id] = name
+    context.attributes[(logical_id, "Arn")] = f"arn:aws:firehose:{context.region}:{ACCOUNT}:deliverystream/{name}"
+    context.after_the_stack.append((logical_id, resource))
+    return True
+
+
 REWRITES = (
     Rewrite(
         "kms-key-tags",
@@ -120,6 +136,16 @@ REWRITES = (
         "AWS::SecretsManager::Secret",
         _secret_through_the_api,
     ),
+    Rewrite(
+        "firehose-after-the-stack",
+        "moto has no CloudFormation model for AWS::KinesisFirehose::DeliveryStream: it skips the stream and "
+        "its GetAtt Arn (an EventBridge rule's target) resolves to nothing. The stream is removed from the "
+        "template, every Ref and GetAtt Arn to it becomes its name and ARN, and it is created through "
+        "moto's Firehose API once the stack exists (its bucket and role are the stack's); encryption and "
+        "logging options are dropped. moto's rules do not deliver to Firehose: Emulator delivers them.",
+        "AWS::KinesisFirehose::DeliveryStream",
+        _firehose_after_the_stack,
+    ),
 )
 
 
@@ -133,16 +159,23 @@ def rewrite(template: dict[str, Any], context: Context) -> tuple[dict[str, Any],
                 touched[r.name].append(logical_id)
     for logical_id in context.replacements:
         del template["Resources"][logical_id]
-    return _replace_refs(template, context.replacements), touched
+    for resource in template["Resources"].values():  # nothing waits for what is no longer in the template
+        if isinstance(resource.get("DependsOn"), list):
+            resource["DependsOn"] = [d for d in resource["DependsOn"] if d not in context.replacements]
+        elif resource.get("DependsOn") in context.replacements:
+            del resource["DependsOn"]
+    return _replace_refs(template, context), touched
 
 
-def _replace_refs(node: Any, replacements: dict[str, str]) -> Any:
+def _replace_refs(node: Any, context: Context) -> Any:
     if isinstance(node, dict):
-        if set(node) == {"Ref"} and node["Ref"] in replacements:
-            return replacements[node["Ref"]]
-        if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in replacements:
-            raise NotImplementedError(f"GetAtt of a resource created through the API: {node}")
-        return {key: _replace_refs(value, replacements) for key, value in node.items()}
+        if set(node) == {"Ref"} and node["Ref"] in context.replacements:
+            return context.replacements[node["Ref"]]
+        if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in context.replacements:
+            if tuple(node["Fn::GetAtt"]) not in context.attributes:
+                raise NotImplementedError(f"GetAtt of a resource created through the API: {node}")
+            return context.attributes[tuple(node["Fn::GetAtt"])]
+        return {key: _replace_refs(value, context) for key, value in node.items()}
     if isinstance(node, list):
-        return [_replace_refs(item, replacements) for item in node]
+        return [_replace_refs(item, context) for item in node]
     return node
