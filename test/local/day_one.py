@@ -1,7 +1,8 @@
 """The example's day-one outputs, added to a synthesized template where the example lacks them.
 
 The `dayone` work adds ApiUrl, DemoMerchantRoleArn and SecondMerchantRoleArn (with a second merchant)
-to the example; until it has, the smoke tests add them here, the way the example will. A template
+to the example, and grants the demo role execute-api:Invoke; until it has, the smoke tests add them
+here, the way the example will. A template
 that already carries an output is left as it is, so this becomes a no-op once the example has them.
 """
 
@@ -41,6 +42,17 @@ def add_day_one_outputs(template: dict[str, Any]) -> list[str]:
             {"Fn::GetAtt": ["SecondMerchantRole", "Arn"]}, '"}']]}
         outputs["SecondMerchantRoleArn"] = {"Value": {"Fn::GetAtt": ["SecondMerchantRole", "Arn"]}}
         added.append("SecondMerchantRoleArn")
+    roles = [demo, "SecondMerchantRole"] if "SecondMerchantRole" in resources else [demo]
+    granted = [k for k, r in resources.items() if r["Type"] == "AWS::IAM::Policy"
+               and "execute-api:Invoke" in json.dumps(r) and {"Ref": demo} in r["Properties"].get("Roles", [])]
+    if not granted:  # what SecurePaymentApi.grant_invoke gives the demo merchant's role
+        resources["MerchantRolesInvokeApi"] = {"Type": "AWS::IAM::Policy", "Properties": {
+            "PolicyName": "invoke-payments-api", "Roles": [{"Ref": role} for role in roles],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "execute-api:Invoke",
+                "Resource": {"Fn::Join": ["", ["arn:aws:execute-api:", {"Ref": "AWS::Region"}, ":",
+                                               {"Ref": "AWS::AccountId"}, ":", {"Ref": api}, "/*/*/payments*"]]}}]}}}
+        added.append("execute-api:Invoke for " + ", ".join(roles))
     return added
 
 

@@ -6,12 +6,17 @@ takes the caller's identity from the SigV4 ``Authorization`` header (the access 
 the emulator issued -> the assumed-role session ARN, as ``requestContext.identity.userArn``), builds
 the proxy event and invokes the function the integration names (which the emulator runs locally).
 
-Not emulated: signature verification, ``execute-api:Invoke`` policy evaluation, WAF, throttling and
-request validation (the handler validates every request itself).
+As API Gateway does, it refuses (403 ``request_refused``) a request without a SigV4 signature, one
+whose signature does not match (recomputed with the session's secret key), and one whose role has no
+identity policy allowing ``execute-api:Invoke`` on the method's ARN (the role's inline and managed
+policies, evaluated by moto's IAM policy engine; an API resource policy is not read).
+
+Not emulated: WAF, throttling and request models (the handler validates every request itself).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import threading
@@ -71,16 +76,48 @@ def function_of(integration_uri: str) -> str:
     return matched.group(1)
 
 
-def session_identity(access_key_id: str, source_ip: str = "127.0.0.1") -> Optional[dict[str, Any]]:
-    """requestContext.identity for an STS session the emulator issued, or None for an unknown key."""
+def assumed_role(access_key_id: str) -> Any:
+    """moto's record of the STS session an access key belongs to, or None."""
     from moto.sts.models import sts_backends
 
-    role = sts_backends[ACCOUNT]["aws"].get_assumed_role_from_access_key(access_key_id)
-    if role is None:
-        return None
-    return {"accountId": ACCOUNT, "caller": role.user_id, "user": role.user_id, "userArn": role.arn,
-            "accessKey": access_key_id, "sourceIp": source_ip, "userAgent": "cdk-payments-local",
+    return sts_backends[ACCOUNT]["aws"].get_assumed_role_from_access_key(access_key_id)
+
+
+def session_identity(session: Any, source_ip: str = "127.0.0.1") -> dict[str, Any]:
+    """requestContext.identity as API Gateway fills it for a request signed by an STS role session."""
+    return {"accountId": ACCOUNT, "caller": session.user_id, "user": session.user_id, "userArn": session.arn,
+            "accessKey": session.access_key_id, "sourceIp": source_ip, "userAgent": "cdk-payments-local",
             "cognitoIdentityId": None, "cognitoAuthenticationType": None}
+
+
+def signature_matches(method: str, target: str, headers: dict[str, str], body: Optional[str], secret_key: str) -> bool:
+    """Whether a request's SigV4 signature is the one its credential's secret key gives (the headers it
+    names, the path and query, the body and the time it says it was signed at)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    lower = {name.lower(): value for name, value in headers.items()}
+    parts = dict(part.strip().split("=", 1) for part in lower.get("authorization", "").split(" ", 1)[-1].split(","))
+    access_key, _date, region, service, _ = parts["Credential"].split("/")
+    signed = {name: lower[name] for name in parts["SignedHeaders"].split(";") if name in lower}
+    request = AWSRequest(method=method, url=f"http://{lower.get('host', '')}{target}",
+                         data=(body or "").encode(), headers=signed)
+    request.context["timestamp"] = lower.get("x-amz-date", "")
+    signer = SigV4Auth(Credentials(access_key, secret_key), service, region)
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    return hmac.compare_digest(expected, parts.get("Signature", ""))
+
+
+def invoke_allowed(role_arn: str, method_arn: str) -> bool:
+    """Whether the role's identity policies allow ``execute-api:Invoke`` on the method (an explicit Deny wins)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.models import iam_backends
+
+    role = iam_backends[ACCOUNT]["aws"].get_role_by_arn(role_arn)
+    documents = [*role.policies.values(), *role.managed_policies.values()]
+    results = {IAMPolicy(document).is_action_permitted("execute-api:Invoke", method_arn) for document in documents}
+    return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
 
 
 class Gateway:
@@ -134,15 +171,25 @@ class Gateway:
         if not (split.path == prefix or split.path.startswith(prefix + "/")):
             return _refused(403, "Missing Authentication Token")
         path = split.path[len(prefix):] or "/"
-        identity = self._identity(headers, source_ip)
-        if identity is None:
-            return _refused(403, "Missing Authentication Token" if "Authorization" not in headers else
-                            "The security token included in the request is invalid.")
         apigateway = self.emulator.client("apigateway", self.region)
         matched = match_resource(apigateway.get_resources(restApiId=self.rest_api_id, limit=500)["items"], path)
         if matched is None or method not in (matched[0].get("resourceMethods") or {}):
             return _refused(403, "Missing Authentication Token")
         resource, parameters = matched
+        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        credential = _CREDENTIAL.search(authorization)
+        if credential is None or credential.group(3) != "execute-api":
+            return _refused(403, "Missing Authentication Token")
+        session = assumed_role(credential.group(1))
+        if session is None:
+            return _refused(403, "The security token included in the request is invalid.")
+        if not signature_matches(method, target, headers, body, session.secret_access_key):
+            return _refused(403, "The request signature we calculated does not match the signature you provided.")
+        method_arn = f"arn:aws:execute-api:{self.region}:{ACCOUNT}:{self.rest_api_id}/{self.stage}/{method}{path}"
+        if not invoke_allowed(session.role_arn, method_arn):
+            return _refused(403, f"User: {session.arn} is not authorized to perform: execute-api:Invoke on "
+                                 f"resource: {method_arn}")
+        identity = session_identity(session, source_ip)
         integration = apigateway.get_method(restApiId=self.rest_api_id, resourceId=resource["id"],
                                             httpMethod=method)["methodIntegration"]
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True) or None
@@ -158,13 +205,6 @@ class Gateway:
         answer_headers = {k: str(v) for k, v in (payload.get("headers") or {}).items()}
         answer_headers.setdefault("X-Request-Id", event["requestContext"]["requestId"])
         return int(payload["statusCode"]), answer_headers, payload.get("body") or ""
-
-    def _identity(self, headers: dict[str, str], source_ip: str) -> Optional[dict[str, Any]]:
-        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-        credential = _CREDENTIAL.search(authorization)
-        if credential is None or credential.group(3) != "execute-api":
-            return None
-        return session_identity(credential.group(1), source_ip)
 
 
 def _refused(status: int, message: str) -> tuple[int, dict[str, str], str]:
