@@ -125,6 +125,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "parameter-name": ["WorkersAgentConfig568A62A9"],
         "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
+        "stage-name-ref": deployment.logical_ids("AWS::ApiGateway::Stage"),
         "firehose-after-the-stack": sorted(k for k, r in deployment.synthesized["Resources"].items()
                                            if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"),
     }
@@ -134,13 +135,15 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
 def test_rewrites_leave_every_other_resource_as_synthesized(deployments, profile):
     deployment = deployments[profile]
     touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
-    removed = deployment.touched["secret-through-the-api"] + deployment.touched["firehose-after-the-stack"]
+    replaced = [logical_id for rewrite in ("secret-through-the-api", "firehose-after-the-stack", "stage-name-ref")
+                for logical_id in deployment.touched[rewrite]]
     changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
                if deployment.deployed["Resources"].get(logical_id) != resource}
     # Besides the rewritten resources, only those that referred to one created through the API (its Ref
-    # is now its ARN or name, its GetAtt Arn its ARN, and nothing depends on it any more).
+    # is now its ARN or name, its GetAtt Arn its ARN, and nothing depends on it any more) or to a stage
+    # (its Ref is now its name).
     referring = {logical_id for logical_id in changed - touched
-                 if any(f'"{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id]) for s in removed)}
+                 if any(f'"{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id]) for s in replaced)}
     assert changed - touched == referring
     assert deployment.deployed.keys() == deployment.synthesized.keys()
 

@@ -61,7 +61,7 @@ class LocalRun:
 
         self.options, self.started = options, time.monotonic()
         self.emulator = Emulator(workdir)
-        self.gateways: list = []
+        self.gateways: list = []  # (gateway, stack name)
 
     def run(self) -> int:
         self.emulator.start()
@@ -74,7 +74,7 @@ class LocalRun:
                 self.wait()
             return code
         finally:
-            for gateway in self.gateways:
+            for gateway, _ in self.gateways:
                 gateway.stop()
             self.emulator.stop()
 
@@ -109,7 +109,7 @@ class LocalRun:
                           if deployment.properties(s).get("RestApiId") == {"Ref": api}]
                 gateway = Gateway(self.emulator, deployment.physical[api], (stages or ["prod"])[0],
                                   deployment.region).start()
-                self.gateways.append(gateway)
+                self.gateways.append((gateway, deployment.stack_name))
                 self._print(f"ok   API {deployment.stack_name}/{api} served at {gateway.url}")
                 print(f"\ncdk-payments smoke --stack {deployment.stack_name} (against the emulator)", flush=True)
                 result = Smoke(SmokeOptions(stack=deployment.stack_name, region=deployment.region,
@@ -122,32 +122,30 @@ class LocalRun:
         return code
 
     def wait(self) -> None:
-        import boto3
-
-        print("\nThe emulator and the gateways stay up until Ctrl-C.", flush=True)
-        for gateway in self.gateways:
-            print(f"  API: {gateway.url}")
-        if self.gateways:
-            credentials = boto3.Session().client("sts", endpoint_url=self.emulator.endpoint).assume_role(
-                RoleArn=f"arn:aws:iam::{self._account()}:role/YourMerchantRole", RoleSessionName="curl")["Credentials"]
-            print("\nA signed call as a session of a role (replace the role by one your API maps to a merchant, "
-                  "e.g. the DemoMerchantRoleArn output):\n"
-                  f"  AWS_ENDPOINT_URL={self.emulator.endpoint} aws sts assume-role --role-arn ROLE "
-                  "--role-session-name curl\n"
-                  f"  curl --aws-sigv4 'aws:amz:{self.gateways[0].region}:execute-api' "
+        print("\nThe emulator and the API gateways stay up until Ctrl-C.", flush=True)
+        print(f"  AWS endpoint: {self.emulator.endpoint} (fake credentials: AWS_ACCESS_KEY_ID=testing "
+              "AWS_SECRET_ACCESS_KEY=testing)")
+        for gateway, stack in self.gateways:
+            print(f"  {stack} API: {gateway.url}")
+            role = self._output(stack, "DemoMerchantRoleArn")
+            if role is None:
+                continue
+            sts = self.emulator.client("sts", gateway.region)
+            credentials = sts.assume_role(RoleArn=role, RoleSessionName="curl")["Credentials"]
+            print(f"  as the demo merchant (a session of {role}):\n"
+                  f"    curl --aws-sigv4 'aws:amz:{gateway.region}:execute-api' "
                   f"--user '{credentials['AccessKeyId']}:{credentials['SecretAccessKey']}' "
-                  f"-H 'x-amz-security-token: {credentials['SessionToken']}' {self.gateways[0].url}payments",
-                  flush=True)
+                  f"-H 'x-amz-security-token: {credentials['SessionToken']}' '{gateway.url}payments?limit=5'")
+        sys.stdout.flush()
         try:
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
 
-    def _account(self) -> str:
-        from .emulator import ACCOUNT
-
-        return ACCOUNT
+    def _output(self, stack: str, key: str) -> Optional[str]:
+        described = self.emulator.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+        return next((o["OutputValue"] for o in described.get("Outputs", []) if o["OutputKey"] == key), None)
 
     def _print(self, line: str) -> None:
         print(f"[{time.monotonic() - self.started:6.2f}s] {line}", flush=True)

@@ -61,7 +61,7 @@ class Emulator:
         self.invocations: list[Invocation] = []
         self._code_dirs: dict[tuple[str, str], Path] = {}
         self._server = None
-        self._restore_rules: Callable[[], None] = lambda: None
+        self._restore_patches: Callable[[], None] = lambda: None
         self._original_invoke: Callable | None = None
         # Called with (function name, event) before each invocation: lets a check see the state a
         # function is invoked in (the table when the queue hands a message over).
@@ -87,14 +87,27 @@ class Emulator:
             return emulator._invoke(function, event)
 
         LambdaFunction._invoke_lambda = invoke
-        self._restore_rules = deliver_to_firehose_targets()
+        self._restore_patches = deliver_to_firehose_targets()
+        # moto asks Docker's socket where it runs, to build custom resources' ResponseURL (and prints a
+        # warning when there is no Docker); the executor answers on this endpoint whatever the host says.
+        import moto.settings
+
+        original_host = moto.settings.moto_server_host
+        moto.settings.moto_server_host = lambda: "http://127.0.0.1"
+        restore_rules = self._restore_patches
+
+        def restore() -> None:
+            restore_rules()
+            moto.settings.moto_server_host = original_host
+
+        self._restore_patches = restore
 
     def stop(self) -> None:
         from moto.awslambda.models import LambdaFunction
 
         if self._original_invoke is not None:
             LambdaFunction._invoke_lambda = self._original_invoke
-            self._restore_rules()
+            self._restore_patches()
         if self._server is not None:
             urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
             self._server.stop()

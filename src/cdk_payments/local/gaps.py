@@ -30,6 +30,7 @@ class Context:
     secretsmanager: Any  # the emulator's Secrets Manager client
     replacements: dict[str, str]  # logical id -> the value its Ref resolves to, for removed resources
     region: str = "us-east-1"
+    refs: dict[str, str] = field(default_factory=dict)  # logical id -> its Ref's value, for kept resources
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (logical id, attribute) -> value
     # Removed resources to create through the API once the stack exists (they refer to its resources).
     after_the_stack: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -98,6 +99,11 @@ def _firehose_after_the_stack(logical_id: str, resource: dict[str, Any], context
     return True
 
 
+def _stage_name_ref(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    context.refs[logical_id] = resource["Properties"]["StageName"]
+    return True
+
+
 REWRITES = (
     Rewrite(
         "kms-key-tags",
@@ -137,6 +143,15 @@ REWRITES = (
         _secret_through_the_api,
     ),
     Rewrite(
+        "stage-name-ref",
+        "moto has no CloudFormation model for AWS::ApiGateway::Stage, so its Ref resolves to something other "
+        "than the stage name: the stage URL output and every execute-api ARN naming the stage (the callers' "
+        "execute-api:Invoke grants, the functions' permissions) would name no stage. Each Ref to a stage "
+        "becomes its StageName, as in AWS; the stage itself stays in the template.",
+        "AWS::ApiGateway::Stage",
+        _stage_name_ref,
+    ),
+    Rewrite(
         "firehose-after-the-stack",
         "moto has no CloudFormation model for AWS::KinesisFirehose::DeliveryStream: it skips the stream and "
         "its GetAtt Arn (an EventBridge rule's target) resolves to nothing. The stream is removed from the "
@@ -171,6 +186,8 @@ def _replace_refs(node: Any, context: Context) -> Any:
     if isinstance(node, dict):
         if set(node) == {"Ref"} and node["Ref"] in context.replacements:
             return context.replacements[node["Ref"]]
+        if set(node) == {"Ref"} and node["Ref"] in context.refs:
+            return context.refs[node["Ref"]]
         if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in context.replacements:
             if tuple(node["Fn::GetAtt"]) not in context.attributes:
                 raise NotImplementedError(f"GetAtt of a resource created through the API: {node}")
