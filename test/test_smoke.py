@@ -9,9 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -21,37 +19,24 @@ from moto import mock_aws
 from cdk_payments import smoke
 from cdk_payments.cost.cli import main as cdk_payments
 
+from .http_server import JsonServer
+
 REGION = "us-east-1"
 
 
-class FakeApi:
+class FakeApi(JsonServer):
     """The payment API's observable behaviour, per merchant (by SigV4 access key), and a knob to break it."""
 
     def __init__(self, *, isolated: bool = True, deduplicates: bool = True, audit=None) -> None:
         self.payments, self.keys, self.owners = {}, {}, {}
         self.isolated, self.deduplicates, self.audit = isolated, deduplicates, audit
-        api = self
+        super().__init__(self._serve)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                caller = re.search(r"Credential=([A-Z0-9]+)/", self.headers["Authorization"]).group(1)
-                status, answer = api.answer(self.command, self.path, caller, body, self.headers.get("Idempotency-Key"))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/"
+    def _serve(self, method, path, headers, body):
+        caller = re.search(r"Credential=([A-Z0-9]+)/", headers["Authorization"]).group(1)
+        status, answer = self.answer(method, path, caller, json.loads(body) if body else None,
+                                     headers.get("Idempotency-Key"))
+        return status, {}, answer
 
     def answer(self, method, path, caller, body, key):
         if method == "POST":
@@ -73,9 +58,6 @@ class FakeApi:
         mine = [p for p in self.payments.values() if self.owners[p["payment_id"]] == caller]
         return 200, {"payments": mine, "next_cursor": None}
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 OUTPUT_KEYS = ("ApiUrl", "DemoMerchantRoleArn", "SecondMerchantRoleArn", "AuditBucketName", "AuditEventsPrefix")

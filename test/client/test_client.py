@@ -10,8 +10,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -29,45 +27,24 @@ from cdk_payments.client import (
     ThrottledError,
 )
 
+from ..http_server import JsonServer
+
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = boto3.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name="eu-west-1")
 PAYMENT = {"payment_id": "p1", "merchant_id": "m", "amount": 100, "currency": "EUR", "status": "PENDING",
            "created_at": "2026-01-01T00:00:00+00:00"}
 
 
-class Scripted:
+class Scripted(JsonServer):
     """Answers each request with the next (status, headers, body) and records what it received."""
 
     def __init__(self, answers):
         self.answers, self.requests = list(answers), []
-        scripted = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                scripted.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                          "body": self.rfile.read(length).decode() if length else None})
-                status, headers, body = scripted.answers.pop(0)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _serve
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, method, path, headers, body):
+        self.requests.append({"method": method, "path": path, "headers": headers, "body": body})
+        return self.answers.pop(0)
 
 
 @pytest.fixture
