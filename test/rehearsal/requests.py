@@ -19,17 +19,10 @@ MERCHANT = "demo-merchant"  # the merchant the example maps its DemoMerchantRole
 
 def caller(role_name: str, session: str = "rehearsal") -> dict[str, Any]:
     """requestContext.identity as API Gateway fills it for a request SigV4-signed by a role session."""
-    return {
-        "accountId": ACCOUNT,
-        "caller": f"AROAREHEARSAL00000001:{session}",
-        "user": f"AROAREHEARSAL00000001:{session}",
-        "userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
-        "accessKey": "ASIAREHEARSAL0000001",
-        "sourceIp": "198.51.100.7",
-        "userAgent": "cdk-payments-rehearsal",
-        "cognitoIdentityId": None,
-        "cognitoAuthenticationType": None,
-    }
+    return gateway.session_identity(f"AROAREHEARSAL00000001:{session}",
+                                    f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
+                                    "ASIAREHEARSAL0000001", source_ip="198.51.100.7",
+                                    user_agent="cdk-payments-rehearsal")
 
 
 def payment_body(**overrides: Any) -> dict[str, Any]:

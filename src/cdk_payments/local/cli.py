@@ -84,7 +84,11 @@ class LocalRun:
         self._print(f"emulator listening on {self.emulator.endpoint}")
         deployments = []
         for name, region in stacks_in_order(self.options.path):
-            deployment = deploy(self.emulator, self.options.path, name, region=region)
+            try:
+                deployment = deploy(self.emulator, self.options.path, name, region=region)
+            except Exception as error:  # what the emulator cannot do (Docker image assets, a moto gap)
+                self._print(f"FAIL stack {name}: the emulator could not create it: {type(error).__name__}: {error}")
+                return None
             if deployment.status != "CREATE_COMPLETE":
                 self._print(f"FAIL stack {name}: {deployment.status}")
                 return None

@@ -83,10 +83,12 @@ def assumed_role(access_key_id: str) -> Any:
     return sts_backends[ACCOUNT]["aws"].get_assumed_role_from_access_key(access_key_id)
 
 
-def session_identity(session: Any, source_ip: str = "127.0.0.1") -> dict[str, Any]:
-    """requestContext.identity as API Gateway fills it for a request signed by an STS role session."""
-    return {"accountId": ACCOUNT, "caller": session.user_id, "user": session.user_id, "userArn": session.arn,
-            "accessKey": session.access_key_id, "sourceIp": source_ip, "userAgent": "cdk-payments-local",
+def session_identity(user_id: str, user_arn: str, access_key_id: str, *, source_ip: str = "127.0.0.1",
+                     user_agent: str = "cdk-payments-local") -> dict[str, Any]:
+    """requestContext.identity as API Gateway fills it for a request signed by an STS role session
+    (``user_id`` is ``<role id>:<session name>``, ``user_arn`` the assumed-role session's ARN)."""
+    return {"accountId": ACCOUNT, "caller": user_id, "user": user_id, "userArn": user_arn,
+            "accessKey": access_key_id, "sourceIp": source_ip, "userAgent": user_agent,
             "cognitoIdentityId": None, "cognitoAuthenticationType": None}
 
 
@@ -189,7 +191,7 @@ class Gateway:
         if not invoke_allowed(session.role_arn, method_arn):
             return _refused(403, f"User: {session.arn} is not authorized to perform: execute-api:Invoke on "
                                  f"resource: {method_arn}")
-        identity = session_identity(session, source_ip)
+        identity = session_identity(session.user_id, session.arn, session.access_key_id, source_ip=source_ip)
         integration = apigateway.get_method(restApiId=self.rest_api_id, resourceId=resource["id"],
                                             httpMethod=method)["methodIntegration"]
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True) or None
