@@ -62,6 +62,20 @@ def test_cdk_payments_local_refuses_what_is_not_an_assembly(tmp_path):
     assert result.returncode == 2 and "is not a cloud assembly (no manifest.json)" in result.stderr
 
 
+def test_cdk_payments_local_names_a_stack_the_emulator_cannot_create(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"App": {
+        "type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+        "properties": {"templateFile": "App.template.json"}}}}))
+    (tmp_path / "App.template.json").write_text(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))
+    (tmp_path / "App.assets.json").write_text(json.dumps({"version": "36.0.0", "files": {},
+                                                           "dockerImages": {"image": {}}}))
+    result = subprocess.run([sys.executable, "-m", "cdk_payments.cost", "local", str(tmp_path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL stack App: the emulator could not create it: NotImplementedError: App has Docker image assets" \
+        in result.stdout
+
+
 @pytest.fixture(scope="module")
 def served(example_assemblies, tmp_path_factory):
     """The example's dev stack (with the day-one outputs) in the emulator, its API behind the gateway."""
