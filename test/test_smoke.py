@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import uuid
 
 import boto3
@@ -175,3 +176,10 @@ def test_no_audit_record_fails_after_the_timeout(aws, fake_api):
 def test_the_cdk_payments_command_dispatches_smoke(aws, capsys):
     assert cdk_payments(["smoke", "--stack", "Nope", "--region", REGION]) == 2
     assert "AWS refused DescribeStacks" in capsys.readouterr().out
+
+
+def test_without_boto3_the_command_says_which_extra_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.delitem(sys.modules, "cdk_payments.smoke")
+    assert cdk_payments(["smoke", "--stack", "Payments"]) == 2
+    assert "cdk-payments smoke needs boto3: pip install 'cdk-payments[client]'" in capsys.readouterr().err
