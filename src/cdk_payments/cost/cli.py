@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from typing import Optional, Sequence
@@ -54,8 +55,21 @@ def markdown(estimates: dict[str, CostEstimate]) -> str:
     return "\n".join(lines)
 
 
+# The other `cdk-payments` subcommands: name -> (module whose main(argv) runs it, imported on use; the
+# extra that installs what it imports).
+SUBCOMMANDS = {"smoke": ("cdk_payments.smoke", "client"), "local": ("cdk_payments.local.cli", "local")}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] and args[0] in SUBCOMMANDS:
+        module, extra = SUBCOMMANDS[args[0]]
+        try:
+            command = importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            print(f"cdk-payments {args[0]} needs {error.name}: pip install 'cdk-payments[{extra}]'", file=sys.stderr)
+            return 2
+        return command.main(args[1:])
     if args[:1] == ["cost"]:  # `cdk-payments cost ...`
         args = args[1:]
     parser = argparse.ArgumentParser(prog="cdk-payments cost", description="Monthly cost of synthesized stacks.")

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -60,6 +61,7 @@ class Emulator:
         self.invocations: list[Invocation] = []
         self._code_dirs: dict[tuple[str, str], Path] = {}
         self._server = None
+        self._restore_patches: Callable[[], None] = lambda: None
         self._original_invoke: Callable | None = None
         # Called with (function name, event) before each invocation: lets a check see the state a
         # function is invoked in (the table when the queue hands a message over).
@@ -85,12 +87,27 @@ class Emulator:
             return emulator._invoke(function, event)
 
         LambdaFunction._invoke_lambda = invoke
+        self._restore_patches = deliver_to_firehose_targets()
+        # moto asks Docker's socket where it runs, to build custom resources' ResponseURL (and prints a
+        # warning when there is no Docker); the executor answers on this endpoint whatever the host says.
+        import moto.settings
+
+        original_host = moto.settings.moto_server_host
+        moto.settings.moto_server_host = lambda: "http://127.0.0.1"
+        restore_rules = self._restore_patches
+
+        def restore() -> None:
+            restore_rules()
+            moto.settings.moto_server_host = original_host
+
+        self._restore_patches = restore
 
     def stop(self) -> None:
         from moto.awslambda.models import LambdaFunction
 
         if self._original_invoke is not None:
             LambdaFunction._invoke_lambda = self._original_invoke
+            self._restore_patches()
         if self._server is not None:
             urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
             self._server.stop()
@@ -148,7 +165,8 @@ class Emulator:
     def publish_assets(self, assembly: Path, stack_name: str, region: str = REGION) -> dict[str, str]:
         """Upload every file asset of the stack's asset manifest; returns object key -> asset path."""
         manifest = json.loads((assembly / f"{stack_name}.assets.json").read_text())
-        assert not manifest.get("dockerImages"), "the rehearsal has no Docker to build image assets"
+        if manifest.get("dockerImages"):
+            raise NotImplementedError(f"{stack_name} has Docker image assets, which this emulator cannot build")
         s3 = self.client("s3", region)
         published = {}
         for asset in manifest["files"].values():
@@ -256,6 +274,46 @@ class Emulator:
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request).read()
         self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
+
+
+def deliver_to_firehose_targets() -> Callable[[], None]:
+    """Let EventBridge rules deliver to Firehose delivery streams, which moto 5.2's rules refuse
+    (NotImplementedError, so the event handler's PutEvents would fail). Returns the undo."""
+    from moto.events.models import EventTemplateParser, Rule
+    from moto.firehose.models import firehose_backends
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+        firehose = [t for t in rule.targets if parse_arn(t["Arn"]).service == "firehose"]
+        others = [t for t in rule.targets if t not in firehose]
+        if others:
+            with _RULE_LOCK:  # moto's own delivery reads rule.targets
+                rule.targets, saved = others, rule.targets
+                try:
+                    original(rule, event, transform_input)
+                finally:
+                    rule.targets = saved
+        if not firehose or not rule.event_pattern.matches_event(event):
+            return
+        for target in firehose:
+            arn = parse_arn(target["Arn"])
+            transformer = target.get("InputTransformer", {}) if transform_input else {}
+            record = EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+                                               input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+            data = record if isinstance(record, str) else json.dumps(record)
+            firehose_backends[arn.account][arn.region].put_record(arn.resource_id, {"Data": data.encode()})
+
+    Rule.send_to_targets = send_to_targets
+
+    def restore() -> None:
+        Rule.send_to_targets = original
+
+    return restore
+
+
+_RULE_LOCK = threading.Lock()
 
 
 def bootstrap_bucket(region: str) -> str:

@@ -1,0 +1,198 @@
+"""Where moto's CloudFormation differs from AWS's, and the smallest template rewrite around each gap.
+
+Each rewrite names the moto gap it covers and touches only the resources that hit it; everything else
+is created from the template exactly as synthesized. The rehearsal asserts which logical ids each
+rewrite touched, so a rewrite that stops matching (a moto upgrade, a changed construct) is noticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .emulator import ACCOUNT
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    name: str
+    gap: str
+    resource_type: str
+    apply: Callable[[str, dict[str, Any], "Context"], bool]  # mutates one resource; True if it changed it
+
+
+@dataclass
+class Context:
+    stack_name: str
+    secretsmanager: Any  # the emulator's Secrets Manager client
+    replacements: dict[str, str]  # logical id -> the value its Ref resolves to, for removed resources
+    region: str = "us-east-1"
+    refs: dict[str, str] = field(default_factory=dict)  # logical id -> its Ref's value, for kept resources
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (logical id, attribute) -> value
+    # Removed resources to create through the API once the stack exists (they refer to its resources).
+    after_the_stack: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _kms_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
+    tags = resource.get("Properties", {}).get("Tags")
+    if not tags:
+        return False
+    resource["Properties"]["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags]
+    return True
+
+
+def _root_volume_size(_: str, resource: dict[str, Any], __: Context) -> bool:
+    changed = False
+    for mapping in resource.get("Properties", {}).get("BlockDeviceMappings", []):
+        ebs = mapping.get("Ebs")
+        if ebs is not None and "VolumeSize" not in ebs and "SnapshotId" not in ebs:
+            ebs["VolumeSize"] = 8  # the Amazon Linux 2023 AMI's root snapshot size
+            changed = True
+    return changed
+
+
+def _secret_through_the_api(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource.get("Properties", {})
+    generate = properties.get("GenerateSecretString")
+    value = properties.get("SecretString")
+    if generate is not None:
+        body = json.loads(generate.get("SecretStringTemplate", "{}"))
+        body[generate["GenerateStringKey"]] = secrets.token_hex(16)
+        value = json.dumps(body)
+    created = context.secretsmanager.create_secret(
+        Name=properties.get("Name", f"{context.stack_name}-{logical_id}"),
+        Description=properties.get("Description", ""), SecretString=value,
+        Tags=properties.get("Tags", []),
+    )
+    context.replacements[logical_id] = created["ARN"]
+    return True
+
+
+def _parameter_name(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource.setdefault("Properties", {})
+    if "Name" in properties:
+        return False
+    # CloudFormation generates CFN-<logical id>-<random>; the stack name stands in for the random part,
+    # so that the same stack twice side by side (dev and prod) does not collide.
+    properties["Name"] = f"CFN-{logical_id}-{context.stack_name}"
+    return True
+
+
+def _parameter_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
+    tags = resource.get("Properties", {}).get("Tags")
+    if not isinstance(tags, dict):
+        return False
+    resource["Properties"]["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+    return True
+
+
+def _firehose_after_the_stack(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource.setdefault("Properties", {})
+    # CloudFormation generates <stack>-<logical id>-<random> (64 characters at most).
+    name = properties.setdefault("DeliveryStreamName", f"{context.stack_name}-{logical_id}"[:64])
+    context.replacements[logical_id] = name
+    context.attributes[(logical_id, "Arn")] = f"arn:aws:firehose:{context.region}:{ACCOUNT}:deliverystream/{name}"
+    context.after_the_stack.append((logical_id, resource))
+    return True
+
+
+def _stage_name_ref(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    context.refs[logical_id] = resource["Properties"]["StageName"]
+    return True
+
+
+REWRITES = (
+    Rewrite(
+        "kms-key-tags",
+        "moto's AWS::KMS::Key hands CloudFormation's {Key, Value} tags to the KMS API's tagger, which "
+        "reads {TagKey, TagValue}: KeyError 'TagKey' fails the stack.",
+        "AWS::KMS::Key",
+        _kms_tags,
+    ),
+    Rewrite(
+        "instance-volume-size",
+        "moto's RunInstances requires VolumeSize or SnapshotId in an Ebs block device mapping; AWS takes "
+        "the size from the AMI's snapshot (the NAT instance's encrypted gp3 root volume names neither).",
+        "AWS::EC2::Instance",
+        _root_volume_size,
+    ),
+    Rewrite(
+        "parameter-name",
+        "moto's AWS::SSM::Parameter requires Name (AttributeError on None); CloudFormation generates one "
+        "(the workers' CloudWatch agent configuration leaves it to CloudFormation).",
+        "AWS::SSM::Parameter",
+        _parameter_name,
+    ),
+    Rewrite(
+        "parameter-tags",
+        "AWS::SSM::Parameter's Tags is a map in CloudFormation; moto's model passes it to PutParameter, "
+        "which iterates a list of {Key, Value} (TypeError).",
+        "AWS::SSM::Parameter",
+        _parameter_tags,
+    ),
+    Rewrite(
+        "secret-through-the-api",
+        "moto has no CloudFormation model for AWS::SecretsManager::Secret: it skips the secret, its Ref "
+        "resolves to nothing and the IAM policy granting it fails (MalformedPolicyDocument). The secret is "
+        "created through moto's Secrets Manager API with the template's properties (its generated key too; "
+        "KmsKeyId is dropped, moto does not encrypt) and every Ref to it becomes its ARN.",
+        "AWS::SecretsManager::Secret",
+        _secret_through_the_api,
+    ),
+    Rewrite(
+        "stage-name-ref",
+        "moto has no CloudFormation model for AWS::ApiGateway::Stage, so its Ref resolves to something other "
+        "than the stage name: the stage URL output and every execute-api ARN naming the stage (the callers' "
+        "execute-api:Invoke grants, the functions' permissions) would name no stage. Each Ref to a stage "
+        "becomes its StageName, as in AWS; the stage itself stays in the template.",
+        "AWS::ApiGateway::Stage",
+        _stage_name_ref,
+    ),
+    Rewrite(
+        "firehose-after-the-stack",
+        "moto has no CloudFormation model for AWS::KinesisFirehose::DeliveryStream: it skips the stream and "
+        "its GetAtt Arn (an EventBridge rule's target) resolves to nothing. The stream is removed from the "
+        "template, every Ref and GetAtt Arn to it becomes its name and ARN, and it is created through "
+        "moto's Firehose API once the stack exists (its bucket and role are the stack's); encryption and "
+        "logging options are dropped. moto's rules do not deliver to Firehose: Emulator delivers them.",
+        "AWS::KinesisFirehose::DeliveryStream",
+        _firehose_after_the_stack,
+    ),
+)
+
+
+def rewrite(template: dict[str, Any], context: Context) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The template moto can create, and which logical ids each rewrite touched."""
+    template = copy.deepcopy(template)
+    touched: dict[str, list[str]] = {r.name: [] for r in REWRITES}
+    for logical_id, resource in list(template["Resources"].items()):
+        for r in REWRITES:
+            if resource["Type"] == r.resource_type and r.apply(logical_id, resource, context):
+                touched[r.name].append(logical_id)
+    for logical_id in context.replacements:
+        del template["Resources"][logical_id]
+    for resource in template["Resources"].values():  # nothing waits for what is no longer in the template
+        if isinstance(resource.get("DependsOn"), list):
+            resource["DependsOn"] = [d for d in resource["DependsOn"] if d not in context.replacements]
+        elif resource.get("DependsOn") in context.replacements:
+            del resource["DependsOn"]
+    return _replace_refs(template, context), touched
+
+
+def _replace_refs(node: Any, context: Context) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] in context.replacements:
+            return context.replacements[node["Ref"]]
+        if set(node) == {"Ref"} and node["Ref"] in context.refs:
+            return context.refs[node["Ref"]]
+        if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in context.replacements:
+            if tuple(node["Fn::GetAtt"]) not in context.attributes:
+                raise NotImplementedError(f"GetAtt of a resource created through the API: {node}")
+            return context.attributes[tuple(node["Fn::GetAtt"])]
+        return {key: _replace_refs(value, context) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_refs(item, context) for item in node]
+    return node
