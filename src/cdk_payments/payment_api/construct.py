@@ -46,6 +46,9 @@ MERCHANT_MAP_BUDGET = 2500
 # The request header that identifies the caller, which the prod cache keys reads on (see _create_api).
 IDENTITY_HEADER = {PaymentApiAuthorization.API_KEY: "X-Api-Key", PaymentApiAuthorization.COGNITO: "Authorization"}
 PROCESSOR_TIMEOUT = Duration.seconds(10)
+# What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
+# deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
+PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
@@ -483,8 +486,7 @@ class SecurePaymentApi(Construct):
         return table
 
     def _grant_least_privilege(self) -> None:
-        table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-        self._table.grant(self._processor, *table_actions)
+        self._table.grant(self._processor, *PROCESSOR_TABLE_ACTIONS)
         # GET /payments queries the merchant index only (an imported table's grant would not name it).
         iam.Grant.add_to_principal(grantee=self._processor, actions=["dynamodb:Query"],
                                    resource_arns=[f"{self._table.table_arn}/index/{MERCHANT_INDEX}"])
