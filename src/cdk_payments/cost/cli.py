@@ -56,6 +56,10 @@ def markdown(estimates: dict[str, CostEstimate]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["capacity"]:  # `cdk-payments capacity ...`
+        from .capacity import main as capacity
+
+        return capacity(args[1:])
     if args[:1] == ["cost"]:  # `cdk-payments cost ...`
         args = args[1:]
     parser = argparse.ArgumentParser(prog="cdk-payments cost", description="Monthly cost of synthesized stacks.")
