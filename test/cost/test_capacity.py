@@ -110,3 +110,18 @@ def test_the_cli_names_the_binding_limit_for_the_example(example_assemblies, cap
 def test_the_cli_refuses_a_path_without_templates(tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["capacity", str(tmp_path)])
+
+
+def test_the_readme_example_is_what_the_tool_prints_for_dev_and_prod(example_assemblies):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("### Capacity", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    rows = [line for line in example.splitlines() if line.startswith("  ") and "payments/s" not in line]
+    for profile in ("dev", "prod"):
+        (result,) = [e for e in capacity.assembly(example_assemblies.get(profile)) if e.stack.endswith(profile)]
+        first = f": {result.binding.payments_per_second:,.1f} payments/s sustained, bound by {result.binding.name}"
+        assert first in example.splitlines()[1]
+        printed = sorted(result.limits, key=lambda limit: limit.payments_per_second)
+        assert [line[2:50].strip() for line in rows] == [limit.name for limit in printed]
+        assert [line[51:63].strip() for line in rows] == [f"{limit.payments_per_second:,.1f}" for limit in printed]

@@ -451,7 +451,7 @@ class SecurePaymentApi(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=pick(deletion_protection, defaults.deletion_protection),
-            time_to_live_attribute="expiration",  # idempotency records expire; payments have none
+            time_to_live_attribute="expiration",  # Powertools idempotency records (before issue 23) expire; payments never
             removal_policy=defaults.removal_policy,
         )
         table.add_global_secondary_index(
