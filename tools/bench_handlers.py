@@ -1,23 +1,34 @@
-"""CPU per request of the Lambda handlers, AWS I/O excluded (target: at most 1 ms per POST and GET).
+"""What a request costs the Lambda handlers with the AWS SDK in the loop: CPU, AWS round trips, latency.
 
-    python tools/bench_handlers.py [--requests 300] [--rounds 7] [--tracing] [--json] [--profile SCENARIO]
+    python tools/bench_handlers.py [--requests 200] [--rounds 5] [--tracing] [--json]
+                                   [--baseline REF] [--runtime DIR] [--profile SCENARIO]
 
 Drives the real handlers (``runtime.api.handler``, ``runtime.events.handler``), imported as Lambda
-imports them (src/cdk_payments on sys.path), with API Gateway REST events whose request context
-authenticates a mapped merchant (IAM mode, as test/runtime/conftest.py builds them), the Powertools
-logger, metrics and idempotency all on, and AWS clients that answer at once: in-memory fakes put in
-the place of runtime.clients' clients, the idempotency layer's DynamoDB client and the secret
-provider's Secrets Manager client. Nothing leaves the process.
+imports them (the function asset's root on sys.path), with API Gateway REST events from a mapped
+merchant (IAM mode), the Powertools logger and metrics on, and **real boto3 clients**: every AWS
+call is serialized, signed (SigV4) and its answer parsed, as in Lambda. AWS answers at botocore's
+HTTP layer: a ``before-send`` hook returns the response at once, from a small in-memory DynamoDB
+(PutItem with its condition, GetItem, UpdateItem, DeleteItem, Query), SQS, Secrets Manager, KMS and
+EventBridge. Nothing leaves the process; the hook's own work (a JSON parse of the request) is
+counted with the rest, a few µs per call.
 
-Each figure is the median over --rounds of the process CPU time of --requests calls, per call, after
-a warm-up (the first call of an execution environment creates clients and caches; see
-tools/bench_cold_start.py for that). Output on stdout (the handlers' log lines and metrics) is
-discarded while timing. ``--profile`` prints the cProfile top entries of one scenario.
+Per route:
 
-By default tracing is off (outside Lambda, as in the tests). ``--tracing`` runs as in a function with
-active tracing (the construct's default): LAMBDA_TASK_ROOT and a sampled X-Ray trace header set, so
-Powertools' Tracer records its subsegments through the X-Ray SDK, which serializes each one for the
-daemon; an emitter that drops the serialized document stands in for the UDP send.
+* ``cpu_ms``: the median over --rounds of the process CPU time of --requests calls, per call, after a
+  warm-up (the first call of an execution environment creates clients and caches; see
+  tools/bench_cold_start.py);
+* ``aws_calls``: AWS calls per request; ``round_trips``: how many of them are *sequential*, measured,
+  not counted: the hook then waits ``--latency-ms`` per call and the request's extra wall time is
+  divided by it (calls that run in parallel overlap);
+* ``model_ms``: round_trips x --latency-ms + cpu_ms, what the caller waits for and Lambda bills (the
+  provider's own latency aside). The default 5 ms per call is a typical in-region DynamoDB/SQS
+  round trip from Lambda; the CPU figure is this machine's.
+
+``--baseline REF`` measures the runtime of git REF (e.g. ``main``, extracted to a temporary directory
+with ``git archive``) and this tree's in one run, each in a fresh interpreter, and reports both.
+``--runtime DIR`` measures the runtime package under DIR (a directory holding ``runtime/``).
+``--tracing`` runs as in a function with active tracing (X-Ray on; an emitter that serializes and
+drops each document stands in for the UDP send). ``--profile`` prints one scenario's cProfile top.
 """
 
 from __future__ import annotations
@@ -30,14 +41,20 @@ import itertools
 import json
 import os
 import pstats
+import re
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+ASSET_ROOT = ROOT / "src" / "cdk_payments"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 MERCHANT = "merchant-42"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/payments/Merchant42Caller"
@@ -49,83 +66,114 @@ ENVIRONMENT = {
     "CURSOR_KEY_ARN": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-4000-8000-000000000000",
     "AUTH_MODE": "iam", "MERCHANT_ROLES": json.dumps({MERCHANT: ROLE_ARN}),
 }
+# What the event handler reads for each record of its scenario: an approved, PENDING payment.
+SETTLING = {"merchant_id": {"S": MERCHANT}, "amount": {"N": "1250"}, "currency": {"S": "EUR"},
+            "status": {"S": "PENDING"}, "authorized": {"BOOL": True}, "payment_method_token": {"S": "tok_visa_abcdef12"},
+            "provider_reference": {"S": "ref-1"}, "created_at": {"S": "2026-01-01T00:00:00+00:00"}}
+# How long each AWS call takes while round trips are counted: long enough that parallel calls overlap.
+PROBE_LATENCY = 0.05
+ASSIGNMENT = re.compile(r"(#\w+)\s*=\s*(:\w+)")
 
 
-# -- AWS clients that answer at once ------------------------------------------------------------
-class FakeTable:
-    """The payments table as runtime.clients.table() returns it (a boto3 Table resource)."""
+# -- AWS, answered at botocore's HTTP layer ---------------------------------------------------------
+class Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any):
+        yield self.body
+
+
+class Aws:
+    """The ``before-send`` hook: answers each signed request from memory, counting the calls."""
 
     def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
+        from botocore.awsrequest import AWSResponse
 
-    def put_item(self, Item: dict[str, Any], **_: Any) -> dict:
-        self.items[Item["payment_id"]] = Item
-        return {}
+        self._response = AWSResponse
+        self.items: dict[str, dict] = {}
+        self.calls = 0
+        self.latency = 0.0
+        self.intervals: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
 
-    def get_item(self, Key: dict[str, str], **_: Any) -> dict:
-        item = self.items.get(Key["payment_id"])
-        return {"Item": dict(item)} if item else {}
+    def sequential(self, call: Callable[[], None], latency: float) -> int:
+        """How many of ``call``'s AWS calls are sequential: each call now takes ``latency`` seconds, and
+        calls whose intervals overlap (sent in parallel) count as one round trip."""
+        self.intervals, self.latency = [], latency
+        try:
+            call()
+        finally:
+            self.latency = 0.0
+        trips, end = 0, float("-inf")
+        for start, stop in sorted(self.intervals):
+            if start >= end:
+                trips += 1
+            end = max(end, stop)
+        return trips
 
-    def update_item(self, **_: Any) -> dict:
-        return {}
+    def __call__(self, request: Any, **_: Any) -> Any:
+        self.calls += 1
+        if self.latency:
+            start = time.perf_counter()
+            time.sleep(self.latency)
+            with self._lock:
+                self.intervals.append((start, time.perf_counter()))
+        target = request.headers.get("X-Amz-Target", b"")
+        operation = (target.decode() if isinstance(target, bytes) else target).rsplit(".", 1)[-1]
+        body = json.loads(request.body or b"{}")
+        status, answer = getattr(self, operation)(body)
+        return self._response(request.url, status, {"Content-Type": "application/x-amz-json-1.0"},
+                              Raw(json.dumps(answer).encode()))
 
-    def delete_item(self, **_: Any) -> dict:
-        return {}
+    # DynamoDB: enough of it for the handlers (conditions: "the item must not exist", else none).
+    def PutItem(self, body: dict) -> tuple[int, dict]:
+        key = body["Item"]["payment_id"]["S"]
+        if "ConditionExpression" in body and key in self.items:
+            error = {"__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                     "message": "The conditional request failed"}
+            if body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD":
+                error["Item"] = self.items[key]
+            return 400, error
+        self.items[key] = body["Item"]
+        return 200, {}
 
-    def query(self, **_: Any) -> dict:
+    def GetItem(self, body: dict) -> tuple[int, dict]:
+        key = body["Key"]["payment_id"]["S"]
+        if key.startswith("settle-"):  # the event handler's scenario: always a fresh PENDING payment
+            return 200, {"Item": {**SETTLING, "payment_id": {"S": key}}}
+        return 200, {"Item": self.items[key]} if key in self.items else {}
+
+    def UpdateItem(self, body: dict) -> tuple[int, dict]:
+        key = body["Key"]["payment_id"]["S"]
+        if key in self.items:
+            names, values = body.get("ExpressionAttributeNames", {}), body.get("ExpressionAttributeValues", {})
+            set_part, _, remove = body["UpdateExpression"].partition(" REMOVE ")
+            for name, value in ASSIGNMENT.findall(set_part):
+                self.items[key][names[name]] = values[value]
+            for name in filter(None, (n.strip() for n in remove.split(","))):
+                self.items[key].pop(names.get(name, name), None)
+        return 200, {}
+
+    def DeleteItem(self, body: dict) -> tuple[int, dict]:
+        self.items.pop(body["Key"]["payment_id"]["S"], None)
+        return 200, {}
+
+    def Query(self, body: dict) -> tuple[int, dict]:
         summary = ("payment_id", "merchant_id", "amount", "currency", "status", "created_at")
-        return {"Items": [{k: v for k, v in item.items() if k in summary} for item in list(self.items.values())[:20]]}
+        page = [{k: v for k, v in item.items() if k in summary} for item in self.items.values()
+                if "#" not in item["payment_id"]["S"]][:20]
+        return 200, {"Items": page, "Count": len(page), "ScannedCount": len(page)}
 
+    def SendMessage(self, body: dict) -> tuple[int, dict]:
+        return 200, {"MessageId": "00000000-0000-4000-8000-000000000001", "MD5OfMessageBody": "0" * 32}
 
-class FakeDynamoDB:
-    """The low-level DynamoDB client of Powertools' idempotency layer, conditional put included."""
+    def PutEvents(self, body: dict) -> tuple[int, dict]:
+        return 200, {"FailedEntryCount": 0, "Entries": [{"EventId": "1"} for _ in body["Entries"]]}
 
-    def __init__(self) -> None:
-        from botocore.exceptions import ClientError
-
-        self._conflict = ClientError
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def put_item(self, Item: dict[str, Any], **_: Any) -> dict:
-        key = Item["payment_id"]["S"]
-        if key in self.items:  # the record exists and has not expired: Powertools reads it from the error
-            raise self._conflict({"Error": {"Code": "ConditionalCheckFailedException"}, "Item": self.items[key]},
-                                 "PutItem")
-        self.items[key] = Item
-        return {}
-
-    def update_item(self, Key: dict, ExpressionAttributeNames: dict, ExpressionAttributeValues: dict, **_: Any) -> dict:
-        item = self.items[Key["payment_id"]["S"]]
-        for placeholder, name in ExpressionAttributeNames.items():
-            item[name] = ExpressionAttributeValues[":" + placeholder[1:]]
-        return {}
-
-    def delete_item(self, Key: dict, **_: Any) -> dict:
-        self.items.pop(Key["payment_id"]["S"], None)
-        return {}
-
-    def get_item(self, Key: dict, **_: Any) -> dict:
-        item = self.items.get(Key["payment_id"]["S"])
-        return {"Item": item} if item else {}
-
-
-class FakeAws:
-    """SQS, EventBridge, Secrets Manager and KMS, each answering at once."""
-
-    def send_message(self, **_: Any) -> dict:
-        return {"MessageId": "00000000-0000-4000-8000-000000000001"}
-
-    def put_events(self, Entries: list, **_: Any) -> dict:
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "1"} for _ in Entries]}
-
-    def get_secret_value(self, **_: Any) -> dict:
-        return {"SecretString": json.dumps({"api_key": "sk_bench_123"}), "VersionId": "v1"}
-
-    def encrypt(self, Plaintext: bytes, **_: Any) -> dict:
-        return {"CiphertextBlob": Plaintext[::-1]}
-
-    def decrypt(self, CiphertextBlob: bytes, **_: Any) -> dict:
-        return {"Plaintext": CiphertextBlob[::-1]}
+    def GetSecretValue(self, body: dict) -> tuple[int, dict]:
+        return 200, {"ARN": body["SecretId"], "Name": "provider", "VersionId": "v1",
+                     "SecretString": json.dumps({"api_key": "sk_bench_123"}), "CreatedDate": 1767225600}
 
 
 # -- events --------------------------------------------------------------------------------------
@@ -191,33 +239,29 @@ class DroppingEmitter:
         pass
 
 
-def load(tracing: bool) -> tuple[Any, Any, FakeTable]:
-    """The handler modules as Lambda imports them, with every AWS client replaced by a fake."""
+def load(runtime_root: Path, tracing: bool) -> tuple[Any, Any, Aws]:
+    """The handler modules as Lambda imports them, every AWS client answered by the hook."""
     os.environ.update(ENVIRONMENT)
-    for name in ("LAMBDA_TASK_ROOT", "_X_AMZN_TRACE_ID", "POWERTOOLS_TRACE_DISABLED"):
+    for name in ("LAMBDA_TASK_ROOT", "_X_AMZN_TRACE_ID", "POWERTOOLS_TRACE_DISABLED", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)  # outside Lambda Powertools' Tracer is off, as in the tests
     if tracing:
-        os.environ.update({"LAMBDA_TASK_ROOT": str(ROOT / "src" / "cdk_payments"), "_X_AMZN_TRACE_ID": TRACE_HEADER})
-    sys.path.insert(0, str(ROOT / "src" / "cdk_payments"))
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
-    from runtime import api, clients, events
+        os.environ.update({"LAMBDA_TASK_ROOT": str(runtime_root), "_X_AMZN_TRACE_ID": TRACE_HEADER})
+    sys.path.insert(0, str(runtime_root))
+    import boto3
+
+    aws = Aws()
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION._session.register("before-send", aws)  # every client copies the session's hooks
+    from runtime import api, events
 
     if tracing:
         from aws_xray_sdk.core import xray_recorder
 
         xray_recorder.configure(emitter=DroppingEmitter())
-    table, dynamodb, aws = FakeTable(), FakeDynamoDB(), FakeAws()
-    for name in ("sqs", "events", "secretsmanager", "kms"):
-        setattr(clients, name, lambda aws=aws: aws)
-    clients.table, clients.dynamodb = (lambda: table), (lambda: dynamodb)
-    DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=aws)
-    persistence, _ = api._idempotency()
-    persistence.client = dynamodb  # in case the layer made its own client (as it did before it took ours)
-    return api, events, table
+    return api, events, aws
 
 
-def scenarios(api: Any, events: Any, table: FakeTable) -> dict[str, Callable[[], None]]:
+def scenarios(api: Any, events: Any, aws: Aws) -> dict[str, Callable[[], None]]:
     context = Context()
 
     def expect(response: dict, status: int) -> dict:
@@ -247,19 +291,13 @@ def scenarios(api: Any, events: Any, table: FakeTable) -> dict[str, Callable[[],
     def list_() -> None:
         expect(api.handler(list_event, context), 200)
 
+    settled = itertools.count()
+
     def settle(batch: int) -> Callable[[], None]:
         def run() -> None:
-            ids = []
-            for _ in range(batch):
-                payment_id = str(uuid.uuid4())
-                table.items[payment_id] = {**table.items[created["payment_id"]], "payment_id": payment_id,
-                                           "status": "PENDING"}
-                ids.append(payment_id)
-            answer = events.handler(sqs_event(ids), context)
+            answer = events.handler(sqs_event([f"settle-{next(settled)}" for _ in range(batch)]), context)
             if answer["batchItemFailures"]:
                 raise SystemExit(f"records failed: {answer}")
-            for payment_id in ids:
-                del table.items[payment_id]
         return run
 
     return {
@@ -288,56 +326,109 @@ def quiet():
         os.close(saved)
 
 
-def measure(call: Callable[[], None], requests: int, rounds: int) -> dict[str, float]:
+def measure(call: Callable[[], None], aws: Aws, requests: int, rounds: int, latency_ms: float) -> dict[str, float]:
     for _ in range(max(20, requests // 10)):
         call()
     cpu, wall = [], []
+    calls_before = aws.calls
     for _ in range(rounds):
         start_cpu, start_wall = time.process_time(), time.perf_counter()
         for _ in range(requests):
             call()
         cpu.append((time.process_time() - start_cpu) / requests * 1000)
         wall.append((time.perf_counter() - start_wall) / requests * 1000)
-    return {"cpu_ms": statistics.median(cpu), "wall_ms": statistics.median(wall), "cpu_ms_min": min(cpu)}
+    calls = (aws.calls - calls_before) / (rounds * requests)
+    round_trips = min(aws.sequential(call, PROBE_LATENCY) for _ in range(3))
+    return {"cpu_ms": statistics.median(cpu), "wall_ms": statistics.median(wall), "cpu_ms_min": min(cpu),
+            "aws_calls": round(calls, 2), "round_trips": round_trips,
+            "model_ms": round(round_trips * latency_ms + statistics.median(cpu), 2)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300, help="calls per round")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--tracing", action="store_true", help="as in Lambda with active tracing (X-Ray on)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--profile", metavar="SCENARIO", help="print the cProfile top entries of one scenario")
-    args = parser.parse_args()
+def run_here(args: argparse.Namespace) -> dict:
     with quiet():
-        api, events, table = load(args.tracing)
-        cases = scenarios(api, events, table)
+        api, events, aws = load(Path(args.runtime or ASSET_ROOT), args.tracing)
+        cases = scenarios(api, events, aws)
     if args.profile:
         if args.profile not in cases:
-            parser.error(f"--profile: one of {', '.join(cases)}")
+            raise SystemExit(f"--profile: one of {', '.join(cases)}")
         profile = cProfile.Profile()
         with quiet():
-            measure(cases[args.profile], 20, 1)
+            measure(cases[args.profile], aws, 20, 1, args.latency_ms)
             profile.enable()
-            measure(cases[args.profile], args.requests, 1)
+            for _ in range(args.requests):
+                cases[args.profile]()
             profile.disable()
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(30)
         print(out.getvalue())
-        return 0
+        raise SystemExit(0)
     results = {}
     for name, call in cases.items():
         with quiet():
-            results[name] = measure(call, args.requests, args.rounds)
-    if args.json:
-        print(json.dumps({"unit": "ms per call", "requests": args.requests, "rounds": args.rounds,
-                          "tracing": args.tracing, "results": results}, indent=2))
-        return 0
+            results[name] = measure(call, aws, args.requests, args.rounds, args.latency_ms)
+    return {"unit": "ms per request", "requests": args.requests, "rounds": args.rounds, "tracing": args.tracing,
+            "latency_ms_per_call": args.latency_ms, "results": results}
+
+
+def extract(ref: str, into: Path) -> Path:
+    """git REF's runtime package, as a directory holding runtime/."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref, "src/cdk_payments/runtime"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src" / "cdk_payments"
+
+
+def run_child(args: argparse.Namespace, runtime: Path) -> dict:
+    command = [sys.executable, __file__, "--json", "--runtime", str(runtime), "--requests", str(args.requests),
+               "--rounds", str(args.rounds), "--latency-ms", str(args.latency_ms)] + (["--tracing"] if args.tracing else [])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark of {runtime} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout)
+
+
+def table(title: str, figures: dict) -> str:
+    results = figures["results"]
     width = max(map(len, results))
-    print(f"tracing {'on (X-Ray)' if args.tracing else 'off'}; median of {args.rounds} rounds of {args.requests} calls")
-    print(f"{'scenario':{width}}  {'CPU ms':>7}  {'min':>6}  {'wall ms':>7}")
-    for name, figures in results.items():
-        print(f"{name:{width}}  {figures['cpu_ms']:7.3f}  {figures['cpu_ms_min']:6.3f}  {figures['wall_ms']:7.3f}")
+    lines = [title, f"{'scenario':{width}}  {'CPU ms':>7}  {'min':>6}  {'calls':>5}  {'seq':>4}  {'model ms':>8}"]
+    for name, f in results.items():
+        lines.append(f"{name:{width}}  {f['cpu_ms']:7.3f}  {f['cpu_ms_min']:6.3f}  {f['aws_calls']:5.1f}  "
+                     f"{f['round_trips']:4.1f}  {f['model_ms']:8.2f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--latency-ms", type=float, default=5.0, help="per AWS call, for the latency model")
+    parser.add_argument("--tracing", action="store_true", help="as in Lambda with active tracing (X-Ray on)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--runtime", help="a directory holding the runtime/ package to measure")
+    parser.add_argument("--baseline", metavar="REF", help="also measure git REF's runtime, in the same run")
+    parser.add_argument("--profile", metavar="SCENARIO", help="print the cProfile top entries of one scenario")
+    args = parser.parse_args()
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as tmp:
+            baseline = run_child(args, extract(args.baseline, Path(tmp)))
+            current = run_child(args, ASSET_ROOT)
+        combined = {"baseline_ref": args.baseline, "baseline": baseline, "current": current}
+        if args.json:
+            print(json.dumps(combined, indent=2))
+        else:
+            print(f"tracing {'on (X-Ray)' if args.tracing else 'off'}; median of {args.rounds} rounds of "
+                  f"{args.requests} requests; model = sequential round trips x {args.latency_ms} ms + CPU")
+            print(table(f"\n{args.baseline}:", baseline))
+            print(table("\nthis tree:", current))
+        return 0
+    figures = run_here(args)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(table(f"tracing {'on (X-Ray)' if args.tracing else 'off'}; median of {args.rounds} rounds of "
+                    f"{args.requests} requests; model = sequential round trips x {args.latency_ms} ms + CPU", figures))
     return 0
 
 

@@ -304,7 +304,7 @@ def test_function_asset_is_the_runtime_package_only(dev):
     assert shipped == sorted([
         "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
         "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py", "runtime/errors.py",
-        "runtime/listing.py", "runtime/merchants.py",
+        "runtime/listing.py", "runtime/merchants.py", "runtime/intake.py",
         "runtime/providers/__init__.py", "runtime/providers/base.py", "runtime/providers/http.py",
         "runtime/providers/sandbox.py",
     ])
@@ -427,3 +427,19 @@ def test_readme_lists_every_error_code_the_api_can_return(dev):
     table = readme[readme.index("| status | `error.code` | when |"):]
     table = table[:table.index("\n\n")]
     assert sorted(c for c in codes if f"`{c}`" not in table) == []
+
+
+def test_processor_may_make_every_call_of_the_write_path(dev):
+    # test/runtime/test_intake.py records the calls POST makes and checks them against this tuple.
+    from cdk_payments.payment_api.construct import PROCESSOR_TABLE_ACTIONS
+
+    result, _ = dev
+    policy = next(p for n, p in result.resources("AWS::IAM::Policy").items() if "Processor" in n)
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    on_table = [s for s in statements if "PaymentsTable" in json.dumps(s["Resource"])]
+    granted = {a for s in on_table for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert set(PROCESSOR_TABLE_ACTIONS) <= granted
+    assert "sqs:SendMessage" in json.dumps(statements)
+    # The table's customer-managed key: each write and read of an item uses it.
+    assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"} <= {
+        a for s in statements if isinstance(s["Action"], list) for a in s["Action"]}

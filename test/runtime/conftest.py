@@ -135,11 +135,10 @@ def captured_events(aws):
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from cdk_payments.runtime import api, clients, providers
+    from cdk_payments.runtime import clients, providers
 
     clients.reset()
     providers.provider.cache_clear()
-    api._idempotency.cache_clear()
     parameters.clear_caches()
 
 

@@ -56,8 +56,9 @@ def markdown(estimates: dict[str, CostEstimate]) -> str:
 
 
 # The other `cdk-payments` subcommands: name -> (module whose main(argv) runs it, imported on use; the
-# extra that installs what it imports).
-SUBCOMMANDS = {"smoke": ("cdk_payments.smoke", "client"), "local": ("cdk_payments.local.cli", "local")}
+# extra that installs what it imports, if any).
+SUBCOMMANDS = {"capacity": ("cdk_payments.cost.capacity", None), "smoke": ("cdk_payments.smoke", "client"),
+               "local": ("cdk_payments.local.cli", "local")}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

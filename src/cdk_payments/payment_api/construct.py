@@ -48,6 +48,9 @@ MERCHANT_MAP_BUDGET = 2500
 # The request header that identifies the caller, which the prod cache keys reads on (see _create_api).
 IDENTITY_HEADER = {PaymentApiAuthorization.API_KEY: "X-Api-Key", PaymentApiAuthorization.COGNITO: "Authorization"}
 PROCESSOR_TIMEOUT = Duration.seconds(10)
+# What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
+# deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
+PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
@@ -470,7 +473,7 @@ class SecurePaymentApi(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=pick(deletion_protection, defaults.deletion_protection),
-            time_to_live_attribute="expiration",  # idempotency records expire; payments have none
+            time_to_live_attribute="expiration",  # Powertools idempotency records (before issue 23) expire; payments never
             removal_policy=defaults.removal_policy,
         )
         table.add_global_secondary_index(
@@ -505,8 +508,7 @@ class SecurePaymentApi(Construct):
         return table
 
     def _grant_least_privilege(self) -> None:
-        table_actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-        self._table.grant(self._processor, *table_actions)
+        self._table.grant(self._processor, *PROCESSOR_TABLE_ACTIONS)
         # GET /payments queries the merchant index only (an imported table's grant would not name it).
         iam.Grant.add_to_principal(grantee=self._processor, actions=["dynamodb:Query"],
                                    resource_arns=[f"{self._table.table_arn}/index/{MERCHANT_INDEX}"])

@@ -5,8 +5,8 @@ is resolved first: an identity that maps to no merchant is refused before anythi
 written, a body naming another merchant is refused, and another merchant's payment is "not found".
 
 Every error is a JSON ``{"error": {"code", "message"}}`` with a 4xx or 5xx status, and a refused
-request writes nothing: validation happens before any write, a failed enqueue removes the payment,
-and Powertools removes the idempotency record of a request that raised.
+request writes nothing: validation happens before any write, and a request that fails after its
+claim removes the claim (``intake``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ import gc
 import json
 import os
 import re
-import uuid
-from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +26,10 @@ gc.disable()
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from aws_lambda_powertools.utilities.validation import SchemaValidationError
 
-from . import clients, providers
+from . import clients, intake, providers
 from .errors import ApiError, validator
 from .listing import list_payments, parse_query
 from .merchants import merchant_of
@@ -57,14 +45,11 @@ validate_request = validator(SCHEMA)
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", "8192"))
 RETRY_AFTER_SECONDS = 2
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
-PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# Version 5 (derived from the merchant and its Idempotency-Key, see intake.payment_id_for), or 4 (before 0.4).
+PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 # What GET returns: the payment, never the payment method token or the provider's reference.
 PUBLIC_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "description", "metadata",
                  "created_at", "updated_at", "decline_reason")
-# The status a payment is recorded with, by the provider's answer (RETRYABLE records nothing).
-RECORDED_STATUS = {providers.Outcome.APPROVED: "PENDING", providers.Outcome.DECLINED: "FAILED",
-                   providers.Outcome.UNKNOWN: "UNKNOWN"}
-
 app = APIGatewayRestResolver()
 
 
@@ -91,19 +76,6 @@ def _not_found(_: Exception) -> Response:
 def _unexpected(error: Exception) -> Response:
     logger.exception("unexpected error")
     return _error(500, "internal_error", "the payment could not be processed; retry with the same Idempotency-Key")
-
-
-@cache
-def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ["TABLE_NAME"], key_attr="payment_id",
-                                           boto3_client=clients.dynamodb())
-    config = IdempotencyConfig(
-        event_key_jmespath="[merchant_id, idempotency_key]",
-        payload_validation_jmespath="body",
-        expires_after_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400")),
-        raise_on_no_idempotency_key=True,
-    )
-    return persistence, config
 
 
 def parse_body(raw: str | None) -> dict[str, Any]:
@@ -156,55 +128,16 @@ def create_payment_route() -> Response:
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]")
     if contains_pan(key):  # the one header the API reads and stores (hashed) must not carry card data
         raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
-    persistence, config = _idempotency()
-    create = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
-        create_payment
-    )
-    try:
-        result = create(request={"merchant_id": merchant, "idempotency_key": key, "body": body})
-    except IdempotencyValidationError:
-        raise ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different body") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ApiError(409, "request_in_progress", "a request with this Idempotency-Key is in progress") from None
+    result = intake.create(merchant, key, body, authorize=_authorize,
+                           remaining_ms=app.lambda_context.get_remaining_time_in_millis())
+    logger.info("payment accepted", extra={"payment_id": result["payment_id"], "merchant_id": merchant,
+                                           "status": result["status"]})
+    metrics.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=json.dumps(result))
 
 
-def create_payment(request: dict[str, Any]) -> dict[str, Any]:
-    """Authorize, record and enqueue one payment; runs once per idempotency key.
-
-    Approved: PENDING, settled by the event handler. Declined: FAILED with the reason. Unknown (no
-    answer after sending): UNKNOWN, resolved by the event handler through the adapter's ``status``.
-    Retryable: a 503 and nothing written, so the client's retry with the same key starts afresh.
-    """
-    body = request["body"]
-    payment_id = str(uuid.uuid4())
-    now = datetime.now(timezone.utc).isoformat()
-    authorization = _authorize(payment_id, body)
-    status = RECORDED_STATUS[authorization.outcome]
-    item = {**body, "payment_id": payment_id, "status": status, "authorized": authorization.approved,
-            "created_at": now, "updated_at": now}
-    if authorization.reference:
-        item["provider_reference"] = authorization.reference
-    if authorization.decline_reason:
-        item["decline_reason"] = authorization.decline_reason
-    if status == "FAILED":
-        item["announced"] = False  # the event handler still publishes its Payment Failed event
-    clients.table().put_item(Item=item, ConditionExpression="attribute_not_exists(payment_id)")
-    try:
-        clients.sqs().send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps({"payment_id": payment_id}))
-    except Exception:
-        clients.table().delete_item(Key={"payment_id": payment_id})  # nothing half-written
-        raise
-    logger.info("payment accepted", extra={"payment_id": payment_id, "merchant_id": body["merchant_id"],
-                                           "status": status})
-    metrics.add_metric(name="PaymentAccepted", unit=MetricUnit.Count, value=1)
-    result = {"payment_id": payment_id, "status": status}
-    if authorization.decline_reason:
-        result["decline_reason"] = authorization.decline_reason
-    return result
-
-
 def _authorize(payment_id: str, body: dict[str, Any]) -> providers.Authorization:
+    """The provider's answer; RETRYABLE raises a 503 (``intake`` then removes its claim)."""
     request = providers.AuthorizationRequest(
         payment_id=payment_id, payment_method_token=body["payment_method_token"], amount=body["amount"],
         currency=body["currency"], merchant_id=body["merchant_id"],
@@ -213,7 +146,6 @@ def _authorize(payment_id: str, body: dict[str, Any]) -> providers.Authorization
     metrics.add_metric(name=f"Provider{authorization.outcome.value.title()}", unit=MetricUnit.Count, value=1)
     if authorization.outcome is providers.Outcome.RETRYABLE:
         logger.warning("provider unavailable", extra={"payment_id": payment_id, "detail": authorization.detail})
-        # Raised inside the idempotent function: Powertools deletes the key's record, nothing is cached.
         raise ApiError(503, "provider_unavailable",
                        "the payment provider is unavailable; retry with the same Idempotency-Key")
     if authorization.outcome is providers.Outcome.UNKNOWN:
@@ -250,7 +182,6 @@ def list_payments_route() -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _idempotency()[1].register_lambda_context(context)
     response = app.resolve(event, context)
     # API Gateway's request id (its gateway responses and access log carry the same one), so a
     # merchant's support request can be matched with the logs; Lambda's own id outside API Gateway.

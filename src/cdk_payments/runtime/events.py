@@ -63,6 +63,8 @@ def settle(record: SQSRecord) -> None:
     payment = clients.table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
     if payment is None:
         raise PoisonMessage(f"payment {payment_id} does not exist")
+    if "claim" in payment:  # the message overtook the processor's record of the outcome (runtime/intake.py)
+        raise OutcomeStillUnknown(f"payment {payment_id} is still being recorded")
     prior = payment["status"]
     if prior in FINAL and payment.get("announced") is not False:
         logger.info("already settled", extra={"payment_id": payment_id, "status": prior})

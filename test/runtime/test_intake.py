@@ -1,0 +1,203 @@
+"""POST /payments' write path (runtime/intake.py): one provider key per request, whatever fails, and
+what it asks of AWS (two sequential round trips, each call allowed by the processor's grants)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from cdk_payments.payment_api.construct import PROCESSOR_TABLE_ACTIONS
+from cdk_payments.runtime import api, clients, intake
+
+from .conftest import REGION, ROLE_ARNS, FakeContext, api_event, valid_body
+from .test_http_end_to_end import provider_at  # noqa: F401 (the fake HTTP provider, as a fixture)
+
+KEY = "order-intake-0001"
+
+
+def post(key=KEY, context=None, **overrides):
+    event = api_event("POST", "/payments", body=valid_body(**overrides), headers={"Idempotency-Key": key})
+    response = api.handler(event, context or FakeContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def authorizations(fake):
+    """The idempotency keys of the authorizations the provider received, in order."""
+    return [r.headers["Idempotency-Key"] for r in fake.received if r.method == "POST"]
+
+
+def test_the_payment_id_is_derived_from_merchant_and_key_and_never_holds_the_key():
+    payment_id = intake.payment_id_for("merchant-42", KEY)
+    assert payment_id == intake.payment_id_for("merchant-42", KEY)
+    assert payment_id != intake.payment_id_for("merchant-43", KEY)
+    assert payment_id != intake.payment_id_for("merchant-42", KEY + "x")
+    assert api.PAYMENT_ID.match(payment_id) and KEY not in payment_id
+
+
+def test_a_failed_enqueue_after_approval_then_a_retry_authorizes_once(aws, provider_at):  # noqa: F811
+    with mock.patch.object(clients, "sqs") as sqs:
+        sqs.return_value.send_message.side_effect = RuntimeError("SQS unavailable")
+        status, body = post()
+    assert status == 500 and body["error"]["code"] == "internal_error"
+    assert aws.table.scan()["Items"] == [] and aws.messages() == []
+    status, body = post()
+    assert status == 202 and body["status"] == "PENDING"
+    # The provider saw one idempotency key twice, so it holds one authorization.
+    assert authorizations(provider_at) == [body["payment_id"]] * 2
+    (payment,) = aws.payments()
+    assert payment["payment_id"] == body["payment_id"] and len(aws.messages()) == 1
+    assert post() == (202, body)
+    assert len(authorizations(provider_at)) == 2  # a replay does not ask the provider
+
+
+class LambdaTimeout(BaseException):
+    """Lambda stops the function: no except clause runs, nothing is cleaned up."""
+
+
+class DyingContext(FakeContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 50
+
+
+def test_a_lambda_timeout_after_the_providers_answer_then_a_retry_authorizes_once(aws, provider_at):  # noqa: F811
+    with mock.patch.object(intake, "_outcome", side_effect=LambdaTimeout):
+        with pytest.raises(LambdaTimeout):
+            post(context=DyingContext())
+    (claimed,) = aws.payments()  # what the killed function left: its claim, recorded UNKNOWN
+    assert claimed["status"] == "UNKNOWN" and "claim" in claimed
+    time.sleep(0.1)  # the function's deadline passes
+    assert post(amount=999)[1]["error"]["code"] == "idempotency_key_reused"  # another body never takes over
+    status, body = post()
+    assert status == 202 and body["status"] == "PENDING"
+    assert authorizations(provider_at) == [body["payment_id"]] * 2
+    (payment,) = aws.payments()
+    assert payment["status"] == "PENDING" and "claim" not in payment and len(aws.messages()) == 1
+
+
+def test_a_live_claim_is_in_progress_and_the_message_waits_for_the_outcome(aws):
+    from cdk_payments.runtime import events
+
+    from .test_events import sqs_event
+
+    with mock.patch.object(intake, "_outcome", side_effect=LambdaTimeout):
+        with pytest.raises(LambdaTimeout):
+            post()
+    status, body = post()
+    assert (status, body["error"]["code"]) == (409, "request_in_progress")
+    payment_id = intake.payment_id_for("merchant-42", KEY)
+    result = events.handler(sqs_event(json.dumps({"payment_id": payment_id})), FakeContext())
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # redelivered, the payment untouched
+    assert aws.payments()[0]["status"] == "UNKNOWN"
+
+
+def test_a_replay_after_the_idempotency_window_is_refused(aws):
+    status, _ = post()
+    assert status == 202
+    with mock.patch.object(intake.time, "time", return_value=time.time() + 86_401):
+        status, body = post()
+    assert (status, body["error"]["code"]) == (422, "idempotency_key_reused")
+    assert "24 hours" in body["error"]["message"] and len(aws.payments()) == 1
+
+
+def recorded_calls(aws, *requests):
+    """The (service, operation) of every AWS call the processor makes while answering ``requests``."""
+    calls = []
+
+    def record(model, **_):
+        calls.append((model.service_model.service_name, model.name))
+
+    for client in (clients.dynamodb(), clients.table().meta.client, clients.sqs(), clients.kms()):
+        client.meta.events.register("before-call", record)
+    for request in requests:
+        request()
+    return calls
+
+
+def test_post_makes_two_sequential_round_trips_and_get_and_list_one(aws):
+    claim, *parallel = recorded_calls(aws, post)  # the outcome's update and the message, in either order
+    assert claim == ("dynamodb", "PutItem")
+    assert sorted(parallel) == [("dynamodb", "UpdateItem"), ("sqs", "SendMessage")]
+    calls = recorded_calls(aws, lambda: api.handler(api_event("GET", "/payments/" + intake.payment_id_for(
+        "merchant-42", KEY)), FakeContext()), lambda: api.handler(api_event("GET", "/payments"), FakeContext()))
+    assert calls == [("dynamodb", "GetItem"), ("dynamodb", "Query")]
+
+
+def test_every_call_of_the_write_path_is_granted_to_the_processor(aws):
+    def failing_enqueue():
+        with mock.patch.object(clients.sqs(), "send_message", side_effect=RuntimeError("SQS unavailable")):
+            post(key="order-intake-0002")
+
+    calls = recorded_calls(aws, post, post, failing_enqueue)
+    table_calls = {operation for service, operation in calls if service == "dynamodb"}
+    assert table_calls == {"PutItem", "UpdateItem", "DeleteItem"}
+    assert {f"dynamodb:{operation}" for operation in table_calls} <= set(PROCESSOR_TABLE_ACTIONS)
+    # test/payment_api/test_construct.py holds the other half: the processor's policy grants these.
+
+
+@pytest.fixture
+def emulator(monkeypatch):
+    """moto's server on 127.0.0.1, reached over HTTP by the real SDK (no in-process mock)."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_SERVICE_NAME": "payments",
+                        "POWERTOOLS_METRICS_NAMESPACE": "CdkPaymentsTest", "AUTH_MODE": "iam",
+                        "MERCHANT_ROLES": json.dumps(ROLE_ARNS), "TABLE_NAME": "payments-race"}.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+    yield
+    clients.reset()
+    server.stop()
+
+
+def test_concurrent_posts_with_one_key_under_the_emulator_create_one_item_and_one_message(emulator, monkeypatch):
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(TableName="payments-race", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "payment_id", "AttributeType": "S"}])
+    sqs = boto3.client("sqs", region_name=REGION)
+    monkeypatch.setenv("QUEUE_URL", sqs.create_queue(QueueName="payments")["QueueUrl"])
+    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="provider", SecretString=json.dumps({"api_key": "sk_test_123"}))
+    monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
+    from aws_lambda_powertools.utilities import parameters
+
+    clients.reset()
+    parameters.clear_caches()
+    post(key="order-warm-0001")  # clients and credentials loaded before the race
+    results, barrier = [], threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        results.append(post())
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    payment_id = intake.payment_id_for("merchant-42", KEY)
+    items = dynamodb.scan(TableName="payments-race")["Items"]
+    assert [i["payment_id"]["S"] for i in items if i["payment_id"]["S"] == payment_id] == [payment_id]
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="payments")["QueueUrl"],
+                                                     MaxNumberOfMessages=10)["Messages"]]
+    assert sorted(bodies).count(json.dumps({"payment_id": payment_id})) == 1 and len(bodies) == 2
+    assert sorted(status for status, _ in results) in ([202, 202], [202, 409])
+    assert {body["payment_id"] for status, body in results if status == 202} == {payment_id}
+
+
+def test_an_aws_error_other_than_the_condition_is_not_a_replay(aws):
+    error = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem")
+    with mock.patch.object(clients.dynamodb(), "put_item", side_effect=error):
+        status, body = post()
+    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert aws.table.scan()["Items"] == []
