@@ -36,6 +36,7 @@ from ..profiles import Profile, defaults_for
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
+from .routes import add_routes, never_cached
 from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
@@ -244,6 +245,7 @@ class SecurePaymentApi(Construct):
             self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
             timeout=PROCESSOR_TIMEOUT,
             environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
+                         "EVENT_BUS_NAME": self._event_bus.event_bus_name,
                          "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment,
                          **self._merchant_environment(auth, merchant_roles)},
             **common,
@@ -494,7 +496,9 @@ class SecurePaymentApi(Construct):
         self._queue.grant_send_messages(self._processor)
         for function in (self._processor, self._event_handler):  # the event handler resolves UNKNOWN outcomes
             self._secret.grant_read(function)
-        self._event_bus.grant_put_events_to(self._event_handler)
+        # The event handler announces settlements; the processor captures, voids and refunds.
+        for function in (self._processor, self._event_handler):
+            self._event_bus.grant_put_events_to(function)
 
     def _create_rotation_function(self, adapter: ProviderAdapter, common: dict) -> lambda_.Function:
         # In the same subnets as the processor (the provider sees one egress), reaching Secrets Manager
@@ -563,7 +567,7 @@ class SecurePaymentApi(Construct):
                 # Never cache the intake (every POST must reach the handler and its idempotency) nor
                 # the list (its pages depend on the caller and the query string).
                 method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False),
-                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False)}
+                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False), **never_cached()}
                 if cache else None,
             ),
         )
@@ -608,7 +612,7 @@ class SecurePaymentApi(Construct):
             request_parameters={"method.request.path.payment_id": True, **{p: False for p in identity}},
         )
         listing = payments.add_method("GET", integration)  # the handler validates its query string
-        self._acknowledge_api(api, [post, get, listing], auth, cache)
+        self._acknowledge_api(api, [post, get, listing, *add_routes(api, integration)], auth, cache)
         keys = {}
         for merchant in merchants:
             plan = api.add_usage_plan(
