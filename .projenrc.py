@@ -92,6 +92,8 @@ project = CdkPaymentsProject(
         "check-jsonschema>=0.33,<1",  # the workflows against SchemaStore's schema, which it vendors
         # twine check renders a Markdown long description only with readme_renderer's md extra.
         "readme-renderer[md]>=46",
+        # Webhook tests verify signatures as a merchant would, with the Standard Webhooks reference library.
+        "standardwebhooks>=1.0,<2",
     ],
 )
 

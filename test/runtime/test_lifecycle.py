@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 from unittest import mock
 
 import pytest
 
-from cdk_payments.runtime import api, events, lifecycle, operations, providers, states
+from cdk_payments.runtime import api, events, lifecycle, providers, states
 from cdk_payments.runtime.providers import Authorization
 
 from .conftest import FakeContext, api_event, valid_body
@@ -235,8 +236,8 @@ def test_two_refunds_that_together_exceed_the_capture_race_and_exactly_one_wins(
     for attempt in range(3):
         payment_id = create(aws_server, key=f"order-race-{attempt}")
         settle_queue(aws_server)
-        results = _race(*(lambda k=k: op("POST", payment_id, "refunds", {"amount": 700}, key=f"race-refund-{attempt}-{k}")
-                          for k in range(2)))
+        results = _race(*(functools.partial(op, "POST", payment_id, "refunds", {"amount": 700},
+                                            key=f"race-refund-{attempt}-{k}") for k in range(2)))
         assert sorted(status for status, _ in results) == [200, 422], (attempt, results)
         assert states.refunded_amount(stored(aws_server, payment_id)) == 700
 
@@ -255,8 +256,8 @@ def test_refunds_that_fit_all_succeed_concurrently(aws_server):
 def test_a_capture_and_a_void_race_and_exactly_one_wins(aws_server):
     for attempt in range(3):
         payment_id = create(aws_server, key=f"order-cv-{attempt}", capture="manual")
-        results = _race(lambda: op("POST", payment_id, "capture", key=f"cv-capture-{attempt}"),
-                        lambda: op("POST", payment_id, "void", key=f"cv-void-{attempt}"))
+        results = _race(functools.partial(op, "POST", payment_id, "capture", key=f"cv-capture-{attempt}"),
+                        functools.partial(op, "POST", payment_id, "void", key=f"cv-void-{attempt}"))
         codes = sorted(status for status, _ in results)
         assert codes == [200, 409], results
         assert stored(aws_server, payment_id)["status"] in ("CAPTURED", "VOIDED")

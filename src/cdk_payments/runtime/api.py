@@ -45,8 +45,8 @@ from . import clients, providers
 from .errors import ApiError, validator
 from .listing import list_payments, parse_query
 from .merchants import merchant_of
-from .operations import public_payment
 from .observability import logger, metrics, tracer
+from .operations import public_payment
 from .pan import contains_pan
 
 gc.freeze()
