@@ -59,7 +59,8 @@ DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EG
 
 
 class SecurePaymentApi(Construct):
-    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``)
+    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``, and
+    the lifecycle: ``POST /payments/{payment_id}/capture``, ``/void``, ``/refunds``, ``GET .../refunds``)
     behind WAF, with an on-demand DynamoDB table, an encrypted SQS queue and dead-letter queue, the
     processor and event-handler Lambdas (arm64, Python 3.14, Powertools), the provider secret and alarms.
 
@@ -70,8 +71,10 @@ class SecurePaymentApi(Construct):
 
     Requests are validated by API Gateway against the JSON schema the handler also enforces;
     errors are ``{"error": {"code", "message"}}``. ``POST`` needs an ``Idempotency-Key`` header.
-    The event handler settles each payment (PROCESSED or FAILED) and puts a ``Payment Processed`` or
-    ``Payment Failed`` event (source ``cdk-payments``) on ``event_bus``.
+    The event handler settles each payment (PROCESSED, AUTHORIZED for manual capture, or FAILED) and puts
+    a ``Payment Processed``, ``Payment Authorized`` or ``Payment Failed`` event (source ``cdk-payments``)
+    on ``event_bus``; captures, voids and refunds put ``Payment Captured``, ``Payment Voided`` and
+    ``Payment Refunded``.
 
     Account settings: API Gateway writes execution and access logs with one CloudWatch role per
     account and region (``AWS::ApiGateway::Account``), which every REST API in the region shares. With
@@ -798,5 +801,6 @@ class SecurePaymentApi(Construct):
 
     @property
     def event_bus(self) -> events.IEventBus:
-        """Where ``Payment Processed`` and ``Payment Failed`` events go."""
+        """Where the payment events go (``Payment Processed``, ``Failed``, ``Authorized``, ``Captured``,
+        ``Voided``, ``Refunded``)."""
         return self._event_bus
