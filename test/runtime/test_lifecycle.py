@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from cdk_payments.runtime import api, events, lifecycle, providers, states
+from cdk_payments.runtime.errors import validator
 from cdk_payments.runtime.providers import Authorization
 
 from .conftest import FakeContext, api_event, valid_body
@@ -80,6 +82,12 @@ def test_the_whole_lifecycle(aws, captured_events):
     types = [e["DetailType"] for e in captured_events]
     assert types.count("Payment Refunded") == 3
     assert {"Payment Authorized", "Payment Captured", "Payment Voided"} <= set(types)
+    # Every event matches the JSON Schema the package publishes, each with its own stable id.
+    validate = validator(json.loads((Path(events.__file__).parent / "payment_event.schema.json").read_text()))
+    details = [json.loads(e["Detail"]) for e in captured_events]
+    for detail in details:
+        validate(detail)
+    assert len({d["event_id"] for d in details}) == len(details)
 
 
 def test_an_automatic_payment_is_refunded_once_processed(aws):

@@ -180,3 +180,24 @@ def test_loopback_http_needs_the_test_only_switch(receiver):
     with pytest.raises(webhooks.UnsafeEndpoint):
         webhooks.deliver(endpoint.url, SECRET, "id", {})
     assert webhooks.deliver(endpoint.url, SECRET, "id", {}, insecure_loopback_for_tests=True).delivered
+
+
+def test_one_merchants_failing_endpoint_does_not_hold_back_anothers(aws, queues, receiver, monkeypatch):
+    sqs, queue, _ = queues
+    failing, working = receiver(*[500] * 5), receiver()
+    register(failing.url)
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="webhooks/merchant-43", SecretString=json.dumps({"url": working.url, "secret": SECRET}))
+    other = event()
+    other["detail"] = {**other["detail"], "merchant_id": "merchant-43", "event_id": "9a0b0c0d-0000-5000-8000-000000000002"}
+    for body in (json.dumps(event()), json.dumps(other)):
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:webhooks", "awsRegion": REGION}
+               for m in messages]
+    result = webhooks.handler({"Records": records}, None)
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    assert failed == {m["MessageId"] for m in messages if "merchant-42" in m["Body"]}
+    assert len(working.verified) == 1 and len(failing.verified) == 1

@@ -184,3 +184,16 @@ def handle(body: str, receive_count: int, receipt_handle: str, *, now: Optional[
     clients.sqs().change_message_visibility(QueueUrl=os.environ["WEBHOOK_QUEUE_URL"], ReceiptHandle=receipt_handle,
                                             VisibilityTimeout=delay)
     raise DeliveryFailed(f"attempt {receive_count}: {attempt.detail}; next in {delay} s")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The delivery function: each message alone, a failed one reported back to SQS (partial batch
+    response) after its visibility timeout was set to its backoff, so other merchants' messages in
+    the batch are delivered now and never wait for it."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    def record_handler(record: Any) -> None:
+        handle(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
