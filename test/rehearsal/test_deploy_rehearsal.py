@@ -23,6 +23,7 @@ from .rehearsal import (
     check_created,
     default_security_group_stripped,
     deploy,
+    lifecycle_end_to_end,
     payment_end_to_end,
     resolve,
     rotation_answered,
@@ -172,6 +173,12 @@ def test_rotation_schedule_is_answered_by_the_deployed_rotation_function(deploym
 def test_payment_end_to_end_through_deployed_code(deployments, profile):
     result = payment_end_to_end(deployments[profile])
     assert result["fetched"]["amount"] == 1250 and result["fetched"]["currency"] == "EUR"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_payment_lifecycle_end_to_end_through_deployed_code(deployments, profile):
+    result = lifecycle_end_to_end(deployments[profile])
+    assert result["refunds"]["refunded_amount"] == 800 and result["refunds"]["captured_amount"] == 1000
 
 
 def _without_schema(assembly: Path, tmp_path: Path) -> Path:
