@@ -2,8 +2,8 @@
 
 Tokens choose the outcome: ``tok_decline...`` is declined (``card_declined``), ``tok_unavailable...``
 is a retryable failure, ``tok_timeout...`` an unknown outcome that ``status`` later resolves as
-approved; any other token is approved. Captures, voids and refunds are approved, with a reference derived
-from the operation id. References are derived from the credentials, so a rotated
+approved; any other token is approved. Captures, voids and refunds are approved, each with a
+reference derived from its operation id. References are derived from the credentials, so a rotated
 key changes them. Rotation issues a new random ``api_key`` and revokes nothing.
 """
 
