@@ -97,6 +97,8 @@ project = CdkPaymentsProject(
         "readme-renderer[md]>=46",
         # The documentation site built from docs/ (projen docs; test/test_docs_site.py builds it --strict).
         "mkdocs-material>=9.6,<10",
+        # Webhook tests verify signatures as a merchant would, with the Standard Webhooks reference library.
+        "standardwebhooks>=1.0,<2",
     ],
 )
 

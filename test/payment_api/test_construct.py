@@ -14,6 +14,7 @@ from aws_cdk.assertions import Match
 
 from cdk_payments import CostOptimizedVpc, PaymentApiAuthorization, Profile, SecurePaymentApi
 from cdk_payments.payment_api.construct import SCHEMA_FILE
+from cdk_payments.payment_api.routes import ROUTES
 
 from ..harness import synth
 
@@ -131,9 +132,10 @@ def test_api_routes_validation_logging_tracing_throttling(dev):
     result, _ = dev
     methods = result.resources("AWS::ApiGateway::Method")
     verbs = sorted(m["Properties"]["HttpMethod"] for m in methods.values())
-    assert verbs == ["GET", "GET", "POST"]  # GET /payments/{payment_id} and GET /payments
+    # GET /payments/{payment_id}, GET /payments, GET .../refunds; POST /payments, .../capture, void, refunds
+    assert verbs == ["GET"] * 3 + ["POST"] * 4
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods.values())
-    post = next(m for m in methods.values() if m["Properties"]["HttpMethod"] == "POST")
+    post = next(m for m in methods.values() if "CreatePaymentRequest" in json.dumps(m["Properties"]))
     assert post["Properties"]["RequestParameters"] == {"method.request.header.Idempotency-Key": True}
     assert "RequestValidatorId" in post["Properties"]
     result.template.has_resource_properties(
@@ -148,7 +150,7 @@ def test_api_routes_validation_logging_tracing_throttling(dev):
             })],
         },
     )
-    model = next(iter(result.resources("AWS::ApiGateway::Model").values()))
+    (model,) = [m for n, m in result.resources("AWS::ApiGateway::Model").items() if "CreatePaymentRequest" in n]
     assert model["Properties"]["Schema"] == json.loads(SCHEMA_FILE.read_text())
     responses = result.resources("AWS::ApiGateway::GatewayResponse")
     assert len(responses) == 6
@@ -232,6 +234,40 @@ def test_event_handler_least_privilege(dev):
     assert sends == [{"Fn::GetAtt": [next(n for n in result.resources("AWS::SQS::Queue") if "DeadLetter" in n), "Arn"]}]
 
 
+def test_lifecycle_routes_are_validated_as_the_route_table_says(dev):
+    result, _ = dev
+    methods = result.resources("AWS::ApiGateway::Method")
+    models = result.resources("AWS::ApiGateway::Model")
+    for route in ROUTES:
+        if route.built_in_construct:
+            continue
+        (method,) = [m["Properties"] for m in methods.values() if m["Properties"]["HttpMethod"] == route.method
+                     and m["Properties"]["ResourceId"]["Ref"].endswith(_resource_suffix(result, route.path))]
+        assert method["RequestParameters"].get("method.request.header.Idempotency-Key", False) is route.idempotency_key
+        assert method["RequestParameters"]["method.request.path.payment_id"] is True
+        assert "RequestValidatorId" in method
+        if route.schema:
+            (model,) = [m for n, m in models.items() if route.model in n]
+            assert model["Properties"]["Schema"] == json.loads((SCHEMA_FILE.parent / route.schema).read_text())
+
+
+def _resource_suffix(result, path):
+    """The logical id of the API Gateway resource whose path part is the last of ``path``."""
+    (name,) = [n for n, r in result.resources("AWS::ApiGateway::Resource").items()
+               if r["Properties"]["PathPart"] == path.rsplit("/", 1)[-1]]
+    return name
+
+
+def test_processor_may_put_lifecycle_events_on_the_bus(dev):
+    """Capture, void and refund put their events from the processor: without the grant they would fail."""
+    result, _ = dev
+    policy = next(p for n, p in result.resources("AWS::IAM::Policy").items() if "Processor" in n)
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (put,) = [s for s in statements if s["Action"] == "events:PutEvents"]
+    assert "event-bus/default" in json.dumps(put["Resource"])
+    assert processor_environment(result, "Payments")["EVENT_BUS_NAME"] == "default"
+
+
 def test_alarms_go_to_topic_through_sns_actions(dev):
     result, api = dev
     alarms = result.resources("AWS::CloudWatch::Alarm")
@@ -304,7 +340,9 @@ def test_function_asset_is_the_runtime_package_only(dev):
     assert shipped == sorted([
         "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
         "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py", "runtime/errors.py",
-        "runtime/listing.py", "runtime/merchants.py", "runtime/intake.py",
+        "runtime/listing.py", "runtime/merchants.py", "runtime/intake.py", "runtime/bus.py", "runtime/lifecycle.py",
+        "runtime/operations.py", "runtime/states.py", "runtime/webhooks.py", "runtime/capture_request.schema.json",
+        "runtime/void_request.schema.json", "runtime/refund_request.schema.json", "runtime/payment_event.schema.json",
         "runtime/providers/__init__.py", "runtime/providers/base.py", "runtime/providers/http.py",
         "runtime/providers/sandbox.py",
     ])
@@ -353,8 +391,10 @@ def test_prod_cache_keys_reads_on_the_callers_credential(prod_by_mode, prefix, h
     # Never cached: the intake and the list.
     assert settings[("POST", "/~1payments")]["CachingEnabled"] is False
     assert settings[("GET", "/~1payments")]["CachingEnabled"] is False
+    # A payment's refunds: its cache key would name no credential, so never cached.
+    assert settings[("GET", "/~1payments~1{payment_id}~1refunds")]["CachingEnabled"] is False
     methods = of(result, "AWS::ApiGateway::Method", prefix)
-    (by_id,) = [m["Properties"] for m in methods.values() if "payment_id" in json.dumps(m["Properties"])]
+    (by_id,) = [m["Properties"] for m in methods.values() if "CacheKeyParameters" in json.dumps(m["Properties"])]
     identity = f"method.request.header.{header}"
     assert by_id["Integration"]["CacheKeyParameters"] == ["method.request.path.payment_id", identity]
     assert by_id["RequestParameters"] == {"method.request.path.payment_id": True, identity: False}

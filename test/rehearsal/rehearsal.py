@@ -342,3 +342,37 @@ def default_security_group_stripped(deployment: Deployment) -> None:
                                                    {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     assert [g["GroupId"] for g in groups] == [answered[0].event["ResourceProperties"]["DefaultSecurityGroupId"]]
     assert groups[0]["IpPermissions"] == [] and groups[0]["IpPermissionsEgress"] == [], groups[0]
+
+
+def lifecycle_end_to_end(deployment: Deployment) -> dict[str, Any]:
+    """Through the deployed methods and functions: a manual-capture payment authorized, captured in
+    part, refunded twice, an over-refund refused with nothing written; another voided before capture."""
+    api = PaymentApi.of(deployment)
+    table = deployment.physical[deployment.one("AWS::DynamoDB::Table", "PaymentsTable")]
+    dynamodb = deployment.client("dynamodb")
+
+    def stored(payment_id: str) -> dict[str, Any]:
+        return dynamodb.get_item(TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)["Item"]
+
+    def post(path: str, body: Any, key: str) -> tuple[int, Any]:
+        return api.call("POST", path, body=body, headers={"Idempotency-Key": key})
+
+    status, created = post("/payments", payment_body(capture="manual"), "rehearsal-lifecycle-1")
+    assert status == 202, (status, created)
+    payment_id = created["payment_id"]
+    assert stored(payment_id)["status"] == {"S": "AUTHORIZED"}, stored(payment_id)["status"]  # settled by the queue
+    status, captured = post(f"/payments/{payment_id}/capture", {"amount": 1000}, "rehearsal-capture-1")
+    assert status == 200 and captured["status"] == "CAPTURED" and captured["captured_amount"] == 1000, captured
+    for key, amount in (("rehearsal-refund-1", 300), ("rehearsal-refund-2", 500)):
+        status, refund = post(f"/payments/{payment_id}/refunds", {"amount": amount}, key)
+        assert status == 200 and refund["status"] == "SUCCEEDED", (status, refund)
+    before = stored(payment_id)
+    status, refused = post(f"/payments/{payment_id}/refunds", {"amount": 201}, "rehearsal-refund-3")
+    assert status == 422 and refused["error"]["code"] == "amount_exceeds_refundable", (status, refused)
+    assert stored(payment_id) == before
+    status, refunds = api.call("GET", f"/payments/{payment_id}/refunds")
+    assert status == 200 and [r["amount"] for r in refunds["refunds"]] == [300, 500], refunds
+    status, other = post("/payments", payment_body(capture="manual", description="Order 1002"), "rehearsal-lifecycle-2")
+    status, voided = post(f"/payments/{other['payment_id']}/void", None, "rehearsal-void-1")
+    assert status == 200 and voided["status"] == "VOIDED", (status, voided)
+    return {"payment_id": payment_id, "refunds": refunds}

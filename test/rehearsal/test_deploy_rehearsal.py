@@ -26,7 +26,13 @@ from cdk_payments.smoke import Smoke, SmokeOptions
 
 from ..local.day_one import add_day_one_outputs
 from . import gaps
-from .rehearsal import check_created, default_security_group_stripped, payment_end_to_end, rotation_answered
+from .rehearsal import (
+    check_created,
+    default_security_group_stripped,
+    lifecycle_end_to_end,
+    payment_end_to_end,
+    rotation_answered,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -173,6 +179,12 @@ def test_rotation_schedule_is_answered_by_the_deployed_rotation_function(deploym
 def test_payment_end_to_end_through_deployed_code(deployments, profile):
     result = payment_end_to_end(deployments[profile])
     assert result["fetched"]["amount"] == 1250 and result["fetched"]["currency"] == "EUR"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_payment_lifecycle_end_to_end_through_deployed_code(deployments, profile):
+    result = lifecycle_end_to_end(deployments[profile])
+    assert result["refunds"]["refunded_amount"] == 800 and result["refunds"]["captured_amount"] == 1000
 
 
 @pytest.mark.parametrize("profile", PROFILES)

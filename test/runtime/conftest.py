@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -52,8 +54,66 @@ class Aws:
         return out.get("Messages", [])
 
 
+def _create_resources(monkeypatch) -> Aws:
+    """The handlers' resources, in whatever AWS boto3 reaches (moto's mock or a moto server)."""
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    table = dynamodb.create_table(
+        TableName="payments",
+        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "payment_id", "AttributeType": "S"},
+            {"AttributeName": "merchant_id", "AttributeType": "S"},
+            {"AttributeName": "created_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-merchant",
+                "KeySchema": [
+                    {"AttributeName": "merchant_id", "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                # As the construct creates it: list items hold keys and these attributes only.
+                "Projection": {"ProjectionType": "INCLUDE",
+                               "NonKeyAttributes": ["amount", "currency", "status"]},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    dlq_url = sqs.create_queue(QueueName="payments-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="payments",
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+            "VisibilityTimeout": "0",
+        },
+    )["QueueUrl"]
+    events = boto3.client("events", region_name=REGION)
+    events.create_event_bus(Name="payments")
+    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="provider", SecretString=json.dumps({"api_key": "sk_test_123"})
+    )
+    monkeypatch.setenv("TABLE_NAME", "payments")
+    monkeypatch.setenv("QUEUE_URL", queue_url)
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments")
+    monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
+    key = boto3.client("kms", region_name=REGION).create_key(Description="payment data")
+    monkeypatch.setenv("CURSOR_KEY_ARN", key["KeyMetadata"]["Arn"])
+    return Aws(table=table, queue_url=queue_url, dlq_url=dlq_url, sqs=sqs, bus_name="payments")
+
+
 @pytest.fixture
 def aws(monkeypatch):
+    _base_environment(monkeypatch)
+    with mock_aws():
+        resources = _create_resources(monkeypatch)
+        _clear_caches()
+        yield resources
+        _clear_caches()
+
+
+def _base_environment(monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -63,54 +123,44 @@ def aws(monkeypatch):
     monkeypatch.setenv("AUTH_MODE", "iam")
     monkeypatch.setenv("MERCHANT_API_KEYS", json.dumps(API_KEY_IDS))
     monkeypatch.setenv("MERCHANT_ROLES", json.dumps(ROLE_ARNS))
-    with mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        table = dynamodb.create_table(
-            TableName="payments",
-            KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "payment_id", "AttributeType": "S"},
-                {"AttributeName": "merchant_id", "AttributeType": "S"},
-                {"AttributeName": "created_at", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by-merchant",
-                    "KeySchema": [
-                        {"AttributeName": "merchant_id", "KeyType": "HASH"},
-                        {"AttributeName": "created_at", "KeyType": "RANGE"},
-                    ],
-                    # As the construct creates it: list items hold keys and these attributes only.
-                    "Projection": {"ProjectionType": "INCLUDE",
-                                   "NonKeyAttributes": ["amount", "currency", "status"]},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        sqs = boto3.client("sqs", region_name=REGION)
-        dlq_url = sqs.create_queue(QueueName="payments-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue_url = sqs.create_queue(
-            QueueName="payments",
-            Attributes={
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
-                "VisibilityTimeout": "0",
-            },
-        )["QueueUrl"]
-        events = boto3.client("events", region_name=REGION)
-        events.create_event_bus(Name="payments")
-        secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
-            Name="provider", SecretString=json.dumps({"api_key": "sk_test_123"})
-        )
-        monkeypatch.setenv("TABLE_NAME", "payments")
-        monkeypatch.setenv("QUEUE_URL", queue_url)
-        monkeypatch.setenv("EVENT_BUS_NAME", "payments")
-        monkeypatch.setenv("PROVIDER_SECRET_ARN", secret["ARN"])
-        key = boto3.client("kms", region_name=REGION).create_key(Description="payment data")
-        monkeypatch.setenv("CURSOR_KEY_ARN", key["KeyMetadata"]["Arn"])
+
+
+def _locked(lock: threading.Lock, method: Any) -> Any:
+    def write(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    return write
+
+
+@pytest.fixture
+def aws_server(monkeypatch):
+    """The same resources in a moto server on 127.0.0.1 (an ephemeral port), which real concurrent
+    requests reach over HTTP, each conditional write decided by the server, not a mock in-process."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.server import ThreadedMotoServer
+
+    # DynamoDB checks a condition and writes atomically per item; moto's server does neither under a
+    # lock (it parses the condition between reading and writing the item, and its threads interleave
+    # there), so its writes are serialized here as DynamoDB serializes writes to one item.
+    lock = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        monkeypatch.setattr(DynamoDBBackend, name, _locked(lock, getattr(DynamoDBBackend, name)))
+    _base_environment(monkeypatch)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+        resources = _create_resources(monkeypatch)
         _clear_caches()
-        yield Aws(table=table, queue_url=queue_url, dlq_url=dlq_url, sqs=sqs, bus_name="payments")
+        yield resources
         _clear_caches()
+    finally:
+        # moto's backends live in the process: forget this server's resources for the next test.
+        host, port = server.get_host_and_port()
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
+        server.stop()
 
 
 @pytest.fixture
@@ -135,10 +185,11 @@ def captured_events(aws):
 def _clear_caches() -> None:
     from aws_lambda_powertools.utilities import parameters
 
-    from cdk_payments.runtime import clients, providers
+    from cdk_payments.runtime import clients, lifecycle, providers
 
     clients.reset()
     providers.provider.cache_clear()
+    lifecycle._idempotency.cache_clear()
     parameters.clear_caches()
 
 
@@ -168,10 +219,11 @@ def request_identity(merchant: str, mode: str | None = None) -> dict[str, Any]:
 def api_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
               raw_body: str | None = None, caller: str = "merchant-42",
               query: dict[str, str | list[str]] | None = None) -> dict[str, Any]:
-    payment_id = path.rsplit("/", 1)[-1] if path.count("/") == 2 else None
+    parts = path.split("/")  # "", "payments", the id, a sub-resource (capture, void, refunds)
+    payment_id = parts[2] if len(parts) > 2 else None
     multi = {k: v if isinstance(v, list) else [v] for k, v in (query or {}).items()}
     return {
-        "resource": "/payments/{payment_id}" if payment_id else "/payments",
+        "resource": "/".join(["/payments/{payment_id}", *parts[3:]]) if payment_id else "/payments",
         "path": path,
         "httpMethod": method,
         "headers": {"Content-Type": "application/json", **(headers or {})},

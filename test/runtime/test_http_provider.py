@@ -11,9 +11,18 @@ import pytest
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from cdk_payments.runtime.observability import logger
-from cdk_payments.runtime.providers import AuthorizationRequest, CredentialsRejected, Outcome
+from cdk_payments.runtime.providers import (
+    Authorization,
+    AuthorizationRequest,
+    CredentialsRejected,
+    OperationRequest,
+    Outcome,
+    PaymentProvider,
+    UnsupportedOperation,
+)
 from cdk_payments.runtime.providers import http as http_module
 from cdk_payments.runtime.providers.http import CircuitBreaker, HttpProvider
+from cdk_payments.runtime.providers.sandbox import SandboxProvider
 
 from .fake_provider import FakeProvider, Reply
 
@@ -230,3 +239,69 @@ def test_no_key_or_token_in_any_log_line(fake, adapter):
     logged = stream.getvalue()
     assert "provider answered" in logged and REQUEST.payment_id in logged
     assert API_KEY not in logged and TOKEN not in logged
+
+
+# -- capture, void and refund: the same outcomes as an authorization ------------------------------------
+OPERATION = OperationRequest(operation_id="0c6d6533-f68d-5012-9b36-61b7d178dc8c", payment_id=REQUEST.payment_id,
+                             provider_reference="auth_1", amount=700, currency="EUR", merchant_id="merchant-42",
+                             reason="requested_by_customer")
+
+
+@pytest.mark.parametrize("operation,path", [("capture", "/v1/captures"), ("void", "/v1/voids"),
+                                            ("refund", "/v1/refunds")])
+def test_lifecycle_operations_send_the_operation_id_as_idempotency_key(fake, adapter, operation, path):
+    fake.default = Reply(200, {"id": "op_1", "status": "approved"})
+    answer = getattr(adapter, operation)(OPERATION, creds(fake))
+    assert answer.outcome is Outcome.APPROVED and answer.reference == "op_1"
+    (received,) = fake.received
+    assert (received.method, received.path) == ("POST", path)
+    assert received.headers["Idempotency-Key"] == OPERATION.operation_id
+    assert received.body["authorization_id"] == "auth_1" and received.body["amount"] == 700
+
+
+@pytest.mark.parametrize("reply,outcome", [
+    (Reply(402, {"decline_reason": "already_refunded"}), Outcome.DECLINED),
+    (Reply(200, {"status": "declined", "decline_reason": "expired_authorization"}), Outcome.DECLINED),
+    (Reply(503, {}), Outcome.RETRYABLE),
+    (Reply(429, {}), Outcome.RETRYABLE),
+    (Reply(500, {}), Outcome.UNKNOWN),
+    (Reply(200, raw=b"{not json"), Outcome.UNKNOWN),
+    (Reply(200, {"id": "late", "status": "approved"}, delay=1.0), Outcome.UNKNOWN),
+])
+@pytest.mark.parametrize("operation", ["capture", "void", "refund"])
+def test_lifecycle_operations_in_every_failure_mode(fake, adapter, operation, reply, outcome):
+    fake.default = reply
+    assert getattr(adapter, operation)(OPERATION, creds(fake)).outcome is outcome
+
+
+@pytest.mark.parametrize("operation", ["capture", "void", "refund"])
+def test_lifecycle_operations_unreachable_are_retryable(adapter, operation):
+    assert getattr(adapter, operation)(OPERATION, creds(refused_url())).outcome is Outcome.RETRYABLE
+
+
+def test_an_adapter_written_before_0_2_says_the_operations_are_unsupported():
+    class Legacy(PaymentProvider):
+        def authorize(self, request, credentials):
+            return Authorization.approve("x")
+
+        status = authorize
+
+        def issue_credentials(self, current, *, idempotency_key):
+            return dict(current)
+
+        def test_credentials(self, credentials):
+            return None
+
+        def revoke_credentials(self, retired, *, current):
+            return None
+
+    for operation in ("capture", "void", "refund"):
+        with pytest.raises(UnsupportedOperation, match=f"Legacy does not implement {operation}"):
+            getattr(Legacy(), operation)(OPERATION, {})
+
+
+def test_the_sandbox_approves_every_operation_with_a_stable_reference():
+    sandbox = SandboxProvider()
+    answers = [getattr(sandbox, op)(OPERATION, {"api_key": "k"}) for op in ("capture", "void", "refund")]
+    assert all(a.outcome is Outcome.APPROVED for a in answers)
+    assert sandbox.refund(OPERATION, {"api_key": "k"}) == answers[2]

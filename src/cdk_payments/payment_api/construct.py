@@ -38,6 +38,7 @@ from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
 from .overrides import payment_api_overrides
+from .routes import add_routes, never_cached
 from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
@@ -67,7 +68,8 @@ DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EG
 
 
 class SecurePaymentApi(Construct):
-    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``)
+    """A REST payment API (``POST /payments``, ``GET /payments/{payment_id}``, ``GET /payments``, and
+    the lifecycle: ``POST /payments/{payment_id}/capture``, ``/void``, ``/refunds``, ``GET .../refunds``)
     behind WAF, with an on-demand DynamoDB table, an encrypted SQS queue and dead-letter queue, the
     processor and event-handler Lambdas (arm64, Python 3.14, Powertools), the provider secret and alarms.
 
@@ -78,8 +80,10 @@ class SecurePaymentApi(Construct):
 
     Requests are validated by API Gateway against the JSON schema the handler also enforces;
     errors are ``{"error": {"code", "message"}}``. ``POST`` needs an ``Idempotency-Key`` header.
-    The event handler settles each payment (PROCESSED or FAILED) and puts a ``Payment Processed`` or
-    ``Payment Failed`` event (source ``cdk-payments``) on ``event_bus``.
+    The event handler settles each payment (PROCESSED, AUTHORIZED for manual capture, or FAILED) and puts
+    a ``Payment Processed``, ``Payment Authorized`` or ``Payment Failed`` event (source ``cdk-payments``)
+    on ``event_bus``; captures, voids and refunds put ``Payment Captured``, ``Payment Voided`` and
+    ``Payment Refunded``.
 
     Account settings: API Gateway writes execution and access logs with one CloudWatch role per
     account and region (``AWS::ApiGateway::Account``), which every REST API in the region shares. With
@@ -266,6 +270,7 @@ class SecurePaymentApi(Construct):
             self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
             timeout=PROCESSOR_TIMEOUT,
             environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
+                         "EVENT_BUS_NAME": self._event_bus.event_bus_name,
                          "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment,
                          **self._merchant_environment(auth, merchant_roles)},
             **common,
@@ -518,7 +523,9 @@ class SecurePaymentApi(Construct):
         self._queue.grant_send_messages(self._processor)
         for function in (self._processor, self._event_handler):  # the event handler resolves UNKNOWN outcomes
             self._secret.grant_read(function)
-        self._event_bus.grant_put_events_to(self._event_handler)
+        # The event handler announces settlements; the processor captures, voids and refunds.
+        for function in (self._processor, self._event_handler):
+            self._event_bus.grant_put_events_to(function)
 
     def _create_rotation_function(self, adapter: ProviderAdapter, common: dict) -> lambda_.Function:
         # In the same subnets as the processor (the provider sees one egress), reaching Secrets Manager
@@ -587,7 +594,7 @@ class SecurePaymentApi(Construct):
                 # Never cache the intake (every POST must reach the handler and its idempotency) nor
                 # the list (its pages depend on the caller and the query string).
                 method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False),
-                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False)}
+                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False), **never_cached()}
                 if cache else None,
             ),
         )
@@ -634,7 +641,7 @@ class SecurePaymentApi(Construct):
             request_parameters={"method.request.path.payment_id": True, **{p: False for p in identity}},
         )
         listing = payments.add_method("GET", integration)  # the handler validates its query string
-        self._acknowledge_api(api, [post, get, listing], auth, cache)
+        self._acknowledge_api(api, [post, get, listing, *add_routes(api, integration)], auth, cache)
         keys = {}
         for merchant in merchants:
             plan = api.add_usage_plan(
@@ -820,5 +827,6 @@ class SecurePaymentApi(Construct):
 
     @property
     def event_bus(self) -> events.IEventBus:
-        """Where ``Payment Processed`` and ``Payment Failed`` events go."""
+        """Where the payment events go (``Payment Processed``, ``Failed``, ``Authorized``, ``Captured``,
+        ``Voided``, ``Refunded``)."""
         return self._event_bus

@@ -34,6 +34,7 @@ from .errors import ApiError, validator
 from .listing import list_payments, parse_query
 from .merchants import merchant_of
 from .observability import logger, metrics, tracer
+from .operations import public_payment
 from .pan import contains_pan
 
 gc.freeze()
@@ -47,9 +48,6 @@ RETRY_AFTER_SECONDS = 2
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 # Version 5 (derived from the merchant and its Idempotency-Key, see intake.payment_id_for), or 4 (before 0.4).
 PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-# What GET returns: the payment, never the payment method token or the provider's reference.
-PUBLIC_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "description", "metadata",
-                 "created_at", "updated_at", "decline_reason")
 app = APIGatewayRestResolver()
 
 
@@ -78,8 +76,9 @@ def _unexpected(error: Exception) -> Response:
     return _error(500, "internal_error", "the payment could not be processed; retry with the same Idempotency-Key")
 
 
-def parse_body(raw: str | None) -> dict[str, Any]:
-    """The request body, checked in the order that keeps card data out of everything after it."""
+def parse_body(raw: str | None, validate: Any = None) -> dict[str, Any]:
+    """The request body, checked in the order that keeps card data out of everything after it;
+    ``validate``: another schema's validator (the lifecycle routes')."""
     raw = raw or ""
     if len(raw.encode()) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
@@ -90,7 +89,7 @@ def parse_body(raw: str | None) -> dict[str, Any]:
     if contains_pan(body):
         raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
     try:
-        validate_request(body)
+        (validate or validate_request)(body)
     except SchemaValidationError as error:
         raise ApiError(400, "invalid_request", _schema_message(error)) from None
     return body
@@ -108,6 +107,18 @@ def caller_merchant() -> str:
     return merchant
 
 
+def idempotency_key() -> str:
+    """The request's Idempotency-Key header, or a 400."""
+    key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
+    if not key:
+        raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]")
+    if contains_pan(key):  # the one header the API reads and stores (hashed) must not carry card data
+        raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
+    return key
+
+
 def _schema_message(error: SchemaValidationError) -> str:
     field = ".".join(str(p) for p in (error.path or []) if p != "data") or "body"
     return f"{field}: {error.validation_message}"
@@ -121,13 +132,7 @@ def create_payment_route() -> Response:
     # Omitted means the caller's; set it so a retry with or without it is the same request.
     if body.setdefault("merchant_id", merchant) != merchant:
         raise ApiError(403, "merchant_mismatch", "merchant_id is not the authenticated caller's merchant")
-    key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
-    if not key:
-        raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
-    if not IDEMPOTENCY_KEY.match(key):
-        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]")
-    if contains_pan(key):  # the one header the API reads and stores (hashed) must not carry card data
-        raise ApiError(400, "card_data_rejected", "card numbers must never be sent; send the provider's token")
+    key = idempotency_key()
     result = intake.create(merchant, key, body, authorize=_authorize,
                            remaining_ms=app.lambda_context.get_remaining_time_in_millis())
     logger.info("payment accepted", extra={"payment_id": result["payment_id"], "merchant_id": merchant,
@@ -162,9 +167,9 @@ def get_payment(payment_id: str) -> Response:
     item = clients.table().get_item(Key={"payment_id": payment_id}).get("Item")
     if not item or item.get("merchant_id") != merchant:  # another merchant's payment does not exist for you
         raise ApiError(404, "payment_not_found", "no payment with this id")
-    public = {field: item[field] for field in PUBLIC_FIELDS if field in item}
+    public = public_payment(item)
     metrics.add_metric(name="PaymentRead", unit=MetricUnit.Count, value=1)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(public, default=int))
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(public))
 
 
 @app.get("/payments")
@@ -176,6 +181,9 @@ def list_payments_route() -> Response:
     page = list_payments(merchant, query)
     metrics.add_metric(name="PaymentsListed", unit=MetricUnit.Count, value=1)
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(page, default=int))
+
+
+from . import lifecycle  # noqa: E402,F401  (its routes: capture, void, refunds)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,4 +1,5 @@
-"""The queue consumer: settles each payment as PROCESSED or FAILED and announces it on EventBridge.
+"""The queue consumer: settles each payment as PROCESSED (AUTHORIZED with manual capture) or FAILED and
+announces it on EventBridge; it also settles captures, voids and refunds whose outcome was unknown.
 
 A payment the processor recorded as UNKNOWN (the provider's answer was lost) is resolved here through
 the adapter's ``status`` call; while the provider still cannot tell, the message is retried and,
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from . import clients, providers
+from . import bus, clients, operations, providers, states
 from .observability import logger, metrics, tracer
 
 gc.freeze()
@@ -36,7 +36,8 @@ if _collecting:
 
 # Report every failed message, even when the whole batch failed, instead of failing the invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-FINAL = {"PROCESSED", "FAILED"}
+# Settled, or moved on by a capture, void or refund: settlement never overwrites these.
+FINAL = states.FINAL
 
 
 class PoisonMessage(Exception):
@@ -60,6 +61,9 @@ def _payment_id(record: SQSRecord) -> str:
 @tracer.capture_method
 def settle(record: SQSRecord) -> None:
     payment_id = _payment_id(record)
+    if "operation" in record.json_body:  # a capture, void or refund whose outcome was unknown
+        _resolve_operation(record)
+        return
     payment = clients.table().get_item(Key={"payment_id": payment_id}, ConsistentRead=True).get("Item")
     if payment is None:
         raise PoisonMessage(f"payment {payment_id} does not exist")
@@ -73,7 +77,7 @@ def settle(record: SQSRecord) -> None:
     if prior == "UNKNOWN":
         changes = _resolve(payment)
         payment = {**payment, **changes}
-    status = "PROCESSED" if payment.get("authorized") else "FAILED"
+    status = states.settled_status(payment)  # AUTHORIZED for a manual-capture payment
     _announce(payment, status)
     changes.update({"status": status, "updated_at": datetime.now(timezone.utc).isoformat()})
     names = {f"#{index}": name for index, name in enumerate(changes)}
@@ -93,6 +97,19 @@ def settle(record: SQSRecord) -> None:
         return
     logger.info("payment settled", extra={"payment_id": payment_id, "status": status})
     metrics.add_metric(name=f"Payment{status.title()}", unit=MetricUnit.Count, value=1)
+
+
+def _resolve_operation(record: SQSRecord) -> None:
+    message = record.json_body
+    if message.get("operation") not in operations.OPERATIONS or not isinstance(message.get("operation_id"), str):
+        raise PoisonMessage(f"message {record.message_id} names no known operation")
+    try:
+        operations.resolve(message)
+    except operations.ApiError as error:  # the payment is gone or the operation cannot apply any more
+        raise PoisonMessage(f"message {record.message_id}: {error.code}") from None
+    except operations.OutcomeUnknown as error:
+        logger.warning("provider outcome still unknown", extra={"payment_id": message["payment_id"]})
+        raise OutcomeStillUnknown(str(error)) from None
 
 
 def _resolve(payment: dict[str, Any]) -> dict[str, Any]:
@@ -115,27 +132,8 @@ def _resolve(payment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _announce(payment: dict[str, Any], status: str) -> None:
-    detail = {
-        "payment_id": payment["payment_id"],
-        "merchant_id": payment["merchant_id"],
-        "amount": int(payment["amount"]),
-        "currency": payment["currency"],
-        "status": status,
-    }
-    if payment.get("decline_reason"):
-        detail["decline_reason"] = payment["decline_reason"]
-    response = clients.events().put_events(
-        Entries=[
-            {
-                "Source": os.environ.get("EVENT_SOURCE", "cdk-payments"),
-                "DetailType": f"Payment {status.title()}",
-                "Detail": json.dumps(detail),
-                "EventBusName": os.environ.get("EVENT_BUS_NAME", "default"),
-            }
-        ]
-    )
-    if response.get("FailedEntryCount"):
-        raise RuntimeError(f"EventBridge refused the event for {payment['payment_id']}")  # transient
+    # The event's id names the settlement, so a redelivered message announces the same event again.
+    bus.put(f"Payment {status.title()}", payment, status, event=f"settle:{status}")
 
 
 @logger.inject_lambda_context

@@ -20,12 +20,12 @@ from aws_lambda_powertools.utilities.validation import SchemaValidationError
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from . import clients
+from . import clients, states
 from .errors import ApiError, validator
 
 MERCHANT_INDEX = "by-merchant"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
-STATUSES = ("PENDING", "PROCESSED", "FAILED", "UNKNOWN")
+STATUSES = states.STATUSES  # every status a payment can have (runtime/states.py)
 # What a list item holds: the index's keys and projected attributes; GET /payments/{id} has the rest.
 SUMMARY_FIELDS = ("payment_id", "merchant_id", "amount", "currency", "status", "created_at")
 # SigV4 query-string authentication (presigned URLs) and what presigners add beside it

@@ -21,12 +21,14 @@ from .base import (
     AuthorizationRequest,
     Credentials,
     CredentialsRejected,
+    OperationRequest,
     Outcome,
     PaymentProvider,
+    UnsupportedOperation,
 )
 
-__all__ = ["Authorization", "AuthorizationRequest", "Credentials", "CredentialsRejected", "Outcome",
-           "PaymentProvider", "credentials", "provider"]
+__all__ = ["Authorization", "AuthorizationRequest", "Credentials", "CredentialsRejected", "OperationRequest", "Outcome",
+           "PaymentProvider", "UnsupportedOperation", "credentials", "provider"]
 
 BUILTIN = "runtime.providers."
 SECRET_MAX_AGE_SECONDS = 300

@@ -68,6 +68,27 @@ class Authorization:
         return cls(Outcome.UNKNOWN, detail=detail)
 
 
+@dataclass(frozen=True)
+class OperationRequest:
+    """A capture, void or refund of an authorized payment."""
+
+    operation_id: str
+    """The provider-side idempotency key: sending it twice must act at most once."""
+    payment_id: str
+    provider_reference: Optional[str]
+    """The provider's id for the authorization (``Authorization.reference``)."""
+    amount: int
+    """In minor units: what to capture or refund (for a void, the authorized amount)."""
+    currency: str
+    merchant_id: str
+    reason: Optional[str] = None
+    """A refund's reason, as the merchant gave it."""
+
+
+class UnsupportedOperation(Exception):
+    """Raised by an adapter that does not implement capture, void or refund (the API answers 501)."""
+
+
 class CredentialsRejected(Exception):
     """Raised by :meth:`PaymentProvider.test_credentials` when the provider refuses new credentials."""
 
@@ -90,6 +111,22 @@ class PaymentProvider(ABC):
         Called by the event handler until it returns APPROVED or DECLINED; look the payment up by
         its id, or re-send the authorization with the same idempotency key.
         """
+
+    # -- lifecycle (since 0.2; adapters written before keep working and answer "unsupported") ---------
+    # Each returns the same outcomes as ``authorize``: APPROVED, DECLINED (definite), RETRYABLE (not
+    # acted on: the API writes nothing and answers 503) or UNKNOWN (the event handler calls the method
+    # again with the same ``operation_id`` until it is APPROVED or DECLINED).
+    def capture(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        """Capture ``request.amount`` (at most the authorized amount) of an authorization."""
+        raise UnsupportedOperation(f"{type(self).__name__} does not implement capture")
+
+    def void(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        """Release an authorization that was not captured."""
+        raise UnsupportedOperation(f"{type(self).__name__} does not implement void")
+
+    def refund(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        """Refund ``request.amount`` of a captured payment (one of possibly several refunds)."""
+        raise UnsupportedOperation(f"{type(self).__name__} does not implement refund")
 
     # -- credential rotation (Secrets Manager's rotation function calls these) ----------------------
     @abstractmethod

@@ -7,6 +7,10 @@ The API it expects (adapt a subclass to your provider's paths and fields):
   ``{payment_id, amount, currency, payment_method_token, merchant_id}`` answers 2xx with
   ``{"id", "status": "approved" | "declined", "decline_reason"}``, or 402 for a decline;
 * ``GET /v1/authorizations/<payment_id>`` answers the same, or 404 when it never arrived;
+* ``POST /v1/captures``, ``/v1/voids`` and ``/v1/refunds`` (since 0.2), each with an
+  ``Idempotency-Key: <operation_id>`` header and the body ``{operation_id, payment_id,
+  authorization_id, amount, currency, merchant_id}`` (refunds add ``reason``), answer like an
+  authorization: ``{"id", "status": "approved" | "declined", "decline_reason"}``, or 402;
 * ``POST /v1/api-keys`` (rotation, with an ``Idempotency-Key``) answers ``{"api_key"}``;
   ``GET /v1/api-keys/current`` checks a key; ``DELETE /v1/api-keys/current`` revokes the key it is
   called with.
@@ -32,7 +36,15 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, Re
 from urllib3.util import Retry, Timeout
 
 from ..observability import logger
-from .base import Authorization, AuthorizationRequest, Credentials, CredentialsRejected, Outcome, PaymentProvider
+from .base import (
+    Authorization,
+    AuthorizationRequest,
+    Credentials,
+    CredentialsRejected,
+    OperationRequest,
+    Outcome,
+    PaymentProvider,
+)
 
 # 429 and 503 say the request was not processed; after other 5xx the outcome is unknown.
 NOT_PROCESSED = frozenset({429, 503})
@@ -124,6 +136,25 @@ class HttpProvider(PaymentProvider):
         if answer is None:  # it never arrived: send it now, under the same idempotency key
             return self.authorize(request, credentials)
         return answer
+
+    # An unknown outcome is settled by sending the same operation again (same idempotency key).
+    def capture(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation("/v1/captures", request, credentials)
+
+    def void(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation("/v1/voids", request, credentials)
+
+    def refund(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation("/v1/refunds", request, credentials)
+
+    def _operation(self, path: str, request: OperationRequest, credentials: Credentials) -> Authorization:
+        body = {"operation_id": request.operation_id, "payment_id": request.payment_id,
+                "authorization_id": request.provider_reference, "amount": request.amount,
+                "currency": request.currency, "merchant_id": request.merchant_id}
+        if request.reason is not None:
+            body["reason"] = request.reason
+        answer = self._authorization("POST", path, credentials, request.operation_id, body=body)
+        return answer or Authorization.unknown("no answer")  # not reached: not_found_ok is off
 
     def _authorization(self, method: str, path: str, credentials: Credentials, payment_id: str, *,
                        body: Optional[dict] = None, not_found_ok: bool = False) -> Optional[Authorization]:

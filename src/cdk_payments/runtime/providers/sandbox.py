@@ -2,7 +2,8 @@
 
 Tokens choose the outcome: ``tok_decline...`` is declined (``card_declined``), ``tok_unavailable...``
 is a retryable failure, ``tok_timeout...`` an unknown outcome that ``status`` later resolves as
-approved; any other token is approved. References are derived from the credentials, so a rotated
+approved; any other token is approved. Captures, voids and refunds are approved, each with a
+reference derived from its operation id. References are derived from the credentials, so a rotated
 key changes them. Rotation issues a new random ``api_key`` and revokes nothing.
 """
 
@@ -13,7 +14,14 @@ import hmac
 import secrets
 from typing import Any
 
-from .base import Authorization, AuthorizationRequest, Credentials, CredentialsRejected, PaymentProvider
+from .base import (
+    Authorization,
+    AuthorizationRequest,
+    Credentials,
+    CredentialsRejected,
+    OperationRequest,
+    PaymentProvider,
+)
 
 
 class SandboxProvider(PaymentProvider):
@@ -31,6 +39,20 @@ class SandboxProvider(PaymentProvider):
         if request.payment_method_token.startswith("tok_decline"):
             return Authorization.decline("card_declined", reference)
         return Authorization.approve(reference)
+
+    def capture(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation(request, credentials)
+
+    def void(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation(request, credentials)
+
+    def refund(self, request: OperationRequest, credentials: Credentials) -> Authorization:
+        return self._operation(request, credentials)
+
+    @staticmethod
+    def _operation(request: OperationRequest, credentials: Credentials) -> Authorization:
+        message = f"{request.operation_id}:{request.amount}".encode()
+        return Authorization.approve(hmac.new(str(credentials["api_key"]).encode(), message, hashlib.sha256).hexdigest()[:20])
 
     def issue_credentials(self, current: Credentials, *, idempotency_key: str) -> dict[str, Any]:
         return {**current, "api_key": secrets.token_urlsafe(32)}
