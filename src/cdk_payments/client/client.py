@@ -115,6 +115,32 @@ class PaymentsClient:
                 return
             cursor = page.next_cursor
 
+    def capture_payment(self, payment_id: str, *, amount: Optional[int] = None,
+                        idempotency_key: Optional[str] = None) -> dict[str, Any]:
+        """``POST /payments/{payment_id}/capture`` (all of the authorization unless ``amount``)."""
+        return self._operation(payment_id, "capture", {} if amount is None else {"amount": amount}, idempotency_key)
+
+    def void_payment(self, payment_id: str, *, idempotency_key: Optional[str] = None) -> dict[str, Any]:
+        """``POST /payments/{payment_id}/void``: cancel an authorization before capture."""
+        return self._operation(payment_id, "void", {}, idempotency_key)
+
+    def refund_payment(self, payment_id: str, *, amount: int, reason: Optional[str] = None,
+                       idempotency_key: Optional[str] = None) -> dict[str, Any]:
+        """``POST /payments/{payment_id}/refunds``: refund ``amount`` (several refunds may follow)."""
+        body: dict[str, Any] = {"amount": amount, **({"reason": reason} if reason else {})}
+        return self._operation(payment_id, "refunds", body, idempotency_key)
+
+    def list_refunds(self, payment_id: str) -> dict[str, Any]:
+        """``GET /payments/{payment_id}/refunds``: the payment's refunds and amounts."""
+        return self.request("GET", f"payments/{urllib.parse.quote(payment_id, safe='')}/refunds")
+
+    def _operation(self, payment_id: str, operation: str, body: dict[str, Any],
+                   idempotency_key: Optional[str]) -> dict[str, Any]:
+        # One key per logical operation, reused by request()'s retries.
+        headers = {"Idempotency-Key": idempotency_key or new_idempotency_key()}
+        return self.request("POST", f"payments/{urllib.parse.quote(payment_id, safe='')}/{operation}", body=body,
+                            headers=headers)
+
     # -- one logical request -----------------------------------------------------------------------
     def request(self, method: str, path: str, *, body: Any = None, query: Optional[Mapping[str, str]] = None,
                 headers: Optional[Mapping[str, str]] = None) -> Any:

@@ -91,6 +91,26 @@ class RequestInProgressError(ApiError):
     code, status = "request_in_progress", 409
 
 
+class PaymentNotCapturableError(ApiError):
+    code, status = "payment_not_capturable", 409
+
+
+class PaymentNotVoidableError(ApiError):
+    code, status = "payment_not_voidable", 409
+
+
+class PaymentNotRefundableError(ApiError):
+    code, status = "payment_not_refundable", 409
+
+
+class TooManyRefundsError(ApiError):
+    code, status = "too_many_refunds", 409
+
+
+class PaymentBusyError(ApiError):
+    code, status = "payment_busy", 409
+
+
 class PayloadTooLargeError(ApiError):
     code, status = "payload_too_large", 413
 
@@ -99,12 +119,28 @@ class IdempotencyKeyReusedError(ApiError):
     code, status = "idempotency_key_reused", 422
 
 
+class AmountExceedsAuthorizedError(ApiError):
+    code, status = "amount_exceeds_authorized", 422
+
+
+class AmountExceedsRefundableError(ApiError):
+    code, status = "amount_exceeds_refundable", 422
+
+
+class ProviderDeclinedError(ApiError):
+    code, status = "provider_declined", 422
+
+
 class ThrottledError(ApiError):
     code, status = "throttled", 429
 
 
 class InternalError(ApiError):
     code, status = "internal_error", 500
+
+
+class OperationUnsupportedError(ApiError):
+    code, status = "operation_unsupported", 501
 
 
 class ProviderUnavailableError(ApiError):
