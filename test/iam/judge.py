@@ -1,0 +1,66 @@
+"""Pytest fixtures: every AWS call a handler test makes is judged by the IAM simulator against the
+example app's synthesized dev and prod stacks (the functions' roles, the key, queue, secret, bus
+policies), and the test fails when one is not allowed.
+
+Used by ``test/runtime/conftest.py`` (one import). With ``CDK_PAYMENTS_IAM_CALLS=<file>`` set, the
+recorded calls are also appended there (JSON lines), for ``tools/grant_mutation.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ..deploy_semantics.cfn import load_assembly
+from .deployed import deployed
+from .recorder import recording
+from .simulator import Policies, Request, explain, requests, simulate, simulation
+
+PROFILES = ("dev", "prod")
+
+
+class Judge:
+    """The stacks calls are judged against, and the simulator's answers, cached for the session."""
+
+    def __init__(self, assemblies: list[Path]) -> None:
+        self.policies = [Policies(deployed(stack)) for outdir in assemblies for stack in load_assembly(outdir)
+                         if any(r["Type"] == "AWS::Lambda::Function" for r in stack.resources.values())]
+        self._answers: dict[tuple[int, str], dict] = {}
+
+    def denied(self, calls: list[dict]) -> str:
+        """What the stacks do not allow of ``calls`` (empty when all is allowed)."""
+        report = []
+        for index, policies in enumerate(self.policies):
+            wanted = {r.key(): r for r in requests(policies, calls)}
+            new = [r for key, r in wanted.items() if (index, key) not in self._answers]
+            for request, answer in zip(new, simulate([simulation(policies, r) for r in new])):
+                self._answers[(index, request.key())] = answer
+            denied: list[tuple[Request, dict]] = [(r, self._answers[(index, key)]) for key, r in wanted.items()
+                                                  if self._answers[(index, key)]["result"] != "Allowed"]
+            if denied:
+                report.append(f"in {policies.stack.name}:\n{explain(policies, denied)}")
+        return "\n".join(report)
+
+
+@pytest.fixture(scope="session")
+def iam_judge(example_assemblies) -> Judge:
+    return Judge([example_assemblies.get(profile) for profile in PROFILES])
+
+
+@pytest.fixture(autouse=True)
+def iam_judged(request, iam_judge):
+    """Record the AWS calls the handler code makes in this test; fail it if IAM would refuse one."""
+    with recording() as calls:
+        yield calls
+    for call in calls:
+        call["test"] = request.node.nodeid
+    sink = os.environ.get("CDK_PAYMENTS_IAM_CALLS")
+    if sink:
+        with open(sink, "a") as out:
+            out.writelines(json.dumps(call) + "\n" for call in calls)
+    refused = iam_judge.denied(calls)
+    if refused:
+        pytest.fail(f"IAM would refuse calls the handler code made:\n{refused}", pytrace=False)
