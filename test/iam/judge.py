@@ -36,7 +36,7 @@ class Judge:
         for index, policies in enumerate(self.policies):
             wanted = {r.key(): r for r in requests(policies, calls)}
             new = [r for key, r in wanted.items() if (index, key) not in self._answers]
-            for request, answer in zip(new, simulate([simulation(policies, r) for r in new])):
+            for request, answer in zip(new, simulate([simulation(policies, r) for r in new]), strict=False):
                 self._answers[(index, request.key())] = answer
             denied: list[tuple[Request, dict]] = [(r, self._answers[(index, key)]) for key, r in wanted.items()
                                                   if self._answers[(index, key)]["result"] != "Allowed"]
@@ -64,3 +64,28 @@ def iam_judged(request, iam_judge):
     refused = iam_judge.denied(calls)
     if refused:
         pytest.fail(f"IAM would refuse calls the handler code made:\n{refused}", pytrace=False)
+
+
+def refused_in_rehearsal(deployment, calls_file: Path) -> str:
+    """What IAM would refuse of the calls the deployed functions made in the rehearsal (the runner
+    recorded them into ``calls_file``), judged against the stack as synthesized, with the Lambda
+    platform's calls for each function added."""
+    from .platform import platform_calls
+
+    stack = deployed(load_assembly_stack(deployment))
+    policies = Policies(stack)
+    functions = {deployment.physical[i]: i for i in deployment.logical_ids("AWS::Lambda::Function")}
+    physical = {deployment.physical[i]: str(stack.resolve({"Ref": i})) for i in deployment.physical}
+    calls = [json.loads(line) for line in calls_file.read_text().splitlines()] if calls_file.exists() else []
+    ours = [{**call, "principal": functions[call["principal"]]} for call in calls if call["principal"] in functions]
+    assert ours, f"no AWS call recorded for {deployment.stack_name}'s functions in {calls_file}"
+    wanted = requests(policies, [*ours, *platform_calls(stack)], physical=physical)
+    unique = {r.key(): r for r in wanted}
+    answers = simulate([simulation(policies, r) for r in unique.values()])
+    return explain(policies, [(r, a) for r, a in zip(unique.values(), answers, strict=False) if a["result"] != "Allowed"])
+
+
+def load_assembly_stack(deployment):
+    from ..deploy_semantics.cfn import StackTemplate
+
+    return StackTemplate(deployment.stack_name, deployment.region, deployment.synthesized)
