@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
+
 from ..deploy_semantics.cfn import StackTemplate
 
 ACCOUNT = "123456789012"  # moto's default account: the handler tests and the rehearsal use it too

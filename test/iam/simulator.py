@@ -281,7 +281,7 @@ def evaluate(policies: Policies, wanted: list[Request]) -> list[tuple[Request, d
     """The requests the policies do not allow, with the simulator's answer for each."""
     unique = {r.key(): r for r in wanted}
     results = simulate([simulation(policies, r) for r in unique.values()])
-    return [(r, result) for r, result in zip(unique.values(), results) if result["result"] != "Allowed"]
+    return [(r, result) for r, result in zip(unique.values(), results, strict=False) if result["result"] != "Allowed"]
 
 
 def explain(policies: Policies, denied: list[tuple[Request, dict]]) -> str:
