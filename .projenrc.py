@@ -85,6 +85,7 @@ project = CdkPaymentsProject(
         "griffe>=1.7,<3",
         "build>=1.2",
         "twine>=6.1",
+        "mutmut>=3.8,<4",  # mutation testing of src/cdk_payments/runtime (README, Testing)
         # Release checks (test/test_workflows.py, test/test_supply_chain.py and the release workflow).
         "zizmor>=1.32,<2",
         "cyclonedx-bom>=7.5,<8",
@@ -115,6 +116,13 @@ pyproject.add_override(
     "tool.ruff",
     {"line-length": 120, "target-version": "py311", "lint": {"select": ["F", "E9", "B", "I"]}},
 )
+# Mutation testing of the handler code (mutmut 3): `projen mutation-test`, one module at a time.
+pyproject.add_override("tool.mutmut", {
+    "source_paths": ["src/cdk_payments/runtime/"],
+    "also_copy": ["test/"],
+    "pytest_add_cli_args": ["-p", "no:xdist", "-q"],
+    "pytest_add_cli_args_test_selection": ["test/runtime/"],
+})
 pyproject.add_override(
     "tool.pytest.ini_options",
     {
@@ -198,6 +206,17 @@ project.add_task(
     "release:baseline",
     description="Record this version's templates, public API and profile defaults in release-baseline/",
     exec="python tools/release_baseline.py",
+)
+project.add_task(
+    "grant-mutation",
+    description="Remove each function-role statement one at a time; every removal must deny a recorded AWS call",
+    exec="python tools/grant_mutation.py",
+)
+project.add_task(
+    "mutation-test",
+    description="mutmut on the handler code (src/cdk_payments/runtime), killed by test/runtime; then `mutmut results`",
+    exec="nice -n 19 mutmut run --max-children 1",
+    receive_args=True,
 )
 project.add_task(
     "release:report",
@@ -333,7 +352,7 @@ workflow("release", {
 
 project.gitignore.exclude(
     ".venv/", "cdk.out/", "dist/", "build/", "*.egg-info/", "__pycache__/", ".pytest_cache/",
-    "node_modules/", "*.pyc",
+    "node_modules/", "*.pyc", "mutants/",
 )
 
 project.synth()

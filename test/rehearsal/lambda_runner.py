@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import traceback
 import uuid
@@ -30,9 +31,19 @@ class Context:
         return 30_000
 
 
+def _record_aws_calls(function_name: str, calls_file: str) -> None:
+    """Every AWS call the handler makes, for the IAM simulator (test/iam/recorder.py): the process
+    appends them to ``calls_file`` as it exits."""
+    sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    from test.iam.recorder import record_process
+
+    record_process(function_name, calls_file)
+
+
 def main() -> int:
     code_dir, handler, result_file, function_name = sys.argv[1:5]
     sys.path.insert(0, code_dir)
+    _record_aws_calls(function_name, os.path.join(os.path.dirname(result_file), "aws-calls.jsonl"))
     module_name, _, attribute = handler.rpartition(".")
     try:
         module = importlib.import_module(module_name)

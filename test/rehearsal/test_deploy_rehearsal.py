@@ -174,6 +174,16 @@ def test_payment_end_to_end_through_deployed_code(deployments, profile):
     assert result["fetched"]["amount"] == 1250 and result["fetched"]["currency"] == "EUR"
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_iam_allows_every_call_the_deployed_code_made(deployments, emulator, profile):
+    """The calls the runner recorded (test/iam/recorder.py), judged by the IAM simulator against the
+    stack's roles and resource policies as synthesized: moto itself checks no permission."""
+    from ..iam.judge import refused_in_rehearsal
+
+    refused = refused_in_rehearsal(deployments[profile], emulator.workdir / "aws-calls.jsonl")
+    assert not refused, f"IAM would refuse calls the deployed code made:\n{refused}"
+
+
 def _without_schema(assembly: Path, tmp_path: Path) -> Path:
     broken = tmp_path / "broken"
     shutil.copytree(assembly, broken)
