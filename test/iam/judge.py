@@ -56,7 +56,7 @@ def iam_judged(request):
 
     Not while mutmut runs a mutant (``MUTANT_UNDER_TEST``): the handler's own tests judge the
     mutant, and each mutant's run would otherwise synthesize the example again."""
-    if os.environ.get("MUTANT_UNDER_TEST"):
+    if "MUTANT_UNDER_TEST" in os.environ:
         yield []
         return
     iam_judge = request.getfixturevalue("iam_judge")
