@@ -292,7 +292,8 @@ def explain(policies: Policies, denied: list[tuple[Request, dict]]) -> str:
         missing = {"identity": "no statement of the role's policies allows it",
                    "resource": "the resource policy (key, queue, topic, bucket, secret or bus policy) does "
                                "not allow it"}
+        service = not request.principal.startswith("arn:")  # a service principal has no identity policy
         reasons = [missing.get(d.get("policyType"), json.dumps(d)) for d in result.get("denials") or []
-                   if isinstance(d, dict)] or [json.dumps(result.get("errors") or result.get("denials"))]
+                   if isinstance(d, dict) and not (service and d.get("policyType") == "identity")] or [json.dumps(result.get("errors") or result.get("denials"))]
         lines.append(f"{request}: {result['result']} ({'; '.join(reasons)}){' in ' + where if where else ''}")
     return "\n".join(lines)
