@@ -120,7 +120,8 @@ pyproject.add_override(
 pyproject.add_override("tool.mutmut", {
     "source_paths": ["src/cdk_payments/runtime/"],
     "also_copy": ["test/"],
-    "pytest_add_cli_args": ["-p", "no:xdist", "-q"],
+    # The cold-start tests import the handlers in a fresh interpreter, outside mutmut's trampoline.
+    "pytest_add_cli_args": ["-p", "no:xdist", "-q", "--ignore=test/runtime/test_cold_start.py"],
     "pytest_add_cli_args_test_selection": ["test/runtime/"],
 })
 pyproject.add_override(
