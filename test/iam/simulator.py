@@ -93,12 +93,12 @@ class Policies:
         self.stack = stack
 
     @cached_property
-    def functions(self) -> dict[str, str]:
-        """Function logical id by handler string and by the function's logical id."""
-        found = {}
+    def functions(self) -> dict[str, list[str]]:
+        """Function logical ids by handler string (several APIs in a stack share one) and by logical id."""
+        found: dict[str, list[str]] = {}
         for logical_id, function in self.stack.of_type("AWS::Lambda::Function"):
-            found.setdefault(function["Properties"].get("Handler", ""), logical_id)
-            found[logical_id] = logical_id
+            found.setdefault(function["Properties"].get("Handler", ""), []).append(logical_id)
+            found[logical_id] = [logical_id]
         return found
 
     def role_of(self, function_id: str) -> str:
@@ -215,46 +215,51 @@ def requests(policies: Policies, calls: Iterable[dict], *, physical: dict[str, s
 
     ``physical`` translates values the code saw that came from neither environment (a secret ARN in a
     rotation event, in the rehearsal) into the template's."""
-    stack, out = policies.stack, []
+    out = []
     for call in calls:
-        function_id = policies.functions.get(call["principal"]) or policies.functions.get(
-            (physical or {}).get(call["principal"], ""))
-        if function_id is None:
-            continue  # a function this stack does not deploy
-        role_id = policies.role_of(function_id)
-        role_arn = policies.role_arn(role_id)
-        environment = policies.environment(function_id)
-        arn = _translate(policies, call, environment, physical or {}) + call.get("suffix", "")
-        caller = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": ACCOUNT, "aws:SecureTransport": "true"}
-        context = dict(call.get("context", {}))
-        if call["action"].startswith("kms:"):
-            context["kms:CallerAccount"] = ACCOUNT
-        out.append(Request(role_arn, call["action"], arn, {**caller, **context}, call))
-        key = policies.key_of(arn)
-        for service, (actions, kms_actions) in VIA_SERVICE.items():
-            if key and call["action"] in actions:
-                via = service.split("-")[0]
-                via_context = {**caller, "kms:CallerAccount": ACCOUNT,
-                               "kms:ViaService": f"{via}.{stack.region}.amazonaws.com"}
-                if via == "secretsmanager":
-                    via_context["kms:EncryptionContext:SecretARN"] = arn
-                for action in kms_actions:
-                    out.append(Request(role_arn, action, key, via_context, call, via=via))
+        for function_id in policies.functions.get(call["principal"], []):  # none: not deployed by this stack
+            out += _requests(policies, function_id, call, physical)
     return out
 
 
-def _translate(policies: Policies, call: dict, environment: dict[str, str], physical: dict[str, str]) -> str:
+def _requests(policies: Policies, function_id: str, call: dict, physical: dict[str, str] | None) -> list[Request]:
+    stack, out = policies.stack, []
+    role_id = policies.role_of(function_id)
+    role_arn = policies.role_arn(role_id)
+    environment = policies.environment(function_id)
+    arn = _translate(policies, function_id, call, environment, physical or {}) + call.get("suffix", "")
+    caller = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": ACCOUNT, "aws:SecureTransport": "true"}
+    context = dict(call.get("context", {}))
+    if call["action"].startswith("kms:"):
+        context["kms:CallerAccount"] = ACCOUNT
+    out.append(Request(role_arn, call["action"], arn, {**caller, **context}, call))
+    key = policies.key_of(arn)
+    for service, (actions, kms_actions) in VIA_SERVICE.items():
+        if key and call["action"] in actions:
+            via = service.split("-")[0]
+            via_context = {**caller, "kms:CallerAccount": ACCOUNT,
+                           "kms:ViaService": f"{via}.{stack.region}.amazonaws.com"}
+            if via == "secretsmanager":
+                via_context["kms:EncryptionContext:SecretARN"] = arn
+            for action in kms_actions:
+                out.append(Request(role_arn, action, key, via_context, call, via=via))
+    return out
+
+
+def _translate(policies: Policies, function_id: str, call: dict, environment: dict[str, str], physical: dict[str, str]) -> str:
     """The ARN in the stack of the resource the code named: through the variable the code read it from
-    (this function's, else another function's of the stack), else through ``physical``."""
+    in this function's environment, the secret it rotates, ``physical``, else another function's
+    variable of the same name."""
     stack, found = policies.stack, []
     hint = HINTS.get(call["kind"], "")
     sources = sorted(call.get("sources", []), key=lambda name: hint not in name)
-    for variables in (environment, policies.any_environment):
-        found += [arn_of(call["kind"], variables[name], stack.region, ACCOUNT) for name in sources if name in variables]
+    found += [arn_of(call["kind"], environment[name], stack.region, ACCOUNT) for name in sources if name in environment]
+    if call["kind"] == "secret":  # Secrets Manager names the secret to a rotation function in its event
+        found += policies.rotated_by(function_id)
     if call["ref"] in physical:
         found.append(arn_of(call["kind"], physical[call["ref"]], stack.region, ACCOUNT))
-    if call["kind"] == "secret":  # Secrets Manager names the secret to a rotation function in its event
-        found += policies.rotated_by(policies.functions[call["principal"]]) if call["principal"] in policies.functions else []
+    others = policies.any_environment
+    found += [arn_of(call["kind"], others[name], stack.region, ACCOUNT) for name in sources if name in others]
     # Several variables may hold the same value in a test (a table and a bus both named "payments").
     return next((arn for arn in found if arn in stack.by_arn), None) or (
         found[0] if found else arn_of(call["kind"], call["ref"], stack.region, ACCOUNT))
