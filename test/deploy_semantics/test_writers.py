@@ -43,7 +43,11 @@ def simulated_writer_problems(stack: StackTemplate) -> list[str]:
         if writer.service is None:
             continue  # a role's own policies are AWS managed: writer_problems reads the key policy for it
         target = deployed_stack.arn(writer.target)
-        context = {"aws:SourceArn": deployed_stack.arn(writer.source), "aws:SourceAccount": IAM_ACCOUNT,
+        source = deployed_stack.resources[writer.source]
+        # A subscription's deliveries (and its dead-letter queue's) come from its topic.
+        source_arn = (str(deployed_stack.resolve(source["Properties"]["TopicArn"]))
+                      if source["Type"] == "AWS::SNS::Subscription" else deployed_stack.arn(writer.source))
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": IAM_ACCOUNT,
                    "aws:SecureTransport": "true"}
         action = WRITE_ACTION.get(stack.resources[writer.target]["Type"])
         if action and writer.needs_resource_policy:
