@@ -118,7 +118,10 @@ pyproject.add_override(
 )
 # Mutation testing of the handler code (mutmut 3): `projen mutation-test`, one module at a time.
 pyproject.add_override("tool.mutmut", {
-    "source_paths": ["src/cdk_payments/runtime/"],
+    # The whole package is copied (so that mutants/src/cdk_payments is the package imported), only
+    # the handler code is mutated.
+    "source_paths": ["src/"],
+    "only_mutate": ["src/cdk_payments/runtime/*"],
     "also_copy": ["test/"],
     # The cold-start tests import the handlers in a fresh interpreter, outside mutmut's trampoline.
     "pytest_add_cli_args": ["-p", "no:xdist", "-q", "--ignore=test/runtime/test_cold_start.py"],
