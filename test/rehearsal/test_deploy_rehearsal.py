@@ -44,6 +44,8 @@ def emulator(tmp_path_factory):
             patch.delenv(name, raising=False)
         for name, value in FAKE_CREDENTIALS.items():
             patch.setenv(name, value)
+        # The deployed functions' AWS calls, for the IAM simulator (test_iam_allows_every_call...).
+        patch.setenv("CDK_PAYMENTS_CALL_RECORDER", str(Path(__file__).parent.parent / "iam" / "recorder.py"))
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         server = Emulator(tmp_path_factory.mktemp("emulator"))
@@ -216,6 +218,16 @@ def run_smoke(deployment: Deployment, api_url: str) -> tuple[int, str]:
                            audit_timeout=10, poll_interval=0.2)
     code = Smoke(options, session=boto3.Session(region_name=deployment.region), out=out).run()
     return code, out.getvalue()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_iam_allows_every_call_the_deployed_code_made(deployments, emulator, profile):
+    """The calls the runner recorded (test/iam/recorder.py), judged by the IAM simulator against the
+    stack's roles and resource policies as synthesized: moto itself checks no permission."""
+    from ..iam.judge import refused_in_rehearsal
+
+    refused = refused_in_rehearsal(deployments[profile], emulator.workdir / "aws-calls.jsonl")
+    assert not refused, f"IAM would refuse calls the deployed code made:\n{refused}"
 
 
 def _without_schema(assembly: Path, tmp_path: Path) -> Path:

@@ -16,6 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ..iam.judge import iam_judge, iam_judged  # noqa: F401  (every AWS call judged by IAM)
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 MODES = ("iam", "api-key", "cognito")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from cdk_payments.runtime import api, events, providers
 from cdk_payments.runtime.providers import Authorization
@@ -119,6 +120,9 @@ def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scrip
     assert post() == (status, body)  # replays do not authorize again
     assert [c[0] for c in scripted.requests] == ["authorize"]
 
+    # The event handler runs in its own execution environment: it reads the provider's credentials
+    # itself (with its own role), not from the processor's cache.
+    parameters.clear_caches()
     # The provider cannot tell yet: the message fails and is redelivered; the payment stays UNKNOWN.
     scripted.status_script = [Authorization.unknown("still timing out"), Authorization.approve("ref-4")]
     assert settle(body["payment_id"]) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}

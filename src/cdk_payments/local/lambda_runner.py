@@ -8,7 +8,9 @@ first on sys.path, so the handler module is the one that was published, never th
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import os
 import sys
 import traceback
 import uuid
@@ -30,9 +32,26 @@ class Context:
         return 30_000
 
 
+# The project's tests set this to their call recorder (test/iam/recorder.py), so that the IAM simulator
+# can judge every AWS call a deployed function makes; a user's run of `cdk-payments local` records nothing.
+RECORDER = "CDK_PAYMENTS_CALL_RECORDER"
+
+
+def _record_aws_calls(function_name: str, calls_file: str) -> None:
+    """With a recorder named in the environment, this process appends its AWS calls to ``calls_file``."""
+    path = os.environ.get(RECORDER)
+    if not path:
+        return
+    spec = importlib.util.spec_from_file_location("cdk_payments_call_recorder", path)
+    recorder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recorder)
+    recorder.record_process(function_name, calls_file)
+
+
 def main() -> int:
     code_dir, handler, result_file, function_name = sys.argv[1:5]
     sys.path.insert(0, code_dir)
+    _record_aws_calls(function_name, os.path.join(os.path.dirname(result_file), "aws-calls.jsonl"))
     module_name, _, attribute = handler.rpartition(".")
     try:
         module = importlib.import_module(module_name)

@@ -513,6 +513,12 @@ class SecurePaymentApi(Construct):
         return table
 
     def _grant_least_privilege(self) -> None:
+        # Every action here is exercised by a recorded call (tools/grant_mutation.py), except what the
+        # L2 grants bundle, kept because grants track CDK's own fixes: grant_send_messages adds
+        # sqs:GetQueueAttributes/GetQueueUrl, grant_encrypt_decrypt kms:Encrypt/ReEncrypt*/GenerateDataKey*
+        # for the roles that only decrypt, grant_read secretsmanager:DescribeSecret, grant_consume (the
+        # event source) sqs:ChangeMessageVisibility/GetQueueUrl, the rotation schedule GetRandomPassword.
+        # All are on the named resources only (GetRandomPassword has no resource).
         self._table.grant(self._processor, *PROCESSOR_TABLE_ACTIONS)
         # GET /payments queries the merchant index only (an imported table's grant would not name it).
         iam.Grant.add_to_principal(grantee=self._processor, actions=["dynamodb:Query"],
