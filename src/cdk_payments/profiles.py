@@ -15,8 +15,14 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
-from .choices import (AuditLockMode, CostAnomalyMonitor, FlowLogDestination, NatStrategy, NetworkLayout,
-                      PaymentApiAuthorization)
+from .choices import (
+    AuditLockMode,
+    CostAnomalyMonitor,
+    FlowLogDestination,
+    NatStrategy,
+    NetworkLayout,
+    PaymentApiAuthorization,
+)
 
 
 class Profile(enum.Enum):
@@ -26,7 +32,7 @@ class Profile(enum.Enum):
     """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices (see README, Cost)."""
     PROD = "prod"
     """Resilience first: two AZs with a NAT gateway each, the Secrets Manager endpoint, backups,
-    deletion protection, four WAF rule groups (about $129/month idle, see README)."""
+    deletion protection, four WAF rule groups (about $130/month idle, see README)."""
 
     @classmethod
     def parse(cls, value: str) -> "Profile":

@@ -12,8 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .drivers import (DEFAULT_ROOT_VOLUME_GB, GB, SECONDS_PER_MONTH, Resource, _of_type, _props, api_traffic_gb,
-                      interface_endpoints, method_metric_count)
+from .drivers import (
+    DEFAULT_ROOT_VOLUME_GB,
+    GB,
+    SECONDS_PER_MONTH,
+    Resource,
+    _of_type,
+    _props,
+    api_traffic_gb,
+    interface_endpoints,
+    method_metric_count,
+)
 
 SECRET_CALL_KB = 4  # a GetSecretValue request and its response
 HOURS = 730
