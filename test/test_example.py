@@ -33,10 +33,23 @@ def test_synthesizes_identically_twice(tmp_path, profile, example_assemblies):
     assert first["Resources"]
 
 
-def test_prod_spreads_over_three_azs(example_assemblies):
-    template = example_assemblies.template("prod")
-    nat_gateways = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::NatGateway"]
-    assert len(nat_gateways) == 3
+def test_prod_spreads_over_two_azs_each_with_its_nat_gateway(example_assemblies):
+    """NetworkLayout.TWO_AZ (issue 28): multi-AZ, the Secrets Manager endpoint only (docs/network-costs.md)."""
+    resources = example_assemblies.template("prod")["Resources"].values()
+    assert len([r for r in resources if r["Type"] == "AWS::EC2::NatGateway"]) == 2
+    functions = [r for r in resources if r["Type"] == "AWS::Lambda::Function" and "VpcConfig" in r["Properties"]]
+    assert functions and all(len(f["Properties"]["VpcConfig"]["SubnetIds"]) == 2 for f in functions)
+    endpoints = [r for r in resources if r["Type"] == "AWS::EC2::VPCEndpoint"
+                 and r["Properties"]["VpcEndpointType"] == "Interface"]
+    assert [e["Properties"]["ServiceName"]["Fn::Join"][1][-1] for e in endpoints] == [".secretsmanager"]
+
+
+def test_an_unknown_network_layout_is_refused(tmp_path):
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path),
+           "CDK_CONTEXT_JSON": json.dumps({"profile": "prod", "networkLayout": "four-az"})}
+    result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "networkLayout: unknown layout 'four-az'; allowed: nat-instance, two-az" in result.stderr
 
 
 @pytest.mark.slow

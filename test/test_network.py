@@ -4,7 +4,8 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match
 
-from cdk_payments import CostOptimizedVpc, FlowLogDestination, NatStrategy, Profile
+from cdk_payments import CostOptimizedVpc, FlowLogDestination, NatStrategy, NetworkLayout, Profile
+from cdk_payments.profiles import NETWORK_LAYOUTS, PROFILE_DEFAULTS, layout_settings
 
 from .harness import synth
 
@@ -93,17 +94,58 @@ def test_nat_instance_is_graviton_hardened():
     )
 
 
-def test_prod_profile_three_azs_per_az_nat_and_interface_endpoints(prod, template_snapshot):
+def _interface_endpoints(result):
+    return [e for e in result.resources("AWS::EC2::VPCEndpoint").values()
+            if e["Properties"]["VpcEndpointType"] == "Interface"]
+
+
+def test_prod_profile_two_azs_a_nat_gateway_each_and_the_secrets_manager_endpoint(prod, template_snapshot):
     result, holder = prod
     assert result == template_snapshot
     assert [str(f) for f in result.findings] == []
-    result.template.resource_count_is("AWS::EC2::NatGateway", 3)
-    interface = [
-        e for e in result.resources("AWS::EC2::VPCEndpoint").values() if e["Properties"]["VpcEndpointType"] == "Interface"
-    ]
-    assert len(interface) == 6
-    assert set(holder["vpc"].interface_endpoints) == {"sqs", "secretsmanager", "kms", "logs", "events", "monitoring"}
+    result.template.resource_count_is("AWS::EC2::NatGateway", 2)
+    assert len(result.resources("AWS::EC2::Subnet")) == 6  # public, private and data in each of two AZs
+    interface = _interface_endpoints(result)
+    assert len(interface) == 1 and len(interface[0]["Properties"]["SubnetIds"]) == 2
+    assert set(holder["vpc"].interface_endpoints) == {"secretsmanager"}
     result.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+
+
+def test_each_profile_default_is_a_layout():
+    for profile, layout in ((Profile.DEV, NetworkLayout.NAT_INSTANCE), (Profile.PROD, NetworkLayout.TWO_AZ)):
+        network = PROFILE_DEFAULTS[profile].network
+        assert {"nat": network.nat, "max_azs": network.max_azs,
+                "interface_endpoints": network.interface_endpoints} == layout_settings(layout)
+    assert set(NETWORK_LAYOUTS) == set(NetworkLayout)
+
+
+@pytest.mark.parametrize("layout,gateways,endpoints,azs", [
+    (NetworkLayout.TWO_AZ_NO_ENDPOINTS, 2, set(), 2),
+    (NetworkLayout.THREE_AZ, 3, {"secretsmanager"}, 3),
+    (NetworkLayout.LOCKED_DOWN, 3, {"sqs", "secretsmanager", "kms", "logs", "events", "monitoring"}, 3),
+])
+def test_a_layout_sets_azs_nat_and_endpoints_together(layout, gateways, endpoints, azs):
+    holder = {}
+
+    def build(stack):
+        holder["vpc"] = CostOptimizedVpc(stack, "Network", profile=Profile.PROD, layout=layout)
+
+    result = synth(build, nag=False)
+    result.template.resource_count_is("AWS::EC2::NatGateway", gateways)
+    assert set(holder["vpc"].interface_endpoints) == endpoints
+    assert all(len(e["Properties"]["SubnetIds"]) == azs for e in _interface_endpoints(result))
+
+
+def test_props_override_the_layouts_values():
+    holder = {}
+
+    def build(stack):
+        holder["vpc"] = CostOptimizedVpc(stack, "Network", layout=NetworkLayout.LOCKED_DOWN, max_azs=2,
+                                         interface_endpoints=["kms"], nat=NatStrategy.SINGLE_GATEWAY)
+
+    result = synth(build, nag=False)
+    result.template.resource_count_is("AWS::EC2::NatGateway", 1)
+    assert set(holder["vpc"].interface_endpoints) == {"kms"}
 
 
 def test_flow_logs_to_s3_bucket():

@@ -46,7 +46,7 @@ def test_prod_differs_from_dev_only_in_cost_versus_resilience_choices():
         and f.name not in ("latency_alarm_threshold", "period")  # jsii Durations compare by identity
     }
     assert differences == {
-        "network.nat", "network.max_azs", "network.interface_endpoints", "network.flow_log_retention",
+        "network.nat", "network.interface_endpoints", "network.flow_log_retention",
         "network.removal_policy", "audit.lock_mode", "audit.retention_days", "payment_api.log_retention",
         "payment_api.removal_policy", "payment_api.deletion_protection", "payment_api.backup_plan",
         "payment_api.cache_size_gb", "payment_api.waf_managed_rule_groups",

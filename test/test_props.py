@@ -22,6 +22,7 @@ from cdk_payments import (
     CostOptimizedVpc,
     FlowLogDestination,
     NatStrategy,
+    NetworkLayout,
     PaymentApiAuthorization,
     PaymentDashboards,
     PaymentWorkerFleet,
@@ -65,6 +66,7 @@ CASES = [
     # (construct, props (values may be callables taking the stack), prop named in the error)
     (CostOptimizedVpc, dict(profile="dev"), "profile"),
     (CostOptimizedVpc, dict(nat="instance"), "nat"),
+    (CostOptimizedVpc, dict(layout="two-az"), "layout"),
     (CostOptimizedVpc, dict(max_azs=0), "max_azs"),
     (CostOptimizedVpc, dict(max_azs=7), "max_azs"),
     (CostOptimizedVpc, dict(max_azs="2"), "max_azs"),
@@ -83,6 +85,7 @@ CASES = [
     (CostOptimizedVpc, dict(flow_log_retention=30), "flow_log_retention"),
     (CostOptimizedVpc, dict(existing_vpc="vpc-123"), "existing_vpc"),
     (CostOptimizedVpc, dict(existing_vpc=vpc, nat=NatStrategy.NONE), "nat"),
+    (CostOptimizedVpc, dict(existing_vpc=vpc, layout=NetworkLayout.TWO_AZ), "layout"),
     (CostOptimizedVpc, dict(encryption_key="arn:aws:kms:us-east-1:1:key/x"), "encryption_key"),
     (AuditBucket, dict(retention_days=20), "retention_days"),
     (AuditBucket, dict(glacier_after_days=-1), "glacier_after_days"),

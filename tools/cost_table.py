@@ -2,7 +2,8 @@
 
 Synthesizes the example app in each profile, runs ``python -m cdk_payments.cost <cdk.out>
 --payments-per-month 1000000 --markdown`` on each, and replaces what lies between the two marker
-comments in README.md.
+comments in README.md. A second block prices the prod profile in each ``NetworkLayout``
+(``-c networkLayout=...``), from the same command's JSON.
 
     python tools/cost_table.py README.md          # rewrite the block
     python tools/cost_table.py --check README.md  # exit 1 when the block is stale
@@ -22,11 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
 BEGIN = "<!-- cost-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --markdown`) -->"
 END = "<!-- cost-table:end -->"
+LAYOUT_BEGIN = "<!-- layout-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
+LAYOUT_END = "<!-- layout-table:end -->"
 PAYMENTS = 1_000_000
 
 
-def synthesize(outdir: Path, profile: str) -> Path:
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"profile": profile})}
+def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:
+    context = {"profile": profile, **({"networkLayout": layout} if layout else {})}
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir
 
@@ -46,9 +50,42 @@ def render(assemblies: dict[str, Path]) -> str:
     return "\n".join(parts + ["", END])
 
 
-def replace_block(readme: str, block: str) -> str:
-    start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    return readme[:start] + block + readme[end:]
+def layouts() -> dict[str, str]:
+    """Each NetworkLayout's value and what it sets, the prod profile's default first."""
+    from cdk_payments.profiles import NETWORK_LAYOUTS, PROFILE_DEFAULTS, Profile
+
+    prod = PROFILE_DEFAULTS[Profile.PROD].network
+    rows = {}
+    for layout, settings in sorted(NETWORK_LAYOUTS.items(), key=lambda item: (
+            (item[1].nat, item[1].max_azs, item[1].interface_endpoints) != (prod.nat, prod.max_azs,
+                                                                            prod.interface_endpoints),
+            item[1].max_azs, len(item[1].interface_endpoints), item[0].value)):
+        endpoints = ", ".join(settings.interface_endpoints) or "none"
+        rows[layout.value] = f"{settings.max_azs} | {settings.nat.value} | {endpoints}"
+    return rows
+
+
+def cost_totals(assembly: Path) -> dict:
+    result = subprocess.run([sys.executable, "-m", "cdk_payments.cost", str(assembly), "--json",
+                             "--payments-per-month", str(PAYMENTS)], check=True, capture_output=True, text=True)
+    return json.loads(result.stdout)["total"]
+
+
+def render_layouts(assemblies: dict[str, Path]) -> str:
+    """The layouts block, from one prod assembly per layout (the first is the profile's default)."""
+    rows = layouts()
+    lines = [LAYOUT_BEGIN, "", f"| `NetworkLayout` | AZs | NAT | interface endpoints | idle | at {PAYMENTS:,} payments |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for index, (layout, assembly) in enumerate(assemblies.items()):
+        total = cost_totals(assembly)
+        name = f"**`{layout}`** (prod's default)" if index == 0 else f"`{layout}`"
+        lines.append(f"| {name} | {rows[layout]} | ${total['fixed_total_usd']:.2f} | ${total['total_usd']:.2f} |")
+    return "\n".join(lines + ["", LAYOUT_END])
+
+
+def replace_block(readme: str, block: str, begin: str = BEGIN, end: str = END) -> str:
+    start, stop = readme.index(begin), readme.index(end) + len(end)
+    return readme[:start] + block + readme[stop:]
 
 
 def main() -> int:
@@ -58,11 +95,12 @@ def main() -> int:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         block = render({profile: synthesize(Path(tmp) / profile, profile) for profile in ("dev", "prod")})
+        layout_block = render_layouts({layout: synthesize(Path(tmp) / layout, "prod", layout) for layout in layouts()})
     text = options.readme.read_text()
-    updated = replace_block(text, block)
+    updated = replace_block(replace_block(text, block), layout_block, LAYOUT_BEGIN, LAYOUT_END)
     if options.check:
         if updated != text:
-            print(f"{options.readme}: the cost table is stale; run python tools/cost_table.py {options.readme}")
+            print(f"{options.readme}: the cost tables are stale; run python tools/cost_table.py {options.readme}")
             return 1
         return 0
     options.readme.write_text(updated)

@@ -15,7 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from payment_platform import PaymentPlatform
 
-from cdk_payments import Profile, ProviderAdapter
+from cdk_payments import NetworkLayout, Profile, ProviderAdapter
 
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
@@ -35,12 +35,17 @@ if provider not in PROVIDERS:
     raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
 replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
+# `-c networkLayout=three-az` (or two-az-no-endpoints, locked-down...) instead of the profile's network.
+layout = app.node.try_get_context("networkLayout")
+if layout and layout not in {choice.value for choice in NetworkLayout}:
+    raise ValueError(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
 PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",
     profile=profile,
     replica_region=replica_region,
     provider_adapter=PROVIDERS[provider](),
+    network_layout=NetworkLayout(layout) if layout else None,
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

@@ -15,6 +15,7 @@ from cdk_payments import (
     AuditBucket,
     ComplianceBaseline,
     CostOptimizedVpc,
+    NetworkLayout,
     PaymentDashboards,
     PaymentWorkerFleet,
     PlatformParameters,
@@ -44,12 +45,13 @@ class PaymentPlatform(Stack):
         cost_center: str,
         replica_region: Optional[str] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
+        network_layout: Optional[NetworkLayout] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
-        self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
+        self.network = CostOptimizedVpc(self, "Network", profile=profile, layout=network_layout, encryption_key=key)
         self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
         self.audit_replica: Optional[AuditReplica] = None
         replica, replica_key = None, None

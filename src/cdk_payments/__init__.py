@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         CostAnomalyMonitor,
         FlowLogDestination,
         NatStrategy,
+        NetworkLayout,
         PaymentApiAuthorization,
     )
     from .compliance import ComplianceBaseline, RequiredTagsCheck
@@ -37,6 +38,7 @@ _EXPORTS = {
     "CostOptimizedVpc": "network",
     "FlowLogDestination": "choices",
     "NatStrategy": "choices",
+    "NetworkLayout": "choices",
     "PaymentApiAuthorization": "choices",
     "PaymentDashboards": "alerts",
     "PaymentWorkerFleet": "workers",
@@ -56,6 +58,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "CostOptimizedVpc",
     "FlowLogDestination",
     "NatStrategy",
+    "NetworkLayout",
     "PaymentApiAuthorization",
     "PaymentDashboards",
     "PaymentWorkerFleet",

@@ -18,6 +18,28 @@ class NatStrategy(enum.Enum):
     """No NAT: isolated subnets reach AWS only through VPC endpoints."""
 
 
+class NetworkLayout(enum.Enum):
+    """A whole network choice at once: AZs, NAT and interface endpoints (``CostOptimizedVpc(layout=...)``).
+
+    Monthly figures are the example's idle cost in us-east-1 (README, "Prod network layouts");
+    docs/network-costs.md says what each endpoint protects and when it pays for itself."""
+
+    NAT_INSTANCE = "nat-instance"
+    """Two AZs, one Graviton NAT instance, no interface endpoints (the dev profile's)."""
+    TWO_AZ = "two-az"
+    """Two AZs, a NAT gateway in each, and the Secrets Manager endpoint only (the prod profile's):
+    multi-AZ, and the provider credential never leaves the VPC."""
+    TWO_AZ_NO_ENDPOINTS = "two-az-no-endpoints"
+    """Two AZs, a NAT gateway in each, no interface endpoints: the cheapest high-availability layout;
+    every AWS API call goes through NAT (TLS, on the AWS network)."""
+    THREE_AZ = "three-az"
+    """Three AZs, a NAT gateway in each, the Secrets Manager endpoint: loses a third of capacity,
+    not half, with an AZ."""
+    LOCKED_DOWN = "locked-down"
+    """Three AZs, a NAT gateway in each, an endpoint for every AWS API the code calls (sqs,
+    secretsmanager, kms, logs, events, monitoring): the 0.1 prod layout."""
+
+
 class FlowLogDestination(enum.Enum):
     """Where VPC flow logs go."""
 

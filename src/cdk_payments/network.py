@@ -18,10 +18,10 @@ from ._kms import allow_log_delivery, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
 from ._validation import PropErrors, pick
-from .choices import FlowLogDestination, NatStrategy
-from .profiles import Profile, defaults_for
+from .choices import FlowLogDestination, NatStrategy, NetworkLayout
+from .profiles import Profile, defaults_for, layout_settings
 
-__all__ = ["CostOptimizedVpc", "FlowLogDestination", "NatStrategy"]
+__all__ = ["CostOptimizedVpc", "FlowLogDestination", "NatStrategy", "NetworkLayout"]
 
 ENV_AGNOSTIC_AZS = 2  # what Stack.availability_zones returns when the region is not known
 
@@ -32,7 +32,8 @@ class CostOptimizedVpc(Construct):
     Subnets: a public tier (only when there is NAT), a private tier for workloads (with egress when
     there is NAT, isolated otherwise) and an isolated data tier. The default NAT strategy comes from
     the profile: a Graviton NAT instance in dev (the cheapest option that still lets Lambda and
-    EC2 reach every AWS API), one NAT gateway per AZ in prod.
+    EC2 reach every AWS API), one NAT gateway in each of two AZs in prod. ``layout`` picks the AZs,
+    NAT and interface endpoints together (``NetworkLayout``); docs/network-costs.md prices each.
 
     Pass ``existing_vpc`` to wrap a VPC you already have: then no network resources are created,
     ``workload_subnets`` selects its private subnets, and of the other props only
@@ -58,6 +59,7 @@ class CostOptimizedVpc(Construct):
         *,
         profile: Profile = Profile.DEV,
         existing_vpc: Optional[ec2.IVpc] = None,
+        layout: Optional[NetworkLayout] = None,
         nat: Optional[NatStrategy] = None,
         max_azs: Optional[int] = None,
         availability_zones: Optional[Sequence[str]] = None,
@@ -77,8 +79,11 @@ class CostOptimizedVpc(Construct):
         :param existing_vpc: a VPC to use instead of creating one; exclusive with every network prop
             and ``encryption_key``, but not ``interface_endpoints``, which are added to its private (or
             isolated) subnets. The profile's endpoints are not added to it.
-        :param nat: NAT strategy. Default: the profile's (DEV: INSTANCE, PROD: GATEWAY_PER_AZ)
-        :param max_azs: number of AZs, 1 to 6. Default: the profile's (DEV: 2, PROD: 3). In an
+        :param layout: AZs, NAT strategy and interface endpoints in one choice (``NetworkLayout``);
+            ``nat``, ``max_azs`` and ``interface_endpoints`` still override its values. Default: the
+            profile's (DEV: NetworkLayout.NAT_INSTANCE, PROD: NetworkLayout.TWO_AZ)
+        :param nat: NAT strategy. Default: the layout's (DEV: INSTANCE, PROD: GATEWAY_PER_AZ)
+        :param max_azs: number of AZs, 1 to 6. Default: the layout's (DEV: 2, PROD: 2). In an
             environment-agnostic stack they are the region's first ``max_azs`` AZs, chosen by
             CloudFormation (``Fn::GetAZs``): no look-up, no hard-coded names.
         :param availability_zones: explicit AZ names, e.g. ``["us-east-1a", "us-east-1b"]``.
@@ -95,8 +100,7 @@ class CostOptimizedVpc(Construct):
         :param interface_endpoints: interface endpoint service names, as CDK's
             ``ec2.InterfaceVpcEndpointAwsService`` knows them (``sqs``, ``secretsmanager``, ``kms``,
             ``logs``, ``ecr.dkr``...), each once; about $7.30 per AZ per month each. Default: the
-            profile's (DEV: none, PROD: sqs, secretsmanager, kms, logs, events, monitoring), none
-            for ``existing_vpc``.
+            layout's (DEV: none, PROD: secretsmanager), none for ``existing_vpc``.
         :param flow_logs: flow log destination. Default: CLOUDWATCH_LOGS
         :param flow_log_bucket: the bucket for ``FlowLogDestination.S3``.
         :param flow_log_traffic_type: which traffic to log. Default: ALL
@@ -109,6 +113,7 @@ class CostOptimizedVpc(Construct):
         super().__init__(scope, id)
         defaults = defaults_for(profile).network
         network_props = {
+            "layout": layout,
             "nat": nat,
             "max_azs": max_azs,
             "availability_zones": availability_zones,
@@ -163,6 +168,7 @@ class CostOptimizedVpc(Construct):
             )
             return
 
+        errors.check_enum(layout, "layout", NetworkLayout)
         errors.check_enum(nat, "nat", NatStrategy)
         errors.check_enum(flow_logs, "flow_logs", FlowLogDestination)
         errors.check_enum(flow_log_traffic_type, "flow_log_traffic_type", ec2.FlowLogTrafficType)
@@ -171,12 +177,14 @@ class CostOptimizedVpc(Construct):
         errors.check_int(nat_gateways, "nat_gateways", minimum=1)
         errors.check_int(subnet_cidr_mask, "subnet_cidr_mask", minimum=16, maximum=28)
         errors.check_type(data_subnets, "data_subnets", bool)
-        nat = pick(nat, defaults.nat)
+        chosen = layout_settings(layout) if isinstance(layout, NetworkLayout) else {
+            "nat": defaults.nat, "max_azs": defaults.max_azs, "interface_endpoints": defaults.interface_endpoints}
+        nat = pick(nat, chosen["nat"])
         flow_logs = pick(flow_logs, defaults.flow_logs)
         cidr = pick(cidr, defaults.cidr)
         azs = list(availability_zones) if availability_zones is not None else None
-        az_count = pick(max_azs, len(azs) if azs else defaults.max_azs)
-        endpoints = list(pick(interface_endpoints, defaults.interface_endpoints))
+        az_count = pick(max_azs, len(azs) if azs else chosen["max_azs"])
+        endpoints = list(pick(interface_endpoints, chosen["interface_endpoints"]))
 
         self._validate_cidr(errors, cidr)
         errors.check_unique(azs, "availability_zones")

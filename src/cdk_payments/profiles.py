@@ -15,7 +15,14 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 
-from .choices import AuditLockMode, CostAnomalyMonitor, FlowLogDestination, NatStrategy, PaymentApiAuthorization
+from .choices import (
+    AuditLockMode,
+    CostAnomalyMonitor,
+    FlowLogDestination,
+    NatStrategy,
+    NetworkLayout,
+    PaymentApiAuthorization,
+)
 
 
 class Profile(enum.Enum):
@@ -24,7 +31,8 @@ class Profile(enum.Enum):
     DEV = "dev"
     """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices (see README, Cost)."""
     PROD = "prod"
-    """Resilience first: per-AZ NAT, interface endpoints, backups, deletion protection, API cache."""
+    """Resilience first: two AZs with a NAT gateway each, the Secrets Manager endpoint, backups,
+    deletion protection, four WAF rule groups (about $130/month idle, see README)."""
 
     @classmethod
     def parse(cls, value: str) -> "Profile":
@@ -53,6 +61,37 @@ class NetworkDefaults:
     flow_log_traffic_type: ec2.FlowLogTrafficType = ec2.FlowLogTrafficType.ALL
     single_nat_gateways: int = 1
     nat_instance_type: str = "t4g.nano"
+
+
+@dataclass(frozen=True)
+class NetworkLayoutSettings:
+    """What a NetworkLayout sets: the three network props that decide most of a VPC's bill."""
+
+    nat: NatStrategy
+    max_azs: int
+    interface_endpoints: tuple[str, ...]
+
+
+SECURITY_ENDPOINTS = ("secretsmanager",)
+"""The interface endpoints security asks for: the one API call whose payload is a credential (the
+provider secret). docs/network-costs.md gives the evidence, endpoint by endpoint."""
+CODE_ENDPOINTS = ("sqs", "secretsmanager", "kms", "logs", "events", "monitoring")
+"""Every AWS API the functions and workers call that has an interface endpoint (S3 and DynamoDB use the
+free gateway endpoints)."""
+
+NETWORK_LAYOUTS: dict[NetworkLayout, NetworkLayoutSettings] = {
+    NetworkLayout.NAT_INSTANCE: NetworkLayoutSettings(NatStrategy.INSTANCE, 2, ()),
+    NetworkLayout.TWO_AZ: NetworkLayoutSettings(NatStrategy.GATEWAY_PER_AZ, 2, SECURITY_ENDPOINTS),
+    NetworkLayout.TWO_AZ_NO_ENDPOINTS: NetworkLayoutSettings(NatStrategy.GATEWAY_PER_AZ, 2, ()),
+    NetworkLayout.THREE_AZ: NetworkLayoutSettings(NatStrategy.GATEWAY_PER_AZ, 3, SECURITY_ENDPOINTS),
+    NetworkLayout.LOCKED_DOWN: NetworkLayoutSettings(NatStrategy.GATEWAY_PER_AZ, 3, CODE_ENDPOINTS),
+}
+
+
+def layout_settings(layout: NetworkLayout) -> dict[str, object]:
+    """``{nat, max_azs, interface_endpoints}`` of ``layout``, as NetworkDefaults fields."""
+    settings = NETWORK_LAYOUTS[layout]
+    return {"nat": settings.nat, "max_azs": settings.max_azs, "interface_endpoints": settings.interface_endpoints}
 
 
 @dataclass(frozen=True)
@@ -159,7 +198,7 @@ class ProfileDefaults:
 
 
 _DEV = ProfileDefaults(
-    network=NetworkDefaults(nat=NatStrategy.INSTANCE, max_azs=2, interface_endpoints=(),
+    network=NetworkDefaults(**layout_settings(NetworkLayout.NAT_INSTANCE),  # type: ignore[arg-type]
                             flow_log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY),
     audit=AuditDefaults(lock_mode=AuditLockMode.GOVERNANCE, retention_days=365),
     payment_api=PaymentApiDefaults(log_retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY,
@@ -176,8 +215,8 @@ PROFILE_DEFAULTS: dict[Profile, ProfileDefaults] = {
     Profile.DEV: _DEV,
     Profile.PROD: replace(
         _DEV,
-        network=replace(_DEV.network, nat=NatStrategy.GATEWAY_PER_AZ, max_azs=3,
-                        interface_endpoints=("sqs", "secretsmanager", "kms", "logs", "events", "monitoring"),
+        # Multi-AZ with the endpoints security needs and no more (docs/network-costs.md).
+        network=replace(_DEV.network, **layout_settings(NetworkLayout.TWO_AZ),  # type: ignore[arg-type]
                         flow_log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN),
         audit=replace(_DEV.audit, lock_mode=AuditLockMode.COMPLIANCE, retention_days=365 * 7),
         payment_api=replace(_DEV.payment_api, log_retention=logs.RetentionDays.ONE_YEAR,

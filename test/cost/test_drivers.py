@@ -173,14 +173,26 @@ def test_custom_metrics_are_counted_in_the_functions_code(tmp_path):
     assert "Custom metrics not priced" in " ".join(without_code.notes)
 
 
-def test_interface_endpoints_process_the_api_traffic_else_the_nat_gateway():
-    api_gb = MILLION * A["vpc_api_kb"] / GB
-    endpoint = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {"VpcEndpointType": "Interface"}}
-    nat = {"Type": "AWS::EC2::NatGateway", "Properties": {}}
-    through_endpoint = usage(_template(Api=API, Endpoint=endpoint, Nat=nat))
-    assert line(through_endpoint, "PrivateLink:interface endpoint data processed") == pytest.approx(api_gb * 0.01, abs=1e-3)
-    assert not any(k.startswith("NAT gateway") for k in through_endpoint)
-    assert line(usage(_template(Api=API, Nat=nat)), "NAT gateway:data processed") == pytest.approx(api_gb * 0.045, abs=1e-3)
+def _endpoint(service, azs=("a", "b")):
+    return {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "VpcEndpointType": "Interface", "SubnetIds": list(azs),
+        "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, f".{service}"]]}}}
+
+
+NAT = {"Type": "AWS::EC2::NatGateway", "Properties": {}}
+
+
+def test_each_services_api_traffic_goes_through_its_endpoint_else_the_nat_gateway():
+    sqs_gb, events_gb = MILLION * A["sqs_api_kb"] / GB, MILLION * A["events_api_kb"] / GB
+    split = usage(_template(Api=API, Endpoint=_endpoint("sqs"), Nat=NAT))
+    assert line(split, r"PrivateLink:interface endpoint data processed .*sqs\)") == pytest.approx(sqs_gb * 0.01, abs=1e-3)
+    assert line(split, r"NAT gateway:data processed .*events API") == pytest.approx(events_gb * 0.045, abs=1e-3)
+    # Only a Secrets Manager endpoint (prod's default): the per-payment calls all take the NAT gateway.
+    secrets = usage(_template(Api=API, Endpoint=_endpoint("secretsmanager"), Nat=NAT))
+    assert not any(k.startswith("PrivateLink") for k in secrets)
+    assert line(secrets, "NAT gateway:data processed") == pytest.approx((sqs_gb + events_gb) * 0.045, abs=1e-3)
+    # A NAT instance bills no processing.
+    assert not any(k.startswith("NAT gateway") for k in usage(_template(Api=API)))
 
 
 def test_secrets_manager_calls_at_the_cache_rate():
@@ -266,3 +278,98 @@ def test_every_price_has_a_source_and_a_date():
             assert date.fromisoformat(price["read"]) <= date(2026, 12, 31), where
             assert price["basis"] in ("stored", "recalled"), where
             assert price["unit"] and price["usd"] is not None, where
+
+
+# -- the drivers an audit found missing (issue 28) -----------------------------------------------
+
+def test_nat_instance_root_volume_is_the_amis_8_gib_unless_sized():
+    instance = {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": "t4g.nano", "BlockDeviceMappings": [
+        {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "VolumeType": "gp3"}}]}}
+    assert line(fixed(_template(Nat=instance)), "8 GiB gp3 root volume \\(AMI default\\)") == pytest.approx(8 * 0.08)
+    sized = {**instance, "Properties": {**instance["Properties"], "BlockDeviceMappings": [{"Ebs": {"VolumeSize": 20}}]}}
+    assert line(fixed(_template(Nat=sized)), "20 GiB gp3 root volume$") == pytest.approx(20 * 0.08)
+
+
+def test_s3_replication_metrics_are_four_custom_metrics_per_rule():
+    def bucket(metrics):
+        destination = {"Bucket": "arn:aws:s3:::replica", **({"Metrics": {"Status": "Enabled"}} if metrics else {})}
+        return {"Type": "AWS::S3::Bucket", "Properties": {"ReplicationConfiguration": {
+            "Role": "r", "Rules": [{"Destination": destination, "Status": "Enabled"}]}}}
+    assert line(fixed(_template(Audit=bucket(True))), "4 S3 replication metrics") == pytest.approx(1.20)
+    assert fixed(_template(Audit=bucket(False))) == {}
+
+
+def test_lambda_long_polls_an_empty_queue_every_month():
+    mapping = {"Type": "AWS::Lambda::EventSourceMapping",
+               "Properties": {"EventSourceArn": {"Fn::GetAtt": ["Queue", "Arn"]}, "FunctionName": "f"}}
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    requests = A["sqs_idle_pollers"] * 730 * 3600 / A["sqs_poll_wait_seconds"]
+    assert requests == 657_000  # 5 pollers, a 20 s poll each: inside SQS's free million at this scale
+    assert line(fixed(_template(Queue=queue, Poll=mapping)), "657,000 empty ReceiveMessage calls") == pytest.approx(
+        requests / 1e6 * 0.40)
+    stream = {**mapping, "Properties": {**mapping["Properties"], "EventSourceArn": "arn:aws:kinesis:::s"}}
+    assert fixed(_template(Poll=stream)) == {}
+
+
+def _stage(level="ERROR", metrics=True, cache=False):
+    return {"Type": "AWS::ApiGateway::Stage", "Properties": {
+        "CacheClusterEnabled": cache, "MethodSettings": [{"HttpMethod": "*", "ResourcePath": "/*",
+                                                          "LoggingLevel": level, "MetricsEnabled": metrics}],
+        "AccessLogSetting": {"DestinationArn": {"Fn::Join": ["", ["arn:aws:logs:r:a:log-group:", {"Ref": "Access"}]]}}}}
+
+
+def _methods(*verbs):
+    return {f"M{i}": {"Type": "AWS::ApiGateway::Method", "Properties": {"HttpMethod": verb}} for i, verb in enumerate(verbs)}
+
+
+def test_per_method_api_metrics_under_traffic():
+    template = _template(Api=API, Stage=_stage(), **_methods("POST", "GET", "GET", "OPTIONS"))
+    assert line(usage(template), "15 per-method API Gateway metrics") == pytest.approx(15 * 0.30)
+    cached = _template(Api=API, Stage=_stage(cache=True), **_methods("GET"))
+    assert line(usage(cached), "7 per-method API Gateway metrics") == pytest.approx(7 * 0.30)
+    assert not any("per-method" in k for k in usage(_template(Api=API, Stage=_stage(metrics=False), **_methods("GET"))))
+    assert estimate_template(template).usage == []  # billed only once methods have traffic
+
+
+def test_execution_log_group_and_an_access_log_named_inside_a_join():
+    groups = dict(Access={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 30}},
+                  Exec={"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 365, "LogGroupName": {
+                      "Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": "Api"}, "/v1"]]}}})
+    month = 365 / 12
+    for level, kb in (("ERROR", A["execution_log_error_kb"]), ("INFO", A["execution_log_info_kb"])):
+        items = usage(_template(Api=API, Stage=_stage(level), **groups))
+        gb = MILLION * A["api_requests"] * kb / GB
+        assert line(items, f"storage, API execution log \\({level}\\) .*365-day") == pytest.approx(
+            gb * 365 / month * 0.03, abs=1e-3)
+        access_gb = MILLION * A["access_log_kb"] / GB
+        assert line(items, "storage, API access log .*30-day") == pytest.approx(access_gb * 30 / month * 0.03, abs=1e-3)
+
+
+def test_access_log_bucket_keeps_a_record_per_audit_request():
+    audit = {"Type": "AWS::S3::Bucket", "Properties": {
+        "ObjectLockEnabled": True, "LoggingConfiguration": {"DestinationBucketName": {"Ref": "Logs"}},
+        "ReplicationConfiguration": {"Rules": []},
+        "LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 2555, "Transitions": [
+            {"StorageClass": "GLACIER", "TransitionInDays": 30}, {"StorageClass": "DEEP_ARCHIVE", "TransitionInDays": 180}]}]}}}
+    logs = {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [{"ExpirationInDays": 2555}]}}}
+    requests = MILLION * A["audit_objects"] * (1 + 2 + 1)  # put, two transitions, the replication read
+    gb = requests * A["s3_access_log_record_kb"] / GB * 2555 / (365 / 12)
+    assert line(usage(_template(Audit=audit, Logs=logs)), "S3 Logs:server access logs") == pytest.approx(gb * 0.023,
+                                                                                                      abs=1e-4)
+
+
+def test_eu_prices_the_audit_corrected_say_where_they_were_checked():
+    regions = load_prices()["regions"]
+    corrected = {("eu-central-1", "guardduty_per_million_events"): 4.6, ("eu-central-1", "guardduty_per_gb_logs"): 1.15,
+                 ("eu-west-1", "guardduty_per_million_events"): 4.4, ("eu-west-1", "guardduty_per_gb_logs"): 1.1,
+                 ("eu-central-1", "s3_glacier_per_gb_monthly"): 0.00405,
+                 ("eu-west-1", "s3_transition_glacier_per_1k"): 0.033,
+                 ("eu-west-1", "s3_transition_deep_archive_per_1k"): 0.055,
+                 ("eu-west-1", "dynamodb_pitr_per_gb_monthly"): 0.22, ("eu-west-1", "backup_dynamodb_per_gb_monthly"): 0.11}
+    for (region, name), usd in corrected.items():
+        price = regions[region]["prices"][name]
+        assert price["usd"] == usd, (region, name)
+        assert price["checked"]["date"] == price["read"] == "2026-12-03"
+        assert price["checked"]["confirmed"] is False and "audit" in price["checked"]["note"]
+    checked = {(r, n) for r, t in regions.items() for n, price in t["prices"].items() if "checked" in price}
+    assert checked == set(corrected)

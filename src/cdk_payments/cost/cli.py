@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Optional, Sequence
 
+from .advice import advice_table
 from .estimate import FREE_TIER_STATEMENT, CostEstimate, assembly_total, estimate_assembly
 from .regions import DEFAULT_REGION, supported_regions
 
@@ -23,6 +24,8 @@ def _table(name: str, estimate: CostEstimate) -> str:
         lines.append(f"  {'usage total':30} {estimate.usage_total:10.2f}")
         lines += ["", "Per-payment and monthly assumptions:"]
         lines += [f"  {k:28} {v['value']:>8}  {v['why']}" for k, v in estimate.assumptions.items()]
+    if estimate.advice:
+        lines += [""] + advice_table(estimate.advice, estimate.payments_per_month)
     lines += ["", FREE_TIER_STATEMENT, "Lines a free tier would reduce:"]
     lines += [f"  {service} ({entry['allowance']}): {len(entry['lines'])} line(s), "
               f"{'; '.join(entry['lines'][:4])}{'...' if len(entry['lines']) > 4 else ''}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ GB = 1_048_576  # KB in a GB
 DAYS_PER_MONTH = 365 / 12
 SECONDS_PER_MONTH = 730 * 3600
 ARCHIVED_OBJECT_KB = {"archive": 32, "standard": 8}  # S3 keeps 40 KB per archived object: 32 archived, 8 Standard
+DEFAULT_ROOT_VOLUME_GB = 8  # Amazon Linux 2023 AMIs' root volume when BlockDeviceMappings gives no size
+REPLICATION_METRICS = ("BytesPendingReplication", "OperationsPendingReplication", "ReplicationLatency",
+                       "OperationsFailedReplication")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class FixedPricer:
                 n, r["Type"], self.a["config_items"] * self.p["config_item"],
                 f"usage-driven: {self.a['config_items']:,} configuration items a month (assumed)", "AWS Config")],
             "AWS::GuardDuty::Detector": self.guardduty,
+            "AWS::S3::Bucket": self.replication_metrics,
+            "AWS::Lambda::EventSourceMapping": self.idle_polling,
             "AWS::SecurityHub::Hub": lambda n, r: [LineItem(
                 n, r["Type"], self.a["securityhub_checks"] * self.p["securityhub_per_check"],
                 f"usage-driven: {self.a['securityhub_checks']:,} security checks a month (assumed)", "Security Hub")],
@@ -92,7 +98,7 @@ class FixedPricer:
         if any(i.get("AssociatePublicIpAddress") for i in props.get("NetworkInterfaces", [])):
             items.append(LineItem(name, r["Type"], self.hourly(self.p["public_ipv4_hourly"]), "public IPv4 address",
                                   "public IPv4"))
-        return items
+        return items + [self.root_volume(name, r)]
 
     def endpoint(self, name: str, r: Resource) -> list[LineItem]:
         props = _props(r)
@@ -186,6 +192,39 @@ class FixedPricer:
         cost = events / 1_000_000 * self.p["guardduty_per_million_events"] + gb * self.p["guardduty_per_gb_logs"]
         return [LineItem(name, r["Type"], cost, f"usage-driven: {events:,} CloudTrail events and {gb} GB of flow/DNS "
                                                 "logs a month (assumed)", "GuardDuty")]
+
+    # Drivers an audit found missing (issue 28): each is a resource the bill shows while idle.
+
+    def root_volume(self, name: str, r: Resource) -> LineItem:
+        """An instance's EBS volumes: the AMI's 8 GiB root when the template does not size it."""
+        mappings = [m.get("Ebs", {}) for m in _props(r).get("BlockDeviceMappings", [])] or [{}]
+        size = sum(int(ebs.get("VolumeSize", DEFAULT_ROOT_VOLUME_GB)) for ebs in mappings)
+        return LineItem(name, r["Type"], size * self.p["ebs_gp3_per_gb_monthly"],
+                        f"{size} GiB gp3 root volume{'' if any('VolumeSize' in e for e in mappings) else ' (AMI default)'}",
+                        "EC2")
+
+    def replication_metrics(self, name: str, r: Resource) -> list[LineItem]:
+        """S3 replication metrics: four CloudWatch metrics per rule with Metrics enabled."""
+        rules = [rule for rule in _props(r).get("ReplicationConfiguration", {}).get("Rules", [])
+                 if rule.get("Destination", {}).get("Metrics", {}).get("Status") == "Enabled"]
+        if not rules:
+            return []
+        count = len(rules) * len(REPLICATION_METRICS)
+        return [LineItem(name, r["Type"], count * self.p["custom_metric_monthly"],
+                         f"{count} S3 replication metrics ({', '.join(REPLICATION_METRICS)})",
+                         "CloudWatch custom metrics")]
+
+    def idle_polling(self, name: str, r: Resource) -> list[LineItem]:
+        """Lambda long-polls an SQS queue even when it is empty: ReceiveMessage requests every month."""
+        source = _props(r).get("EventSourceArn", {})
+        target = source.get("Fn::GetAtt", [""])[0] if isinstance(source, dict) else ""
+        if self.resources.get(target, {}).get("Type") != "AWS::SQS::Queue":
+            return []
+        pollers, wait = self.a["sqs_idle_pollers"], self.a["sqs_poll_wait_seconds"]
+        requests = pollers * SECONDS_PER_MONTH / wait
+        return [LineItem(name, r["Type"], requests / 1e6 * self.p["sqs_per_million_requests"],
+                         f"{requests:,.0f} empty ReceiveMessage calls: {pollers} pollers, {wait} s long polls "
+                         "(assumed)", "SQS")]
 
     def config_rules(self) -> list[LineItem]:
         rules = _of_type(self.resources, "AWS::Config::ConfigRule")
@@ -296,6 +335,7 @@ def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], 
     for name, r in _of_type(resources, "AWS::S3::Bucket").items():
         items += [(line, f"{what}: {detail}", cost, "S3")
                   for line, what, cost, detail in _audit_storage(name, _props(r), p, a, payments)]
+    items += _server_access_logs(resources, p, a, payments)
     functions = {_props(r).get("Handler"): (n, r) for n, r in _of_type(resources, "AWS::Lambda::Function").items()}
     if "runtime.api.handler" in functions:
         api = _payment_api_usage(resources, functions, p, a, payments, code_root, notes)
@@ -340,14 +380,8 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
     items += _custom_metrics(functions, p, a, code_root, notes)
     if "AWS::WAFv2::WebACL" in types:
         items.append(("WAF", "inspected requests", million * a["waf_requests"] * p["waf_per_million_requests"]))
-    endpoints = [r for r in _of_type(resources, "AWS::EC2::VPCEndpoint").values()
-                 if _props(r).get("VpcEndpointType") == "Interface"]
-    api_gb = payments * a["vpc_api_kb"] / GB
-    if endpoints:
-        items.append(("PrivateLink", f"interface endpoint data processed ({api_gb:.2f} GB)",
-                      api_gb * p["interface_endpoint_per_gb"]))
-    elif "AWS::EC2::NatGateway" in types:
-        items.append(("NAT gateway", f"data processed ({api_gb:.2f} GB)", api_gb * p["nat_gateway_per_gb"]))
+    items += _api_traffic(resources, p, a, payments)
+    items += _method_metrics(resources, p)
     return items
 
 
@@ -388,12 +422,17 @@ def _log_groups(resources: dict[str, Resource], a: dict[str, Any]) -> list[tuple
             written.append((f"{name} logs", a["function_log_kb"] * share,
                             retention(ref.get("Ref") if isinstance(ref, dict) else None)))
     for r in _of_type(resources, "AWS::ApiGateway::Stage").values():
-        arn = _props(r).get("AccessLogSetting", {}).get("DestinationArn", {})
-        if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-            written.append(("API access log", a["access_log_kb"], retention(arn["Fn::GetAtt"][0])))
+        arn = _props(r).get("AccessLogSetting", {}).get("DestinationArn")
+        if arn:
+            written.append(("API access log", a["access_log_kb"], retention(_referenced_group(arn, groups))))
     for name, r in groups.items():
-        if str(_props(r).get("LogGroupName")).startswith("aws-waf-logs-"):
+        group_name = _props(r).get("LogGroupName")
+        if str(group_name).startswith("aws-waf-logs-"):
             written.append(("WAF log", a["waf_log_kb"], retention(name)))
+        elif "API-Gateway-Execution-Logs_" in json.dumps(group_name):
+            level = _execution_log_level(resources)
+            kb = a["api_requests"] * (a["execution_log_info_kb"] if level == "INFO" else a["execution_log_error_kb"])
+            written.append((f"API execution log ({level or 'OFF'})", kb if level else 0, retention(name)))
     return written
 
 
@@ -439,3 +478,111 @@ def _custom_metrics(functions: dict[str, tuple[str, Resource]], p: dict[str, Any
     return [("CloudWatch custom metrics", f"{count} EMF metrics the functions publish "
                                           f"({', '.join(sorted(literal))}; {formatted} from formatted names)",
              count * p["custom_metric_monthly"])]
+
+
+# -- drivers an audit found missing (issue 28) ----------------------------------------------------
+
+API_METHOD_METRICS = ("Count", "4XXError", "5XXError", "Latency", "IntegrationLatency")
+API_CACHE_METRICS = ("CacheHitCount", "CacheMissCount")
+
+
+def _referenced_group(arn: Any, groups: dict[str, Resource]) -> Optional[str]:
+    """The logical id of the log group an ARN expression names (Fn::GetAtt, or a Ref inside Fn::Join)."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return arn["Fn::GetAtt"][0]
+    refs = re.findall(r'"Ref": "([^"]+)"', json.dumps(arn))
+    return next((ref for ref in refs if ref in groups), None)
+
+
+def _execution_log_level(resources: dict[str, Resource]) -> Optional[str]:
+    """The stages' execution logging level (INFO beats ERROR); None when execution logging is off."""
+    levels = {str(m.get("LoggingLevel", "OFF")).upper() for r in _of_type(resources, "AWS::ApiGateway::Stage").values()
+              for m in _props(r).get("MethodSettings", [])}
+    return "INFO" if "INFO" in levels else "ERROR" if "ERROR" in levels else None
+
+
+def endpoint_service(r: Resource) -> str:
+    """``sqs`` from an endpoint's ServiceName: ``com.amazonaws.<region>.sqs``, literal or joined around the
+    region's Ref."""
+    name = _props(r).get("ServiceName", "")
+    if isinstance(name, str):
+        return name.removeprefix("com.amazonaws.").split(".", 1)[-1]
+    parts = name.get("Fn::Join", ["", []])[1]
+    return str(parts[-1]).lstrip(".") if parts and isinstance(parts[-1], str) else ""
+
+
+def interface_endpoints(resources: dict[str, Resource]) -> dict[str, tuple[str, int]]:
+    """``{service: (logical id, AZ count)}`` of the template's interface endpoints."""
+    return {endpoint_service(r): (name, len(_props(r).get("SubnetIds", [])) or 1)
+            for name, r in _of_type(resources, "AWS::EC2::VPCEndpoint").items()
+            if _props(r).get("VpcEndpointType") == "Interface"}
+
+
+def api_traffic_gb(a: dict[str, Any], payments: int) -> dict[str, float]:
+    """GB a month of AWS API traffic from the VPC's functions, by service (the per-payment calls)."""
+    return {"sqs": payments * a["sqs_api_kb"] / GB, "events": payments * a["events_api_kb"] / GB}
+
+
+def _api_traffic(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                 payments: int) -> list[tuple[str, str, float]]:
+    """Each service's API traffic through its interface endpoint, else through a NAT gateway (a NAT
+    instance bills no processing)."""
+    endpoints = interface_endpoints(resources)
+    traffic = api_traffic_gb(a, payments)
+    private = {service: gb for service, gb in traffic.items() if service in endpoints}
+    nat = {service: gb for service, gb in traffic.items() if service not in endpoints}
+    items = []
+    if private:
+        gb = sum(private.values())
+        items.append(("PrivateLink", f"interface endpoint data processed ({gb:.2f} GB: {', '.join(sorted(private))})",
+                      gb * p["interface_endpoint_per_gb"]))
+    if nat and _of_type(resources, "AWS::EC2::NatGateway"):
+        gb = sum(nat.values())
+        items.append(("NAT gateway", f"data processed ({gb:.2f} GB: {', '.join(sorted(nat))} API calls)",
+                      gb * p["nat_gateway_per_gb"]))
+    return items
+
+
+def method_metric_count(resources: dict[str, Resource]) -> int:
+    """Detailed (per-method) API Gateway metrics the stages publish once each method has traffic."""
+    detailed = any(m.get("MetricsEnabled") for r in _of_type(resources, "AWS::ApiGateway::Stage").values()
+                   for m in _props(r).get("MethodSettings", []))
+    if not detailed:
+        return 0
+    methods = [r for r in _of_type(resources, "AWS::ApiGateway::Method").values()
+               if _props(r).get("HttpMethod") != "OPTIONS"]
+    cached = any(_props(r).get("CacheClusterEnabled") for r in _of_type(resources, "AWS::ApiGateway::Stage").values())
+    return len(methods) * (len(API_METHOD_METRICS) + cached * len(API_CACHE_METRICS))
+
+
+def _method_metrics(resources: dict[str, Resource], p: dict[str, Any]) -> list[tuple[str, str, float]]:
+    count = method_metric_count(resources)
+    if not count:
+        return []
+    return [("CloudWatch custom metrics", f"{count} per-method API Gateway metrics (detailed metrics: "
+                                          f"{', '.join(API_METHOD_METRICS)} per method with traffic)",
+             count * p["custom_metric_monthly"])]
+
+
+def _server_access_logs(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                        payments: int) -> list[tuple[str, str, float, str]]:
+    """The access-log bucket: one record per request to a logged bucket, kept for its expiration."""
+    buckets = _of_type(resources, "AWS::S3::Bucket")
+    items = []
+    for name, r in buckets.items():
+        target = _props(r).get("LoggingConfiguration", {}).get("DestinationBucketName")
+        log_bucket = target.get("Ref") if isinstance(target, dict) else None
+        if log_bucket not in buckets or not _audit_storage(name, _props(r), p, a, payments):
+            continue
+        rules = _props(buckets[log_bucket]).get("LifecycleConfiguration", {}).get("Rules", [])
+        expire = min((int(rule["ExpirationInDays"]) for rule in rules if rule.get("ExpirationInDays")), default=0)
+        transitions = len(next((rule["Transitions"] for rule in _props(r)["LifecycleConfiguration"]["Rules"]
+                                if rule.get("Transitions")), []))
+        requests = payments * a["audit_objects"] * (1 + transitions + bool(_props(r).get("ReplicationConfiguration")))
+        gb = requests * a["s3_access_log_record_kb"] / GB * _months(expire, 12)
+        kept = f"{expire}-day expiration" if expire else "never expires, a year shown"
+        items.append((f"S3 {log_bucket}", "server access logs",
+                      gb * p["s3_standard_per_gb_monthly"],
+                      f"{gb:.2f} GB of {name}'s access log records ({requests:,.0f} requests a month: puts, transitions "
+                      f"and replication; {kept})"))
+    return [(line, f"{what}: {detail}", cost, "S3") for line, what, cost, detail in items]

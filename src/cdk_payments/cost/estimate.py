@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from .advice import Advice, advise
 from .drivers import FixedPricer, LineItem, usage_items
 from .regions import DEFAULT_REGION, load_prices, region_notes, region_table, stack_regions
 
@@ -30,6 +31,8 @@ class CostEstimate:
     """``environment`` (the stack's own region) or ``passed`` (an environment-agnostic stack, priced in
     the region the caller passed)."""
     notes: list[str] = field(default_factory=list)
+    advice: list[Advice] = field(default_factory=list)
+    """Each choice with an alternative: its cost, break-even and where this volume stands (cost/advice.py)."""
 
     @property
     def fixed_total(self) -> float:
@@ -66,7 +69,7 @@ class CostEstimate:
             "source": self.source, "fixed_total_usd": self.fixed_total, "usage_total_usd": self.usage_total,
             "total_usd": self.total, "fixed": [asdict(i) for i in self.fixed], "usage": [asdict(i) for i in self.usage],
             "assumptions": self.assumptions, "free_tier": {"statement": FREE_TIER_STATEMENT, "lines": self.free_tier},
-            "notes": self.notes,
+            "notes": self.notes, "advice": [asdict(a) for a in self.advice],
         }
 
 
@@ -97,6 +100,7 @@ def estimate_template(template: dict[str, Any], *, payments_per_month: int = 0, 
         source=f"{table['description']} Table per region in cdk_payments/cost/prices.json, each price with its "
                "AWS pricing page and the date it was read.",
         fixed=fixed, usage=usage, assumptions=assumptions,
+        advice=advise(template, prices, values, payments_per_month),
     )
 
 
