@@ -26,7 +26,7 @@ PAYMENTS = 1_000_000
 
 
 def synthesize(outdir: Path, profile: str) -> Path:
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"profile": profile})}
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps({"profile": profile, "allowSandboxInProd": True})}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir
 

@@ -33,6 +33,12 @@ PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
 provider = app.node.try_get_context("provider") or "sandbox"
 if provider not in PROVIDERS:
     raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
+# The sandbox approves any token: a prod stack with it would take "payments" that no provider saw.
+sandbox_allowed = str(app.node.try_get_context("allowSandboxInProd")).lower() == "true"
+if profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
+    raise ValueError("provider: the prod profile refuses the sandbox adapter, which approves any token; pass "
+                     "-c provider=http (and store base_url and api_key in the provider secret), or opt in to the "
+                     "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
 replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
 PaymentPlatform(

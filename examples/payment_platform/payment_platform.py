@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import Stack, Tags
+from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from keys import platform_key
@@ -66,22 +66,27 @@ class PaymentPlatform(Stack):
             alarm_topic=self.alerts.operations_topic,
         )
 
-        # The role a merchant's backend assumes to call the API with SigV4: its sessions act for that
-        # merchant (the API maps the role, never the request body, to the merchant). Grant it
-        # execute-api:Invoke on payments.rest_api where your merchant's backend is defined.
+        # The roles merchants' backends assume to call the API with SigV4: a session acts for its role's
+        # merchant (the API maps the role, never the request body, to the merchant). Two, so that one
+        # merchant can check it never sees the other's payments. A backend in another account uses a
+        # role of its own account, mapped here (see the README).
         self.merchant_role = iam.Role(self, "DemoMerchantRole", assumed_by=iam.AccountRootPrincipal(),
                                       description="cdk-payments example: the demo merchant's API caller")
+        self.second_merchant_role = iam.Role(self, "SecondMerchantRole", assumed_by=iam.AccountRootPrincipal(),
+                                             description="cdk-payments example: a second merchant's API caller")
         self.payments = SecurePaymentApi(
             self,
             "Payments",
             profile=profile,
-            merchant_roles={"demo-merchant": self.merchant_role},
+            merchant_roles={"demo-merchant": self.merchant_role, "second-merchant": self.second_merchant_role},
             vpc=self.network.vpc,
             vpc_subnets=self.network.workload_subnets,
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
             provider_adapter=provider_adapter,
         )
+        for role in (self.merchant_role, self.second_merchant_role):
+            self.payments.grant_invoke(role)
         # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
         self.workers = PaymentWorkerFleet(
             self,
@@ -112,6 +117,17 @@ class PaymentPlatform(Stack):
             payment_api=self.payments,
             extra={"audit-bucket": self.audit.bucket.bucket_name},
         )
+
+        # What the README's commands (`cdk-payments smoke`) read from the stack.
+        for name, value, description in (
+            ("ApiUrl", self.payments.rest_api.url, "The payment API's stage URL"),
+            ("DemoMerchantRoleArn", self.merchant_role.role_arn, "Role that calls the API as demo-merchant"),
+            ("SecondMerchantRoleArn", self.second_merchant_role.role_arn, "Role that calls the API as second-merchant"),
+            ("ProviderSecretArn", self.payments.secret.secret_arn, "Payment provider credentials"),
+            ("AuditBucketName", self.audit.bucket.bucket_name, "The Object Lock audit bucket"),
+            ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
 
         # The tags ComplianceBaseline requires (and Cost Anomaly Detection watches).
         for stack in filter(None, (self, self.audit_replica)):

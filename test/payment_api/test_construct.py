@@ -25,6 +25,8 @@ def dev():
     def build(stack):
         network = CostOptimizedVpc(stack, "Network")
         holder["api"] = SecurePaymentApi(stack, "Payments", vpc=network.vpc, vpc_subnets=network.workload_subnets)
+        # A caller of the reads only, to check that grant_invoke is scoped to this API, stage and methods.
+        holder["api"].grant_invoke(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()), methods=["get"])
 
     return synth(build), holder["api"]
 
@@ -420,3 +422,20 @@ def test_readme_lists_every_error_code_the_api_can_return(dev):
     table = readme[readme.index("| status | `error.code` | when |"):]
     table = table[:table.index("\n\n")]
     assert sorted(c for c in codes if f"`{c}`" not in table) == []
+
+
+def test_grant_invoke_allows_exactly_this_apis_stage_and_methods(dev):
+    result, api = dev
+    [policy] = [p for name, p in result.resources("AWS::IAM::Policy").items() if name.startswith("Reader")]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    parts = statement["Resource"]["Fn::Join"][1]
+    api_id, stage = ({"Ref": k} for k in (next(iter(result.resources("AWS::ApiGateway::RestApi"))),
+                                         next(iter(result.resources("AWS::ApiGateway::Stage")))))
+    assert parts[-4:] == [api_id, "/", stage, "/GET/*"]  # this API, its deployed stage, GET on every path
+    assert ":execute-api:" in parts
+
+
+def test_grant_invoke_refuses_unknown_methods(dev):
+    with pytest.raises(ValueError, match="methods: expected one of"):
+        dev[1].invoke_arns(methods=["FETCH"])

@@ -323,6 +323,34 @@ class SecurePaymentApi(Construct):
         )
         AcknowledgeGrantPolicies.apply(self)
 
+    # -- grants --------------------------------------------------------------------------------------
+    def grant_invoke(self, grantee: iam.IGrantable, *, methods: Optional[Sequence[str]] = None) -> iam.Grant:
+        """Let ``grantee`` call this API's deployed stage (``execute-api:Invoke``), on its routes only.
+
+        With IAM authorization a caller also needs a merchant: map its role in ``merchant_roles``.
+        A role in another account (a merchant's own backend) is granted there: give it this policy
+        (``execute-api:Invoke`` on ``invoke_arns()``) and map its ARN in ``merchant_roles``.
+
+        :param grantee: the principal that calls the API (a role a merchant's backend assumes).
+        :param methods: HTTP methods to allow, such as ``["GET"]``. Default: every method of the API
+        """
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["execute-api:Invoke"],
+                                           resource_arns=self.invoke_arns(methods=methods))
+        if isinstance(grantee, iam.Role):  # the stage's routes are a wildcard, as every grant's are
+            AcknowledgeGrantPolicies.apply(grantee)
+        return grant
+
+    def invoke_arns(self, *, methods: Optional[Sequence[str]] = None) -> list[str]:
+        """The ``execute-api`` ARNs of this API's stage for ``methods`` (default: every method), on
+        every path: what ``grant_invoke`` allows."""
+        allowed = sorted({m.upper() for m in methods}) if methods else ["*"]
+        errors = PropErrors("SecurePaymentApi.grant_invoke")
+        for method in allowed:
+            errors.check_choice(method, "methods", ["*", "GET", "POST", "PUT", "PATCH", "DELETE"])
+        errors.raise_if_any()
+        stage = self._rest_api.deployment_stage
+        return [stage.rest_api.arn_for_execute_api(method, "/*", stage.stage_name) for method in allowed]
+
     # -- validation ------------------------------------------------------------------------------
     @staticmethod
     def _validate(props: dict) -> None:
