@@ -15,7 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from payment_platform import PaymentPlatform
 
-from cdk_payments import Profile, ProviderAdapter
+from cdk_payments import AccountTrailMode, Profile, ProviderAdapter
 
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
@@ -47,6 +47,8 @@ PaymentPlatform(
     profile=profile,
     replica_region=replica_region,
     provider_adapter=PROVIDERS[provider](),
+    # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.
+    account_trail=AccountTrailMode(app.node.try_get_context("accountTrail") or "create"),
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

@@ -11,10 +11,12 @@ from constructs import Construct
 from keys import platform_key
 
 from cdk_payments import (
+    AccountTrailMode,
     AlertTopics,
     AuditBucket,
     ComplianceBaseline,
     CostOptimizedVpc,
+    PaymentAuditTrail,
     PaymentDashboards,
     PaymentWorkerFleet,
     PlatformParameters,
@@ -44,6 +46,7 @@ class PaymentPlatform(Stack):
         cost_center: str,
         replica_region: Optional[str] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
+        account_trail: Optional[AccountTrailMode] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -87,6 +90,9 @@ class PaymentPlatform(Stack):
         )
         for role in (self.merchant_role, self.second_merchant_role):
             self.payments.grant_invoke(role)
+        # Every payment state change lands in the audit bucket within a minute (and so in prod's replica).
+        self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
+                                             account_trail=account_trail)
         # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
         self.workers = PaymentWorkerFleet(
             self,
@@ -125,6 +131,7 @@ class PaymentPlatform(Stack):
             ("SecondMerchantRoleArn", self.second_merchant_role.role_arn, "Role that calls the API as second-merchant"),
             ("ProviderSecretArn", self.payments.secret.secret_arn, "Payment provider credentials"),
             ("AuditBucketName", self.audit.bucket.bucket_name, "The Object Lock audit bucket"),
+            ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
         ):
             CfnOutput(self, name, value=value, description=description)

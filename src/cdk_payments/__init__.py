@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .alerts import AlertTopics, PaymentDashboards
     from .audit import AuditBucket
+    from .audit_trail import PaymentAuditTrail
     from .choices import (
+        AccountTrailMode,
         AlertChannel,
         AuditLockMode,
         CostAnomalyMonitor,
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from .workers import PaymentWorkerFleet
 
 _EXPORTS = {
+    "AccountTrailMode": "choices",
     "AlertChannel": "choices",
     "AlertTopics": "alerts",
     "AuditBucket": "audit",
@@ -38,6 +41,7 @@ _EXPORTS = {
     "FlowLogDestination": "choices",
     "NatStrategy": "choices",
     "PaymentApiAuthorization": "choices",
+    "PaymentAuditTrail": "audit_trail",
     "PaymentDashboards": "alerts",
     "PaymentWorkerFleet": "workers",
     "PlatformParameters": "parameters",
@@ -47,6 +51,7 @@ _EXPORTS = {
     "SecurePaymentApi": "payment_api",
 }
 __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
+    "AccountTrailMode",
     "AlertChannel",
     "AlertTopics",
     "AuditBucket",
@@ -57,6 +62,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "FlowLogDestination",
     "NatStrategy",
     "PaymentApiAuthorization",
+    "PaymentAuditTrail",
     "PaymentDashboards",
     "PaymentWorkerFleet",
     "PlatformParameters",
