@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from .example_assemblies import EXAMPLE, ROOT, SANDBOX_OPT_IN, synth_app
+from .example_assemblies import EXAMPLE, ROOT, EXAMPLE_CONTEXT, synth_app
 
 __all__ = ["EXAMPLE", "ROOT", "synth_example"]
 
 
 def synth_example(outdir: Path, profile: str, python: str = sys.executable, cwd: Path = EXAMPLE) -> dict:
     # No credentials and no region: synthesis must not need them.
-    result = synth_app(outdir, {"profile": profile, **SANDBOX_OPT_IN}, python=python, cwd=cwd)
+    result = synth_app(outdir, {"profile": profile, **EXAMPLE_CONTEXT}, python=python, cwd=cwd)
     assert result.returncode == 0, result.stderr
     assert "Node.js" not in result.stderr, "jsii warned about the Node.js version"
     return json.loads((outdir / f"PaymentPlatform-{profile}.template.json").read_text())
@@ -101,3 +101,23 @@ def test_each_merchant_role_may_invoke_this_api_only_and_is_mapped_to_its_mercha
                    for s in r["Properties"]["PolicyDocument"]["Statement"]]
         assert [s["Action"] for s in invokes] == ["execute-api:Invoke"]
         assert invokes[0]["Resource"]["Fn::Join"][1][-4:] == [{"Ref": api}, "/", {"Ref": stage}, "/*/*"]
+
+
+def test_every_topic_has_a_subscriber_with_alert_context(example_assemblies):
+    """The tests' assemblies pass alertEmail: each topic (cost, security, operations, which the API's
+    alarms use) gets that address."""
+    resources = example_assemblies.template("dev")["Resources"]
+    topics = {k for k, r in resources.items() if r["Type"] == "AWS::SNS::Topic"}
+    subscribed = {r["Properties"]["TopicArn"]["Ref"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"
+                  and r["Properties"]["Endpoint"] == "payments-alerts@example.com"}
+    assert len(topics) == 3 and subscribed == topics
+
+
+def test_synthesis_warns_about_each_topic_nobody_subscribes_to(tmp_path):
+    result = synth_app(tmp_path, {"profile": "dev"})
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((tmp_path / "PaymentPlatform-dev.metadata.json").read_text())
+    warned = [path for path, entries in metadata.items()
+              for entry in entries if entry["type"] == "aws:cdk:warning"
+              and "cdk-payments:topicWithoutSubscriber" in str(entry["data"])]
+    assert sorted(warned) == [f"/PaymentPlatform-dev/Alerts/{name}" for name in ("Cost", "Operations", "Security")]

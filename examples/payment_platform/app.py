@@ -49,6 +49,9 @@ PaymentPlatform(
     provider_adapter=PROVIDERS[provider](),
     # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.
     account_trail=AccountTrailMode(app.node.try_get_context("accountTrail") or "create"),
+    # Where every alert goes: `-c alertEmail=you@example.com` (confirm the e-mail SNS sends), and/or an HTTPS endpoint.
+    alert_email=app.node.try_get_context("alertEmail"),
+    alert_https_endpoint=app.node.try_get_context("alertHttpsEndpoint"),
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

@@ -12,6 +12,7 @@ from keys import platform_key
 
 from cdk_payments import (
     AccountTrailMode,
+    AlertChannel,
     AlertTopics,
     AuditBucket,
     ComplianceBaseline,
@@ -47,13 +48,20 @@ class PaymentPlatform(Stack):
         replica_region: Optional[str] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
         account_trail: Optional[AccountTrailMode] = None,
+        alert_email: Optional[str] = None,
+        alert_https_endpoint: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
         self.network = CostOptimizedVpc(self, "Network", profile=profile, encryption_key=key)
-        self.alerts = AlertTopics(self, "Alerts", encryption_key=key)
+        # Every topic (cost, security, operations: the API's alarms go to operations) reaches someone.
+        self.alerts = AlertTopics(
+            self, "Alerts", encryption_key=key,
+            emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
+            https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
+        )
         self.audit_replica: Optional[AuditReplica] = None
         replica, replica_key = None, None
         if replica_region:
