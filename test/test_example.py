@@ -113,11 +113,40 @@ def test_every_topic_has_a_subscriber_with_alert_context(example_assemblies):
     assert len(topics) == 3 and subscribed == topics
 
 
-def test_synthesis_warns_about_each_topic_nobody_subscribes_to(tmp_path):
-    result = synth_app(tmp_path, {"profile": "dev"})
+SINGLETONS = {"AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub", "AWS::Config::ConfigurationRecorder",
+              "AWS::Config::DeliveryChannel"}
+
+
+@pytest.fixture(scope="module")
+def without_day_one_context(tmp_path_factory):
+    """The example as a Control Tower account deploys it (findingSources=existing), with no alert address."""
+    outdir = tmp_path_factory.mktemp("existing")
+    result = synth_app(outdir, {"profile": "dev", "findingSources": "existing", "accountTrail": "existing"})
     assert result.returncode == 0, result.stderr
-    metadata = json.loads((tmp_path / "PaymentPlatform-dev.metadata.json").read_text())
+    return outdir
+
+
+def test_synthesis_warns_about_each_topic_nobody_subscribes_to(without_day_one_context):
+    metadata = json.loads((without_day_one_context / "PaymentPlatform-dev.metadata.json").read_text())
     warned = [path for path, entries in metadata.items()
               for entry in entries if entry["type"] == "aws:cdk:warning"
               and "cdk-payments:topicWithoutSubscriber" in str(entry["data"])]
     assert sorted(warned) == [f"/PaymentPlatform-dev/Alerts/{name}" for name in ("Cost", "Operations", "Security")]
+
+
+def test_finding_sources_are_created_in_a_fresh_account_and_used_where_they_exist(example_assemblies,
+                                                                                   without_day_one_context):
+    def types(template):
+        return [r["Type"] for r in template["Resources"].values()]
+
+    created = types(example_assemblies.template("dev"))
+    assert SINGLETONS <= set(created) and created.count("AWS::Config::ConfigRule") >= 18
+    assert created.count("AWS::CloudTrail::Trail") == 1
+    existing = types(json.loads((without_day_one_context / "PaymentPlatform-dev.template.json").read_text()))
+    assert not SINGLETONS & set(existing) and "AWS::CloudTrail::Trail" not in existing
+    assert existing.count("AWS::Config::ConfigRule") == created.count("AWS::Config::ConfigRule")
+
+
+def test_finding_sources_context_is_checked(tmp_path):
+    result = synth_app(tmp_path, {"profile": "dev", "findingSources": "maybe"})
+    assert "finding_sources: expected one of create, existing, got 'maybe'" in result.stderr

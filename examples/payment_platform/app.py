@@ -52,6 +52,9 @@ PaymentPlatform(
     # Where every alert goes: `-c alertEmail=you@example.com` (confirm the e-mail SNS sends), and/or an HTTPS endpoint.
     alert_email=app.node.try_get_context("alertEmail"),
     alert_https_endpoint=app.node.try_get_context("alertHttpsEndpoint"),
+    # Create the account's finding sources (a fresh account), or `-c findingSources=existing` where they exist
+    # (AWS Control Tower; or the second of dev and prod in one account and region).
+    finding_sources=app.node.try_get_context("findingSources") or "create",
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

@@ -27,6 +27,11 @@ from cdk_payments import (
 )
 
 
+# "create": this stack creates the account's GuardDuty detector, Security Hub and Config recorder;
+# "existing": they exist already (one per account and region), so only the Config rules and routes are made.
+FINDING_SOURCES = ("create", "existing")
+
+
 class PaymentPlatform(Stack):
     """A whole payment platform; every cost-versus-resilience choice comes from ``profile``.
 
@@ -36,6 +41,13 @@ class PaymentPlatform(Stack):
     With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
     region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
     this stack alone) deploys the replica first.
+
+    Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
+    ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
+    recorder (a fresh account; the app's default), ``"existing"`` uses those already there (the class
+    default, so that a second copy in one account and region never collides); ``account_trail`` creates
+    the account's CloudTrail trail or not; the merchant roles may call the API, and payment events land in
+    the audit bucket under ``AuditEventsPrefix``.
     """
 
     def __init__(
@@ -50,8 +62,11 @@ class PaymentPlatform(Stack):
         account_trail: Optional[AccountTrailMode] = None,
         alert_email: Optional[str] = None,
         alert_https_endpoint: Optional[str] = None,
+        finding_sources: str = "existing",
         **kwargs: Any,
     ) -> None:
+        if finding_sources not in FINDING_SOURCES:
+            raise ValueError(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
@@ -113,12 +128,17 @@ class PaymentPlatform(Stack):
             alarm_topic=self.alerts.operations_topic,
             user_data_commands=["echo 'install and start your settlement worker here' >> /var/log/payment-worker.log"],
         )
+        # GuardDuty, Security Hub and the Config recorder are one per account and region: created here in a
+        # fresh account (findings then reach the security topic), used where they exist (AWS Control Tower).
+        create = finding_sources == "create"
         self.compliance = ComplianceBaseline(
             self,
             "Compliance",
             security_topic=self.alerts.security_topic,
             cost_topic=self.alerts.cost_topic,
             encryption_key=key,
+            create_recorder=create, recorder_bucket=self.audit.bucket if create else None,
+            account_has_recorder=not create, create_guardduty_detector=create, enable_security_hub=create,
             monthly_budget_usd=30 if profile is Profile.DEV else 500,
         )
         PaymentDashboards(
