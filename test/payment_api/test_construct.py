@@ -439,3 +439,29 @@ def test_grant_invoke_allows_exactly_this_apis_stage_and_methods(dev):
 def test_grant_invoke_refuses_unknown_methods(dev):
     with pytest.raises(ValueError, match="methods: expected one of"):
         dev[1].invoke_arns(methods=["FETCH"])
+
+
+def test_api_gateway_account_waits_for_the_api(dev):
+    """As CDK's _configureCloudWatchRole: the account setting starts after the API, never beside it."""
+    result, _ = dev
+    [account] = result.resources("AWS::ApiGateway::Account").values()
+    [api] = result.resources("AWS::ApiGateway::RestApi")
+    assert api in account["DependsOn"]
+
+
+def test_table_throttle_alarm_fills_each_sparse_metric_and_watches_the_index(dev):
+    result, _ = dev
+    [alarm] = [a for name, a in result.resources("AWS::CloudWatch::Alarm").items() if "TableThrottles" in name]
+    queries = alarm["Properties"]["Metrics"]
+    [expression] = [q["Expression"] for q in queries if "Expression" in q]
+    metrics = {q["Id"]: q["MetricStat"]["Metric"] for q in queries if "MetricStat" in q}
+    assert len(metrics) == 4 and all(f"FILL({name}, 0)" in expression for name in metrics)
+    indexed = [m for m in metrics.values() if {"Name": "GlobalSecondaryIndexName", "Value": "by-merchant"}
+               in m["Dimensions"]]
+    assert sorted(m["MetricName"] for m in indexed) == ["ReadThrottleEvents", "WriteThrottleEvents"]
+
+
+def test_backup_plan_is_named_after_its_stack_not_a_literal(prod):
+    [plan] = prod.resources("AWS::Backup::BackupPlan").values()
+    name = plan["Properties"]["BackupPlan"]["BackupPlanName"]
+    assert name != "BackupPlan" and name.startswith("TestStack") and len(name) <= 50

@@ -317,7 +317,8 @@ class SecurePaymentApi(Construct):
         self._alarm_topic = alarm_topic or self._create_topic(key)
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
-            queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, topic=self._alarm_topic,
+            queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, index_name=MERCHANT_INDEX,
+            topic=self._alarm_topic,
             latency_threshold=pick(latency_alarm_threshold, defaults.latency_alarm_threshold),
             max_message_age=Duration.minutes(5),
         )
@@ -492,6 +493,9 @@ class SecurePaymentApi(Construct):
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
                                        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
+            # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
+            plan.node.default_child.add_property_override(
+                "BackupPlan.BackupPlanName", Names.unique_resource_name(plan, max_length=50, separator="-"))
             selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
             acknowledge(
                 selection,
@@ -718,6 +722,9 @@ class SecurePaymentApi(Construct):
             )])},
         )
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        # After the API, as CDK's own _configureCloudWatchRole orders it: in parallel with a new API and role,
+        # the first deploy can fail (the role not yet usable by API Gateway).
+        account.node.add_dependency(self._rest_api.node.default_child)
         # Destroying this stack must not leave the region pointing at a deleted role (CDK's default too).
         for resource in (role, account):
             resource.apply_removal_policy(RemovalPolicy.RETAIN)
