@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .example_assemblies import EXAMPLE, ROOT, EXAMPLE_CONTEXT, synth_app
+from .example_assemblies import EXAMPLE, EXAMPLE_CONTEXT, ROOT, synth_app
 
 __all__ = ["EXAMPLE", "ROOT", "synth_example"]
 
