@@ -167,7 +167,8 @@ def _waf_rules(result):
 def test_waf_rules_and_redacted_logging(dev, prod):
     result, _ = dev
     rules = _waf_rules(result)
-    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 1000}
+    # The stage lets 50 requests a second through: WAF blocks one address only beyond that, over 5 minutes.
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 15000}
     # Dev keeps rate limiting, XSS (in the common rule set) and SQLi at the edge with 3 rules ($8/month).
     assert list(rules) == ["RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"]
     assert [r["Priority"] for r in rules.values()] == [0, 1, 2]

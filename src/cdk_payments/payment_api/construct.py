@@ -48,6 +48,7 @@ IDENTITY_HEADER = {PaymentApiAuthorization.API_KEY: "X-Api-Key", PaymentApiAutho
 PROCESSOR_TIMEOUT = Duration.seconds(10)
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
+WAF_WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
@@ -162,7 +163,8 @@ class SecurePaymentApi(Construct):
         :param throttling_rate_limit: stage steady-state requests per second. Default: 50
         :param throttling_burst_limit: stage burst. Default: 100
         :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks it (100 to
-            20,000,000). Default: 1000
+            20,000,000). Default: the stage's rate over 5 minutes (``throttling_rate_limit`` x 300, 15,000),
+            so that WAF never blocks an address the stage throttle would let through
         :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
         :param waf_managed_rule_groups: AWS managed rule groups after the rate rule, each $1/month, from
             ``AWSManagedRulesCommonRuleSet`` (XSS and more), ``AWSManagedRulesSQLiRuleSet``,
@@ -288,10 +290,10 @@ class SecurePaymentApi(Construct):
         # Reads are cached per caller credential; SigV4 signatures differ on every request (and can
         # travel in the query string), so with IAM a cache could serve nobody safely: none.
         cache = None if auth is PaymentApiAuthorization.IAM else pick(cache_size_gb, defaults.cache_size_gb) or None
+        rate = pick(throttling_rate_limit, defaults.throttling_rate_limit)
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
-            rate=pick(throttling_rate_limit, defaults.throttling_rate_limit),
-            burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
+            rate=rate, burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
         )
         if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
             # The stage enables logging, which fails until the region has the role: order them.
@@ -308,7 +310,9 @@ class SecurePaymentApi(Construct):
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
-            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit), logging=pick(waf_logging, defaults.waf_logging),
+            # Per IP, no lower than the stage allows everyone: one NAT address may carry a merchant's whole traffic.
+            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit) or rate * WAF_WINDOW_SECONDS,
+            logging=pick(waf_logging, defaults.waf_logging),
             managed_rule_groups=tuple(pick(waf_managed_rule_groups, defaults.waf_managed_rule_groups)),
             key=key, log_retention=retention, removal_policy=removal,
         )
