@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .emulator import ACCOUNT
+
 # Resource types of the example that moto 5.2's CloudFormation does not implement: it logs "No Moto
 # CloudFormation support", creates nothing, resolves their Ref to nothing, and still reports
 # CREATE_COMPLETE. Pinned per stack: the rehearsal fails when a set changes (a moto upgrade implements
@@ -117,6 +119,15 @@ def _parameter_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
     return True
 
 
+def _firehose_placeholder(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    # Its destination (the stack's own audit bucket and role) does not exist before the stack, so it cannot
+    # be created through the API first: it is named, and created by whoever needs it after the deploy.
+    region = context.secretsmanager.meta.region_name
+    context.replacements[logical_id] = (f"arn:aws:firehose:{region}:{ACCOUNT}:deliverystream/"
+                                        f"{context.stack_name}-{logical_id}")
+    return True
+
+
 REWRITES = (
     Rewrite(
         "kms-key-tags",
@@ -155,6 +166,14 @@ REWRITES = (
         "AWS::SecretsManager::Secret",
         _secret_through_the_api,
     ),
+    Rewrite(
+        "firehose-placeholder",
+        "moto has no CloudFormation model for AWS::KinesisFirehose::DeliveryStream: the stream is skipped and "
+        "the rule's and role's Fn::GetAtt Arn of it fail the template. It becomes the ARN of a stream named "
+        "<stack>-<logical id> (not created: its bucket and role exist only once the stack does).",
+        "AWS::KinesisFirehose::DeliveryStream",
+        _firehose_placeholder,
+    ),
 )
 
 
@@ -176,6 +195,9 @@ def _replace_refs(node: Any, replacements: dict[str, str]) -> Any:
         if set(node) == {"Ref"} and node["Ref"] in replacements:
             return replacements[node["Ref"]]
         if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in replacements:
+            logical_id, attribute = node["Fn::GetAtt"]
+            if attribute == "Arn" and replacements[logical_id].startswith("arn:"):
+                return replacements[logical_id]
             raise NotImplementedError(f"GetAtt of a resource created through the API: {node}")
         return {key: _replace_refs(value, replacements) for key, value in node.items()}
     if isinstance(node, list):

@@ -130,6 +130,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "parameter-name": ["WorkersAgentConfig568A62A9"],
         "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
+        "firehose-placeholder": ["AuditTrailDeliveryStream0EBE43DB"],
     }
 
 
