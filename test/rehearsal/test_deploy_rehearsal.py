@@ -131,6 +131,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
         "firehose-placeholder": ["AuditTrailDeliveryStream0EBE43DB"],
+        "rule-to-queue": ["AuditTrailRule6FF18850"],
     }
 
 
@@ -138,12 +139,14 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
 def test_rewrites_leave_every_other_resource_as_synthesized(deployments, profile):
     deployment = deployments[profile]
     touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
-    secret = deployment.touched["secret-through-the-api"]
+    replaced = deployment.touched["secret-through-the-api"] + deployment.touched["firehose-placeholder"]
     changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
                if deployment.deployed["Resources"].get(logical_id) != resource}
-    # Besides the rewritten resources, only those that referred to the secret (its Ref is now its ARN).
+    # Besides the rewritten resources, only those that referred to a replaced one (its Ref or Arn is now its ARN).
     referring = {logical_id for logical_id in changed - touched
-                 if any(f'"Ref": "{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id]) for s in secret)}
+                 if any(f'"Ref": "{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id])
+                        or f'["{s}", "Arn"]' in json.dumps(deployment.synthesized["Resources"][logical_id])
+                        for s in replaced)}
     assert changed - touched == referring
     assert deployment.deployed.keys() == deployment.synthesized.keys()
 
