@@ -170,8 +170,12 @@ class PaymentAuditTrail(Construct):
                                 parameter_name="Delimiter", parameter_value="\\n")])]),
             ),
         )
-        # Firehose checks at creation that the role can write to the bucket: grants first.
-        stream.node.add_dependency(self._delivery_role)
+        # Firehose checks at creation that the role can write to the bucket: its policy first (the role
+        # itself is ordered by the RoleARN reference).
+        policy = self._delivery_role.node.try_find_child("DefaultPolicy")
+        if policy is None:
+            raise RuntimeError("aws-cdk-lib renamed a role's DefaultPolicy: the stream must wait for its grants")
+        stream.node.add_dependency(policy)
         return stream
 
     def _create_trail(self, audit: AuditBucket) -> cloudtrail.Trail:
