@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match
@@ -86,6 +88,9 @@ def test_nat_instance_is_graviton_hardened():
             "MetadataOptions": {"HttpTokens": "required"},
         },
     )
+    # AL2023's boot-time dnf job can hold the lock (aws-cdk issue 36717): the NAT's install is retried.
+    [instance] = result.resources("AWS::EC2::Instance").values()
+    assert "dnf install -y iptables-services && break" in json.dumps(instance["Properties"]["UserData"])
     # IMDSv2 is set on the instance: no launch template, so no account-wide name to collide on.
     result.template.resource_count_is("AWS::EC2::LaunchTemplate", 0)
     result.template.has_resource_properties(

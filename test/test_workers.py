@@ -60,6 +60,8 @@ def test_launch_template_hardened_graviton_al2023(spot):
     assert "al2023-ami" in json.dumps(result.json["Parameters"]) and "arm64" in json.dumps(result.json["Parameters"])
     user_data = json.dumps(lt["UserData"])
     assert "amazon-cloudwatch-agent-ctl" in user_data and "/opt/worker/bin/start" in user_data
+    # AL2023's boot-time dnf job can hold the lock (aws-cdk issue 36717): the agent's install is retried.
+    assert "for try in $(seq 1 10); do dnf install -y amazon-cloudwatch-agent && break" in user_data
     sg = next(iter(v for k, v in result.resources("AWS::EC2::SecurityGroup").items() if "Workers" in k))
     assert "SecurityGroupIngress" not in sg["Properties"]
 
@@ -119,7 +121,12 @@ def test_grants_consume_queue_read_table_no_write(spot):
 
 def test_alarms_and_spot_interruptions_to_operations(spot):
     result, holder = spot
-    assert len(holder["fleet"].alarms) == 3
+    assert len(holder["fleet"].alarms) == 4
+    [missing] = [a["Properties"] for k, a in result.resources("AWS::CloudWatch::Alarm").items()
+                 if "MemoryMetricMissing" in k]
+    [expression] = [m["Expression"] for m in missing["Metrics"] if "Expression" in m]
+    assert expression == "IF(FILL(inservice, 0) > 0 AND FILL(memory, -1) < 0, 1, 0)"
+    assert missing["AlarmActions"]
     rules = {k: v["Properties"] for k, v in result.resources("AWS::Events::Rule").items()}
     spot = next(r for k, r in rules.items() if "SpotInterruptions" in k)
     assert "EC2 Spot Instance Interruption Warning" in spot["EventPattern"]["detail-type"]

@@ -32,7 +32,7 @@ CASES = {
     "original design (73 resources), no flags": (REFERENCE, ROOT, {}),
     "original design, the example's flags": (REFERENCE, ROOT, FLAGS),
     "example, dev profile": ([sys.executable, "app.py"], EXAMPLE, {"profile": "dev"}),
-    "example, prod profile": ([sys.executable, "app.py"], EXAMPLE, {"profile": "prod"}),
+    "example, prod profile": ([sys.executable, "app.py"], EXAMPLE, {"profile": "prod", "allowSandboxInProd": True}),
 }
 
 

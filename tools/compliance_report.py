@@ -30,7 +30,8 @@ GUARD_PREFIX = "cdk-validator-cfnguard::"  # cfn-guard rule ids are acknowledged
 
 def synth(profile: str, outdir: Path) -> list[Path]:
     env = {**os.environ, "CDK_OUTDIR": str(outdir),
-           "CDK_CONTEXT_JSON": json.dumps({"profile": profile, "nag": True})}
+           "CDK_CONTEXT_JSON": json.dumps({"profile": profile, "nag": True, "allowSandboxInProd": True,
+                                         "alertEmail": "payments-alerts@example.com"})}
     result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
     if result.returncode != 0 and not (outdir / "validation-report.json").exists():
         raise SystemExit(result.stderr)

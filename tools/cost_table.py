@@ -29,7 +29,7 @@ PAYMENTS = 1_000_000
 
 
 def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:
-    context = {"profile": profile, **({"networkLayout": layout} if layout else {})}
+    context = {"profile": profile, "allowSandboxInProd": True, **({"networkLayout": layout} if layout else {})}
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir

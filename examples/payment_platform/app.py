@@ -15,7 +15,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from payment_platform import PaymentPlatform
 
-from cdk_payments import NetworkLayout, Profile, ProviderAdapter
+from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapter
 
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
@@ -33,6 +33,12 @@ PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
 provider = app.node.try_get_context("provider") or "sandbox"
 if provider not in PROVIDERS:
     raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
+# The sandbox approves any token: a prod stack with it would take "payments" that no provider saw.
+sandbox_allowed = str(app.node.try_get_context("allowSandboxInProd")).lower() == "true"
+if profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
+    raise ValueError("provider: the prod profile refuses the sandbox adapter, which approves any token; pass "
+                     "-c provider=http (and store base_url and api_key in the provider secret), or opt in to the "
+                     "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
 replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
 # `-c networkLayout=three-az` (or two-az-no-endpoints, locked-down...) instead of the profile's network.
@@ -46,6 +52,14 @@ PaymentPlatform(
     replica_region=replica_region,
     provider_adapter=PROVIDERS[provider](),
     network_layout=NetworkLayout(layout) if layout else None,
+    # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.
+    account_trail=AccountTrailMode(app.node.try_get_context("accountTrail") or "create"),
+    # Where every alert goes: `-c alertEmail=you@example.com` (confirm the e-mail SNS sends), and/or an HTTPS endpoint.
+    alert_email=app.node.try_get_context("alertEmail"),
+    alert_https_endpoint=app.node.try_get_context("alertHttpsEndpoint"),
+    # Create the account's finding sources (a fresh account), or `-c findingSources=existing` where they exist
+    # (AWS Control Tower; or the second of dev and prod in one account and region).
+    finding_sources=app.node.try_get_context("findingSources") or "create",
     cost_center=app.node.try_get_context("costCenter"),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )

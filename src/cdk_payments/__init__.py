@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .alerts import AlertTopics, PaymentDashboards
     from .audit import AuditBucket
+    from .audit_trail import PaymentAuditTrail
     from .choices import (
+        AccountTrailMode,
         AlertChannel,
         AuditLockMode,
         CostAnomalyMonitor,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from .workers import PaymentWorkerFleet
 
 _EXPORTS = {
+    "AccountTrailMode": "choices",
     "AlertChannel": "choices",
     "AlertTopics": "alerts",
     "AuditBucket": "audit",
@@ -40,6 +43,7 @@ _EXPORTS = {
     "NatStrategy": "choices",
     "NetworkLayout": "choices",
     "PaymentApiAuthorization": "choices",
+    "PaymentAuditTrail": "audit_trail",
     "PaymentDashboards": "alerts",
     "PaymentWorkerFleet": "workers",
     "PlatformParameters": "parameters",
@@ -49,6 +53,7 @@ _EXPORTS = {
     "SecurePaymentApi": "payment_api",
 }
 __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
+    "AccountTrailMode",
     "AlertChannel",
     "AlertTopics",
     "AuditBucket",
@@ -60,6 +65,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "NatStrategy",
     "NetworkLayout",
     "PaymentApiAuthorization",
+    "PaymentAuditTrail",
     "PaymentDashboards",
     "PaymentWorkerFleet",
     "PlatformParameters",

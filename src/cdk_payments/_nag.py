@@ -119,7 +119,7 @@ class AcknowledgeGrantPolicies:
         visits, and a role's subtree is a handful of nodes where a construct's is hundreds.
         """
         for node in scope.node.find_all():
-            if isinstance(node, iam.Role):
+            if isinstance(node, iam.Role) and not any(isinstance(a, cls) for a in Aspects.of(node).all):
                 Aspects.of(node).add(cls())
 
     def visit(self, node: IConstruct) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Annotations, Aws
+import jsii
+from aws_cdk import Annotations, Aspects, Aws, IAspect, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
+
+NO_SUBSCRIBER_WARNING = "cdk-payments:topicWithoutSubscriber"
 
 
 def service_topic(scope: Construct, id: str, key: kms.IKey, *, publishers: Sequence[str],
@@ -27,6 +30,7 @@ def service_topic(scope: Construct, id: str, key: kms.IKey, *, publishers: Seque
         resources=[topic.topic_arn],
         conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
     ))
+    Aspects.of(topic).add(WarnWithoutSubscriber())
     return topic
 
 
@@ -45,3 +49,25 @@ def warn_if_imported_topic(scope: Construct, topic: sns.ITopic, prop: str, publi
         f"{', '.join(publishers)} (and, if the topic is encrypted with a customer managed key, so must the "
         "key's policy: kms:GenerateDataKey* and kms:Decrypt), or their messages are dropped silently.",
     )
+
+
+@jsii.implements(IAspect)
+class WarnWithoutSubscriber:
+    """Warns at synthesis about a topic nobody subscribes to: its alerts would reach no one.
+
+    An aspect, so that subscriptions added after the topic (``topic.add_subscription``, or an
+    ``sns.Subscription`` elsewhere in the stack) count."""
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, sns.Topic):
+            return
+        if any(isinstance(child, sns.Subscription) for child in node.node.children):
+            return
+        stack = Stack.of(node)
+        arn = stack.resolve(node.topic_arn)
+        if any(isinstance(c, sns.CfnSubscription) and stack.resolve(c.topic_arn) == arn for c in stack.node.find_all()):
+            return
+        Annotations.of(node).add_warning_v2(
+            NO_SUBSCRIBER_WARNING,
+            f"Topic {node.node.path} has no subscriber, so its alerts reach no one: subscribe an e-mail address "
+            "or an HTTPS endpoint (AlertTopics emails/https_endpoints, or topic.add_subscription).")

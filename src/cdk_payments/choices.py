@@ -99,3 +99,15 @@ class CostAnomalyMonitor(enum.Enum):
     """A custom monitor of ``cost_tag_key`` = ``cost_tag_value``: only in the management (payer)
     account, and only after that cost allocation tag is activated there (Billing, Cost allocation tags);
     until then it watches nothing."""
+
+
+class AccountTrailMode(enum.Enum):
+    """Whether the account's CloudTrail trail is created here."""
+
+    CREATE = "create"
+    """Create a multi-region trail of management events into the audit bucket (a fresh account)."""
+    EXISTING = "existing"
+    """An organization or platform trail already records the account (AWS Control Tower's does)."""
+    NONE = "none"
+    """No trail from this app."""
+

@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ._boot import dnf_install
 from ._kms import allow_log_delivery, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
@@ -507,10 +508,21 @@ class CostOptimizedVpc(Construct):
                 machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=ec2.AmazonLinuxCpuType.ARM_64),
                 default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
                 associate_public_ip_address=True,
+                user_data=_nat_user_data(),
             )
         if nat is NatStrategy.NONE:
             return None
         return ec2.NatProvider.gateway()
+
+
+def _nat_user_data() -> ec2.UserData:
+    """CDK's NAT instance commands, with the package install retried (the boot-time dnf race)."""
+    user_data = ec2.UserData.for_linux()
+    commands = list(ec2.NatInstanceProviderV2.DEFAULT_USER_DATA_COMMANDS)
+    if commands[0] != "yum install iptables-services -y":  # CDK changed its script: look before replacing
+        raise RuntimeError(f"aws-cdk-lib's NAT instance user data changed: {commands[0]!r}")
+    user_data.add_commands(dnf_install("iptables-services"), *commands[1:])
+    return user_data
 
 
 def _region_unknown(scope: Construct) -> bool:

@@ -125,7 +125,9 @@ class PaymentApiDefaults:
     memory_size: int = 512
     throttling_rate_limit: int = 50
     throttling_burst_limit: int = 100
-    waf_rate_limit: int = 1000
+    waf_rate_limit: Optional[int] = None
+    """None: the stage's steady rate over WAF's 5-minute window (``throttling_rate_limit`` x 300), so that a
+    merchant's backend behind one NAT address can use the whole stage rate before WAF blocks it."""
     max_receive_count: int = 3
     settlement_max_concurrency: int = 5
     """Event handler invocations the queue may run at once: half a new account's 10, so a backlog

@@ -23,6 +23,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ._alarms import alarm as create_alarm
+from ._boot import dnf_install
 from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
@@ -353,13 +354,13 @@ class PaymentWorkerFleet(Construct):
         user_data.add_commands(
             "set -euo pipefail",
             f"printf '%s\\n' {' '.join(repr(e) for e in env)} > /etc/payment-worker.env",
-            "dnf install -y amazon-cloudwatch-agent",
+            dnf_install("amazon-cloudwatch-agent"),
             "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s "
             f"-c ssm:{agent_parameter}",
         )
         if container_image:
             user_data.add_commands(
-                "dnf install -y docker", "systemctl enable --now docker",
+                dnf_install("docker"), "systemctl enable --now docker",
                 # The container logs straight to the fleet's log group (the role may write there).
                 f"docker run -d --restart=always --env-file /etc/payment-worker.env --log-driver=awslogs "
                 f"--log-opt awslogs-group={self._log_group.log_group_name} {container_image}",
@@ -433,6 +434,18 @@ class PaymentWorkerFleet(Construct):
             alarm("MemoryHigh", cloudwatch.Metric(namespace=MEMORY_METRIC[0], metric_name=MEMORY_METRIC[1],
                                                   dimensions_map=dims, statistic="Average", period=five),
                   90, "Workers' memory stays above 90%"),
+            # The agent may fail to install at boot, and then memory scaling is blind: alarm when workers run
+            # and their memory metric stops arriving (-1 stands for missing; at zero instances none is expected).
+            alarm("MemoryMetricMissing", cloudwatch.MathExpression(
+                expression="IF(FILL(inservice, 0) > 0 AND FILL(memory, -1) < 0, 1, 0)", period=five,
+                label="Workers in service without a memory metric",
+                using_metrics={"memory": cloudwatch.Metric(namespace=MEMORY_METRIC[0], metric_name=MEMORY_METRIC[1],
+                                                           dimensions_map=dims, statistic="SampleCount", period=five),
+                               "inservice": cloudwatch.Metric(namespace="AWS/AutoScaling",
+                                                              metric_name="GroupInServiceInstances",
+                                                              dimensions_map=dims, statistic="Average", period=five)}),
+                  1, "Workers run but publish no memory metric: the CloudWatch agent is not running (check the "
+                     "instance's user data log), so the memory scaling policy is blind"),
             alarm("InstancesUnhealthy", cloudwatch.MathExpression(
                 expression="desired - inservice", period=five, label="Instances missing",
                 using_metrics={"desired": cloudwatch.Metric(namespace="AWS/AutoScaling", metric_name="GroupDesiredCapacity",

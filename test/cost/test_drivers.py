@@ -373,3 +373,17 @@ def test_eu_prices_the_audit_corrected_say_where_they_were_checked():
         assert price["checked"]["confirmed"] is False and "audit" in price["checked"]["note"]
     checked = {(r, n) for r, t in regions.items() for n, price in t["prices"].items() if "checked" in price}
     assert checked == set(corrected)
+
+
+def test_audit_events_bill_firehose_per_5_kb_record_and_a_trail_only_beyond_the_first_copy():
+    from cdk_payments.cost.drivers import FixedPricer
+
+    stream = {"Type": "AWS::KinesisFirehose::DeliveryStream", "Properties": {}}
+    trail = {"Type": "AWS::CloudTrail::Trail", "Properties": {}}
+    items = usage(_template(Stream=stream))
+    assert line(items, r"^Firehose Stream:1,000,000 audit events") == pytest.approx(
+        MILLION * A["eventbridge_events"] * 5 / GB * US["firehose_per_gb_ingested"], abs=1e-4)
+    assert not any("Trail" in k for k in fixed(_template(Trail=trail)))  # the account's first copy is free
+    second = FixedPricer(_template(Trail=trail), US, {**A, "cloudtrail_paid_copies": 1})
+    [item] = list(second.items())
+    assert item.monthly_usd == pytest.approx(A["cloudtrail_events"] / 100_000 * 2.0)

@@ -42,7 +42,8 @@ def synth_example_copies(flags: dict) -> list[StackTemplate]:
     for profile in (Profile.DEV, Profile.PROD):
         for suffix in ("", "-copy"):
             PaymentPlatform(app, f"PaymentPlatform-{profile.value}{suffix}", profile=profile, cost_center="payments",
-                            replica_region=REPLICA_REGION if profile is Profile.PROD else None)
+                            replica_region=REPLICA_REGION if profile is Profile.PROD else None,
+                            alert_email="payments-alerts@example.com")
     app.synth()
     return load_assembly(Path(outdir))
 

@@ -26,6 +26,8 @@ def dev():
     def build(stack):
         network = CostOptimizedVpc(stack, "Network")
         holder["api"] = SecurePaymentApi(stack, "Payments", vpc=network.vpc, vpc_subnets=network.workload_subnets)
+        # A caller of the reads only, to check that grant_invoke is scoped to this API, stage and methods.
+        holder["api"].grant_invoke(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()), methods=["get"])
 
     return synth(build), holder["api"]
 
@@ -174,7 +176,8 @@ def _waf_rules(result):
 def test_waf_rules_and_redacted_logging(dev, prod):
     result, _ = dev
     rules = _waf_rules(result)
-    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 1000}
+    # The stage lets 50 requests a second through: WAF blocks one address only beyond that, over 5 minutes.
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 15000}
     # Dev keeps rate limiting, XSS (in the common rule set) and SQLi at the edge with 3 rules ($8/month).
     assert list(rules) == ["RateLimitPerIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesSQLiRuleSet"]
     assert [r["Priority"] for r in rules.values()] == [0, 1, 2]
@@ -483,3 +486,46 @@ def test_processor_may_make_every_call_of_the_write_path(dev):
     # The table's customer-managed key: each write and read of an item uses it.
     assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"} <= {
         a for s in statements if isinstance(s["Action"], list) for a in s["Action"]}
+
+
+def test_grant_invoke_allows_exactly_this_apis_stage_and_methods(dev):
+    result, api = dev
+    [policy] = [p for name, p in result.resources("AWS::IAM::Policy").items() if name.startswith("Reader")]
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    parts = statement["Resource"]["Fn::Join"][1]
+    api_id, stage = ({"Ref": k} for k in (next(iter(result.resources("AWS::ApiGateway::RestApi"))),
+                                         next(iter(result.resources("AWS::ApiGateway::Stage")))))
+    assert parts[-4:] == [api_id, "/", stage, "/GET/*"]  # this API, its deployed stage, GET on every path
+    assert ":execute-api:" in parts
+
+
+def test_grant_invoke_refuses_unknown_methods(dev):
+    with pytest.raises(ValueError, match="methods: expected one of"):
+        dev[1].invoke_arns(methods=["FETCH"])
+
+
+def test_api_gateway_account_waits_for_the_api(dev):
+    """As CDK's _configureCloudWatchRole: the account setting starts after the API, never beside it."""
+    result, _ = dev
+    [account] = result.resources("AWS::ApiGateway::Account").values()
+    [api] = result.resources("AWS::ApiGateway::RestApi")
+    assert api in account["DependsOn"]
+
+
+def test_table_throttle_alarm_fills_each_sparse_metric_and_watches_the_index(dev):
+    result, _ = dev
+    [alarm] = [a for name, a in result.resources("AWS::CloudWatch::Alarm").items() if "TableThrottles" in name]
+    queries = alarm["Properties"]["Metrics"]
+    [expression] = [q["Expression"] for q in queries if "Expression" in q]
+    metrics = {q["Id"]: q["MetricStat"]["Metric"] for q in queries if "MetricStat" in q}
+    assert len(metrics) == 4 and all(f"FILL({name}, 0)" in expression for name in metrics)
+    indexed = [m for m in metrics.values() if {"Name": "GlobalSecondaryIndexName", "Value": "by-merchant"}
+               in m["Dimensions"]]
+    assert sorted(m["MetricName"] for m in indexed) == ["ReadThrottleEvents", "WriteThrottleEvents"]
+
+
+def test_backup_plan_is_named_after_its_stack_not_a_literal(prod):
+    [plan] = prod.resources("AWS::Backup::BackupPlan").values()
+    name = plan["Properties"]["BackupPlan"]["BackupPlanName"]
+    assert name != "BackupPlan" and name.startswith("TestStack") and len(name) <= 50

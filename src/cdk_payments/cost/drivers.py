@@ -81,6 +81,7 @@ class FixedPricer:
             "AWS::GuardDuty::Detector": self.guardduty,
             "AWS::S3::Bucket": self.replication_metrics,
             "AWS::Lambda::EventSourceMapping": self.idle_polling,
+            "AWS::CloudTrail::Trail": self.trail,
             "AWS::SecurityHub::Hub": lambda n, r: [LineItem(
                 n, r["Type"], self.a["securityhub_checks"] * self.p["securityhub_per_check"],
                 f"usage-driven: {self.a['securityhub_checks']:,} security checks a month (assumed)", "Security Hub")],
@@ -225,6 +226,11 @@ class FixedPricer:
         return [LineItem(name, r["Type"], requests / 1e6 * self.p["sqs_per_million_requests"],
                          f"{requests:,.0f} empty ReceiveMessage calls: {pollers} pollers, {wait} s long polls "
                          "(assumed)", "SQS")]
+    def trail(self, name: str, r: Resource) -> list[LineItem]:
+        copies, events = self.a["cloudtrail_paid_copies"], self.a["cloudtrail_events"]
+        cost = copies * events / 100_000 * self.p["cloudtrail_extra_copy_per_100k_events"]
+        return [LineItem(name, r["Type"], cost, f"usage-driven: {copies} paid copies of {events:,} management events "
+                                                "a month (assumed; the account's first copy is free)", "CloudTrail")]
 
     def config_rules(self) -> list[LineItem]:
         rules = _of_type(self.resources, "AWS::Config::ConfigRule")
@@ -336,11 +342,21 @@ def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], 
         items += [(line, f"{what}: {detail}", cost, "S3")
                   for line, what, cost, detail in _audit_storage(name, _props(r), p, a, payments)]
     items += _server_access_logs(resources, p, a, payments)
+    items += [(name, detail, cost, "Firehose") for name, detail, cost in _audit_delivery(resources, p, a, payments)]
     functions = {_props(r).get("Handler"): (n, r) for n, r in _of_type(resources, "AWS::Lambda::Function").items()}
     if "runtime.api.handler" in functions:
         api = _payment_api_usage(resources, functions, p, a, payments, code_root, notes)
         items += [(service, detail, cost, service) for service, detail, cost in api]
     return [LineItem(name, "usage", round(cost, 4), detail, service) for name, detail, cost, service in items]
+
+
+def _audit_delivery(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                    payments: int) -> list[tuple[str, str, float]]:
+    """Firehose streams that write payment events to the audit bucket (PaymentAuditTrail)."""
+    events = payments * a["eventbridge_events"]
+    gb = events * a["firehose_record_kb"] / GB
+    return [(f"Firehose {name}", f"{events:,.0f} audit events ({gb:.2f} GB billed at {a['firehose_record_kb']} KB each)",
+             gb * p["firehose_per_gb_ingested"]) for name in _of_type(resources, "AWS::KinesisFirehose::DeliveryStream")]
 
 
 def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tuple[str, Resource]],

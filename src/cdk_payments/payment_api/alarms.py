@@ -24,6 +24,7 @@ def payment_alarms(
     queue: sqs.IQueue,
     dead_letter_queue: sqs.IQueue,
     table: dynamodb.ITable,
+    index_name: str,
     topic: sns.ITopic,
     latency_threshold: Duration,
     max_message_age: Duration,
@@ -49,11 +50,20 @@ def payment_alarms(
               1, "Payments reached the dead-letter queue: settle or redrive them"),
         alarm("OldestMessageAge", queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES),
               max_message_age.to_seconds(), "Payments wait in the queue longer than expected"),
-        # Table-level read and write throttle events: two metrics where per-operation counts need four.
+        # Read and write throttle events of the table and of its index. Each metric is sparse (published only
+        # when it happened): FILL makes a missing one 0, else the sum has no data when only one has some.
         alarm("TableThrottles", cloudwatch.MathExpression(
-            expression="reads + writes", period=FIVE_MINUTES, label="Throttle events",
-            using_metrics={"reads": table.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
-                           "writes": table.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES)}),
-              1, "The payments table throttled requests"),
+            expression="FILL(reads, 0) + FILL(writes, 0) + FILL(indexReads, 0) + FILL(indexWrites, 0)",
+            period=FIVE_MINUTES, label="Throttle events (table and index)",
+            using_metrics={**_throttles(table, None), **_throttles(table, index_name)}),
+              1, "The payments table or its merchant index throttled requests"),
     ]
     return alarms
+
+
+def _throttles(table: dynamodb.ITable, index: str | None) -> dict[str, cloudwatch.IMetric]:
+    dimensions = {"TableName": table.table_name, **({"GlobalSecondaryIndexName": index} if index else {})}
+    prefix = "index" if index else ""
+    return {(prefix + kind.title() if prefix else kind): cloudwatch.Metric(
+        namespace="AWS/DynamoDB", metric_name=metric, dimensions_map=dimensions, statistic="Sum", period=FIVE_MINUTES)
+        for kind, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents"))}

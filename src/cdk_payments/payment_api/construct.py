@@ -54,6 +54,7 @@ PROCESSOR_TIMEOUT = Duration.seconds(10)
 PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
+WAF_WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
@@ -175,7 +176,8 @@ class SecurePaymentApi(Construct):
         :param throttling_rate_limit: stage steady-state requests per second. Default: 50
         :param throttling_burst_limit: stage burst. Default: 100
         :param waf_rate_limit: requests per IP per 5 minutes before WAF blocks it (100 to
-            20,000,000). Default: 1000
+            20,000,000). Default: the stage's rate over 5 minutes (``throttling_rate_limit`` x 300, 15,000),
+            so that WAF never blocks an address the stage throttle would let through
         :param waf_logging: log WAF decisions to an ``aws-waf-logs-`` group. Default: the profile's (True)
         :param waf_managed_rule_groups: AWS managed rule groups after the rate rule, each $1/month, from
             ``AWSManagedRulesCommonRuleSet`` (XSS and more), ``AWSManagedRulesSQLiRuleSet``,
@@ -315,10 +317,10 @@ class SecurePaymentApi(Construct):
         # Reads are cached per caller credential; SigV4 signatures differ on every request (and can
         # travel in the query string), so with IAM a cache could serve nobody safely: none.
         cache = None if auth is PaymentApiAuthorization.IAM else pick(cache_size_gb, defaults.cache_size_gb) or None
+        rate = pick(throttling_rate_limit, defaults.throttling_rate_limit)
         self._rest_api = self._create_api(
             auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
-            rate=pick(throttling_rate_limit, defaults.throttling_rate_limit),
-            burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
+            rate=rate, burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
         )
         if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
             # The stage enables logging, which fails until the region has the role: order them.
@@ -335,7 +337,9 @@ class SecurePaymentApi(Construct):
 
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
-            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit), logging=pick(waf_logging, defaults.waf_logging),
+            # Per IP, no lower than the stage allows everyone: one NAT address may carry a merchant's whole traffic.
+            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit) or rate * WAF_WINDOW_SECONDS,
+            logging=pick(waf_logging, defaults.waf_logging),
             managed_rule_groups=tuple(pick(waf_managed_rule_groups, defaults.waf_managed_rule_groups)),
             key=key, log_retention=retention, removal_policy=removal,
         )
@@ -345,11 +349,40 @@ class SecurePaymentApi(Construct):
         self._alarm_topic = alarm_topic or self._create_topic(key)
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
-            queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, topic=self._alarm_topic,
+            queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, index_name=MERCHANT_INDEX,
+            topic=self._alarm_topic,
             latency_threshold=pick(latency_alarm_threshold, defaults.latency_alarm_threshold),
             max_message_age=Duration.minutes(5),
         )
         AcknowledgeGrantPolicies.apply(self)
+
+    # -- grants --------------------------------------------------------------------------------------
+    def grant_invoke(self, grantee: iam.IGrantable, *, methods: Optional[Sequence[str]] = None) -> iam.Grant:
+        """Let ``grantee`` call this API's deployed stage (``execute-api:Invoke``), on its routes only.
+
+        With IAM authorization a caller also needs a merchant: map its role in ``merchant_roles``.
+        A role in another account (a merchant's own backend) is granted there: give it this policy
+        (``execute-api:Invoke`` on ``invoke_arns()``) and map its ARN in ``merchant_roles``.
+
+        :param grantee: the principal that calls the API (a role a merchant's backend assumes).
+        :param methods: HTTP methods to allow, such as ``["GET"]``. Default: every method of the API
+        """
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["execute-api:Invoke"],
+                                           resource_arns=self.invoke_arns(methods=methods))
+        if isinstance(grantee, iam.Role):  # the stage's routes are a wildcard, as every grant's are
+            AcknowledgeGrantPolicies.apply(grantee)
+        return grant
+
+    def invoke_arns(self, *, methods: Optional[Sequence[str]] = None) -> list[str]:
+        """The ``execute-api`` ARNs of this API's stage for ``methods`` (default: every method), on
+        every path: what ``grant_invoke`` allows."""
+        allowed = sorted({m.upper() for m in methods}) if methods else ["*"]
+        errors = PropErrors("SecurePaymentApi.grant_invoke")
+        for method in allowed:
+            errors.check_choice(method, "methods", ["*", "GET", "POST", "PUT", "PATCH", "DELETE"])
+        errors.raise_if_any()
+        stage = self._rest_api.deployment_stage
+        return [stage.rest_api.arn_for_execute_api(method, "/*", stage.stage_name) for method in allowed]
 
     # -- validation ------------------------------------------------------------------------------
     @staticmethod
@@ -494,6 +527,9 @@ class SecurePaymentApi(Construct):
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
                                        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
+            # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
+            plan.node.default_child.add_property_override(
+                "BackupPlan.BackupPlanName", Names.unique_resource_name(plan, max_length=50, separator="-"))
             selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
             acknowledge(
                 selection,
@@ -729,6 +765,9 @@ class SecurePaymentApi(Construct):
             )])},
         )
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        # After the API, as CDK's own _configureCloudWatchRole orders it: in parallel with a new API and role,
+        # the first deploy can fail (the role not yet usable by API Gateway).
+        account.node.add_dependency(self._rest_api.node.default_child)
         # Destroying this stack must not leave the region pointing at a deleted role (CDK's default too).
         for resource in (role, account):
             resource.apply_removal_policy(RemovalPolicy.RETAIN)
