@@ -16,6 +16,9 @@ CONSTRUCTS_RANGE = "constructs>=10.4.2,<11"
 # checkov pins boto3 and packaging to old releases, so it lives in its own virtual environment
 # (.venv/checkov) where it cannot fight the rest of the toolchain; pinned so findings are stable.
 CHECKOV = "checkov==3.3.30"
+# The Powertools release of the functions' layer (== payment_api.functions.POWERTOOLS_VERSION): the tests
+# and `cdk-payments local` run the handlers with it.
+POWERTOOLS = "aws-lambda-powertools[validation,tracer]==3.37.0"
 # Where adopters find the project: PyPI's sidebar, and hatch_build.py's absolute links on PyPI.
 REPOSITORY = "https://github.com/cdk-payments/cdk-payments"
 DOCUMENTATION = "https://cdk-payments.github.io/cdk-payments/"
@@ -81,7 +84,7 @@ project = CdkPaymentsProject(
         "syrupy>=4.8,<8",
         # server and cloudformation (plus the services the example creates) for the deploy rehearsal.
         "moto[server,cloudformation,apigateway,awslambda,dynamodb,sqs,sns,events,secretsmanager,s3,ssm,ec2,iam,kms,logs]>=5.2.5,<6",
-        "aws-lambda-powertools[validation,tracer]==3.37.0",  # == functions.POWERTOOLS_VERSION (the layer)
+        POWERTOOLS,
         "boto3>=1.35",
         "cfn-lint>=1.40,<2",
         "ruff>=0.8,<1",
@@ -127,7 +130,7 @@ pyproject.add_override(
         # the handlers' Powertools, which the emulator runs on this machine.
         "local": [
             "moto[server,cloudformation,apigateway,awslambda,dynamodb,sqs,sns,events,secretsmanager,s3,ssm,ec2,iam,kms,logs]>=5.2.5,<6",
-            "aws-lambda-powertools[validation,tracer]==3.37.0",
+            POWERTOOLS,
             "boto3>=1.35",
         ],
         # `cdk_payments.client` for a merchant's backend: boto3 (botocore's credentials and urllib3).

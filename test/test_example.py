@@ -58,7 +58,8 @@ def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path, example_assembli
     env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true"}
     env.pop("CDK_CONTEXT_JSON", None)
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "npx"), "--no-install", "cdk", "synth", "--no-notices", "-q", "-o", str(tmp_path / "cli")],
+        [str(Path(sys.executable).parent / "npx"), "--no-install", "cdk", "synth", "--no-notices", "-q", "-o", str(tmp_path / "cli"),
+         *(arg for key, value in EXAMPLE_CONTEXT.items() for arg in ("-c", f"{key}={str(value).lower() if value is True else value}"))],
         cwd=EXAMPLE, env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -43,7 +43,7 @@ WEAKENED = [
     (SecurePaymentApi, dict(waf_managed_rule_groups=["AWSManagedRulesCommonRuleSet"]), "waf_managed_rule_groups",
      "AWSManagedRulesSQLiRuleSet"),
     (SecurePaymentApi, dict(waf_logging=False), "waf_logging", "True"),
-    (SecurePaymentApi, dict(waf_rate_limit=5000), "waf_rate_limit", "1000"),
+    (SecurePaymentApi, dict(waf_rate_limit=30000), "waf_rate_limit", "15000"),
     (SecurePaymentApi, dict(throttling_rate_limit=500, throttling_burst_limit=1000), "throttling_rate_limit", "50"),
     (SecurePaymentApi, dict(profile=Profile.PROD, deletion_protection=False), "deletion_protection", "True"),
     (SecurePaymentApi, dict(profile=Profile.PROD, backup_plan=False), "backup_plan", "True"),

@@ -31,20 +31,23 @@ profile = Profile.parse(app.node.try_get_context("profile"))
 # `-c provider=http` authorizes through the generic HTTPS adapter (set base_url and api_key in the secret).
 PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
 provider = app.node.try_get_context("provider") or "sandbox"
-if provider not in PROVIDERS:
-    raise ValueError(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
-# The sandbox approves any token: a prod stack with it would take "payments" that no provider saw.
-sandbox_allowed = str(app.node.try_get_context("allowSandboxInProd")).lower() == "true"
-if profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
-    raise ValueError("provider: the prod profile refuses the sandbox adapter, which approves any token; pass "
-                     "-c provider=http (and store base_url and api_key in the provider secret), or opt in to the "
-                     "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
-# Prod replicates the audit trail to a stack of its own in another region, deployed first.
-replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
 # `-c networkLayout=three-az` (or two-az-no-endpoints, locked-down...) instead of the profile's network.
 layout = app.node.try_get_context("networkLayout")
+# The sandbox approves any token: a prod stack with it would take "payments" that no provider saw.
+sandbox_allowed = str(app.node.try_get_context("allowSandboxInProd")).lower() == "true"
+errors = []  # every bad context value at once
+if provider not in PROVIDERS:
+    errors.append(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
+elif profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
+    errors.append("provider: the prod profile refuses the sandbox adapter, which approves any token; pass "
+                  "-c provider=http (and store base_url and api_key in the provider secret), or opt in to the "
+                  "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 if layout and layout not in {choice.value for choice in NetworkLayout}:
-    raise ValueError(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
+    errors.append(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
+if errors:
+    raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
+# Prod replicates the audit trail to a stack of its own in another region, deployed first.
+replica_region = app.node.try_get_context("auditReplicaRegion") if profile is Profile.PROD else None
 PaymentPlatform(
     app,
     f"PaymentPlatform-{profile.value}",

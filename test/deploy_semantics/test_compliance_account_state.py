@@ -42,7 +42,7 @@ def fresh_account():
 
 @pytest.fixture(scope="module")
 def stated_recorder():
-    return baseline(account_has_recorder=True, existing_anomaly_monitor_arn="arn:aws:ce::111111111111:anomalymonitor/x")
+    return baseline(account_has_recorder=True, existing_anomaly_monitor_arn="arn:aws:ce::111111111111:anomalymonitor/12345678-abcd-ef01-2345-6789abcdef01")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_existing_monitor_gets_a_subscription_only(stated_recorder):
     result, _ = stated_recorder
     result.template.resource_count_is("AWS::CE::AnomalyMonitor", 0)
     (subscription,) = result.resources("AWS::CE::AnomalySubscription").values()
-    assert subscription["Properties"]["MonitorArnList"] == ["arn:aws:ce::111111111111:anomalymonitor/x"]
+    assert subscription["Properties"]["MonitorArnList"] == ["arn:aws:ce::111111111111:anomalymonitor/12345678-abcd-ef01-2345-6789abcdef01"]
 
 
 def test_aws_services_monitor_needs_no_tag(created_recorder):

@@ -39,7 +39,7 @@ from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
 from .overrides import payment_api_overrides
 from .routes import add_routes, never_cached
-from .waf import MANAGED_RULE_GROUPS, PaymentWebAcl
+from .waf import MANAGED_RULE_GROUPS, WINDOW_SECONDS, PaymentWebAcl
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
 MERCHANT_INDEX = "by-merchant"
@@ -54,7 +54,6 @@ PROCESSOR_TIMEOUT = Duration.seconds(10)
 PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 HANDLER_TIMEOUT = Duration.seconds(30)
 STAGE = "v1"
-WAF_WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
 ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
 # Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
 # message already quoted and escaped as a JSON string; anything else is a static JSON string.
@@ -338,7 +337,7 @@ class SecurePaymentApi(Construct):
         acl = PaymentWebAcl(
             self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
             # Per IP, no lower than the stage allows everyone: one NAT address may carry a merchant's whole traffic.
-            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit) or rate * WAF_WINDOW_SECONDS,
+            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit) or rate * WINDOW_SECONDS,
             logging=pick(waf_logging, defaults.waf_logging),
             managed_rule_groups=tuple(pick(waf_managed_rule_groups, defaults.waf_managed_rule_groups)),
             key=key, log_retention=retention, removal_policy=removal,

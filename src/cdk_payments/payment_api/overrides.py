@@ -13,6 +13,7 @@ from .._overrides import (
     turned_off,
 )
 from ..profiles import PaymentApiDefaults
+from .waf import WINDOW_SECONDS
 
 
 def payment_api_overrides(defaults: PaymentApiDefaults, props: dict[str, Any]) -> list[Override]:
@@ -32,5 +33,8 @@ def payment_api_overrides(defaults: PaymentApiDefaults, props: dict[str, Any]) -
         ("configure_api_gateway_account", turned_off, "execution and access logs are written only if the "
                                                       "region already has an API Gateway CloudWatch role"),
     )
-    return [Override(prop, props[prop], getattr(defaults, prop, None), weakens, risk)
+    # The WAF limit's default follows the stage's rate (the limit that applies when none is given).
+    rate = props.get("throttling_rate_limit") or defaults.throttling_rate_limit
+    effective = {"waf_rate_limit": defaults.waf_rate_limit or rate * WINDOW_SECONDS}
+    return [Override(prop, props[prop], effective.get(prop, getattr(defaults, prop, None)), weakens, risk)
             for prop, weakens, risk in rows]

@@ -12,6 +12,8 @@ from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_log_retention
 
+WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
+
 # The AWS managed rule groups a web ACL may use, in evaluation order (each is one $1/month rule).
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
