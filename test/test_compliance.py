@@ -37,7 +37,7 @@ def create():
         alerts = AlertTopics(stack, "Alerts")
         audit = AuditBucket(stack, "Audit")
         ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
-                           create_recorder=True, recorder_bucket=audit.bucket, create_guardduty_detector=True,
+                           create_recorder=True, recorder_bucket=audit.access_log_bucket, create_guardduty_detector=True,
                            enable_security_hub=True, monthly_budget_usd=200, anomaly_threshold_usd=25,
                            anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG)
         tag_everything(stack)
@@ -161,6 +161,18 @@ def test_bad_props():
         attempt(pci_dss_standard_versions="4.0.1")
     with pytest.raises(ValueError, match="security_topic: expected sns.ITopic"):
         attempt(security_topic="arn:aws:sns:us-east-1:1:topic")
+
+
+def test_config_cannot_deliver_to_an_object_lock_bucket():
+    """AWS::Config::DeliveryChannel: "AWS Config does not support the delivery channel to an Amazon S3 bucket
+    where object lock is enabled" (the example's first deploy would fail on it)."""
+    def build(stack):
+        topic, audit = sns.Topic(stack, "T"), AuditBucket(stack, "Audit")
+        ComplianceBaseline(stack, "B", security_topic=topic, cost_topic=topic, create_recorder=True,
+                           recorder_bucket=audit.bucket)
+
+    with pytest.raises(ValueError, match="recorder_bucket: has Object Lock, and AWS Config cannot deliver"):
+        synth(build, nag=False)
 
 
 def test_pci_dss_321_only_where_asked_and_one_standard_at_a_time():

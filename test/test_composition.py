@@ -81,7 +81,7 @@ def compose(stack: cdk.Stack, *, profile: Profile, auth: PaymentApiAuthorization
                            user_data_commands=["/opt/settlement/start"])
     baseline = ComplianceBaseline(stack, "Guardrails", profile=profile, security_topic=alerts.security_topic,
                                   cost_topic=alerts.cost_topic, encryption_key=encryption_key,
-                                  create_recorder=profile is Profile.PROD, recorder_bucket=audit.bucket
+                                  create_recorder=profile is Profile.PROD, recorder_bucket=audit.access_log_bucket
                                   if profile is Profile.PROD else None)
     PaymentDashboards(stack, "Dashboards", profile=profile, payment_api=api,
                       finding_rules=baseline.finding_rule_names)

@@ -164,3 +164,13 @@ def test_finding_sources_are_created_in_a_fresh_account_and_used_where_they_exis
 def test_finding_sources_context_is_checked(tmp_path):
     result = synth_app(tmp_path, {"profile": "dev", "findingSources": "maybe"})
     assert "finding_sources: expected one of create, existing, got 'maybe'" in result.stderr
+
+
+@pytest.mark.parametrize("profile", ("dev", "prod"))
+def test_config_delivers_to_a_bucket_without_object_lock(example_assemblies, profile):
+    """AWS Config refuses a delivery channel to an Object Lock bucket: the example's goes to the audit
+    bucket's access-log bucket, never to the locked audit bucket itself."""
+    resources = example_assemblies.template(profile)["Resources"]
+    [channel] = [r for r in resources.values() if r["Type"] == "AWS::Config::DeliveryChannel"]
+    bucket = resources[channel["Properties"]["S3BucketName"]["Ref"]]
+    assert bucket["Type"] == "AWS::S3::Bucket" and not bucket["Properties"].get("ObjectLockEnabled")

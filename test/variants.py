@@ -33,7 +33,7 @@ def _baseline(stack):
     alerts = AlertTopics(stack, "Alerts", emails={AlertChannel.SECURITY: ["security@example.com"]})
     audit = AuditBucket(stack, "Audit")
     ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
-                       create_recorder=True, recorder_bucket=audit.bucket, create_guardduty_detector=True,
+                       create_recorder=True, recorder_bucket=audit.access_log_bucket, create_guardduty_detector=True,
                        enable_security_hub=True)
     for key in ("application", "cost-center", "environment"):
         Tags.of(stack).add(key, "test")

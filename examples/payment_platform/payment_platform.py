@@ -138,7 +138,7 @@ class PaymentPlatform(Stack):
             security_topic=self.alerts.security_topic,
             cost_topic=self.alerts.cost_topic,
             encryption_key=key,
-            create_recorder=create, recorder_bucket=self.audit.bucket if create else None,
+            create_recorder=create, recorder_bucket=self.audit.access_log_bucket if create else None,
             account_has_recorder=not create, create_guardduty_detector=create, enable_security_hub=create,
             monthly_budget_usd=30 if profile is Profile.DEV else 500,
         )

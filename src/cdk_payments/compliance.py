@@ -257,6 +257,9 @@ class ComplianceBaseline(Construct):
                      "is required with create_recorder=True")
         errors.check(recorder_bucket is None or bool(create_recorder), "recorder_bucket",
                      "is used only with create_recorder=True")
+        errors.check(not _object_locked(recorder_bucket), "recorder_bucket",
+                     "has Object Lock, and AWS Config cannot deliver to such a bucket: pass one without it (for "
+                     "example AuditBucket.access_log_bucket)")
         severity = pick(guardduty_min_severity, defaults.guardduty_min_severity)
         errors.check(isinstance(severity, (int, float)) and not isinstance(severity, bool) and 1.0 <= severity <= 8.9,
                      "guardduty_min_severity",
@@ -529,3 +532,9 @@ class ComplianceBaseline(Construct):
     def anomaly_subscription(self) -> Optional[ce.CfnAnomalySubscription]:
         """The subscription that sends anomalies to the cost topic, when there is a monitor."""
         return self._anomaly_subscription
+
+
+def _object_locked(bucket: Optional[s3.IBucket]) -> bool:
+    """Whether a bucket defined in this app has Object Lock (an imported one cannot be told)."""
+    resource = bucket.node.default_child if isinstance(bucket, s3.Bucket) else None
+    return isinstance(resource, s3.CfnBucket) and bool(resource.object_lock_enabled)

@@ -25,7 +25,7 @@ def baseline(env=None, **props):
     def build(stack):
         topic = sns.Topic(stack, "Topic")
         if props.pop("with_bucket", False):
-            props["recorder_bucket"] = AuditBucket(stack, "Audit").bucket
+            props["recorder_bucket"] = AuditBucket(stack, "Audit").access_log_bucket
         holder["baseline"] = ComplianceBaseline(stack, "Baseline", security_topic=topic, cost_topic=topic, **props)
         for key in TAGS:
             Tags.of(stack).add(key, "test")
