@@ -102,6 +102,26 @@ def test_create_signs_with_sigv4_for_execute_api_and_sends_a_fresh_key(serve):
     assert keys[0] != keys[1] and first.idempotency_key == keys[0]
 
 
+def test_lifecycle_calls_post_to_their_routes_with_one_key_each(serve):
+    answer = (200, {}, {"payment_id": "p1", "status": "CAPTURED"})
+    server = serve(error(503, "provider_unavailable"), answer, answer, answer, (200, {}, {"refunds": []}),
+                   error(409, "payment_not_refundable"))
+    api = client(server.url)
+    assert api.capture_payment("p1", amount=50)["status"] == "CAPTURED"
+    api.void_payment("p1", idempotency_key="void-key-1")
+    api.refund_payment("p1", amount=20, reason="damaged")
+    assert api.list_refunds("p1") == {"refunds": []}
+    with pytest.raises(ERRORS["payment_not_refundable"]):
+        api.refund_payment("p1", amount=20)
+    sent = [(r["method"], r["path"], json.loads(r["body"] or "null")) for r in server.requests]
+    assert sent == [("POST", "/v1/payments/p1/capture", {"amount": 50}), ("POST", "/v1/payments/p1/capture", {"amount": 50}),
+                    ("POST", "/v1/payments/p1/void", {}), ("POST", "/v1/payments/p1/refunds",
+                                                            {"amount": 20, "reason": "damaged"}),
+                    ("GET", "/v1/payments/p1/refunds", None), ("POST", "/v1/payments/p1/refunds", {"amount": 20})]
+    keys = [r["headers"].get("Idempotency-Key") for r in server.requests]
+    assert keys[0] == keys[1] and keys[2] == "void-key-1" and len({keys[1], keys[3], keys[5]}) == 3  # retry reuses
+
+
 def test_region_comes_from_an_execute_api_url():
     assert client("https://abc123.execute-api.ap-southeast-2.amazonaws.com/v1/").region == "ap-southeast-2"
 
