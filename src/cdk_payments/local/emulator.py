@@ -31,6 +31,8 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
+from .lambda_runner import RECORDER
+
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 QUALIFIER = "hnb659fds"  # the CDK bootstrap's default qualifier
@@ -233,8 +235,8 @@ class Emulator:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(self.workdir),
-            # The project's tests name their AWS call recorder here (lambda_runner.RECORDER).
-            **{k: v for k, v in os.environ.items() if k == "CDK_PAYMENTS_CALL_RECORDER"},
+            # The project's tests name their AWS call recorder here.
+            **{k: v for k, v in os.environ.items() if k == RECORDER},
             **FAKE_CREDENTIALS,
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
