@@ -58,7 +58,7 @@ SUCCESS = {
 # Statuses API Gateway answers beside the codes' own: Cognito's 401, any other gateway refusal (4XX), and
 # its own 5xx (integration failure or timeout), which carry Retry-After.
 GATEWAY_STATUSES = {"request_refused": ("401", "4XX"), "internal_error": ("5XX",)}
-RETRY_AFTER_STATUSES = ("429", "503", "5XX")
+RETRY_AFTER_STATUSES = ("429", "500", "503", "5XX")  # 500: when API Gateway answers it
 
 
 def document() -> dict[str, Any]:
