@@ -103,6 +103,8 @@ project = CdkPaymentsProject(
         "mkdocs-material>=9.6,<10",
         # Webhook tests verify signatures as a merchant would, with the Standard Webhooks reference library.
         "standardwebhooks>=1.0,<2",
+        # test/test_openapi.py validates the shipped OpenAPI 3.1 document (src/cdk_payments/openapi.json).
+        "openapi-spec-validator>=0.7,<1",
     ],
 )
 
@@ -220,6 +222,11 @@ project.add_task(
     "cost-table",
     description="Rewrite README.md's cost table from `cdk-payments cost --markdown` (a test fails when stale)",
     exec="python tools/cost_table.py README.md",
+)
+project.add_task(
+    "openapi",
+    description="Rebuild src/cdk_payments/openapi.json from the route table and schemas (a test fails when stale)",
+    exec="python -m cdk_payments.openapi --write",
 )
 project.add_task(
     "pci-mapping",
