@@ -6,9 +6,9 @@ without aws_cdk: ``cdk_payments.openapi`` builds the API's OpenAPI document from
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from ..choices import PaymentApiAuthorization
 
 if TYPE_CHECKING:
@@ -19,9 +19,4 @@ _EXPORTS = {"ProviderAdapter": "adapter", "SecurePaymentApi": "construct"}
 __all__ = ["PaymentApiAuthorization", "ProviderAdapter", "SecurePaymentApi"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
