@@ -70,6 +70,14 @@ def test_each_route_of_the_table_is_one_operation():
     assert [op["operationId"] for op in OPERATIONS.values()] == [route.operation for route in ROUTES]
 
 
+def test_a_route_without_a_described_operation_is_refused(monkeypatch):
+    from cdk_payments.payment_api import routes
+
+    monkeypatch.setattr(routes, "ROUTES", (*ROUTES, routes.Route("POST", "/webhooks", operation="add_webhook")))
+    with pytest.raises(ValueError, match="POST /webhooks"):
+        openapi.build()
+
+
 # -- the deployed API: the construct in each authorization mode, and the example ---------------------
 @pytest.fixture(scope="module")
 def construct_template():

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .payment_api.routes import Route
 
 SPEC_FILE = Path(__file__).resolve().with_name("openapi.json")
 REGENERATE = "python -m cdk_payments.openapi --write"
@@ -70,7 +73,7 @@ def render(spec: dict[str, Any]) -> str:
     return json.dumps(spec, indent=2, sort_keys=False) + "\n"
 
 
-def route_errors(route: Any) -> tuple[str, ...]:
+def route_errors(route: Route) -> tuple[str, ...]:
     """The error codes ``route`` can answer, in a stable order, each once."""
     codes = [*EVERY_ROUTE, *(WITH_BODY if route.schema else ()),
              *(WITH_IDEMPOTENCY_KEY if route.idempotency_key else ()),
@@ -96,6 +99,11 @@ def build() -> dict[str, Any]:
     from .client.errors import ERRORS
     from .payment_api.routes import ROUTES
 
+    undescribed = [f"{route.method} {route.path}" for route in ROUTES
+                   if route.operation not in SUCCESS or route.operation not in BY_OPERATION]
+    if undescribed:
+        raise ValueError(f"routes without an operation in SUCCESS and BY_OPERATION: {', '.join(undescribed)}; "
+                         "name each route's operation in payment_api/routes.py and describe it here")
     status_of = {code: str(cls.status) for code, cls in ERRORS.items()}
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
@@ -121,7 +129,7 @@ def build() -> dict[str, Any]:
     }
 
 
-def _operation(route: Any, status_of: dict[str, str]) -> dict[str, Any]:
+def _operation(route: Route, status_of: dict[str, str]) -> dict[str, Any]:
     parameters = [{"$ref": "#/components/parameters/PaymentId"}] if route.path_parameters else []
     if route.idempotency_key:
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
@@ -178,7 +186,7 @@ def _query_parameters() -> dict[str, dict[str, Any]]:
             for name, schema in schemas.items()}
 
 
-def _components(errors: dict[str, Any], routes: tuple[Any, ...]) -> dict[str, Any]:
+def _components(errors: dict[str, Any], routes: tuple[Route, ...]) -> dict[str, Any]:
     from .runtime.api import IDEMPOTENCY_KEY, RETRY_AFTER_SECONDS
     from .runtime.listing import SUMMARY_FIELDS
     from .runtime.operations import PUBLIC_FIELDS
