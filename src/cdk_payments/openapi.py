@@ -233,8 +233,9 @@ def _components(errors: dict[str, Any], routes: tuple[Route, ...]) -> dict[str, 
                        "properties": {"refunds": {"type": "array", "items": {"$ref": SCHEMA_REF + "Refund"}},
                                       "captured_amount": integer, "refunded_amount": integer}},
         "ErrorCode": {"type": "string", "enum": list(errors), "description": "Each code's usual status: " + ", ".join(
-            f"{code} {cls.status}" for code, cls in errors.items()) + ". An unknown code may be added: treat it "
-            "by its HTTP status."},
+            f"{code} {cls.status}" for code, cls in errors.items()) + ". not_found is the handler's answer to a route "
+            "it does not have, which API Gateway never forwards. An unknown code may be added: treat it by its "
+            "HTTP status."},
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"$ref": SCHEMA_REF + "ErrorCode"}, "message": {"type": "string"}}}}},
