@@ -103,6 +103,8 @@ project = CdkPaymentsProject(
         "mkdocs-material>=9.6,<10",
         # Webhook tests verify signatures as a merchant would, with the Standard Webhooks reference library.
         "standardwebhooks>=1.0,<2",
+        # test/test_openapi.py validates the shipped OpenAPI 3.1 document (src/cdk_payments/openapi.json).
+        "openapi-spec-validator>=0.7,<1",
     ],
 )
 
@@ -220,6 +222,11 @@ project.add_task(
     "cost-table",
     description="Rewrite docs/cost.md's cost tables from `cdk-payments cost` (a test fails when stale)",
     exec="python tools/cost_table.py docs/cost.md",
+)
+project.add_task(
+    "openapi",
+    description="Rebuild src/cdk_payments/openapi.json from the route table and schemas (a test fails when stale)",
+    exec="python -m cdk_payments.openapi --write",
 )
 project.add_task(
     "pci-mapping",
@@ -406,6 +413,7 @@ DOCS_NAV = [
         {"Payment lifecycle": "lifecycle.md"},
         {"Webhooks": "webhooks.md"},
         {"The typed client": "client.md"},
+        {"OpenAPI": "openapi.md"},
         {"Bring your own payment provider": "providers.md"},
     ]},
     {"Operating": [

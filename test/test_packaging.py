@@ -45,6 +45,13 @@ def test_wheel_installs_and_synthesizes_the_example(wheel, tmp_path, example_ass
                           capture_output=True, text=True, cwd=tmp_path)
     assert pack.returncode != 0 and "PCI.DSS.401-SNSEncryptedKMS" in pack.stdout + pack.stderr, pack.stderr
 
+    # The OpenAPI document ships beside its module, byte for byte, and reads with the standard library only.
+    from cdk_payments.openapi import SPEC_FILE
+
+    shipped = subprocess.run([python, "-c", "from cdk_payments.openapi import SPEC_FILE, document; document(); "
+                              "print(SPEC_FILE)"], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    assert Path(shipped.strip()).read_bytes() == SPEC_FILE.read_bytes()
+
     # The example, copied away from the source tree, synthesizes the same template from the wheel.
     app_dir = tmp_path / "app"
     shutil.copytree(EXAMPLE, app_dir, ignore=shutil.ignore_patterns("cdk.out", "node_modules", "__pycache__"))

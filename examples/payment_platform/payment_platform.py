@@ -8,6 +8,7 @@ from audit_replica import AuditReplica
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 from keys import platform_key
 
@@ -26,6 +27,7 @@ from cdk_payments import (
     Profile,
     ProviderAdapter,
     SecurePaymentApi,
+    openapi,
 )
 
 # "create": this stack creates the account's GuardDuty detector, Security Hub and Config recorder;
@@ -158,6 +160,11 @@ class PaymentPlatform(Stack):
             extra={"audit-bucket": self.audit.bucket.bucket_name},
         )
 
+        # The API's OpenAPI document, as shipped in the wheel, for merchants' developers: a file asset, so
+        # synthesis stays offline and deterministic (the object key is the content's hash) and the deploy
+        # uploads it beside the functions' code, with no extra resource.
+        spec = s3_assets.Asset(self, "OpenApiDocument", path=str(openapi.SPEC_FILE))
+
         # What the README's commands (`cdk-payments smoke`) read from the stack.
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, "The payment API's stage URL"),
@@ -167,6 +174,7 @@ class PaymentPlatform(Stack):
             ("AuditBucketName", self.audit.bucket.bucket_name, "The Object Lock audit bucket"),
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
+            ("OpenApiUrl", spec.s3_object_url, "The payment API's OpenAPI 3.1 document (docs/openapi.md)"),
         ):
             CfnOutput(self, name, value=value, description=description)
 

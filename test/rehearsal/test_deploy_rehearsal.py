@@ -15,10 +15,12 @@ import re
 import shutil
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
+from cdk_payments import openapi
 from cdk_payments.local.deploy import Deployment, deploy, resolve, stack_region
 from cdk_payments.local.emulator import BOOTSTRAP_VERSION, FAKE_CREDENTIALS, Emulator
 from cdk_payments.local.gateway import Gateway
@@ -202,6 +204,18 @@ def test_cdk_payments_smoke_passes_against_the_deployed_stack(deployments, profi
         "stack outputs read", "signed in as the merchant role", "payment accepted",
         "replay answered the same, nothing new", "payment processed", "payment listed", "second merchant gets 404")], out
     assert code == 0 and steps[7:] == [("ok", "audit record written"), ("ok", "smoke test passed")], out
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_openapi_document_is_where_the_stack_output_says(deployments, profile):
+    """The example publishes the shipped document as an asset: after the deploy, OpenApiUrl names it."""
+    deployment = deployments[profile]
+    (stack,) = deployment.emulator.client("cloudformation", deployment.region).describe_stacks(
+        StackName=deployment.stack_name)["Stacks"]
+    url = urlsplit({o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["OpenApiUrl"])
+    assert url.scheme == "s3"
+    published = deployment.emulator.client("s3", deployment.region).get_object(Bucket=url.netloc, Key=url.path[1:])
+    assert published["Body"].read() == openapi.SPEC_FILE.read_bytes()
 
 
 def run_smoke(deployment: Deployment, api_url: str) -> tuple[int, str]:

@@ -2,7 +2,8 @@
 place that the construct builds from and that the handler's router is tested against.
 
 The first three routes are built by ``SecurePaymentApi._create_api`` as in 0.1 (their logical ids,
-validators and cache settings stay as deployed); the lifecycle routes are built here.
+validators and cache settings stay as deployed); the lifecycle routes are built here. The table itself
+needs no aws_cdk (only the builders below import it), so ``cdk_payments.openapi`` reads it too.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from aws_cdk import aws_apigateway as apigw
+if TYPE_CHECKING:
+    from aws_cdk import aws_apigateway as apigw
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 
@@ -30,6 +32,10 @@ class Route:
     """``Idempotency-Key`` is a required header."""
     built_in_construct: bool = False
     """Built by the construct itself (the 0.1 routes); False: by :func:`add_routes`."""
+    operation: str = ""
+    """The operation's name: its OpenAPI ``operationId`` and the ``cdk_payments.client`` method."""
+    summary: str = ""
+    """One line for the OpenAPI document."""
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -37,19 +43,28 @@ class Route:
 
 
 ROUTES = (
-    Route("POST", "/payments", "payment_request.schema.json", "CreatePaymentRequest", True, True),
-    Route("GET", "/payments", built_in_construct=True),
-    Route("GET", "/payments/{payment_id}", built_in_construct=True),
-    Route("POST", "/payments/{payment_id}/capture", "capture_request.schema.json", "CapturePaymentRequest", True),
-    Route("POST", "/payments/{payment_id}/void", "void_request.schema.json", "VoidPaymentRequest", True),
-    Route("POST", "/payments/{payment_id}/refunds", "refund_request.schema.json", "RefundPaymentRequest", True),
-    Route("GET", "/payments/{payment_id}/refunds"),
+    Route("POST", "/payments", "payment_request.schema.json", "CreatePaymentRequest", True, True,
+          operation="create_payment", summary="Authorize a payment (idempotent)"),
+    Route("GET", "/payments", built_in_construct=True,
+          operation="list_payments", summary="List the caller's payments, newest first, a page at a time"),
+    Route("GET", "/payments/{payment_id}", built_in_construct=True,
+          operation="get_payment", summary="Read one of the caller's payments"),
+    Route("POST", "/payments/{payment_id}/capture", "capture_request.schema.json", "CapturePaymentRequest", True,
+          operation="capture_payment", summary="Capture a manual-capture payment, in full or in part"),
+    Route("POST", "/payments/{payment_id}/void", "void_request.schema.json", "VoidPaymentRequest", True,
+          operation="void_payment", summary="Void an authorization before capture"),
+    Route("POST", "/payments/{payment_id}/refunds", "refund_request.schema.json", "RefundPaymentRequest", True,
+          operation="refund_payment", summary="Refund a captured payment, in full or in part"),
+    Route("GET", "/payments/{payment_id}/refunds",
+          operation="list_refunds", summary="A payment's refunds and amounts"),
 )
 
 
 def never_cached() -> dict[str, apigw.MethodDeploymentOptions]:
     """Stage method options for the table's reads that the prod API cache must never serve: their
     answers depend on the caller, and their cache keys name no credential."""
+    from aws_cdk import aws_apigateway as apigw
+
     return {f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(caching_enabled=False)
             for route in ROUTES if route.method == "GET" and not route.built_in_construct}
 
@@ -57,6 +72,8 @@ def never_cached() -> dict[str, apigw.MethodDeploymentOptions]:
 def add_routes(api: apigw.RestApi, integration: apigw.Integration) -> list[apigw.Method]:
     """The routes the construct does not build itself, each validated by API Gateway (its body
     against the schema the handler enforces, its required header and path parameters)."""
+    from aws_cdk import aws_apigateway as apigw
+
     validator = api.add_request_validator("LifecycleValidator", validate_request_body=True,
                                           validate_request_parameters=True)
     methods = []
