@@ -785,11 +785,18 @@ class SecurePaymentApi(Construct):
             "of every REST API there, ours and other apps'; it gets the actions of the AWS-managed "
             "AmazonAPIGatewayPushToCloudWatchLogs on this account's log groups in this region only, inline "
             "so that the policy is retained with the role.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{self._region_and_account()}:log-group:*]",
             "PCI.DSS.321-IAMNoInlinePolicy",
             "NIST.800.53.R5-IAMNoInlinePolicy",
         )
         return account
+
+    def _region_and_account(self) -> str:
+        """How cdk-nag prints this stack's region and account in a finding: a token's name in an
+        environment-agnostic stack, the value itself in an environment-specific one (a standby region's)."""
+        stack = Stack.of(self)
+        return ":".join(f"<AWS::{name}>" if Token.is_unresolved(value) else value
+                        for name, value in (("Region", stack.region), ("AccountId", stack.account)))
 
     def _create_topic(self, key: kms.IKey) -> sns.Topic:
         allow_services(key, "cloudwatch.amazonaws.com", scope=self)
