@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from keys import platform_key
@@ -24,6 +24,7 @@ from cdk_payments import (
     PlatformParameters,
     Profile,
     ProviderAdapter,
+    ResilienceTier,
     SecurePaymentApi,
 )
 
@@ -40,7 +41,9 @@ class PaymentPlatform(Stack):
 
     With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
     region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
-    this stack alone) deploys the replica first.
+    this stack alone) deploys the replica first. ``resilience=ResilienceTier.BACKUP_AND_RESTORE`` needs
+    ``replica_region``: the replica stack then also holds the vault the table's daily backups are copied to
+    (docs/regions.md).
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -64,10 +67,18 @@ class PaymentPlatform(Stack):
         alert_email: Optional[str] = None,
         alert_https_endpoint: Optional[str] = None,
         finding_sources: str = "existing",
+        resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
         **kwargs: Any,
     ) -> None:
+        errors = []
         if finding_sources not in FINDING_SOURCES:
-            raise ValueError(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
+            errors.append(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
+        copies = resilience is ResilienceTier.BACKUP_AND_RESTORE
+        if copies and not replica_region:
+            errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs replica_region, the region the "
+                          "table's backups and the audit trail are copied to")
+        if errors:
+            raise ValueError("\n".join(errors))
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
@@ -82,7 +93,7 @@ class PaymentPlatform(Stack):
         replica, replica_key = None, None
         if replica_region:
             self.audit_replica = AuditReplica(
-                scope, f"{id}-audit-replica", region=replica_region,
+                scope, f"{id}-audit-replica", region=replica_region, backup_vault=copies,
                 description="cdk-payments example: cross-region audit replica")
             # S3 accepts a replication configuration only when its destination bucket exists.
             self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
@@ -101,6 +112,7 @@ class PaymentPlatform(Stack):
                                       description="cdk-payments example: the demo merchant's API caller")
         self.second_merchant_role = iam.Role(self, "SecondMerchantRole", assumed_by=iam.AccountRootPrincipal(),
                                              description="cdk-payments example: a second merchant's API caller")
+        copy_vault = self.audit_replica.copy_vault(self) if copies and self.audit_replica else None
         self.payments = SecurePaymentApi(
             self,
             "Payments",
@@ -111,7 +123,12 @@ class PaymentPlatform(Stack):
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
             provider_adapter=provider_adapter,
+            resilience=resilience,
+            backup_copy_vault=copy_vault,
         )
+        if copy_vault:  # a per-account setting that docs/regions.md turns on before the first deploy
+            Annotations.of(self.payments).acknowledge_warning(
+                "cdk-payments:dynamodbAdvancedBackup", "docs/regions.md: AWS Backup's advanced DynamoDB features are on")
         for role in (self.merchant_role, self.second_merchant_role):
             self.payments.grant_invoke(role)
         # Every payment state change lands in the audit bucket within a minute (and so in prod's replica).
@@ -162,6 +179,8 @@ class PaymentPlatform(Stack):
             ("AuditBucketName", self.audit.bucket.bucket_name, "The Object Lock audit bucket"),
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
+            *((("BackupCopyVaultArn", copy_vault.backup_vault_arn,
+                "Where the table's daily backups are copied (restore from there)"),) if copy_vault else ()),
         ):
             CfnOutput(self, name, value=value, description=description)
 

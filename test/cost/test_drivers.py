@@ -129,6 +129,22 @@ def test_dynamodb_storage_pitr_and_backup_copies():
     assert line(items, r"13 retained copies.*Weekly") == pytest.approx(13 * gb * 0.10, abs=1e-3)
 
 
+def test_backup_and_restore_prices_the_copies_and_their_transfer_to_the_second_region():
+    """ResilienceTier.BACKUP_AND_RESTORE: each daily full backup crosses regions and is kept 35 days there."""
+    rule = {"RuleName": "Daily", "ScheduleExpression": "cron(0 5 * * ? *)", "Lifecycle": {"DeleteAfterDays": 35},
+            "CopyActions": [{"DestinationBackupVaultArn": "arn:aws:backup:us-west-2:1:backup-vault:v",
+                             "Lifecycle": {"DeleteAfterDays": 35}}]}
+    template = _template(Api=API, Table={"Type": "AWS::DynamoDB::Table", "Properties": {}},
+                         Plan={"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [rule]}}})
+    items = usage(template)
+    gb = MILLION * A["table_months_retained"] * A["table_kb"] / GB
+    assert line(items, r"35 copies .* second region") == pytest.approx(35 * gb * 0.10, abs=1e-3)
+    assert line(items, r"cross-region copy transfer") == pytest.approx(gb * 365 / 12 * US["inter_region_transfer_per_gb"],
+                                                                      abs=1e-3)
+    # Idle, the copies cost nothing: there is no table data yet.
+    assert not [i for i in estimate_template(template, payments_per_month=0).usage if i.monthly_usd]
+
+
 def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
         Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},

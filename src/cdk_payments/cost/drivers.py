@@ -250,14 +250,18 @@ def _months(days: Optional[int], default_months: float) -> float:
     return days / DAYS_PER_MONTH if days else default_months
 
 
-def _backup_copies(plan: Resource) -> Iterable[tuple[str, int]]:
+def _backup_copies(plan: Resource) -> Iterable[tuple[str, int, float, list[int]]]:
+    """Per rule: its name, the backups it keeps, the backups it takes a month, and how many backups each
+    copy action to another region (ResilienceTier.BACKUP_AND_RESTORE) keeps there."""
     for rule in _props(plan).get("BackupPlan", {}).get("BackupPlanRule", []):
         keep = rule.get("Lifecycle", {}).get("DeleteAfterDays")
         schedule = str(rule.get("ScheduleExpression", ""))
         every = re.match(r"rate\((\d+) days?\)", schedule)
         interval = int(every.group(1)) if every else 1  # cron expressions here run daily
+        copies = [max(1, int(c.get("Lifecycle", {}).get("DeleteAfterDays") or keep or 35) // interval)
+                  for c in rule.get("CopyActions", [])]
         if keep:
-            yield rule.get("RuleName", "rule"), max(1, int(keep) // interval)
+            yield rule.get("RuleName", "rule"), max(1, int(keep) // interval), DAYS_PER_MONTH / interval, copies
 
 
 def _metric_names(code_dirs: Iterable[Path], variants: int) -> tuple[set[str], int, int]:
@@ -413,10 +417,15 @@ def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[st
            for r in tables.values()):
         items.append(("DynamoDB", f"point-in-time recovery ({gb:.1f} GB)", gb * p["dynamodb_pitr_per_gb_monthly"]))
     for plan in _of_type(resources, "AWS::Backup::BackupPlan").values():
-        for rule, copies in _backup_copies(plan):
+        for rule, copies, monthly, copied in _backup_copies(plan):
             items.append(("AWS Backup", f"{copies} retained copies of the {gb:.1f} GB table ({rule} rule; each a full "
                                         "copy: DynamoDB backups are not incremental)",
                           gb * copies * p["backup_dynamodb_per_gb_monthly"]))
+            for kept in copied:  # priced at this region's rates: the second region's are close
+                items.append(("AWS Backup", f"{kept} copies of the {gb:.1f} GB table kept in a second region ({rule} rule)",
+                              gb * kept * p["backup_dynamodb_per_gb_monthly"]))
+                items.append(("AWS Backup", f"cross-region copy transfer ({gb * monthly:.0f} GB a month: each {rule} "
+                                            "backup sent in full)", gb * monthly * p["inter_region_transfer_per_gb"]))
     return items
 
 
