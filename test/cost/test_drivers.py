@@ -145,6 +145,31 @@ def test_backup_and_restore_prices_the_copies_and_their_transfer_to_the_second_r
     assert not [i for i in estimate_template(template, payments_per_month=0).usage if i.monthly_usd]
 
 
+def test_warm_standby_prices_the_replica_its_replicated_writes_and_transfer_and_the_failover_pieces():
+    """ResilienceTier.WARM_STANDBY's data and routing: a global table with a replica in a second region,
+    a replicated secret, a health check on a composite alarm, a hosted zone."""
+    template = _template(
+        Api=API,
+        Table={"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": [
+            {"Region": "us-east-1", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
+            {"Region": "us-west-2", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}]}},
+        Secret={"Type": "AWS::SecretsManager::Secret", "Properties": {"ReplicaRegions": [{"Region": "us-west-2"}]}},
+        Health={"Type": "AWS::Route53::HealthCheck", "Properties": {}},
+        Zone={"Type": "AWS::Route53::HostedZone", "Properties": {}},
+        Unhealthy={"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {}})
+    idle = fixed(template)
+    assert line(idle, "Secret:secret and 1 replica") == pytest.approx(2 * 0.40)
+    assert line(idle, "Health:health check") == line(idle, "Zone:hosted zone") == line(
+        idle, "Unhealthy:composite alarm") == pytest.approx(0.50)
+    items = usage(template)
+    gb = MILLION * A["table_months_retained"] * A["table_kb"] / GB
+    assert line(items, r"storage in 2 replica") == pytest.approx(2 * gb * 0.25, abs=1e-3)
+    assert line(items, r"point-in-time recovery in 2 replica") == pytest.approx(2 * gb * 0.20, abs=1e-3)
+    assert line(items, r"replicated writes to 1 other") == pytest.approx(A["dynamodb_write_units"] * 0.625)
+    assert line(items, r"cross-region replication transfer") == pytest.approx(
+        MILLION * A["table_kb"] / GB * US["inter_region_transfer_per_gb"], abs=1e-4)
+
+
 def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
         Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},

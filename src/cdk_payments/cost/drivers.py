@@ -66,8 +66,13 @@ class FixedPricer:
             "AWS::EC2::Instance": self.instance,
             "AWS::EC2::VPCEndpoint": self.endpoint,
             "AWS::KMS::Key": self.key,
-            "AWS::SecretsManager::Secret": lambda n, r: [LineItem(
-                n, r["Type"], self.p["secret_monthly"], "secret", "Secrets Manager")],
+            "AWS::SecretsManager::Secret": self.secret,
+            "AWS::Route53::HostedZone": lambda n, r: [LineItem(
+                n, r["Type"], self.p["route53_hosted_zone_monthly"], "hosted zone", "Route 53")],
+            "AWS::Route53::HealthCheck": lambda n, r: [LineItem(
+                n, r["Type"], self.p["route53_health_check_monthly"], "health check", "Route 53")],
+            "AWS::CloudWatch::CompositeAlarm": lambda n, r: [LineItem(
+                n, r["Type"], self.p["composite_alarm_monthly"], "composite alarm", "CloudWatch alarms")],
             "AWS::CloudWatch::Alarm": self.alarm,
             "AWS::CloudWatch::Dashboard": lambda n, r: [LineItem(
                 n, r["Type"], self.p["dashboard_monthly"], "dashboard", "CloudWatch dashboards")],
@@ -100,6 +105,12 @@ class FixedPricer:
             items.append(LineItem(name, r["Type"], self.hourly(self.p["public_ipv4_hourly"]), "public IPv4 address",
                                   "public IPv4"))
         return items + [self.root_volume(name, r)]
+
+    def secret(self, name: str, r: Resource) -> list[LineItem]:
+        """A secret and each of its replicas in other regions (each billed as a secret)."""
+        replicas = len(_props(r).get("ReplicaRegions", []))
+        return [LineItem(name, r["Type"], self.p["secret_monthly"] * (1 + replicas),
+                         f"secret and {replicas} replica(s)" if replicas else "secret", "Secrets Manager")]
 
     def endpoint(self, name: str, r: Resource) -> list[LineItem]:
         props = _props(r)
@@ -387,6 +398,7 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
         ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"]),
     ]
     items += _table_storage(resources, p, a, payments)
+    items += _global_table_replicas(resources, p, a, payments)
     items += _log_storage(resources, p, a, payments)
     if "AWS::SecretsManager::Secret" in types:
         calls = a["warm_processor_environments"] * SECONDS_PER_MONTH / a["secret_cache_seconds"]
@@ -426,6 +438,35 @@ def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[st
                               gb * kept * p["backup_dynamodb_per_gb_monthly"]))
                 items.append(("AWS Backup", f"cross-region copy transfer ({gb * monthly:.0f} GB a month: each {rule} "
                                             "backup sent in full)", gb * monthly * p["inter_region_transfer_per_gb"]))
+    return items
+
+
+def _global_table_replicas(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                           payments: int) -> list[tuple[str, str, float]]:
+    """A global table (TableV2) bills each replica's storage, and each write again in every other
+    replica (replicated writes) plus the data sent there; priced at this region's rates."""
+    items = []
+    million = payments / 1_000_000
+    for table in _of_type(resources, "AWS::DynamoDB::GlobalTable").values():
+        replicas = _props(table).get("Replicas", [])
+        others = max(0, len(replicas) - 1)
+        months = a["table_months_retained"]
+        gb = payments * months * a["table_kb"] / GB
+        pitr = sum(1 for r in replicas if r.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"))
+        items += [
+            ("DynamoDB", f"storage in {len(replicas)} replica(s) ({gb:.1f} GB each: {months} months of payments)",
+             gb * len(replicas) * p["dynamodb_storage_per_gb_monthly"]),
+            ("DynamoDB", f"point-in-time recovery in {pitr} replica(s) ({gb:.1f} GB each)",
+             gb * pitr * p["dynamodb_pitr_per_gb_monthly"]),
+        ]
+        if others:
+            sent = payments * a["table_kb"] * others / GB
+            items += [
+                ("DynamoDB", f"replicated writes to {others} other region(s)",
+                 million * a["dynamodb_write_units"] * others * p["dynamodb_per_million_replicated_wru"]),
+                ("DynamoDB", f"cross-region replication transfer ({sent:.2f} GB a month)",
+                 sent * p["inter_region_transfer_per_gb"]),
+            ]
     return items
 
 
