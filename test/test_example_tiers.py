@@ -43,6 +43,9 @@ def test_the_table_backups_are_copied_to_the_replica_stacks_vault(backup_and_res
     [bucket] = [b for b in resources(templates["PaymentPlatform-prod"], "AWS::S3::Bucket")
                 if "ReplicationConfiguration" in b["Properties"]]
     assert REPLICA_REGION in json.dumps(bucket["Properties"]["ReplicationConfiguration"])
+    # Within 15 minutes under S3's SLA: what reconciles the payments the restored table lacks.
+    [rule] = bucket["Properties"]["ReplicationConfiguration"]["Rules"]
+    assert rule["Destination"]["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
 
 
 def test_backup_and_restore_passes_every_rules_pack(backup_and_restore):

@@ -270,6 +270,10 @@ def test_audit_storage_by_tier_with_archive_overhead_and_transitions():
     assert line(items, "archived-object overhead") == pytest.approx(overhead, abs=1e-4)
     assert line(items, "PUTs and lifecycle transitions") == pytest.approx(objects / 1000 * (0.005 + 0.03 + 0.05), abs=1e-4)
     assert line(items, "cross-region replication") == pytest.approx(gb * 0.02, abs=1e-4)
+    assert not [k for k in items if "Replication Time Control" in k]
+    bucket["Properties"]["ReplicationConfiguration"]["Rules"] = [
+        {"Destination": {"ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}}}]
+    assert line(usage(_template(Audit=bucket)), "Replication Time Control") == pytest.approx(gb * 0.015, abs=1e-4)
 
 
 def test_free_tier_statement_names_the_lines_it_affects():

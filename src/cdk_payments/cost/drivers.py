@@ -345,6 +345,10 @@ def _audit_storage(name: str, props: dict[str, Any], p: dict[str, Any], a: dict[
     if props.get("ReplicationConfiguration"):
         items.append((f"S3 {name}", "cross-region replication", gb * p["inter_region_transfer_per_gb"],
                       f"{gb:.2f} GB a month sent to the replica region"))
+        if any(rule.get("Destination", {}).get("ReplicationTime", {}).get("Status") == "Enabled"
+               for rule in props["ReplicationConfiguration"].get("Rules", [])):
+            items.append((f"S3 {name}", "Replication Time Control", gb * p["s3_rtc_per_gb"],
+                          f"{gb:.2f} GB a month replicated within 15 minutes (S3's SLA)"))
     return items
 
 
