@@ -4,6 +4,9 @@ copies the table's daily backups to a vault in the audit replica's stack, and pa
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +23,7 @@ def backup_and_restore(tmp_path_factory):
     templates = {name: json.loads((outdir / f"{name}.template.json").read_text())
                  for name in ("PaymentPlatform-prod", "PaymentPlatform-prod-audit-replica")}
     report = json.loads((outdir / "validation-report.json").read_text())
-    return result, templates, report
+    return result, templates, report, outdir
 
 
 def resources(template, type_):
@@ -28,7 +31,7 @@ def resources(template, type_):
 
 
 def test_the_table_backups_are_copied_to_the_replica_stacks_vault(backup_and_restore):
-    result, templates, _ = backup_and_restore
+    result, templates, _, _ = backup_and_restore
     assert result.returncode == 0, result.stderr
     [vault] = resources(templates["PaymentPlatform-prod-audit-replica"], "AWS::Backup::BackupVault")
     name = vault["Properties"]["BackupVaultName"]
@@ -49,9 +52,12 @@ def test_the_table_backups_are_copied_to_the_replica_stacks_vault(backup_and_res
 
 
 def test_backup_and_restore_passes_every_rules_pack(backup_and_restore):
-    _, _, report = backup_and_restore
+    _, _, report, outdir = backup_and_restore
     violations = [(p["pluginName"], v["ruleName"]) for p in report["pluginReports"] for v in p["violations"]]
     assert violations == []
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
+                           *sorted(map(str, outdir.glob("*.template.json")))], capture_output=True, text=True)
+    assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
 
 
 def test_backup_and_restore_needs_the_replica_region(tmp_path):
