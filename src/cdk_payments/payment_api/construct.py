@@ -34,8 +34,8 @@ from .._topics import service_topic, warn_if_imported_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from ..choices import PaymentApiAuthorization, ResilienceTier
 from ..profiles import Profile, defaults_for
-from .adapter import ProviderAdapter
 from . import resilience as tiers
+from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
 from .overrides import payment_api_overrides
