@@ -63,7 +63,7 @@ def test_backup_and_restore_passes_every_rules_pack(backup_and_restore):
 def test_backup_and_restore_needs_the_replica_region(tmp_path):
     result = synth_app(tmp_path, {"profile": "dev", "resilience": "backup-and-restore"})
     assert result.returncode != 0
-    assert "resilience: ResilienceTier.BACKUP_AND_RESTORE needs replica_region" in result.stderr
+    assert "resilience: backup-and-restore copies to a second region: pass -c profile=prod" in result.stderr
 
 
 def test_unknown_tier_is_refused_naming_the_allowed_ones(tmp_path):

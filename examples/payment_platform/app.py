@@ -48,6 +48,10 @@ if layout and layout not in {choice.value for choice in NetworkLayout}:
 resilience = app.node.try_get_context("resilience") or ResilienceTier.SINGLE_REGION.value
 if resilience not in {tier.value for tier in ResilienceTier}:
     errors.append(f"resilience: unknown tier {resilience!r}; allowed: {', '.join(t.value for t in ResilienceTier)}")
+elif resilience != ResilienceTier.SINGLE_REGION.value and not (
+        profile is Profile.PROD and app.node.try_get_context("auditReplicaRegion")):
+    errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
+                  "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
 if errors:
     raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
