@@ -1,8 +1,10 @@
 """The example's resilience tiers: `-c resilience=backup-and-restore` (prod, with auditReplicaRegion)
-copies the table's daily backups to a vault in the audit replica's stack, and passes every rules pack."""
+copies the table's daily backups to a vault in the audit replica's stack, deploys side by side and
+after a failed attempt, and passes every rules pack (cdk-nag, cfn-guard, cfn-lint)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -35,12 +37,16 @@ def test_the_table_backups_are_copied_to_the_replica_stacks_vault(backup_and_res
     assert result.returncode == 0, result.stderr
     [vault] = resources(templates["PaymentPlatform-prod-audit-replica"], "AWS::Backup::BackupVault")
     name = vault["Properties"]["BackupVaultName"]
-    assert name.startswith("cdk-payments-copies-") and len(name) <= 50
+    # Unique per copy of the app (vault names are per account and region), kept on delete for its
+    # recovery points but not after a failed first create, whose retry would fail on the name.
+    digest = hashlib.sha256(b"PaymentPlatform-prod-audit-replica").hexdigest()[:8]
+    assert name == f"cdk-payments-copies-{digest}" and len(name) <= 50
+    assert vault["DeletionPolicy"] == "RetainExceptOnCreate"
     [plan] = resources(templates["PaymentPlatform-prod"], "AWS::Backup::BackupPlan")
     [rule] = plan["Properties"]["BackupPlan"]["BackupPlanRule"]
     [copy] = rule["CopyActions"]
     arn = json.dumps(copy["DestinationBackupVaultArn"])
-    assert f":backup:{REPLICA_REGION}:" in arn and name in arn
+    assert f":backup:{REPLICA_REGION}:" in arn and name in arn and '{"Ref": "AWS::AccountId"}' in arn
     assert "BackupCopyVaultArn" in templates["PaymentPlatform-prod"]["Outputs"]
     # The audit trail still reaches the same region through the audit bucket's replication.
     [bucket] = [b for b in resources(templates["PaymentPlatform-prod"], "AWS::S3::Bucket")
