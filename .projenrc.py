@@ -421,6 +421,7 @@ DOCS_NAV = [
         {"The audit trail": "audit-trail.md"},
         {"Cost": "cost.md"},
         {"Network costs": "network-costs.md"},
+        {"Regions and resilience tiers": "regions.md"},
         {"Performance and capacity": "performance.md"},
     ]},
     {"Compliance": [

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -146,6 +147,26 @@ def test_prod_compliance_mode_and_replication(prod_replicated):
             ),
         },
     )
+
+
+def test_replication_time_control_only_when_asked(prod_replicated):
+    """A resilience tier's RPO rests on S3's 15-minute SLA; without it replication has none (and costs less)."""
+    [bucket] = [b for b in prod_replicated.resources("AWS::S3::Bucket").values()
+                if "ReplicationConfiguration" in b["Properties"]]
+    [rule] = bucket["Properties"]["ReplicationConfiguration"]["Rules"]
+    assert "ReplicationTime" not in rule["Destination"]
+
+    def build(stack):
+        key = kms.Key.from_key_arn(stack, "ReplicaKey", "arn:aws:kms:us-west-2:111122223333:key/abcd")
+        AuditBucket(stack, "Audit", replication_destination=s3.Bucket.from_bucket_name(stack, "Replica", "replica"),
+                    replication_key=key, replication_time_control=True)
+
+    synth(build, nag=False).template.has_resource_properties("AWS::S3::Bucket", {"ReplicationConfiguration": {
+        "Rules": [Match.object_like({"Destination": Match.object_like({
+            "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+            "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}})})]}})
+    with pytest.raises(ValueError, match="replication_time_control: needs replication_destination"):
+        AuditBucket(cdk.Stack(cdk.App(), "NoReplica"), "Audit", replication_time_control=True)
 
 
 def test_existing_key_and_log_bucket_are_used():

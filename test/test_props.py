@@ -28,6 +28,7 @@ from cdk_payments import (
     PaymentWorkerFleet,
     PlatformParameters,
     Profile,
+    ResilienceTier,
     SecurePaymentApi,
 )
 
@@ -129,6 +130,11 @@ CASES = [
     (SecurePaymentApi, dict(cors_allowed_origins="*"), "cors_allowed_origins"),
     (SecurePaymentApi, dict(latency_alarm_threshold=2), "latency_alarm_threshold"),
     (SecurePaymentApi, dict(log_retention="one-week"), "log_retention"),
+    (SecurePaymentApi, dict(resilience="backup-and-restore"), "resilience"),
+    (SecurePaymentApi, dict(resilience=ResilienceTier.BACKUP_AND_RESTORE), "backup_copy_vault"),
+    (SecurePaymentApi, dict(resilience=ResilienceTier.WARM_STANDBY), "resilience"),
+    (SecurePaymentApi, dict(backup_copy_vault="arn:aws:backup:us-west-2:111122223333:backup-vault:v"),
+     "backup_copy_vault"),
     (SecurePaymentApi, dict(existing_table="payments"), "existing_table"),
     (SecurePaymentApi, dict(alarm_topic="arn:aws:sns:us-east-1:1:ops"), "alarm_topic"),
     (SecurePaymentApi, dict(waf_logging="yes"), "waf_logging"),

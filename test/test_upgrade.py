@@ -109,6 +109,23 @@ def test_a_changed_audit_bucket_logical_id_fails(released, last):
     assert "keep the logical id" in message
 
 
+def test_moving_the_table_to_tablev2_fails_and_names_the_retain_remove_import_migration(released, last):
+    """A warm-standby tier needs a global table (TableV2): CloudFormation may delete a table whose type
+    changes in place, so the check fails and gives AWS's documented way to keep the data."""
+    mutated = copy.deepcopy(released)
+    mutated[DEV]["Resources"][TABLE]["Type"] = "AWS::DynamoDB::GlobalTable"
+    message, report = _check(mutated, released, last)
+    assert [finding.logical_id for finding in report.failures] == [TABLE]
+    assert f"{TABLE} (AWS::DynamoDB::Table) changes type to AWS::DynamoDB::GlobalTable" in message
+    assert "DeletionPolicy to Retain" in message and "cdk import" in message
+    # A TableV2 under a new construct id instead: the old table disappears, which fails too.
+    moved = copy.deepcopy(released)
+    table = moved[DEV]["Resources"].pop(TABLE)
+    moved[DEV]["Resources"]["PaymentsGlobalTable0000"] = {**table, "Type": "AWS::DynamoDB::GlobalTable"}
+    _, report = _check(moved, released, last)
+    assert [finding.logical_id for finding in report.failures] == [TABLE]
+
+
 def test_a_create_only_property_fails_but_an_in_place_update_is_only_reported(released, last):
     mutated = copy.deepcopy(released)
     resources = mutated[DEV]["Resources"]

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from aws_cdk import Tags
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cognito as cognito
 
 from cdk_payments import (
@@ -23,6 +24,7 @@ from cdk_payments import (
     PaymentWorkerFleet,
     PlatformParameters,
     Profile,
+    ResilienceTier,
     SecurePaymentApi,
 )
 
@@ -65,6 +67,9 @@ BUILDS = {
     "api-prod": lambda s: SecurePaymentApi(s, "Payments", profile=Profile.PROD,
                                            vpc=CostOptimizedVpc(s, "Network", profile=Profile.PROD).vpc),
     "api-auth-variants": _api_variants,
+    "api-backup-and-restore": lambda s: SecurePaymentApi(
+        s, "Payments", resilience=ResilienceTier.BACKUP_AND_RESTORE, backup_copy_vault=backup.BackupVault.from_backup_vault_arn(
+            s, "CopyVault", "arn:aws:backup:us-west-2:111111111111:backup-vault:payments-copies")),
     "compliance-baseline": _baseline,
     "observability": _observability,
     "workers-spot": lambda s: PaymentWorkerFleet(s, "Workers", vpc=CostOptimizedVpc(s, "Network").vpc,

@@ -25,6 +25,14 @@ STATEFUL_TYPES = frozenset({
     "AWS::SecretsManager::Secret", "AWS::SQS::Queue", "AWS::Cognito::UserPool",
 })
 REGION = "us-east-1"  # the schemas' reference region; the stateful types above are the same everywhere
+# Type changes with a documented way to keep the data (DynamoDB developer guide, "Best practices for
+# global tables": CloudFormation may delete a table whose type changes in place).
+TYPE_CHANGE_MIGRATIONS = {
+    ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"): (
+        "keep the table: set its DeletionPolicy to Retain and deploy, remove it from the stack and deploy, add "
+        "the replicas to it (console or update-table), then import it as the AWS::DynamoDB::GlobalTable "
+        "(cdk import)"),
+}
 
 
 def is_stateful(resource: dict[str, Any]) -> bool:
@@ -207,8 +215,9 @@ def compare_template(name: str, old: dict[str, Any], new: dict[str, Any], report
                          f"deletes it (or orphans it, if retained) and creates {new_one}{hint}"), stateful, None)
             continue
         if current.get("Type") != type_:
-            flag(Finding(name, logical_id, type_, f"changes type to {current.get('Type')}: it would be replaced"),
-                 stateful, None)
+            migration = TYPE_CHANGE_MIGRATIONS.get((type_, current.get("Type")))
+            flag(Finding(name, logical_id, type_, f"changes type to {current.get('Type')}: it would be replaced"
+                         + (f"; to {migration}" if migration else "")), stateful, None)
             continue
         create_only, conditional = replacing_properties(type_)
         for prop in _changed(resource, current):

@@ -16,7 +16,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from payment_platform import PaymentPlatform
 
-from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapter
+from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapter, ResilienceTier
 
 # Context comes from cdk.json and the CDK CLI (`npx cdk synth -c profile=prod`, which passes it in
 # CDK_CONTEXT_JSON); `python app.py -c ...` would otherwise synthesize dev and quietly ignore the flags.
@@ -50,6 +50,14 @@ elif profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
                   "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 if layout and layout not in {choice.value for choice in NetworkLayout}:
     errors.append(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
+# `-c resilience=backup-and-restore` (prod, with auditReplicaRegion) copies the table's backups there (docs/regions.md).
+resilience = app.node.try_get_context("resilience") or ResilienceTier.SINGLE_REGION.value
+if resilience not in {tier.value for tier in ResilienceTier}:
+    errors.append(f"resilience: unknown tier {resilience!r}; allowed: {', '.join(t.value for t in ResilienceTier)}")
+elif resilience != ResilienceTier.SINGLE_REGION.value and not (
+        profile is Profile.PROD and app.node.try_get_context("auditReplicaRegion")):
+    errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
+                  "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
 if errors:
     raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
@@ -70,6 +78,7 @@ PaymentPlatform(
     # (AWS Control Tower; or the second of dev and prod in one account and region).
     finding_sources=app.node.try_get_context("findingSources") or "create",
     cost_center=app.node.try_get_context("costCenter"),
+    resilience=ResilienceTier(resilience),
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
 if app.node.try_get_context("nag"):

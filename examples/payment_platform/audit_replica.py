@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Optional
 
 from aws_cdk import Aws, Environment, RemovalPolicy, Stack
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -15,7 +16,8 @@ from cdk_payments import AuditBucket, Profile
 
 
 class AuditReplica(Stack):
-    """An AuditBucket in another region that receives the primary audit bucket's replicas.
+    """An AuditBucket in another region that receives the primary audit bucket's replicas, and with
+    ``backup_vault`` the vault the payment table's backups are copied to (ResilienceTier.BACKUP_AND_RESTORE).
 
     The primary stack lives in another region, where CloudFormation cannot reference this stack's
     resources (CDK's ``cross_region_references`` would add custom resources that write SSM parameters
@@ -28,7 +30,7 @@ class AuditReplica(Stack):
     CloudFormation adopt it (``cdk deploy --import-existing-resources``) or use another stack name.
     """
 
-    def __init__(self, scope: Construct, id: str, *, region: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, id: str, *, region: str, backup_vault: bool = False, **kwargs: Any) -> None:
         super().__init__(scope, id, env=Environment(region=region), **kwargs)
         digest = hashlib.sha256(self.stack_name.encode()).hexdigest()[:8]
         # At most 21 + 8 + 12 + 14 + 2 = 57 characters, within S3's 63; no global name is hard-coded.
@@ -42,6 +44,17 @@ class AuditReplica(Stack):
                                 description="cdk-payments example: audit replicas")
         self.audit = AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=self.key,
                                  bucket_name=self.bucket_name, removal_policy=kept)
+        # Vault names are unique per account and region: 20 + 8 characters, within Backup's 50.
+        self.backup_vault_name = f"cdk-payments-copies-{digest}"
+        self.backup_vault: Optional[backup.BackupVault] = None
+        if backup_vault:
+            self.backup_vault = backup.BackupVault(self, "BackupCopies", backup_vault_name=self.backup_vault_name,
+                                                   encryption_key=self.key, removal_policy=kept)
+
+    def copy_vault(self, scope: Construct) -> backup.IBackupVault:
+        """The backup copy vault as a stack in another region sees it (by its ARN, known at synthesis)."""
+        arn = f"arn:{Aws.PARTITION}:backup:{self.region}:{Aws.ACCOUNT_ID}:backup-vault:{self.backup_vault_name}"
+        return backup.BackupVault.from_backup_vault_arn(scope, "BackupCopyVault", arn)
 
     def replication_target(self, scope: Construct) -> tuple[s3.IBucket, kms.IKey]:
         """The replica bucket and key as a stack in another region sees them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
@@ -26,6 +26,7 @@ from cdk_payments import (
     PlatformParameters,
     Profile,
     ProviderAdapter,
+    ResilienceTier,
     SecurePaymentApi,
     openapi,
 )
@@ -43,7 +44,9 @@ class PaymentPlatform(Stack):
 
     With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
     region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
-    this stack alone) deploys the replica first.
+    this stack alone) deploys the replica first. ``resilience=ResilienceTier.BACKUP_AND_RESTORE`` needs
+    ``replica_region``: the replica stack then also holds the vault the table's daily backups are copied to
+    (docs/regions.md).
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -67,10 +70,18 @@ class PaymentPlatform(Stack):
         alert_email: Optional[str] = None,
         alert_https_endpoint: Optional[str] = None,
         finding_sources: str = "existing",
+        resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
         **kwargs: Any,
     ) -> None:
+        errors = []
         if finding_sources not in FINDING_SOURCES:
-            raise ValueError(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
+            errors.append(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
+        copies = resilience is ResilienceTier.BACKUP_AND_RESTORE
+        if copies and not replica_region:
+            errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs replica_region, the region the "
+                          "table's backups and the audit trail are copied to")
+        if errors:
+            raise ValueError("\n".join(errors))
         super().__init__(scope, id, **kwargs)
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
@@ -85,7 +96,7 @@ class PaymentPlatform(Stack):
         replica, replica_key = None, None
         if replica_region:
             self.audit_replica = AuditReplica(
-                scope, f"{id}-audit-replica", region=replica_region,
+                scope, f"{id}-audit-replica", region=replica_region, backup_vault=copies,
                 description="cdk-payments example: cross-region audit replica")
             # S3 accepts a replication configuration only when its destination bucket exists.
             self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
@@ -93,6 +104,9 @@ class PaymentPlatform(Stack):
         self.audit = AuditBucket(
             self, "Audit", profile=profile, encryption_key=key,
             replication_destination=replica, replication_key=replica_key,
+            # With a second region to recover in, the audit trail is what reconciles the table's lost
+            # day: replicated within 15 minutes under S3's SLA.
+            replication_time_control=True if copies else None,
             alarm_topic=self.alerts.operations_topic,
         )
 
@@ -107,6 +121,7 @@ class PaymentPlatform(Stack):
         # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
         # region would each match the other's payment events (same source) and file them in their audit trails.
         self.event_bus = events.EventBus(self, "PaymentEvents", description="cdk-payments: payment state changes")
+        copy_vault = self.audit_replica.copy_vault(self) if copies and self.audit_replica else None
         self.payments = SecurePaymentApi(
             self,
             "Payments",
@@ -118,7 +133,12 @@ class PaymentPlatform(Stack):
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
             provider_adapter=provider_adapter,
+            resilience=resilience,
+            backup_copy_vault=copy_vault,
         )
+        if copy_vault:  # a per-account setting that docs/regions.md turns on before the first deploy
+            Annotations.of(self.payments).acknowledge_warning(
+                "cdk-payments:dynamodbAdvancedBackup", "docs/regions.md: AWS Backup's advanced DynamoDB features are on")
         for role in (self.merchant_role, self.second_merchant_role):
             self.payments.grant_invoke(role)
         # Every payment state change lands in the audit bucket within a minute (and so in prod's replica).
@@ -175,6 +195,8 @@ class PaymentPlatform(Stack):
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
             ("OpenApiUrl", spec.s3_object_url, "The payment API's OpenAPI 3.1 document (docs/openapi.md)"),
+            *((("BackupCopyVaultArn", copy_vault.backup_vault_arn,
+                "Where the table's daily backups are copied (restore from there)"),) if copy_vault else ()),
         ):
             CfnOutput(self, name, value=value, description=description)
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         NatStrategy,
         NetworkLayout,
         PaymentApiAuthorization,
+        ResilienceTier,
     )
     from .compliance import ComplianceBaseline, RequiredTagsCheck
     from .network import CostOptimizedVpc
@@ -51,6 +52,7 @@ _EXPORTS = {
     "Profile": "profiles",
     "ProviderAdapter": "payment_api",
     "RequiredTagsCheck": "compliance",
+    "ResilienceTier": "choices",
     "SecurePaymentApi": "payment_api",
 }
 __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
@@ -73,6 +75,7 @@ __all__ = [  # literal, so that static tools (griffe, IDEs) read the public API
     "Profile",
     "ProviderAdapter",
     "RequiredTagsCheck",
+    "ResilienceTier",
     "SecurePaymentApi",
 ]
 

@@ -73,6 +73,7 @@ class AuditBucket(Construct):
         replication_key: Optional[kms.IKey] = None,
         alarm_topic: Optional[sns.ITopic] = None,
         removal_policy: Optional[RemovalPolicy] = None,
+        replication_time_control: Optional[bool] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -98,6 +99,9 @@ class AuditBucket(Construct):
             policy and key (when they belong to this app) are extended to let S3 publish.
             Default: none (console only)
         :param removal_policy: Default: RETAIN (audit trails outlive stacks).
+        :param replication_time_control: S3 Replication Time Control: 99.99% of records replicated within
+            15 minutes, an SLA a resilience tier's RPO can rest on ($0.015 per GB replicated); needs
+            ``replication_destination``. Default: off (replication is usually fast, but without an SLA)
         """
         super().__init__(scope, id)
         # Let the log bucket accept S3 server access logs through a bucket policy rather than the
@@ -136,6 +140,9 @@ class AuditBucket(Construct):
             "replication_key",
             "replication_destination and replication_key go together",
         )
+        errors.check_type(replication_time_control, "replication_time_control", bool)
+        errors.check(not replication_time_control or replication_destination is not None, "replication_time_control",
+                     "needs replication_destination")
         errors.raise_if_any()
 
         retention = pick(retention_days, defaults.retention_days)
@@ -198,8 +205,11 @@ class AuditBucket(Construct):
                     sse_kms_encrypted_objects=True,
                     delete_marker_replication=False,
                     # Metrics are what S3 needs to publish OperationsFailedReplication and the
-                    # s3:Replication:OperationFailedReplication events; no paid Replication Time Control.
+                    # s3:Replication:OperationFailedReplication events; Replication Time Control (paid)
+                    # only when asked.
                     metrics=s3.ReplicationTimeValue.FIFTEEN_MINUTES,
+                    replication_time_control=(s3.ReplicationTimeValue.FIFTEEN_MINUTES
+                                              if replication_time_control else None),
                     priority=1,
                 )
             ]

@@ -111,3 +111,22 @@ class AccountTrailMode(enum.Enum):
     NONE = "none"
     """No trail from this app."""
 
+
+
+class ResilienceTier(enum.Enum):
+    """How much of a region's loss the platform survives, from cheapest to most resilient
+    (docs/regions.md gives each tier's RPO, RTO and cost, after AWS's "Disaster Recovery of Workloads
+    on AWS" strategies)."""
+
+    SINGLE_REGION = "single-region"
+    """One region (the default): point-in-time recovery and, in prod, daily backups in that region.
+    A region's loss stops payments until it returns."""
+    BACKUP_AND_RESTORE = "backup-and-restore"
+    """Daily backups of the table copied to a vault in a second region (``backup_copy_vault``), and
+    the audit trail replicated there: RPO up to 24 hours, RTO hours (restore, then deploy)."""
+    WARM_STANDBY = "warm-standby"
+    """A global table replica, multi-Region keys, replica secrets and a running standby API in a
+    second region behind Route 53 failover: RPO seconds, RTO minutes. Not built yet (raises)."""
+    ACTIVE_ACTIVE = "active-active"
+    """Strongly consistent global tables across three regions (or two and a witness) behind latency
+    routing: RPO zero, RTO near zero. Not built yet (raises)."""

@@ -22,6 +22,7 @@ from .choices import (
     NatStrategy,
     NetworkLayout,
     PaymentApiAuthorization,
+    ResilienceTier,
 )
 
 
@@ -137,6 +138,8 @@ class PaymentApiDefaults:
     powertools_layer_version: Optional[int] = None
     """None: the layer of the Powertools release the library is tested with (functions.POWERTOOLS_VERSION)."""
     latency_alarm_threshold: Duration = field(default_factory=lambda: Duration.seconds(2))
+    resilience: ResilienceTier = ResilienceTier.SINGLE_REGION
+    """One region in both profiles: a second region doubles part of the bill (docs/regions.md)."""
 
 
 @dataclass(frozen=True)

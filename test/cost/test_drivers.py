@@ -129,6 +129,47 @@ def test_dynamodb_storage_pitr_and_backup_copies():
     assert line(items, r"13 retained copies.*Weekly") == pytest.approx(13 * gb * 0.10, abs=1e-3)
 
 
+def test_backup_and_restore_prices_the_copies_and_their_transfer_to_the_second_region():
+    """ResilienceTier.BACKUP_AND_RESTORE: each daily full backup crosses regions and is kept 35 days there."""
+    rule = {"RuleName": "Daily", "ScheduleExpression": "cron(0 5 * * ? *)", "Lifecycle": {"DeleteAfterDays": 35},
+            "CopyActions": [{"DestinationBackupVaultArn": "arn:aws:backup:us-west-2:1:backup-vault:v",
+                             "Lifecycle": {"DeleteAfterDays": 35}}]}
+    template = _template(Api=API, Table={"Type": "AWS::DynamoDB::Table", "Properties": {}},
+                         Plan={"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [rule]}}})
+    items = usage(template)
+    gb = MILLION * A["table_months_retained"] * A["table_kb"] / GB
+    assert line(items, r"35 copies .* second region") == pytest.approx(35 * gb * 0.10, abs=1e-3)
+    assert line(items, r"cross-region copy transfer") == pytest.approx(gb * 365 / 12 * US["inter_region_transfer_per_gb"],
+                                                                      abs=1e-3)
+    # Idle, the copies cost nothing: there is no table data yet.
+    assert not [i for i in estimate_template(template, payments_per_month=0).usage if i.monthly_usd]
+
+
+def test_warm_standby_prices_the_replica_its_replicated_writes_and_transfer_and_the_failover_pieces():
+    """ResilienceTier.WARM_STANDBY's data and routing: a global table with a replica in a second region,
+    a replicated secret, a health check on a composite alarm, a hosted zone."""
+    template = _template(
+        Api=API,
+        Table={"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": [
+            {"Region": "us-east-1", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}},
+            {"Region": "us-west-2", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}]}},
+        Secret={"Type": "AWS::SecretsManager::Secret", "Properties": {"ReplicaRegions": [{"Region": "us-west-2"}]}},
+        Health={"Type": "AWS::Route53::HealthCheck", "Properties": {}},
+        Zone={"Type": "AWS::Route53::HostedZone", "Properties": {}},
+        Unhealthy={"Type": "AWS::CloudWatch::CompositeAlarm", "Properties": {}})
+    idle = fixed(template)
+    assert line(idle, "Secret:secret and 1 replica") == pytest.approx(2 * 0.40)
+    assert line(idle, "Health:health check") == line(idle, "Zone:hosted zone") == line(
+        idle, "Unhealthy:composite alarm") == pytest.approx(0.50)
+    items = usage(template)
+    gb = MILLION * A["table_months_retained"] * A["table_kb"] / GB
+    assert line(items, r"storage in 2 replica") == pytest.approx(2 * gb * 0.25, abs=1e-3)
+    assert line(items, r"point-in-time recovery in 2 replica") == pytest.approx(2 * gb * 0.20, abs=1e-3)
+    assert line(items, r"replicated writes to 1 other") == pytest.approx(A["dynamodb_write_units"] * 0.625)
+    assert line(items, r"cross-region replication transfer") == pytest.approx(
+        MILLION * A["table_kb"] / GB * US["inter_region_transfer_per_gb"], abs=1e-4)
+
+
 def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
         Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},
@@ -229,6 +270,10 @@ def test_audit_storage_by_tier_with_archive_overhead_and_transitions():
     assert line(items, "archived-object overhead") == pytest.approx(overhead, abs=1e-4)
     assert line(items, "PUTs and lifecycle transitions") == pytest.approx(objects / 1000 * (0.005 + 0.03 + 0.05), abs=1e-4)
     assert line(items, "cross-region replication") == pytest.approx(gb * 0.02, abs=1e-4)
+    assert not [k for k in items if "Replication Time Control" in k]
+    bucket["Properties"]["ReplicationConfiguration"]["Rules"] = [
+        {"Destination": {"ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}}}]
+    assert line(usage(_template(Audit=bucket)), "Replication Time Control") == pytest.approx(gb * 0.015, abs=1e-4)
 
 
 def test_free_tier_statement_names_the_lines_it_affects():

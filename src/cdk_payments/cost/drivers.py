@@ -66,8 +66,13 @@ class FixedPricer:
             "AWS::EC2::Instance": self.instance,
             "AWS::EC2::VPCEndpoint": self.endpoint,
             "AWS::KMS::Key": self.key,
-            "AWS::SecretsManager::Secret": lambda n, r: [LineItem(
-                n, r["Type"], self.p["secret_monthly"], "secret", "Secrets Manager")],
+            "AWS::SecretsManager::Secret": self.secret,
+            "AWS::Route53::HostedZone": lambda n, r: [LineItem(
+                n, r["Type"], self.p["route53_hosted_zone_monthly"], "hosted zone", "Route 53")],
+            "AWS::Route53::HealthCheck": lambda n, r: [LineItem(
+                n, r["Type"], self.p["route53_health_check_monthly"], "health check", "Route 53")],
+            "AWS::CloudWatch::CompositeAlarm": lambda n, r: [LineItem(
+                n, r["Type"], self.p["composite_alarm_monthly"], "composite alarm", "CloudWatch alarms")],
             "AWS::CloudWatch::Alarm": self.alarm,
             "AWS::CloudWatch::Dashboard": lambda n, r: [LineItem(
                 n, r["Type"], self.p["dashboard_monthly"], "dashboard", "CloudWatch dashboards")],
@@ -100,6 +105,12 @@ class FixedPricer:
             items.append(LineItem(name, r["Type"], self.hourly(self.p["public_ipv4_hourly"]), "public IPv4 address",
                                   "public IPv4"))
         return items + [self.root_volume(name, r)]
+
+    def secret(self, name: str, r: Resource) -> list[LineItem]:
+        """A secret and each of its replicas in other regions (each billed as a secret)."""
+        replicas = len(_props(r).get("ReplicaRegions", []))
+        return [LineItem(name, r["Type"], self.p["secret_monthly"] * (1 + replicas),
+                         f"secret and {replicas} replica(s)" if replicas else "secret", "Secrets Manager")]
 
     def endpoint(self, name: str, r: Resource) -> list[LineItem]:
         props = _props(r)
@@ -250,14 +261,18 @@ def _months(days: Optional[int], default_months: float) -> float:
     return days / DAYS_PER_MONTH if days else default_months
 
 
-def _backup_copies(plan: Resource) -> Iterable[tuple[str, int]]:
+def _backup_copies(plan: Resource) -> Iterable[tuple[str, int, float, list[int]]]:
+    """Per rule: its name, the backups it keeps, the backups it takes a month, and how many backups each
+    copy action to another region (ResilienceTier.BACKUP_AND_RESTORE) keeps there."""
     for rule in _props(plan).get("BackupPlan", {}).get("BackupPlanRule", []):
         keep = rule.get("Lifecycle", {}).get("DeleteAfterDays")
         schedule = str(rule.get("ScheduleExpression", ""))
         every = re.match(r"rate\((\d+) days?\)", schedule)
         interval = int(every.group(1)) if every else 1  # cron expressions here run daily
+        copies = [max(1, int(c.get("Lifecycle", {}).get("DeleteAfterDays") or keep or 35) // interval)
+                  for c in rule.get("CopyActions", [])]
         if keep:
-            yield rule.get("RuleName", "rule"), max(1, int(keep) // interval)
+            yield rule.get("RuleName", "rule"), max(1, int(keep) // interval), DAYS_PER_MONTH / interval, copies
 
 
 def _metric_names(code_dirs: Iterable[Path], variants: int) -> tuple[set[str], int, int]:
@@ -330,6 +345,10 @@ def _audit_storage(name: str, props: dict[str, Any], p: dict[str, Any], a: dict[
     if props.get("ReplicationConfiguration"):
         items.append((f"S3 {name}", "cross-region replication", gb * p["inter_region_transfer_per_gb"],
                       f"{gb:.2f} GB a month sent to the replica region"))
+        if any(rule.get("Destination", {}).get("ReplicationTime", {}).get("Status") == "Enabled"
+               for rule in props["ReplicationConfiguration"].get("Rules", [])):
+            items.append((f"S3 {name}", "Replication Time Control", gb * p["s3_rtc_per_gb"],
+                          f"{gb:.2f} GB a month replicated within 15 minutes (S3's SLA)"))
     return items
 
 
@@ -383,6 +402,7 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
         ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"]),
     ]
     items += _table_storage(resources, p, a, payments)
+    items += _global_table_replicas(resources, p, a, payments)
     items += _log_storage(resources, p, a, payments)
     if "AWS::SecretsManager::Secret" in types:
         calls = a["warm_processor_environments"] * SECONDS_PER_MONTH / a["secret_cache_seconds"]
@@ -413,10 +433,44 @@ def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[st
            for r in tables.values()):
         items.append(("DynamoDB", f"point-in-time recovery ({gb:.1f} GB)", gb * p["dynamodb_pitr_per_gb_monthly"]))
     for plan in _of_type(resources, "AWS::Backup::BackupPlan").values():
-        for rule, copies in _backup_copies(plan):
+        for rule, copies, monthly, copied in _backup_copies(plan):
             items.append(("AWS Backup", f"{copies} retained copies of the {gb:.1f} GB table ({rule} rule; each a full "
                                         "copy: DynamoDB backups are not incremental)",
                           gb * copies * p["backup_dynamodb_per_gb_monthly"]))
+            for kept in copied:  # priced at this region's rates: the second region's are close
+                items.append(("AWS Backup", f"{kept} copies of the {gb:.1f} GB table kept in a second region ({rule} rule)",
+                              gb * kept * p["backup_dynamodb_per_gb_monthly"]))
+                items.append(("AWS Backup", f"cross-region copy transfer ({gb * monthly:.0f} GB a month: each {rule} "
+                                            "backup sent in full)", gb * monthly * p["inter_region_transfer_per_gb"]))
+    return items
+
+
+def _global_table_replicas(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
+                           payments: int) -> list[tuple[str, str, float]]:
+    """A global table (TableV2) bills each replica's storage, and each write again in every other
+    replica (replicated writes) plus the data sent there; priced at this region's rates."""
+    items = []
+    million = payments / 1_000_000
+    for table in _of_type(resources, "AWS::DynamoDB::GlobalTable").values():
+        replicas = _props(table).get("Replicas", [])
+        others = max(0, len(replicas) - 1)
+        months = a["table_months_retained"]
+        gb = payments * months * a["table_kb"] / GB
+        pitr = sum(1 for r in replicas if r.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"))
+        items += [
+            ("DynamoDB", f"storage in {len(replicas)} replica(s) ({gb:.1f} GB each: {months} months of payments)",
+             gb * len(replicas) * p["dynamodb_storage_per_gb_monthly"]),
+            ("DynamoDB", f"point-in-time recovery in {pitr} replica(s) ({gb:.1f} GB each)",
+             gb * pitr * p["dynamodb_pitr_per_gb_monthly"]),
+        ]
+        if others:
+            sent = payments * a["table_kb"] * others / GB
+            items += [
+                ("DynamoDB", f"replicated writes to {others} other region(s)",
+                 million * a["dynamodb_write_units"] * others * p["dynamodb_per_million_replicated_wru"]),
+                ("DynamoDB", f"cross-region replication transfer ({sent:.2f} GB a month)",
+                 sent * p["inter_region_transfer_per_gb"]),
+            ]
     return items
 
 

@@ -32,8 +32,9 @@ from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic, warn_if_imported_topic
 from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
-from ..choices import PaymentApiAuthorization
+from ..choices import PaymentApiAuthorization, ResilienceTier
 from ..profiles import Profile, defaults_for
+from . import resilience as tiers
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms
 from .functions import PaymentFunction, powertools_layer
@@ -150,6 +151,8 @@ class SecurePaymentApi(Construct):
         configure_api_gateway_account: Optional[bool] = None,
         powertools_layer_version: Optional[int] = None,
         latency_alarm_threshold: Optional[Duration] = None,
+        resilience: Optional[ResilienceTier] = None,
+        backup_copy_vault: Optional[backup.IBackupVault] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -210,6 +213,11 @@ class SecurePaymentApi(Construct):
             Default: the layer of the Powertools release the library is tested with
             (``POWERTOOLS_VERSION``), resolved from AWS's public SSM parameter at deploy time
         :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
+        :param resilience: how much of a region's loss the API survives (docs/regions.md): with
+            ``ResilienceTier.BACKUP_AND_RESTORE`` the daily backup plan is on in every profile and copies
+            each backup to ``backup_copy_vault``. Default: the profile's (SINGLE_REGION)
+        :param backup_copy_vault: a backup vault in a second region, required with
+            ``ResilienceTier.BACKUP_AND_RESTORE``. Default: none
         """
         super().__init__(scope, id)
         defaults = defaults_for(profile).payment_api
@@ -226,7 +234,7 @@ class SecurePaymentApi(Construct):
 
         self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
         key = self._encryption_key
-        self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan)
+        self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan, backup_copy_vault)
         imported = existing_table is not None and not isinstance(existing_table, (dynamodb.Table, dynamodb.TableV2))
         if imported and existing_table.encryption_key is None:
             Annotations.of(self).add_warning_v2(
@@ -475,6 +483,7 @@ class SecurePaymentApi(Construct):
         rate, burst = props["throttling_rate_limit"], props["throttling_burst_limit"]
         if isinstance(rate, int) and isinstance(burst, int):
             errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
+        tiers.check(errors, props["self"], props, props["defaults"].resilience)
         errors.raise_if_any()
 
     @staticmethod
@@ -497,7 +506,7 @@ class SecurePaymentApi(Construct):
                 )
         return environment
 
-    def _create_table(self, defaults, deletion_protection, backup_plan) -> dynamodb.Table:
+    def _create_table(self, defaults, deletion_protection, backup_plan, copy_vault) -> dynamodb.Table:
         # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
         table = dynamodb.Table(
             self,
@@ -520,12 +529,12 @@ class SecurePaymentApi(Construct):
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["amount", "currency", "status"],
         )
-        if pick(backup_plan, defaults.backup_plan):
+        if pick(backup_plan, defaults.backup_plan) or copy_vault is not None:
             # The vault's name is fixed (CDK derives it from the path): kept on delete for its recovery
             # points, but not after a failed first create, whose retry would fail on the name.
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
                                        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
-            plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
+            plan = tiers.backup_plan(self, vault, copy_vault)  # with copy_vault, copies in a second region
             # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
             plan.node.default_child.add_property_override(
                 "BackupPlan.BackupPlanName", Names.unique_resource_name(plan, max_length=50, separator="-"))
@@ -776,11 +785,18 @@ class SecurePaymentApi(Construct):
             "of every REST API there, ours and other apps'; it gets the actions of the AWS-managed "
             "AmazonAPIGatewayPushToCloudWatchLogs on this account's log groups in this region only, inline "
             "so that the policy is retained with the role.",
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{self._region_and_account()}:log-group:*]",
             "PCI.DSS.321-IAMNoInlinePolicy",
             "NIST.800.53.R5-IAMNoInlinePolicy",
         )
         return account
+
+    def _region_and_account(self) -> str:
+        """How cdk-nag prints this stack's region and account in a finding: a token's name in an
+        environment-agnostic stack, the value itself in an environment-specific one (a standby region's)."""
+        stack = Stack.of(self)
+        return ":".join(f"<AWS::{name}>" if Token.is_unresolved(value) else value
+                        for name, value in (("Region", stack.region), ("AccountId", stack.account)))
 
     def _create_topic(self, key: kms.IKey) -> sns.Topic:
         allow_services(key, "cloudwatch.amazonaws.com", scope=self)

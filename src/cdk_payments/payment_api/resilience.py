@@ -1,0 +1,85 @@
+"""SecurePaymentApi's resilience tiers: the checks that refuse a tier the props cannot deliver, and
+what a tier adds to the single-region construct (docs/regions.md).
+
+Single region adds nothing, so its template is the construct's as it always was. Backup and restore
+copies every daily backup of the table to a vault in a second region; the audit trail reaches that
+region through the audit bucket's own replication (``AuditBucket(replication_destination=...)``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_events as events
+from constructs import Construct
+
+from .._validation import PropErrors, pick
+from ..choices import ResilienceTier
+
+# The region of a backup vault ARN, readable even when the account or partition is a token.
+VAULT_REGION = re.compile(r":backup:([a-z]{2}(?:-[a-z]+)+-\d+):")
+# What CDK's BackupPlanRule.daily() holds: the single-region plan's one rule, kept as it is.
+DAILY_RULE = dict(rule_name="Daily", schedule_expression=events.Schedule.cron(hour="5", minute="0"),
+                  delete_after=Duration.days(35))
+# What each tier not built yet still needs, named in its error.
+NOT_BUILT = {
+    ResilienceTier.WARM_STANDBY: (
+        "a TableV2 global table (an environment-specific stack: TableV2 renders a customer-managed key "
+        "only with a concrete region), multi-Region KMS keys, replica secrets, the standby API stack and "
+        "Route 53 failover on a composite-alarm health check"),
+    ResilienceTier.ACTIVE_ACTIVE: (
+        "a TableV2 global table with multi-Region strong consistency (three regions, or two and a witness), "
+        "an API stack per region and latency routing"),
+}
+
+
+def check(errors: PropErrors, scope: Construct, props: dict[str, Any], default: ResilienceTier) -> None:
+    """Add an error for every prop the chosen tier cannot work with."""
+    tier = props["resilience"]
+    if not errors.check_enum(tier, "resilience", ResilienceTier):
+        return
+    tier = pick(tier, default)
+    vault = props["backup_copy_vault"]
+    errors.check_implements(vault, "backup_copy_vault", "backup.IBackupVault", "backup_vault_arn", required=False)
+    if tier in NOT_BUILT:
+        errors.add("resilience", f"ResilienceTier.{tier.name} is not built yet: it needs {NOT_BUILT[tier]}; "
+                                 "use ResilienceTier.BACKUP_AND_RESTORE or SINGLE_REGION (docs/regions.md)")
+    if tier is not ResilienceTier.BACKUP_AND_RESTORE:
+        errors.check(vault is None, "backup_copy_vault", "is used only with ResilienceTier.BACKUP_AND_RESTORE")
+        return
+    errors.check(vault is not None, "backup_copy_vault",
+                 "is required with ResilienceTier.BACKUP_AND_RESTORE: a backup vault in a second region, such as "
+                 "backup.BackupVault.from_backup_vault_arn(scope, 'CopyVault', 'arn:aws:backup:<region>:...')")
+    errors.check(props["backup_plan"] is not False, "backup_plan",
+                 "cannot be False with ResilienceTier.BACKUP_AND_RESTORE: the second region gets copies of its backups")
+    errors.check_not_with(props["existing_table"], "existing_table", "resilience=ResilienceTier.BACKUP_AND_RESTORE",
+                          "the table is yours, so back it up and copy its backups where it is defined")
+    here = Stack.of(scope).region
+    there = vault_region(vault) if vault is not None and hasattr(vault, "backup_vault_arn") else None
+    errors.check(there is None or Token.is_unresolved(here) or there != here, "backup_copy_vault",
+                 f"is in this stack's region ({here}): a copy in the same region survives no regional outage")
+
+
+def vault_region(vault: backup.IBackupVault) -> Optional[str]:
+    match = VAULT_REGION.search(vault.backup_vault_arn)
+    return match.group(1) if match else None
+
+
+def backup_plan(scope: Construct, vault: backup.IBackupVault, copy_vault: Optional[backup.IBackupVault]) -> backup.BackupPlan:
+    """The daily plan, kept 35 days; with ``copy_vault`` each backup is also copied there and kept as long."""
+    if copy_vault is None:
+        return backup.BackupPlan.daily35_day_retention(scope, "BackupPlan", vault)
+    plan = backup.BackupPlan(scope, "BackupPlan", backup_vault=vault)
+    plan.add_rule(backup.BackupPlanRule(**DAILY_RULE, copy_actions=[
+        backup.BackupPlanCopyActionProps(destination_backup_vault=copy_vault, delete_after=Duration.days(35))]))
+    # AWS Backup copies a DynamoDB backup to another region only with its advanced DynamoDB backup
+    # features on, an account setting (per region) that CloudFormation cannot make.
+    Annotations.of(plan).add_warning_v2(
+        "cdk-payments:dynamodbAdvancedBackup",
+        "Cross-region copies of DynamoDB backups need AWS Backup's advanced features for DynamoDB: turn them on "
+        "once per account and region (AWS Backup console, Settings, or `aws backup update-region-settings "
+        "--resource-type-management-preference DynamoDB=true`), or the copy jobs fail.")
+    return plan
