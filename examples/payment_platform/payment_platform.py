@@ -38,9 +38,9 @@ class PaymentPlatform(Stack):
     The VPC, the audit bucket and the alert topics come first and are handed to the payment API,
     the worker fleet and the compliance baseline as props.
 
-    With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
-    region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
-    this stack alone) deploys the replica first.
+    With ``audit_replica`` (an :class:`AuditReplica` stack in another region, made beside this one by
+    ``platform_stacks.build_platform``) the audit trail is replicated there, and this stack depends on it:
+    ``cdk deploy --all`` (or deploying this stack alone) deploys the replica first.
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -57,13 +57,14 @@ class PaymentPlatform(Stack):
         *,
         profile: Profile,
         cost_center: str,
-        replica_region: Optional[str] = None,
+        audit_replica: Optional[AuditReplica] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
         network_layout: Optional[NetworkLayout] = None,
         account_trail: Optional[AccountTrailMode] = None,
         alert_email: Optional[str] = None,
         alert_https_endpoint: Optional[str] = None,
         finding_sources: str = "existing",
+        smoke_test_principal: Optional[iam.IPrincipal] = None,
         **kwargs: Any,
     ) -> None:
         if finding_sources not in FINDING_SOURCES:
@@ -78,12 +79,9 @@ class PaymentPlatform(Stack):
             emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
             https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
         )
-        self.audit_replica: Optional[AuditReplica] = None
+        self.audit_replica = audit_replica
         replica, replica_key = None, None
-        if replica_region:
-            self.audit_replica = AuditReplica(
-                scope, f"{id}-audit-replica", region=replica_region,
-                description="cdk-payments example: cross-region audit replica")
+        if audit_replica:
             # S3 accepts a replication configuration only when its destination bucket exists.
             self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
             replica, replica_key = self.audit_replica.replication_target(self)
@@ -164,9 +162,22 @@ class PaymentPlatform(Stack):
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
         ):
             CfnOutput(self, name, value=value, description=description)
+        if smoke_test_principal is not None:
+            self._add_smoke_test_role(smoke_test_principal)
 
         # The tags ComplianceBaseline requires (and Cost Anomaly Detection watches).
         for stack in filter(None, (self, self.audit_replica)):
             for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
                                 ("environment", profile.value)):
                 Tags.of(stack).add(key_, value)
+
+    def _add_smoke_test_role(self, principal: iam.IPrincipal) -> None:
+        """A role with what ``cdk-payments smoke`` calls and nothing else: read this stack's outputs, sign in as
+        either merchant, read the audit records (a pipeline's post-deploy step assumes it from its account)."""
+        role = iam.Role(self, "SmokeTestRole", assumed_by=principal,
+                        description="cdk-payments example: runs cdk-payments smoke after a deploy")
+        role.add_to_policy(iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[self.stack_id]))
+        for merchant in (self.merchant_role, self.second_merchant_role):
+            merchant.grant_assume_role(role)
+        self.audit.bucket.grant_read(role, f"{self.audit_trail.prefix}*")  # and its key's kms:Decrypt
+        CfnOutput(self, "SmokeTestRoleArn", value=role.role_arn, description="Role that runs cdk-payments smoke")

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from .._names import pin_top_level_logical_id, top_level_unique_id
 from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic, warn_if_imported_topic
@@ -299,6 +300,10 @@ class SecurePaymentApi(Construct):
                                    max_concurrency=pick(settlement_max_concurrency,
                                                         defaults.settlement_max_concurrency))
         )
+        # Named after the queue's path, which a Stage prefixes: Lambda would refuse the renamed mapping.
+        pin_top_level_logical_id(
+            self._event_handler.node.find_child(f"SqsEventSource:{Names.unique_id(self._queue)}").node.default_child,
+            prefix="SqsEventSource:", named_after=self._queue)
         for mapping in self._event_handler.node.children:
             if isinstance(mapping, lambda_.EventSourceMapping):
                 acknowledge(
@@ -521,9 +526,10 @@ class SecurePaymentApi(Construct):
             non_key_attributes=["amount", "currency", "status"],
         )
         if pick(backup_plan, defaults.backup_plan):
-            # The vault's name is fixed (CDK derives it from the path): kept on delete for its recovery
+            # The vault's name is fixed (from its path, the same in a Stage): kept on delete for its recovery
             # points, but not after a failed first create, whose retry would fail on the name.
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
+                                       backup_vault_name=top_level_unique_id(self, "BackupVault")[-50:],
                                        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
             # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
@@ -603,8 +609,8 @@ class SecurePaymentApi(Construct):
             self,
             "Api",
             # The name is the ApiName dimension of every API metric: unique per stack, so two copies of
-            # a stack in one region never add up in each other's alarms and dashboards.
-            rest_api_name=f"{Aws.STACK_NAME}-{Names.unique_id(self)}",
+            # a stack in one region never add up in each other's alarms and dashboards (and the same in a Stage).
+            rest_api_name=f"{Aws.STACK_NAME}-{top_level_unique_id(self)}",
             description="cdk-payments payment API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,
