@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from platform_stacks import build_platform, settings_from_context
+from rules_packs import add_rules_packs
 
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
@@ -28,14 +29,5 @@ app = cdk.App(
 # Every setting comes from context (cdk.json, `-c key=value`): see platform_stacks.settings_from_context.
 build_platform(app, **settings_from_context(app.node))
 if app.node.try_get_context("nag"):
-    # What tools/compliance_report.py runs: every cdk-nag pack and the AWS Control Tower proactive
-    # controls (cfn-guard), as CDK validation plugins.
-    from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
-    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
-
-    from cdk_payments.nag import PciDss401Checks
-
-    for pack in (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks, PciDss401Checks):
-        cdk.Validations.of(app).add_plugins(pack(app))
-    cdk.Validations.of(app).add_plugins(CfnGuardValidator())
+    add_rules_packs(app)  # every cdk-nag pack and the Control Tower controls, as validation plugins
 app.synth()

@@ -151,7 +151,8 @@ class PaymentPlatform(Stack):
             extra={"audit-bucket": self.audit.bucket.bucket_name},
         )
 
-        # What the README's commands (`cdk-payments smoke`) read from the stack.
+        # What the README's commands (`cdk-payments smoke`) read from the stack (a pipeline step too: outputs).
+        self.outputs: dict[str, CfnOutput] = {}
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, "The payment API's stage URL"),
             ("DemoMerchantRoleArn", self.merchant_role.role_arn, "Role that calls the API as demo-merchant"),
@@ -161,7 +162,7 @@ class PaymentPlatform(Stack):
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
         ):
-            CfnOutput(self, name, value=value, description=description)
+            self.outputs[name] = CfnOutput(self, name, value=value, description=description)
         if smoke_test_principal is not None:
             self._add_smoke_test_role(smoke_test_principal)
 
@@ -179,5 +180,6 @@ class PaymentPlatform(Stack):
         role.add_to_policy(iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[self.stack_id]))
         for merchant in (self.merchant_role, self.second_merchant_role):
             merchant.grant_assume_role(role)
-        self.audit.bucket.grant_read(role, f"{self.audit_trail.prefix}*")  # and its key's kms:Decrypt
-        CfnOutput(self, "SmokeTestRoleArn", value=role.role_arn, description="Role that runs cdk-payments smoke")
+        self.audit.grant_read(role, f"{self.audit_trail.prefix}*")  # and the key's kms:Decrypt
+        self.outputs["SmokeTestRoleArn"] = CfnOutput(self, "SmokeTestRoleArn", value=role.role_arn,
+                                                     description="Role that runs cdk-payments smoke")
