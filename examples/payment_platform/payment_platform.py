@@ -48,6 +48,9 @@ class PaymentPlatform(Stack):
     default, so that a second copy in one account and region never collides); ``account_trail`` creates
     the account's CloudTrail trail or not; the merchant roles may call the API, and payment events land in
     the audit bucket under ``AuditEventsPrefix``.
+
+    ``smoke_test_principal`` (a pipeline's account) may assume a ``SmokeTestRole`` (output ``SmokeTestRoleArn``)
+    that does what ``cdk-payments smoke`` does and nothing more (docs/pipeline.md).
     """
 
     def __init__(
