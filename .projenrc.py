@@ -218,8 +218,8 @@ project.add_task(
 )
 project.add_task(
     "cost-table",
-    description="Rewrite README.md's cost table from `cdk-payments cost --markdown` (a test fails when stale)",
-    exec="python tools/cost_table.py README.md",
+    description="Rewrite docs/cost.md's cost tables from `cdk-payments cost` (a test fails when stale)",
+    exec="python tools/cost_table.py docs/cost.md",
 )
 project.add_task(
     "pci-mapping",
@@ -233,8 +233,8 @@ project.add_task(
 )
 project.add_task(
     "benchmark",
-    description="Hot path, cold start, synthesis and test-suite benchmarks, written into README.md",
-    exec="python tools/performance_report.py README.md",
+    description="Hot path, cold start, synthesis and test-suite benchmarks, written into docs/performance.md",
+    exec="python tools/performance_report.py docs/performance.md",
 )
 # Packaging with PyPA build and twine rather than projen's uv defaults.
 package = project.tasks.try_find("package")
@@ -395,7 +395,37 @@ workflow("release", {
     },
 })
 
-# The documentation site (projen docs). No nav: every page in docs/ is in it, index.md first.
+# The documentation site (projen docs). Every page of docs/ is in the nav (test/test_docs_site.py checks it):
+# a new page goes into the section it belongs to.
+DOCS_NAV = [
+    {"Home": "index.md"},
+    {"Using the library": [
+        {"Constructs, profiles and defaults": "constructs.md"},
+        {"Prop checks and override warnings": "props.md"},
+        {"The payment API": "api.md"},
+        {"Payment lifecycle": "lifecycle.md"},
+        {"Webhooks": "webhooks.md"},
+        {"The typed client": "client.md"},
+        {"Bring your own payment provider": "providers.md"},
+    ]},
+    {"Operating": [
+        {"Deploying": "deploying.md"},
+        {"Deploying through a pipeline": "pipeline.md"},
+        {"The audit trail": "audit-trail.md"},
+        {"Cost": "cost.md"},
+        {"Network costs": "network-costs.md"},
+        {"Performance and capacity": "performance.md"},
+    ]},
+    {"Compliance": [
+        {"Compliance": "compliance.md"},
+        {"PCI DSS v4.0.1": "pci-dss-4.md"},
+        {"IAM, rehearsed": "iam.md"},
+    ]},
+    {"Contributing": [
+        {"Testing": "testing.md"},
+        {"Development and releasing": "development.md"},
+    ]},
+]
 YamlFile(project, "mkdocs.yml", obj={
     "site_name": "cdk-payments",
     "site_description": "AWS CDK v2 constructs for secure, PCI-minded, cost-optimized payment processing",
@@ -404,10 +434,12 @@ YamlFile(project, "mkdocs.yml", obj={
     "edit_uri": "edit/main/docs/",
     "docs_dir": "docs",
     "strict": True,
+    "validation": {"anchors": "warn"},  # a link to a heading that is not there fails the strict build
     "theme": {"name": "material", "font": False,  # no Google Fonts: the site builds and reads offline
               "features": ["navigation.sections", "content.code.copy"]},
     "markdown_extensions": ["tables", "admonition", {"toc": {"permalink": True}}, "pymdownx.highlight",
                             "pymdownx.superfences"],
+    "nav": DOCS_NAV,
 })
 
 project.gitignore.exclude(

@@ -1,11 +1,13 @@
 """hatchling metadata hook: the long description PyPI shows, built from docs/index.md, README.md and API.md.
 
-README.md is written for the repository's contributors (its two set-up commands come first); on PyPI
-the page is for adopters. It opens with docs/index.md (what the library is, for whom, what it costs,
-its maturity and licence, then ``pip install``), then README.md without its title, then API.md (its
-headings one level down). Relative links would be dead on PyPI: README's link to API.md points at
-that section's heading, links to docs pages point at the documentation site, and links to other
-files of the repository at the repository (both from ``[project.urls]`` in pyproject.toml).
+README.md is written for the repository (its two set-up commands for contributors come first); on
+PyPI the page is for adopters. It opens with docs/index.md (what the library is, for whom, what it
+costs, its maturity and licence, then ``pip install``), then README.md from its ``pypi:begin`` marker
+on (its contents, features, quickstart, defaults, limitations, troubleshooting: the commands and the
+introduction before the marker are the repository's), then API.md (its headings one level down).
+Relative links would be dead on PyPI: README's link to API.md points at that section's heading,
+links to docs pages point at the documentation site, and links to other files of the repository at
+the repository (both from ``[project.urls]`` in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ except ImportError:  # imported by the tests, outside a build
     MetadataHookInterface = object
 
 ANCHOR = "api-reference"  # the id of API.md's "# API Reference" heading
+MARKER = "<!-- pypi:begin"  # README.md's part for PyPI starts at this comment
 RELATIVE_LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)")
 
 
@@ -49,7 +52,7 @@ def long_description(root: Path) -> str:
     urls = tomllib.loads((root / "pyproject.toml").read_text())["project"]["urls"]
     intro = _links_absolute((root / "docs" / "index.md").read_text(), "docs", urls)
     readme = (root / "README.md").read_text().replace("[API.md](API.md)", f"[The API reference below](#{ANCHOR})")
-    readme = re.sub(r"\A# [^\n]*\n", "", readme)  # the intro has the title
+    readme = readme[readme.index("\n", readme.index(MARKER)) + 1:]  # docs/index.md has the title and introduction
     readme = _links_absolute(readme, "", urls)
     api = (root / "API.md").read_text()
     api = re.sub(r"^(#+) ", r"#\1 ", api, flags=re.M)  # under the page's top-level title

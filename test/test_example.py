@@ -52,6 +52,15 @@ def test_an_unknown_network_layout_is_refused(tmp_path):
     assert "networkLayout: unknown layout 'four-az'; allowed: nat-instance, two-az" in result.stderr
 
 
+def test_app_py_refuses_arguments_it_would_ignore(tmp_path):
+    """`python app.py -c profile=prod` used to synthesize dev: context only comes in through the CLI."""
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "app.py", "-c", "profile=prod"], cwd=EXAMPLE, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and not list(tmp_path.iterdir())
+    assert "app.py takes no arguments (got -c profile=prod)" in result.stderr and "CDK_CONTEXT_JSON" in result.stderr
+
+
 @pytest.mark.slow
 def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path, example_assemblies):
     """`npx cdk synth` (the CLI pinned in package.json) and `python app.py` agree, offline."""

@@ -1,12 +1,12 @@
-"""Rewrite README.md's cost table from the estimator's own output (never typed by hand).
+"""Rewrite docs/cost.md's cost tables from the estimator's own output (never typed by hand).
 
 Synthesizes the example app in each profile, runs ``python -m cdk_payments.cost <cdk.out>
 --payments-per-month 1000000 --markdown`` on each, and replaces what lies between the two marker
-comments in README.md. A second block prices the prod profile in each ``NetworkLayout``
+comments in docs/cost.md (``PAGE``; the documentation site's Cost page). A second block prices the prod profile in each ``NetworkLayout``
 (``-c networkLayout=...``), from the same command's JSON.
 
-    python tools/cost_table.py README.md          # rewrite the block
-    python tools/cost_table.py --check README.md  # exit 1 when the block is stale
+    python tools/cost_table.py docs/cost.md          # rewrite the blocks (projen cost-table)
+    python tools/cost_table.py --check docs/cost.md  # exit 1 when a block is stale
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
+PAGE = ROOT / "docs" / "cost.md"  # where the blocks live (test/cost/test_estimate.py reads them there)
 BEGIN = "<!-- cost-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --markdown`) -->"
 END = "<!-- cost-table:end -->"
 LAYOUT_BEGIN = "<!-- layout-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
@@ -90,7 +91,7 @@ def replace_block(readme: str, block: str, begin: str = BEGIN, end: str = END) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("readme", type=Path)
+    parser.add_argument("readme", type=Path, nargs="?", default=PAGE, help="the page with the blocks (docs/cost.md)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the block is stale")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

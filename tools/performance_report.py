@@ -1,6 +1,6 @@
-"""Rewrite README.md's performance block from the four benchmarks, run here and now.
+"""Rewrite docs/performance.md's performance block from the four benchmarks, run here and now.
 
-    python tools/performance_report.py README.md        (projen benchmark)
+    python tools/performance_report.py docs/performance.md        (projen benchmark)
 
 The figures are never typed: the hot path (tools/bench_handlers.py), cold start
 (tools/bench_cold_start.py), synthesis against the original design (tools/bench_synth.py) and the

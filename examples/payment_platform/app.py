@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
 from platform_stacks import build_platform, settings_from_context
 from rules_packs import add_rules_packs
 
+# Context comes from cdk.json and the CDK CLI (`npx cdk synth -c profile=prod`, which passes it in
+# CDK_CONTEXT_JSON); `python app.py -c ...` would otherwise synthesize dev and quietly ignore the flags.
+if sys.argv[1:]:
+    sys.exit(f"app.py takes no arguments (got {' '.join(sys.argv[1:])}): pass context through the CDK CLI, "
+             "`npx cdk synth -c profile=prod`, or as JSON in CDK_CONTEXT_JSON")
 HERE = Path(__file__).parent
 CDK_JSON = json.loads((HERE / "cdk.json").read_text())
 

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from audit_replica import AuditReplica
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 from keys import platform_key
@@ -102,10 +103,14 @@ class PaymentPlatform(Stack):
                                       description="cdk-payments example: the demo merchant's API caller")
         self.second_merchant_role = iam.Role(self, "SecondMerchantRole", assumed_by=iam.AccountRootPrincipal(),
                                              description="cdk-payments example: a second merchant's API caller")
+        # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
+        # region would each match the other's payment events (same source) and file them in their audit trails.
+        self.event_bus = events.EventBus(self, "PaymentEvents", description="cdk-payments: payment state changes")
         self.payments = SecurePaymentApi(
             self,
             "Payments",
             profile=profile,
+            event_bus=self.event_bus,
             merchant_roles={"demo-merchant": self.merchant_role, "second-merchant": self.second_merchant_role},
             vpc=self.network.vpc,
             vpc_subnets=self.network.workload_subnets,

@@ -21,7 +21,7 @@ class NatStrategy(enum.Enum):
 class NetworkLayout(enum.Enum):
     """A whole network choice at once: AZs, NAT and interface endpoints (``CostOptimizedVpc(layout=...)``).
 
-    Monthly figures are the example's idle cost in us-east-1 (README, "Prod network layouts");
+    Monthly figures are the example's idle cost in us-east-1 (docs/cost.md, "Prod network layouts");
     docs/network-costs.md says what each endpoint protects and when it pays for itself."""
 
     NAT_INSTANCE = "nat-instance"

@@ -63,7 +63,6 @@ MANAGED_RULES = {
     "Imdsv2": config.ManagedRuleIdentifiers.EC2_IMDSV2_CHECK,
     "ApiGwExecutionLogging": config.ManagedRuleIdentifiers.API_GW_EXECUTION_LOGGING_ENABLED,
     "ApiGwWaf": config.ManagedRuleIdentifiers.API_GW_ASSOCIATED_WITH_WAF,
-    "IamNoInlinePolicy": config.ManagedRuleIdentifiers.IAM_NO_INLINE_POLICY_CHECK,
     "LogGroupsEncrypted": config.ManagedRuleIdentifiers.CLOUDWATCH_LOG_GROUP_ENCRYPTED,
     "SecretRotation": config.ManagedRuleIdentifiers.SECRETSMANAGER_ROTATION_ENABLED_CHECK,
     "VpcFlowLogs": config.ManagedRuleIdentifiers.VPC_FLOW_LOGS_ENABLED,
@@ -471,7 +470,12 @@ class ComplianceBaseline(Construct):
             config_snapshot_delivery_properties=config.CfnDeliveryChannel.ConfigSnapshotDeliveryPropertiesProperty(
                 delivery_frequency="TwentyFour_Hours"),
         )
-        channel.node.add_dependency(recorder)
+        # No DependsOn between the two: CloudFormation starts the recorder as it creates it, and it cannot
+        # start without a channel (a channel that waits for the recorder fails the first deploy:
+        # NoAvailableDeliveryChannelException, aws-cdk#9001; CloudFormation user guide on
+        # AWS::Config::DeliveryChannel). The channel does wait for the role's S3 grant, which
+        # PutDeliveryChannel checks (InsufficientDeliveryPolicyException, aws-cdk#3577).
+        channel.node.add_dependency(role.node.find_child("DefaultPolicy"))
         return recorder
 
     @property

@@ -29,10 +29,10 @@ class Profile(enum.Enum):
     """Which set of defaults a construct starts from."""
 
     DEV = "dev"
-    """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices (see README, Cost)."""
+    """Cheapest configuration with the same capabilities: idle cost about $24/month at list prices (docs/cost.md)."""
     PROD = "prod"
     """Resilience first: two AZs with a NAT gateway each, the Secrets Manager endpoint, backups,
-    deletion protection, four WAF rule groups (about $130/month idle, see README)."""
+    deletion protection, four WAF rule groups (about $140/month idle, docs/cost.md)."""
 
     @classmethod
     def parse(cls, value: str) -> "Profile":

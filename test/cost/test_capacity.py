@@ -115,8 +115,8 @@ def test_the_cli_refuses_a_path_without_templates(tmp_path):
 def test_the_readme_example_is_what_the_tool_prints_for_dev_and_prod(example_assemblies):
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    example = readme.split("### Capacity", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "performance.md").read_text()
+    example = readme.split("## Capacity", 1)[1].split("```text", 1)[1].split("```", 1)[0]
     rows = [line for line in example.splitlines() if line.startswith("  ") and "payments/s" not in line]
     for profile in ("dev", "prod"):
         (result,) = [e for e in capacity.assembly(example_assemblies.get(profile)) if e.stack.endswith(profile)]

@@ -14,7 +14,7 @@ import pytest
 from cdk_payments.cost import assembly_total, estimate_assembly
 
 # The dev profile's idle budget, at list prices before free tiers. The issue's target is $20; the floor
-# with every capability and security control is above it (README, "Why dev idles at ..."): WAF web
+# with every capability and security control is above it (docs/cost.md, "Why dev idles at ..."): WAF web
 # ACL and 3 rules $8, NAT instance with its IPv4 and 8 GiB disk $7.36, one dashboard $3, the key with its
 # two rotations $3 (steady state), the secret $0.40 = $21.76 before a single alarm. Alarms add $2.40 and
 # Lambda's polling of the empty settlement queue $0.26. The example's day one (issue 21) adds the
@@ -106,7 +106,7 @@ def _cost_table():
 
 def test_readme_layout_table_lists_every_layout_the_default_first():
     cost_table = _cost_table()
-    readme = (ROOT / "README.md").read_text()
+    readme = cost_table.PAGE.read_text()
     block = readme[readme.index(cost_table.LAYOUT_BEGIN):readme.index(cost_table.LAYOUT_END)]
     rows = [line for line in block.splitlines() if line.startswith("| ")][2:]  # past the header and rule
     assert [row.split("`")[1] for row in rows] == list(cost_table.layouts()) == [
@@ -118,20 +118,20 @@ def test_readme_layout_table_lists_every_layout_the_default_first():
 def test_readme_layout_table_is_generated_from_the_command(assembly, tmp_path):
     """Synthesizes the prod example once per other layout (about a minute each on a busy machine)."""
     cost_table = _cost_table()
-    readme = (ROOT / "README.md").read_text()
+    readme = cost_table.PAGE.read_text()
     layouts = list(cost_table.layouts())
     assemblies = {layouts[0]: assembly / "prod"}  # the session's prod synthesis is the default layout
     assemblies.update({layout: cost_table.synthesize(tmp_path / layout, "prod", layout) for layout in layouts[1:]})
     block = cost_table.render_layouts(assemblies)
     updated = cost_table.replace_block(readme, block, cost_table.LAYOUT_BEGIN, cost_table.LAYOUT_END)
-    assert updated == readme, "run: python tools/cost_table.py README.md"
+    assert updated == readme, "run: python tools/cost_table.py docs/cost.md"
 
 
 def test_readme_cost_table_is_generated_from_the_command(assembly):
     cost_table = _cost_table()
-    readme = (ROOT / "README.md").read_text()
+    readme = cost_table.PAGE.read_text()
     block = cost_table.render({"dev": assembly / "dev", "prod": assembly / "prod"})
-    assert cost_table.replace_block(readme, block) == readme, "run: python tools/cost_table.py README.md"
+    assert cost_table.replace_block(readme, block) == readme, "run: python tools/cost_table.py docs/cost.md"
 
 
 def test_cli_runs_without_node(assembly):
@@ -154,3 +154,33 @@ def test_cli_runs_without_node(assembly):
                              capture_output=True, text=True, env=env)
     assert unknown.returncode == 2 and "region: no price table for 'mars-1'" in unknown.stderr
 
+
+
+def test_the_figures_quoted_elsewhere_are_the_generated_tables():
+    """README.md, docs/index.md (PyPI's opening), the dev floor's breakdown and CHANGELOG.md quote the
+    generated cost table; they go stale with it, so they are checked against it (rounded as quoted)."""
+    import re
+
+    cost_table = _cost_table()
+    page = cost_table.PAGE.read_text()
+    block = page[page.index(cost_table.BEGIN):page.index(cost_table.END)]
+    dev = re.search(r"^\| PaymentPlatform-dev \| [^|]+ \| \$([\d.]+) \| \$([\d.]+) \|", block, re.M)
+    prod = re.search(r"^\| \*\*all stacks\*\* \| \| \$([\d.]+) \| \$[\d.]+ \| \$([\d.]+) \|", block, re.M)
+    dev_idle, dev_usage = (float(x) for x in dev.groups())
+    prod_idle, prod_total = (float(x) for x in prod.groups())
+
+    def text(path: Path) -> str:
+        return " ".join(path.read_text().split())
+
+    assert f"dev idles at about ${dev_idle:.0f} a month" in text(ROOT / "README.md")
+    assert f"prod at about ${prod_idle:.0f})" in text(ROOT / "README.md")
+    index = text(ROOT / "docs" / "index.md")
+    assert f"dev profile about ${dev_idle:.0f} a month idle" in index
+    assert f"about ${dev_usage:.0f} of usage per million payments" in index
+    assert f"about ${prod_idle:.0f} a month idle and ${prod_total:.0f} at a million payments" in index
+    # The dev floor without the account's finding sources: its heading, its table's total, CHANGELOG.md.
+    floor = re.search(r"^## Why dev idles at \$([\d.]+) ", page, re.M).group(1)
+    assert f"| **total** | **{floor}** |" in page
+    assert f"Without them dev idles at the ${floor} above." in " ".join(page.split())
+    assert f"Dev idle is ${floor} at list prices" in text(ROOT / "CHANGELOG.md")
+    assert 0 < dev_idle - float(floor) < 12  # the finding sources (about $10) make up the difference

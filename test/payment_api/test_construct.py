@@ -466,7 +466,7 @@ def test_readme_lists_every_error_code_the_api_can_return(dev):
         template = json.loads(body.replace("$context.error.messageString", '"message"'))
         codes.add(template["error"]["code"])
     assert {"merchant_not_mapped", "merchant_mismatch", "invalid_cursor", "not_found", "forbidden"} <= codes
-    readme = (root / "README.md").read_text()
+    readme = (root / "docs" / "api.md").read_text()
     table = readme[readme.index("| status | `error.code` | when |"):]
     table = table[:table.index("\n\n")]
     assert sorted(c for c in codes if f"`{c}`" not in table) == []

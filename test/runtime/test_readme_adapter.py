@@ -1,4 +1,4 @@
-"""The README's example adapter ("Bring your own payment provider") runs against the fake provider."""
+"""The documented example adapter (docs/providers.md, "Your own adapter") runs against the fake provider."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cdk_payments.runtime.providers import AuthorizationRequest, CredentialsReje
 
 from .fake_provider import FakeProvider, Reply
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "providers.md"
 REQUEST = AuthorizationRequest(payment_id="5f0c1d2e-0000-4000-8000-000000000002", payment_method_token="tok_acme_1",
                                amount=990, currency="EUR", merchant_id="merchant-7")
 
@@ -28,7 +28,7 @@ def acme(monkeypatch):
     monkeypatch.setitem(sys.modules, "runtime", runtime)
     monkeypatch.setitem(sys.modules, "runtime.providers", providers)
     module = types.ModuleType("acme_pay_adapter")
-    exec(compile(source, "README.md", "exec"), module.__dict__)
+    exec(compile(source, "docs/providers.md", "exec"), module.__dict__)
     return module.AcmePay()
 
 

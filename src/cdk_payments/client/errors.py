@@ -1,7 +1,7 @@
-"""One exception class per documented ``error.code`` of the payment API (README "Errors").
+"""One exception class per documented ``error.code`` of the payment API (docs/api.md, "Errors").
 
 The classes are the one list: :data:`ERRORS` is derived from them, and a test checks that it
-matches the README's table, so a code added to the API without its class (or the reverse) fails.
+matches that table, so a code added to the API without its class (or the reverse) fails.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _totals(estimates: dict[str, CostEstimate]) -> str:
 
 
 def markdown(estimates: dict[str, CostEstimate]) -> str:
-    """A summary table per stack and for the assembly (what README.md's cost table is generated from)."""
+    """A summary table per stack and for the assembly (what docs/cost.md's cost table is generated from)."""
     total = assembly_total(estimates)
     payments = next(iter(estimates.values())).payments_per_month
     lines = [f"| stack | priced in | idle | usage at {payments:,} payments | total |", "| --- | --- | --- | --- | --- |"]
