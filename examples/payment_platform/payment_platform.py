@@ -105,7 +105,9 @@ class PaymentPlatform(Stack):
                                              description="cdk-payments example: a second merchant's API caller")
         # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
         # region would each match the other's payment events (same source) and file them in their audit trails.
-        self.event_bus = events.EventBus(self, "PaymentEvents", description="cdk-payments: payment state changes")
+        # Named after the stack (unique per account and region), not after its construct path, which a Stage prefixes.
+        self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
+                                         description="cdk-payments: payment state changes")
         self.payments = SecurePaymentApi(
             self,
             "Payments",
