@@ -418,6 +418,7 @@ DOCS_NAV = [
     ]},
     {"Operating": [
         {"Deploying": "deploying.md"},
+        {"Deploying through a pipeline": "pipeline.md"},
         {"The audit trail": "audit-trail.md"},
         {"Cost": "cost.md"},
         {"Network costs": "network-costs.md"},

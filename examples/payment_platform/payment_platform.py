@@ -42,11 +42,11 @@ class PaymentPlatform(Stack):
     The VPC, the audit bucket and the alert topics come first and are handed to the payment API,
     the worker fleet and the compliance baseline as props.
 
-    With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
-    region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
-    this stack alone) deploys the replica first. ``resilience=ResilienceTier.BACKUP_AND_RESTORE`` needs
-    ``replica_region``: the replica stack then also holds the vault the table's daily backups are copied to
-    (docs/regions.md).
+    With ``audit_replica`` (an :class:`AuditReplica` stack in another region, made beside this one by
+    ``platform_stacks.build_platform``) the audit trail is replicated there, and this stack depends on it:
+    ``cdk deploy --all`` (or deploying this stack alone) deploys the replica first.
+    ``resilience=ResilienceTier.BACKUP_AND_RESTORE`` needs ``audit_replica`` made with ``backup_vault=True``:
+    it then also holds the vault the table's daily backups are copied to (docs/regions.md).
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -54,6 +54,9 @@ class PaymentPlatform(Stack):
     default, so that a second copy in one account and region never collides); ``account_trail`` creates
     the account's CloudTrail trail or not; the merchant roles may call the API, and payment events land in
     the audit bucket under ``AuditEventsPrefix``.
+
+    ``smoke_test_principal`` (a pipeline's account) may assume a ``SmokeTestRole`` (output ``SmokeTestRoleArn``)
+    that does what ``cdk-payments smoke`` does and nothing more (docs/pipeline.md).
     """
 
     def __init__(
@@ -63,7 +66,7 @@ class PaymentPlatform(Stack):
         *,
         profile: Profile,
         cost_center: str,
-        replica_region: Optional[str] = None,
+        audit_replica: Optional[AuditReplica] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
         network_layout: Optional[NetworkLayout] = None,
         account_trail: Optional[AccountTrailMode] = None,
@@ -71,15 +74,16 @@ class PaymentPlatform(Stack):
         alert_https_endpoint: Optional[str] = None,
         finding_sources: str = "existing",
         resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
+        smoke_test_principal: Optional[iam.IPrincipal] = None,
         **kwargs: Any,
     ) -> None:
         errors = []
         if finding_sources not in FINDING_SOURCES:
             errors.append(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
         copies = resilience is ResilienceTier.BACKUP_AND_RESTORE
-        if copies and not replica_region:
-            errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs replica_region, the region the "
-                          "table's backups and the audit trail are copied to")
+        if copies and (audit_replica is None or audit_replica.backup_vault is None):
+            errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs audit_replica, an AuditReplica made "
+                          "with backup_vault=True in the region the table's backups and the audit trail are copied to")
         if errors:
             raise ValueError("\n".join(errors))
         super().__init__(scope, id, **kwargs)
@@ -92,12 +96,9 @@ class PaymentPlatform(Stack):
             emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
             https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
         )
-        self.audit_replica: Optional[AuditReplica] = None
+        self.audit_replica = audit_replica
         replica, replica_key = None, None
-        if replica_region:
-            self.audit_replica = AuditReplica(
-                scope, f"{id}-audit-replica", region=replica_region, backup_vault=copies,
-                description="cdk-payments example: cross-region audit replica")
+        if audit_replica:
             # S3 accepts a replication configuration only when its destination bucket exists.
             self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
             replica, replica_key = self.audit_replica.replication_target(self)
@@ -120,7 +121,9 @@ class PaymentPlatform(Stack):
                                              description="cdk-payments example: a second merchant's API caller")
         # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
         # region would each match the other's payment events (same source) and file them in their audit trails.
-        self.event_bus = events.EventBus(self, "PaymentEvents", description="cdk-payments: payment state changes")
+        # Named after the stack (unique per account and region), not after its construct path, which a Stage prefixes.
+        self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
+                                         description="cdk-payments: payment state changes")
         copy_vault = self.audit_replica.copy_vault(self) if copies and self.audit_replica else None
         self.payments = SecurePaymentApi(
             self,
@@ -185,7 +188,8 @@ class PaymentPlatform(Stack):
         # uploads it beside the functions' code, with no extra resource.
         spec = s3_assets.Asset(self, "OpenApiDocument", path=str(openapi.SPEC_FILE))
 
-        # What the README's commands (`cdk-payments smoke`) read from the stack.
+        # What the README's commands (`cdk-payments smoke`) read from the stack (a pipeline step too: outputs).
+        self.outputs: dict[str, CfnOutput] = {}
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, "The payment API's stage URL"),
             ("DemoMerchantRoleArn", self.merchant_role.role_arn, "Role that calls the API as demo-merchant"),
@@ -198,10 +202,24 @@ class PaymentPlatform(Stack):
             *((("BackupCopyVaultArn", copy_vault.backup_vault_arn,
                 "Where the table's daily backups are copied (restore from there)"),) if copy_vault else ()),
         ):
-            CfnOutput(self, name, value=value, description=description)
+            self.outputs[name] = CfnOutput(self, name, value=value, description=description)
+        if smoke_test_principal is not None:
+            self._add_smoke_test_role(smoke_test_principal)
 
         # The tags ComplianceBaseline requires (and Cost Anomaly Detection watches).
         for stack in filter(None, (self, self.audit_replica)):
             for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
                                 ("environment", profile.value)):
                 Tags.of(stack).add(key_, value)
+
+    def _add_smoke_test_role(self, principal: iam.IPrincipal) -> None:
+        """A role with what ``cdk-payments smoke`` calls and nothing else: read this stack's outputs, sign in as
+        either merchant, read the audit records (a pipeline's post-deploy step assumes it from its account)."""
+        role = iam.Role(self, "SmokeTestRole", assumed_by=principal,
+                        description="cdk-payments example: runs cdk-payments smoke after a deploy")
+        role.add_to_policy(iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[self.stack_id]))
+        for merchant in (self.merchant_role, self.second_merchant_role):
+            merchant.grant_assume_role(role)
+        self.audit.grant_read(role, f"{self.audit_trail.prefix}*")  # and the key's kms:Decrypt
+        self.outputs["SmokeTestRoleArn"] = CfnOutput(self, "SmokeTestRoleArn", value=role.role_arn,
+                                                     description="Role that runs cdk-payments smoke")

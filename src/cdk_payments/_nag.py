@@ -137,6 +137,12 @@ class AcknowledgeGrantPolicies:
         )
 
 
+def wildcard_resource_finding(scope: IConstruct, arn: str) -> str:
+    """The AwsSolutions-IAM5 finding id of a wildcard resource ``arn`` in ``scope``'s stack, as cdk-nag names
+    it: with tokens (``<AWS::Region>``) in an environment-agnostic stack, literals in a placed one."""
+    return f"AwsSolutions-IAM5[Resource::{_flatten(Stack.of(scope).resolve(arn))}]"
+
+
 def _grant_wildcards(document: dict[str, Any]) -> list[str]:
     """The IAM5 finding ids of a policy, as cdk-nag names them, less ``Resource::*``."""
     found: dict[str, None] = {}

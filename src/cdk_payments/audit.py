@@ -396,9 +396,15 @@ class AuditBucket(Construct):
         """Let ``grantee`` add records (s3:PutObject and the KMS key); never delete them."""
         return self._bucket.grant_put(grantee)
 
-    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (an auditor) read records, decrypting with the KMS key."""
-        return self._bucket.grant_read(grantee)
+    def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
+        """Let ``grantee`` (an auditor) read records, decrypting with the KMS key.
+
+        :param objects_key_pattern: the keys it may read, e.g. ``"payment-events/*"``. Default: every record
+        """
+        grant = self._bucket.grant_read(grantee, objects_key_pattern)
+        if isinstance(grantee, iam.Role):  # the grant's wildcards (s3:GetObject*, the key pattern) are by design
+            AcknowledgeGrantPolicies.apply(grantee)
+        return grant
 
 
 def replica_key_statement(key: kms.IKey) -> iam.PolicyStatement:

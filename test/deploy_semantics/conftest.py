@@ -32,7 +32,7 @@ def recommended_flags() -> dict:
 def synth_example_copies(flags: dict) -> list[StackTemplate]:
     sys.path.insert(0, str(EXAMPLE))
     try:
-        from payment_platform import PaymentPlatform
+        from platform_stacks import build_platform
     finally:
         sys.path.remove(str(EXAMPLE))
     from cdk_payments import Profile
@@ -41,9 +41,9 @@ def synth_example_copies(flags: dict) -> list[StackTemplate]:
     app = cdk.App(context=flags, analytics_reporting=False, outdir=outdir)
     for profile in (Profile.DEV, Profile.PROD):
         for suffix in ("", "-copy"):
-            PaymentPlatform(app, f"PaymentPlatform-{profile.value}{suffix}", profile=profile, cost_center="payments",
-                            replica_region=REPLICA_REGION if profile is Profile.PROD else None,
-                            alert_email="payments-alerts@example.com")
+            build_platform(app, stack_id=f"PaymentPlatform-{profile.value}{suffix}", profile=profile,
+                           cost_center="payments", replica_region=REPLICA_REGION if profile is Profile.PROD else None,
+                           alert_email="payments-alerts@example.com")
     app.synth()
     return load_assembly(Path(outdir))
 

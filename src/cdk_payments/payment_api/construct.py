@@ -27,7 +27,8 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
-from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
+from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard, wildcard_resource_finding
+from .._names import pin_top_level_logical_id, top_level_unique_id
 from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
 from .._topics import service_topic, warn_if_imported_topic
@@ -307,6 +308,10 @@ class SecurePaymentApi(Construct):
                                    max_concurrency=pick(settlement_max_concurrency,
                                                         defaults.settlement_max_concurrency))
         )
+        # Named after the queue's path, which a Stage prefixes: Lambda would refuse the renamed mapping.
+        pin_top_level_logical_id(
+            self._event_handler.node.find_child(f"SqsEventSource:{Names.unique_id(self._queue)}").node.default_child,
+            prefix="SqsEventSource:", named_after=self._queue)
         for mapping in self._event_handler.node.children:
             if isinstance(mapping, lambda_.EventSourceMapping):
                 acknowledge(
@@ -530,9 +535,10 @@ class SecurePaymentApi(Construct):
             non_key_attributes=["amount", "currency", "status"],
         )
         if pick(backup_plan, defaults.backup_plan) or copy_vault is not None:
-            # The vault's name is fixed (CDK derives it from the path): kept on delete for its recovery
+            # The vault's name is fixed (from its path, the same in a Stage): kept on delete for its recovery
             # points, but not after a failed first create, whose retry would fail on the name.
             vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
+                                       backup_vault_name=top_level_unique_id(self, "BackupVault")[-50:],
                                        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = tiers.backup_plan(self, vault, copy_vault)  # with copy_vault, copies in a second region
             # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
@@ -612,8 +618,8 @@ class SecurePaymentApi(Construct):
             self,
             "Api",
             # The name is the ApiName dimension of every API metric: unique per stack, so two copies of
-            # a stack in one region never add up in each other's alarms and dashboards.
-            rest_api_name=f"{Aws.STACK_NAME}-{Names.unique_id(self)}",
+            # a stack in one region never add up in each other's alarms and dashboards (and the same in a Stage).
+            rest_api_name=f"{Aws.STACK_NAME}-{top_level_unique_id(self)}",
             description="cdk-payments payment API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=False,
@@ -785,18 +791,11 @@ class SecurePaymentApi(Construct):
             "of every REST API there, ours and other apps'; it gets the actions of the AWS-managed "
             "AmazonAPIGatewayPushToCloudWatchLogs on this account's log groups in this region only, inline "
             "so that the policy is retained with the role.",
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{self._region_and_account()}:log-group:*]",
+            wildcard_resource_finding(role, log_groups),  # literal region and account in a placed stack
             "PCI.DSS.321-IAMNoInlinePolicy",
             "NIST.800.53.R5-IAMNoInlinePolicy",
         )
         return account
-
-    def _region_and_account(self) -> str:
-        """How cdk-nag prints this stack's region and account in a finding: a token's name in an
-        environment-agnostic stack, the value itself in an environment-specific one (a standby region's)."""
-        stack = Stack.of(self)
-        return ":".join(f"<AWS::{name}>" if Token.is_unresolved(value) else value
-                        for name, value in (("Region", stack.region), ("AccountId", stack.account)))
 
     def _create_topic(self, key: kms.IKey) -> sns.Topic:
         allow_services(key, "cloudwatch.amazonaws.com", scope=self)

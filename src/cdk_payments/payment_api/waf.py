@@ -11,6 +11,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_log_retention
+from .._names import top_level_unique_id
 
 WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
 
@@ -81,7 +82,7 @@ class PaymentWebAcl(Construct):
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=rules,
-            visibility_config=_visibility(Names.unique_id(self)[-128:]),
+            visibility_config=_visibility(top_level_unique_id(self)[-128:]),  # the same in a Stage
         )
         if "AWSManagedRulesKnownBadInputsRuleSet" not in ordered:
             acknowledge(self.web_acl, "The Known Bad Inputs group (Log4j and other Java exploit patterns) was left out "

@@ -1,0 +1,145 @@
+"""Every stack of the example in one place: ``build_platform`` makes them in an app (``app.py``) or in a
+``cdk.Stage`` (``PaymentPlatformStage``, for CDK Pipelines: ``examples/pipeline``), with the same stack ids,
+stack names and physical names in both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import aws_cdk as cdk
+from audit_replica import AuditReplica
+from aws_cdk import aws_iam as iam
+from constructs import Construct, Node
+from payment_platform import PaymentPlatform
+
+from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapter, ResilienceTier
+
+
+@dataclass(frozen=True)
+class PlatformStacks:
+    """What ``build_platform`` made: the platform, and prod's audit replica in its own region."""
+
+    platform: PaymentPlatform
+    audit_replica: Optional[AuditReplica] = None
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [s for s in (self.audit_replica, self.platform) if s is not None]
+
+
+def build_platform(
+    scope: Construct,
+    *,
+    profile: Profile,
+    cost_center: str,
+    stack_id: Optional[str] = None,
+    replica_region: Optional[str] = None,
+    provider_adapter: Optional[ProviderAdapter] = None,
+    network_layout: Optional[NetworkLayout] = None,
+    account_trail: Optional[AccountTrailMode] = None,
+    alert_email: Optional[str] = None,
+    alert_https_endpoint: Optional[str] = None,
+    finding_sources: str = "existing",
+    resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
+    smoke_test_principal: Optional[iam.IPrincipal] = None,
+) -> PlatformStacks:
+    """The example's stacks in ``scope`` (an app or a Stage), each named after its id.
+
+    :param stack_id: the platform stack's id and name. Default: ``PaymentPlatform-<profile>``; prod's audit
+        replica is ``<stack_id>-audit-replica``, in ``replica_region``, deployed first.
+    :param smoke_test_principal: who may assume the stack's ``SmokeTestRole`` to run ``cdk-payments smoke``
+        after a deploy (a pipeline's account). Default: no such role
+
+    The other keywords are :class:`PaymentPlatform`'s. Inside a Stage CDK would name a stack
+    ``<stage>-<id>``; every stack here keeps its id as its name instead, so that a deployed app moves into a
+    pipeline as it is (the pipeline updates the same stacks, and every physical name that derives from a
+    stack name stays). The price: two Stages of one profile in one account and region would share stacks,
+    so give the second another ``stack_id``.
+    """
+    stack_id = stack_id or f"PaymentPlatform-{profile.value}"
+    audit_replica = None
+    if replica_region:
+        replica_id = f"{stack_id}-audit-replica"
+        # With backup and restore, the replica's region also holds the vault the table's backups are copied to.
+        audit_replica = AuditReplica(scope, replica_id, stack_name=replica_id, region=replica_region,
+                                     backup_vault=resilience is ResilienceTier.BACKUP_AND_RESTORE,
+                                     description="cdk-payments example: cross-region audit replica")
+    platform = PaymentPlatform(
+        scope, stack_id, stack_name=stack_id, profile=profile, cost_center=cost_center, audit_replica=audit_replica,
+        provider_adapter=provider_adapter, network_layout=network_layout, account_trail=account_trail,
+        alert_email=alert_email, alert_https_endpoint=alert_https_endpoint, finding_sources=finding_sources,
+        resilience=resilience, smoke_test_principal=smoke_test_principal,
+        description=f"cdk-payments example payment platform ({profile.value} profile)",
+    )
+    return PlatformStacks(platform, audit_replica)
+
+
+# `-c provider=http` authorizes through the generic HTTPS adapter (set base_url and api_key in the secret).
+PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
+
+
+def settings_from_context(node: Node) -> dict[str, Any]:
+    """``build_platform``'s keywords from the app's context (cdk.json, ``-c key=value``); every bad value at once."""
+    context = node.try_get_context
+    profile = Profile.parse(context("profile"))
+    provider = context("provider") or "sandbox"
+    # `-c networkLayout=three-az` (or two-az-no-endpoints, locked-down...) instead of the profile's network.
+    layout = context("networkLayout")
+    # The sandbox approves any token: a prod stack with it would take "payments" that no provider saw.
+    sandbox_allowed = str(context("allowSandboxInProd")).lower() == "true"
+    errors = []
+    if provider not in PROVIDERS:
+        errors.append(f"provider: unknown provider {provider!r}; allowed: {', '.join(PROVIDERS)}")
+    elif profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
+        errors.append("provider: the prod profile refuses the sandbox adapter, which approves any token; pass "
+                      "-c provider=http (and store base_url and api_key in the provider secret), or opt in to the "
+                      "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
+    if layout and layout not in {choice.value for choice in NetworkLayout}:
+        errors.append(f"networkLayout: unknown layout {layout!r}; allowed: "
+                      f"{', '.join(c.value for c in NetworkLayout)}")
+    # `-c resilience=backup-and-restore` (prod, with auditReplicaRegion) copies the table's backups there (docs/regions.md).
+    resilience = context("resilience") or ResilienceTier.SINGLE_REGION.value
+    if resilience not in {tier.value for tier in ResilienceTier}:
+        errors.append(f"resilience: unknown tier {resilience!r}; allowed: {', '.join(t.value for t in ResilienceTier)}")
+    elif resilience != ResilienceTier.SINGLE_REGION.value and not (
+            profile is Profile.PROD and context("auditReplicaRegion")):
+        errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
+                      "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
+    if errors:
+        raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
+    return dict(
+        profile=profile,
+        # Prod replicates the audit trail to a stack of its own in another region, deployed first.
+        replica_region=context("auditReplicaRegion") if profile is Profile.PROD else None,
+        provider_adapter=PROVIDERS[provider](),
+        network_layout=NetworkLayout(layout) if layout else None,
+        # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.
+        account_trail=AccountTrailMode(context("accountTrail") or "create"),
+        # Where every alert goes: `-c alertEmail=you@example.com` (confirm the e-mail SNS sends), and/or HTTPS.
+        alert_email=context("alertEmail"),
+        alert_https_endpoint=context("alertHttpsEndpoint"),
+        # Create the account's finding sources (a fresh account), or `-c findingSources=existing` where they
+        # exist (AWS Control Tower; or the second of dev and prod in one account and region).
+        finding_sources=context("findingSources") or "create",
+        cost_center=context("costCenter"),
+        resilience=ResilienceTier(resilience),
+    )
+
+
+class PaymentPlatformStage(cdk.Stage):
+    """The example's stacks as one deployable unit of a CDK pipeline.
+
+    ``env`` places the platform stack (and the Stage); prod's audit replica goes to ``replica_region`` in the
+    same account. Without ``env`` the stacks are environment-agnostic, deployed where the pipeline deploys.
+    Stack names and physical names are those of the same stacks built at an app's top level.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, env: Optional[cdk.Environment] = None,
+                 **platform: Any) -> None:
+        super().__init__(scope, id, env=env)
+        self.platform_stacks = build_platform(self, **platform)
+
+    @property
+    def platform(self) -> PaymentPlatform:
+        return self.platform_stacks.platform
