@@ -163,7 +163,7 @@ def test_finding_sources_are_created_in_a_fresh_account_and_used_where_they_exis
         return [r["Type"] for r in template["Resources"].values()]
 
     created = types(example_assemblies.template("dev"))
-    assert SINGLETONS <= set(created) and created.count("AWS::Config::ConfigRule") >= 18
+    assert SINGLETONS <= set(created) and created.count("AWS::Config::ConfigRule") >= 17
     assert created.count("AWS::CloudTrail::Trail") == 1
     existing = types(json.loads((without_day_one_context / "PaymentPlatform-dev.template.json").read_text()))
     assert not SINGLETONS & set(existing) and "AWS::CloudTrail::Trail" not in existing

@@ -156,10 +156,11 @@ def check_rules(deployment: Deployment) -> None:
     for logical_id in deployment.logical_ids("AWS::Events::Rule"):
         wanted = deployment.properties(logical_id)
         name = deployment.physical[logical_id]
-        rule = events.describe_rule(Name=name, EventBusName=wanted.get("EventBusName", "default"))
+        bus = resolve(deployment, wanted.get("EventBusName", "default"))
+        rule = events.describe_rule(Name=name, EventBusName=bus)
         assert json.loads(rule["EventPattern"]) == resolve(deployment, wanted["EventPattern"]), logical_id
         assert rule["State"] == wanted.get("State", "ENABLED"), logical_id
-        targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name)["Targets"]}
+        targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name, EventBusName=bus)["Targets"]}
         assert set(targets) == {t["Id"] for t in wanted["Targets"]}, logical_id
         for target in wanted["Targets"]:
             created = targets[target["Id"]]

@@ -133,6 +133,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "parameter-tags": deployment.logical_ids("AWS::SSM::Parameter"),
         "secret-through-the-api": ["PaymentsProviderSecretF420A2EC"],
         "stage-name-ref": deployment.logical_ids("AWS::ApiGateway::Stage"),
+        "event-bus-name-ref": deployment.logical_ids("AWS::Events::EventBus"),
         "firehose-after-the-stack": sorted(k for k, r in deployment.synthesized["Resources"].items()
                                            if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"),
     }
@@ -142,7 +143,8 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
 def test_rewrites_leave_every_other_resource_as_synthesized(deployments, profile):
     deployment = deployments[profile]
     touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
-    replaced = [logical_id for rewrite in ("secret-through-the-api", "firehose-after-the-stack", "stage-name-ref")
+    replaced = [logical_id for rewrite in ("secret-through-the-api", "firehose-after-the-stack", "stage-name-ref",
+                                                     "event-bus-name-ref")
                 for logical_id in deployment.touched[rewrite]]
     changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
                if deployment.deployed["Resources"].get(logical_id) != resource}

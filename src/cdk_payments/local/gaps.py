@@ -104,6 +104,11 @@ def _stage_name_ref(logical_id: str, resource: dict[str, Any], context: Context)
     return True
 
 
+def _event_bus_name_ref(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    context.refs[logical_id] = resource["Properties"]["Name"]
+    return True
+
+
 REWRITES = (
     Rewrite(
         "kms-key-tags",
@@ -150,6 +155,14 @@ REWRITES = (
         "becomes its StageName, as in AWS; the stage itself stays in the template.",
         "AWS::ApiGateway::Stage",
         _stage_name_ref,
+    ),
+    Rewrite(
+        "event-bus-name-ref",
+        "moto's AWS::Events::EventBus resolves its Ref to the model object rather than the bus name, and a "
+        "rule on the bus then fails the stack (AttributeError: 'EventBus' object has no attribute 'split'). "
+        "Each Ref to a bus becomes its Name, as in AWS; the bus itself stays in the template.",
+        "AWS::Events::EventBus",
+        _event_bus_name_ref,
     ),
     Rewrite(
         "firehose-after-the-stack",
