@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import sys
 import types
+from unittest import mock
 
 import pytest
 
@@ -97,6 +98,7 @@ def test_authorization_constructors():
     assert Authorization.approve("r") == Authorization(Outcome.APPROVED, "r") and Authorization.approve("r").approved
     declined = Authorization.decline("expired")
     assert (declined.outcome, declined.reference, declined.decline_reason) == (Outcome.DECLINED, None, "expired")
+    assert Authorization.decline("expired", "auth_1") == Authorization(Outcome.DECLINED, "auth_1", "expired")
     assert not declined.approved
     assert Authorization.retryable("busy") == Authorization(Outcome.RETRYABLE, detail="busy")
     assert Authorization.unknown("lost") == Authorization(Outcome.UNKNOWN, detail="lost")
@@ -135,3 +137,20 @@ def test_an_adapter_of_the_users_module_must_subclass_the_interface(fresh):
     fresh.setenv("PROVIDER_CLASS", "NotOne")
     with pytest.raises(TypeError, match=r"^acme_adapters\.NotOne is not a runtime\.providers\.PaymentProvider$"):
         providers.provider()
+
+
+def test_credentials_are_the_provider_secret_read_once_per_five_minutes(aws):
+    import boto3
+
+    from cdk_payments.runtime import clients
+
+    assert providers.credentials() == {"api_key": "sk_test_123"}
+    secrets = boto3.client("secretsmanager", region_name="us-east-1")
+    secrets.put_secret_value(SecretId="provider", SecretString='{"api_key": "sk_rotated"}')
+    with mock.patch.object(clients, "secretsmanager", side_effect=AssertionError("a second client")):
+        assert providers.credentials() == {"api_key": "sk_test_123"}  # cached
+    assert providers.SECRET_MAX_AGE_SECONDS == 300
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # what five minutes do
+    assert providers.credentials() == {"api_key": "sk_rotated"}
