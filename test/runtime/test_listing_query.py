@@ -72,3 +72,16 @@ def test_the_range_must_not_be_reversed():
     assert parse_query({"created_from": same, "created_to": same}, None).created_from == same
     assert refused({"created_from": "2026-01-31T09:00:01Z", "created_to": same}) == (
         "created_from must not be later than created_to")
+
+
+def test_time_bounds_are_utc_whatever_the_local_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert parse_query({"created_from": "2026-01-31T10:00:00+01:00"}, None).created_from == (
+            "2026-01-31T09:00:00+00:00")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
