@@ -45,9 +45,9 @@ def test_no_retry_after_the_three_day_window():
     assert webhooks.next_delay(7, 0, window - 39599) is None
 
 
-def resolver(*addresses):
-    def getaddrinfo(host, port, type=0):
-        assert type == socket.SOCK_STREAM
+def resolver(*addresses, name="hooks.example", port=443):
+    def getaddrinfo(host, asked_port, type=0):
+        assert (host, asked_port, type) == (name, port, socket.SOCK_STREAM)  # the endpoint's own name and port
         return [(socket.AF_INET6 if ":" in a else socket.AF_INET, type, 6, "", (a, port)) for a in addresses]
 
     return getaddrinfo
@@ -68,9 +68,10 @@ def test_non_public_addresses_are_refused(address):
 
 
 def test_loopback_only_with_the_test_switch():
-    assert webhooks.resolve("127.0.0.1", 80, allow_loopback=True, getaddrinfo=resolver("127.0.0.1")) == "127.0.0.1"
+    loopback = resolver("127.0.0.1", name="127.0.0.1", port=8080)
+    assert webhooks.resolve("127.0.0.1", 8080, allow_loopback=True, getaddrinfo=loopback) == "127.0.0.1"
     with pytest.raises(webhooks.UnsafeEndpoint):
-        webhooks.resolve("x", 80, allow_loopback=True, getaddrinfo=resolver("10.0.0.1"))
+        webhooks.resolve("hooks.example", 443, allow_loopback=True, getaddrinfo=resolver("10.0.0.1"))
 
 
 def test_a_name_that_does_not_resolve():
@@ -80,7 +81,7 @@ def test_a_name_that_does_not_resolve():
     with pytest.raises(webhooks.UnsafeEndpoint, match="^nowhere.example does not resolve: Name or service not known$"):
         webhooks.resolve("nowhere.example", 443, getaddrinfo=failing)
     with pytest.raises(webhooks.UnsafeEndpoint, match="^nowhere.example does not resolve$"):
-        webhooks.resolve("nowhere.example", 443, getaddrinfo=resolver())
+        webhooks.resolve("nowhere.example", 443, getaddrinfo=resolver(name="nowhere.example"))
 
 
 @pytest.mark.parametrize("url,message", [
