@@ -144,7 +144,12 @@ def test_credentials_are_the_provider_secret_read_once_per_five_minutes(aws):
 
     from cdk_payments.runtime import clients
 
+    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+
+    DEFAULT_PROVIDERS.pop("secrets", None)
     assert providers.credentials() == {"api_key": "sk_test_123"}
+    # Read with the function's own client: no second boto3 session on the first request.
+    assert DEFAULT_PROVIDERS["secrets"].client is clients.secretsmanager()
     secrets = boto3.client("secretsmanager", region_name="us-east-1")
     secrets.put_secret_value(SecretId="provider", SecretString='{"api_key": "sk_rotated"}')
     with mock.patch.object(clients, "secretsmanager", side_effect=AssertionError("a second client")):
