@@ -153,9 +153,20 @@ def test_credentials_are_the_provider_secret_read_once_per_five_minutes(aws):
     secrets = boto3.client("secretsmanager", region_name="us-east-1")
     secrets.put_secret_value(SecretId="provider", SecretString='{"api_key": "sk_rotated"}')
     with mock.patch.object(clients, "secretsmanager", side_effect=AssertionError("a second client")):
-        assert providers.credentials() == {"api_key": "sk_test_123"}  # cached
-    assert providers.SECRET_MAX_AGE_SECONDS == 300
-    from aws_lambda_powertools.utilities import parameters
+        assert later(299, providers.credentials) == {"api_key": "sk_test_123"}  # cached
+    assert later(301, providers.credentials) == {"api_key": "sk_rotated"}
 
-    parameters.clear_caches()  # what five minutes do
-    assert providers.credentials() == {"api_key": "sk_rotated"}
+
+def later(seconds, call):
+    """``call()`` as if ``seconds`` had passed, for Powertools' parameter cache."""
+    from datetime import datetime, timedelta
+
+    from aws_lambda_powertools.utilities.parameters import base
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(seconds=seconds)
+
+    with mock.patch.object(base, "datetime", Clock):
+        return call()
