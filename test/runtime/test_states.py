@@ -15,6 +15,7 @@ def payment(status, amount=1250, capture="manual", **fields):
 def refused(call, *args):
     with pytest.raises(ApiError) as raised:
         call(*args)
+    assert str(raised.value) == raised.value.message  # what logs and tracebacks show
     return raised.value.status, raised.value.code, raised.value.message
 
 
