@@ -276,3 +276,20 @@ def test_public_payment_shows_only_public_fields_with_their_defaults():
         "payment_id": PAYMENT_ID, "merchant_id": "merchant-42", "amount": 900, "currency": "EUR",
         "status": "PROCESSED", "capture": "automatic", "captured_amount": 900, "refunded_amount": 100}
     assert operations.summary("refund", payment, "unknown-op")["status"] == "PROCESSED"  # no such refund
+
+
+@pytest.mark.parametrize("operation,prior,done", [
+    ("capture", {"status": "CAPTURED", "captured_amount": 1000, "capture_id": OP, "capture_status": "SUCCEEDED"},
+     "capture_status"),
+    ("void", {"status": "VOIDED", "void_id": OP, "void_status": "SUCCEEDED"}, "void_status"),
+])
+def test_a_late_decline_never_undoes_a_settled_or_another_operation(aws, operation, prior, done):
+    seed(aws, **prior)
+    before = stored(aws)
+    operations.settle(operation, "merchant-42", PAYMENT_ID, OP, Authorization.decline("late"))
+    assert stored(aws) == before  # settled already: the decline changes nothing
+    pending = {**prior, done: "PENDING", f"{operation}_prior_status": "AUTHORIZED"}
+    seed(aws, **pending)
+    before = stored(aws)
+    operations.settle(operation, "merchant-42", PAYMENT_ID, "op-other", Authorization.decline("late"))
+    assert stored(aws) == before  # another request's operation is not this one's to undo
