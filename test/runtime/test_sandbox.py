@@ -141,10 +141,9 @@ def test_an_adapter_of_the_users_module_must_subclass_the_interface(fresh):
 
 def test_credentials_are_the_provider_secret_read_once_per_five_minutes(aws):
     import boto3
+    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
     from cdk_payments.runtime import clients
-
-    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 
     DEFAULT_PROVIDERS.pop("secrets", None)
     assert providers.credentials() == {"api_key": "sk_test_123"}
