@@ -293,3 +293,14 @@ def test_a_late_decline_never_undoes_a_settled_or_another_operation(aws, operati
     before = stored(aws)
     operations.settle(operation, "merchant-42", PAYMENT_ID, "op-other", Authorization.decline("late"))
     assert stored(aws) == before  # another request's operation is not this one's to undo
+
+
+def test_approving_one_pending_refund_leaves_the_others_pending(aws, captured_events):
+    refund = {"amount": 100, "status": "PENDING", "created_at": "2026-01-01T00:00:00+00:00"}
+    seed(aws, status="PARTIALLY_REFUNDED", captured_amount=1000,
+         refunds=[{**refund, "refund_id": "op-a"}, {**refund, "refund_id": OP}])
+    answer = operations.settle("refund", "merchant-42", PAYMENT_ID, OP, Authorization.approve("ref-b"))
+    assert (answer["refund_id"], answer["status"]) == (OP, "SUCCEEDED")
+    assert [(r["refund_id"], r["status"]) for r in stored(aws)["refunds"]] == [("op-a", "PENDING"), (OP, "SUCCEEDED")]
+    operations.settle("refund", "merchant-42", PAYMENT_ID, OP, Authorization.approve("ref-b"))  # again: nothing
+    assert [r["status"] for r in stored(aws)["refunds"]] == ["PENDING", "SUCCEEDED"] and len(captured_events) == 1
