@@ -304,3 +304,17 @@ def test_approving_one_pending_refund_leaves_the_others_pending(aws, captured_ev
     assert [(r["refund_id"], r["status"]) for r in stored(aws)["refunds"]] == [("op-a", "PENDING"), (OP, "SUCCEEDED")]
     operations.settle("refund", "merchant-42", PAYMENT_ID, OP, Authorization.approve("ref-b"))  # again: nothing
     assert [r["status"] for r in stored(aws)["refunds"]] == ["PENDING", "SUCCEEDED"] and len(captured_events) == 1
+
+
+@pytest.mark.parametrize("operation,stored_first", [
+    ("capture", {"status": "CAPTURED", "captured_amount": 1250, "capture_id": OP, "capture_status": "PENDING",
+                 "capture_prior_status": "AUTHORIZED"}),
+    ("void", {"status": "VOIDED", "void_id": OP, "void_status": "PENDING", "void_prior_status": "AUTHORIZED"}),
+])
+def test_a_retry_after_its_transition_was_stored_asks_the_provider_again(aws, provider, operation, stored_first):
+    # The function stopped after storing the transition: the retry (same key, same operation id)
+    # finds its own PENDING operation and completes it instead of being refused by its own state.
+    seed(aws, **stored_first)
+    status, answer = perform(operation)
+    assert status == 200 and answer[f"{operation}_status"] == "SUCCEEDED"
+    assert [r.operation_id for r, _ in provider.requests] == [OP]
