@@ -156,8 +156,14 @@ pyproject.add_override("tool.mutmut", {
     "source_paths": ["src/"],
     "only_mutate": ["src/cdk_payments/runtime/*"],
     "also_copy": ["test/"],
-    # The cold-start tests import the handlers in a fresh interpreter, outside mutmut's trampoline.
-    "pytest_add_cli_args": ["-p", "no:xdist", "-q", "--ignore=test/runtime/test_cold_start.py"],
+    # The cold-start and tracing tests and Powertools' debug-mode test import the handlers in a fresh
+    # interpreter, where mutmut's trampoline finds no configuration.
+    "pytest_add_cli_args": ["-p", "no:xdist", "-q", "--ignore=test/runtime/test_cold_start.py",
+                            "--ignore=test/runtime/test_observability.py", "--deselect",
+                            "test/runtime/test_api.py::test_powertools_debug_mode_masks_card_numbers_in_its_own_logger_too",
+                            # Its two threads' posts fail in mutmut's clean run (they pass in its stats run).
+                            "--deselect", "test/runtime/test_intake.py::"
+                            "test_concurrent_posts_with_one_key_under_the_emulator_create_one_item_and_one_message"],
     "pytest_add_cli_args_test_selection": ["test/runtime/"],
 })
 pyproject.add_override(
@@ -432,6 +438,7 @@ DOCS_NAV = [
     ]},
     {"Contributing": [
         {"Testing": "testing.md"},
+        {"Mutation testing": "mutation.md"},
         {"Development and releasing": "development.md"},
     ]},
 ]

@@ -61,3 +61,20 @@ def test_a_schema_is_compiled_once_on_first_use():
         with pytest.raises(SchemaValidationError):
             check({})
     assert compile_.call_count == 1
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_a_validator_built_now_refuses_as_powertools_does(body):
+    # The handlers build theirs at import; this one is built while the test runs (and mutmut watches).
+    expected = outcome(lambda data: validate(event=data, schema=api.SCHEMA), body)
+    assert outcome(validator(api.SCHEMA), body) == expected
+    if expected is None:
+        assert validator(api.SCHEMA)(body) == body
+
+
+def test_an_invalid_schema_is_powertools_invalid_schema_error():
+    from aws_lambda_powertools.utilities.validation import InvalidSchemaFormatError
+
+    schema = {"type": "object", "properties": {"a": {"type": "no-such-type"}}}
+    with pytest.raises(InvalidSchemaFormatError, match=r"^Schema received: .*no-such-type.*, Formats: \{\}\. Error: "):
+        validator(schema)({"a": 1})
