@@ -439,6 +439,7 @@ DOCS_NAV = [
     {"Contributing": [
         {"Testing": "testing.md"},
         {"Mutation testing": "mutation.md"},
+        {"The test suite and its time": "test-suite.md"},
         {"Development and releasing": "development.md"},
     ]},
 ]

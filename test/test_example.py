@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .example_assemblies import EXAMPLE, EXAMPLE_CONTEXT, ROOT, synth_app
+from .example_assemblies import EXAMPLE, EXAMPLE_CONTEXT, ROOT, synth_app, synth_apps
 
 __all__ = ["EXAMPLE", "ROOT", "synth_example"]
 
@@ -23,13 +23,27 @@ def synth_example(outdir: Path, profile: str, python: str = sys.executable, cwd:
     return json.loads((outdir / f"PaymentPlatform-{profile}.template.json").read_text())
 
 
-@pytest.mark.parametrize("profile", ["dev", "prod"])
-def test_synthesizes_identically_twice(tmp_path, profile, example_assemblies):
-    """Once in this test, once for the session (with the validation plugins on, which must not change
-    a template either)."""
-    first = example_assemblies.template(profile)
-    second = synth_example(tmp_path / "b", profile)
-    assert first == second
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The example's other runs of this module, in one process (see synth_apps): a context each."""
+    return synth_apps(tmp_path_factory.mktemp("runs"), {
+        "prod": {"profile": "prod", **EXAMPLE_CONTEXT},
+        # As a Control Tower account deploys it, with no alert address, through the HTTPS adapter.
+        "existing": {"profile": "dev", "findingSources": "existing", "accountTrail": "existing", "provider": "http"},
+        "acme": {"profile": "dev", "provider": "acme"},
+        "prod-four-az": {"profile": "prod", "networkLayout": "four-az"},
+        "maybe": {"profile": "dev", "findingSources": "maybe"},
+    })
+
+
+def test_synthesizes_identically_twice(runs, example_assemblies):
+    """prod once here, once for the session (in another process, with the validation plugins on, which
+    must not change a template either). dev's second synthesis is the packaging test's (from the wheel)
+    and the pinned CLI's, each compared with the session's."""
+    assert not runs["prod"].error, runs["prod"].error
+    assert "Node.js" not in runs["prod"].warnings, "jsii warned about the Node.js version"
+    first = example_assemblies.template("prod")
+    assert first == runs["prod"].template("PaymentPlatform-prod")
     assert first["Resources"]
 
 
@@ -44,12 +58,8 @@ def test_prod_spreads_over_two_azs_each_with_its_nat_gateway(example_assemblies)
     assert [e["Properties"]["ServiceName"]["Fn::Join"][1][-1] for e in endpoints] == [".secretsmanager"]
 
 
-def test_an_unknown_network_layout_is_refused(tmp_path):
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path),
-           "CDK_CONTEXT_JSON": json.dumps({"profile": "prod", "networkLayout": "four-az"})}
-    result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "networkLayout: unknown layout 'four-az'; allowed: nat-instance, two-az" in result.stderr
+def test_an_unknown_network_layout_is_refused(runs):
+    assert "networkLayout: unknown layout 'four-az'; allowed: nat-instance, two-az" in runs["prod-four-az"].error
 
 
 def test_app_py_refuses_arguments_it_would_ignore(tmp_path):
@@ -76,26 +86,20 @@ def test_pinned_cdk_cli_synthesizes_the_same_template(tmp_path, example_assembli
     assert from_cli == example_assemblies.template("dev")
 
 
-def test_the_provider_adapter_is_chosen_by_context(tmp_path):
-    def variables(provider):
-        env = {**os.environ, "CDK_OUTDIR": str(tmp_path / provider),
-               "CDK_CONTEXT_JSON": json.dumps({"profile": "dev", "provider": provider})}
-        result = subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True)
-        if result.returncode:
-            return result.stderr
-        template = json.loads((tmp_path / provider / "PaymentPlatform-dev.template.json").read_text())
+def test_the_provider_adapter_is_chosen_by_context(runs, example_assemblies):
+    def variables(template):
         return {r["Properties"]["Environment"]["Variables"]["PROVIDER_MODULE"] for r in template["Resources"].values()
                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").startswith("runtime.")}
 
-    assert variables("http") == {"runtime.providers.http"}
-    assert "provider: unknown provider 'acme'; allowed: sandbox, http" in variables("acme")
+    assert variables(runs["existing"].template("PaymentPlatform-dev")) == {"runtime.providers.http"}
+    assert variables(example_assemblies.template("dev")) == {"runtime.providers.sandbox"}
+    assert "provider: unknown provider 'acme'; allowed: sandbox, http" in runs["acme"].error
 
 
-def test_prod_refuses_the_sandbox_adapter_unless_opted_in_by_name(tmp_path):
-    result = synth_app(tmp_path / "refused", {"profile": "prod"})
-    assert result.returncode != 0
-    assert "the prod profile refuses the sandbox adapter" in result.stderr
-    assert "-c allowSandboxInProd=true" in result.stderr
+def test_prod_refuses_the_sandbox_adapter_unless_opted_in_by_name(runs):
+    """Reported together with the unknown layout of the same run: every bad context value at once."""
+    assert "the prod profile refuses the sandbox adapter" in runs["prod-four-az"].error
+    assert "-c allowSandboxInProd=true" in runs["prod-four-az"].error
 
 
 OUTPUT_KEYS = {"ApiUrl", "DemoMerchantRoleArn", "SecondMerchantRoleArn", "ProviderSecretArn", "AuditBucketName",
@@ -141,12 +145,10 @@ SINGLETONS = {"AWS::GuardDuty::Detector", "AWS::SecurityHub::Hub", "AWS::Config:
 
 
 @pytest.fixture(scope="module")
-def without_day_one_context(tmp_path_factory):
+def without_day_one_context(runs):
     """The example as a Control Tower account deploys it (findingSources=existing), with no alert address."""
-    outdir = tmp_path_factory.mktemp("existing")
-    result = synth_app(outdir, {"profile": "dev", "findingSources": "existing", "accountTrail": "existing"})
-    assert result.returncode == 0, result.stderr
-    return outdir
+    assert not runs["existing"].error, runs["existing"].error
+    return runs["existing"].outdir
 
 
 def test_synthesis_warns_about_each_topic_nobody_subscribes_to(without_day_one_context):
@@ -170,9 +172,8 @@ def test_finding_sources_are_created_in_a_fresh_account_and_used_where_they_exis
     assert existing.count("AWS::Config::ConfigRule") == created.count("AWS::Config::ConfigRule")
 
 
-def test_finding_sources_context_is_checked(tmp_path):
-    result = synth_app(tmp_path, {"profile": "dev", "findingSources": "maybe"})
-    assert "finding_sources: expected one of create, existing, got 'maybe'" in result.stderr
+def test_finding_sources_context_is_checked(runs):
+    assert "finding_sources: expected one of create, existing, got 'maybe'" in runs["maybe"].error
 
 
 @pytest.mark.parametrize("profile", ("dev", "prod"))

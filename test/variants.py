@@ -3,8 +3,8 @@ per test run, with every validation plugin, and shared by the xdist workers."""
 
 from __future__ import annotations
 
-import fcntl
 import json
+import os
 from pathlib import Path
 
 from aws_cdk import Tags
@@ -29,6 +29,7 @@ from cdk_payments import (
 )
 
 from .harness import synth
+from .run_cache import shared_each
 
 
 def _baseline(stack):
@@ -80,16 +81,20 @@ BUILDS = {
 
 
 def synthesize_variants(root: Path) -> tuple[Path, dict[str, list[str]]]:
-    """``root/<name>.json`` per variant and their open findings, built by the first caller of the run."""
-    root.mkdir(parents=True, exist_ok=True)
-    findings_file = root / "findings.json"
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not findings_file.exists():
-            findings = {}
-            for name, build in BUILDS.items():
-                result = synth(build)
-                findings[name] = [str(f) for f in result.findings]
-                (root / f"{name}.json").write_text(json.dumps(result.json))
-            findings_file.write_text(json.dumps(findings))
-    return root, json.loads(findings_file.read_text())
+    """``root/<name>.json`` per variant and their open findings: each variant synthesized once per run,
+    xdist workers that need them at the same time sharing the work."""
+    def builder(name):
+        def build(folder: Path) -> None:
+            result = synth(BUILDS[name])
+            (folder / "findings.json").write_text(json.dumps([str(f) for f in result.findings]))
+            (folder / "template.json").write_text(json.dumps(result.json))
+        return build
+
+    shared_each({root / name: builder(name) for name in BUILDS})
+    findings = {}
+    for name in BUILDS:
+        findings[name] = json.loads((root / name / "findings.json").read_text())
+        copy = root / f".{name}.{os.getpid()}.json"  # replaced atomically: another worker may be reading it
+        copy.write_text((root / name / "template.json").read_text())
+        os.replace(copy, root / f"{name}.json")
+    return root, findings

@@ -29,9 +29,13 @@ LAYOUT_END = "<!-- layout-table:end -->"
 PAYMENTS = 1_000_000
 
 
+def app_context(profile: str, layout: str | None = None) -> dict:
+    """The example's context for the tables: the profile, and the network layout unless its default."""
+    return {"profile": profile, "allowSandboxInProd": True, **({"networkLayout": layout} if layout else {})}
+
+
 def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:
-    context = {"profile": profile, "allowSandboxInProd": True, **({"networkLayout": layout} if layout else {})}
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(app_context(profile, layout))}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir
 

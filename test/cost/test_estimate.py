@@ -13,6 +13,8 @@ import pytest
 
 from cdk_payments.cost import assembly_total, estimate_assembly
 
+from ..example_assemblies import synth_apps
+
 # The dev profile's idle budget, at list prices before free tiers. The issue's target is $20; the floor
 # with every capability and security control is above it (docs/cost.md, "Why dev idles at ..."): WAF web
 # ACL and 3 rules $8, NAT instance with its IPv4 and 8 GiB disk $7.36, one dashboard $3, the key with its
@@ -116,12 +118,14 @@ def test_readme_layout_table_lists_every_layout_the_default_first():
 
 @pytest.mark.slow
 def test_readme_layout_table_is_generated_from_the_command(assembly, tmp_path):
-    """Synthesizes the prod example once per other layout (about a minute each on a busy machine)."""
+    """Synthesizes the prod example once per other layout, as `cost_table.synthesize` does, in one process."""
     cost_table = _cost_table()
     readme = cost_table.PAGE.read_text()
     layouts = list(cost_table.layouts())
     assemblies = {layouts[0]: assembly / "prod"}  # the session's prod synthesis is the default layout
-    assemblies.update({layout: cost_table.synthesize(tmp_path / layout, "prod", layout) for layout in layouts[1:]})
+    runs = synth_apps(tmp_path, {layout: cost_table.app_context("prod", layout) for layout in layouts[1:]})
+    assert not [run.error for run in runs.values() if run.error]
+    assemblies.update({layout: run.outdir for layout, run in runs.items()})
     block = cost_table.render_layouts(assemblies)
     updated = cost_table.replace_block(readme, block, cost_table.LAYOUT_BEGIN, cost_table.LAYOUT_END)
     assert updated == readme, "run: python tools/cost_table.py docs/cost.md"

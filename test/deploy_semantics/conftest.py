@@ -8,12 +8,12 @@ import json
 import os
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
+from ..run_cache import run_temp, shared
 from .cfn import StackTemplate, load_assembly
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "payment_platform"
@@ -29,7 +29,7 @@ def recommended_flags() -> dict:
         return json.load(archive.extractfile("package/recommended-feature-flags.json"))
 
 
-def synth_example_copies(flags: dict) -> list[StackTemplate]:
+def synth_example_copies(flags: dict, outdir: Path) -> None:
     sys.path.insert(0, str(EXAMPLE))
     try:
         from platform_stacks import build_platform
@@ -37,18 +37,19 @@ def synth_example_copies(flags: dict) -> list[StackTemplate]:
         sys.path.remove(str(EXAMPLE))
     from cdk_payments import Profile
 
-    outdir = tempfile.mkdtemp(prefix="cdk-payments-deploy-semantics-")
-    app = cdk.App(context=flags, analytics_reporting=False, outdir=outdir)
+    app = cdk.App(context=flags, analytics_reporting=False, outdir=str(outdir))
     for profile in (Profile.DEV, Profile.PROD):
         for suffix in ("", "-copy"):
             build_platform(app, stack_id=f"PaymentPlatform-{profile.value}{suffix}", profile=profile,
                            cost_center="payments", replica_region=REPLICA_REGION if profile is Profile.PROD else None,
                            alert_email="payments-alerts@example.com")
     app.synth()
-    return load_assembly(Path(outdir))
 
 
 @pytest.fixture(scope="session", params=["no-flags", "recommended-flags"])
-def example_copies(request) -> list[StackTemplate]:
-    """Every stack of the example, each profile twice under two stack names, in one app."""
-    return synth_example_copies({} if request.param == "no-flags" else recommended_flags())
+def example_copies(request, tmp_path_factory) -> list[StackTemplate]:
+    """Every stack of the example, each profile twice under two stack names, in one app: synthesized once
+    per run and parameter (pytest sets a parametrized session fixture up again at each switch)."""
+    flags = {} if request.param == "no-flags" else recommended_flags()
+    folder = run_temp(tmp_path_factory) / "example-copies" / request.param
+    return load_assembly(shared(folder, lambda outdir: synth_example_copies(flags, outdir)))
