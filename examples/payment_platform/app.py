@@ -44,6 +44,21 @@ elif profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
                   "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 if layout and layout not in {choice.value for choice in NetworkLayout}:
     errors.append(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
+# Webhooks to each merchant's HTTPS endpoint: `-c webhookEndpoints=demo-merchant=https://...,second-merchant=...`
+# (or a JSON object), `-c webhookEndpoints=none` for none. The default names a reserved .example host,
+# which never resolves: deliveries are attempted, logged and retried, then dead-lettered (and alarm).
+DEFAULT_WEBHOOKS = {"demo-merchant": "https://webhooks.demo-merchant.example/payments"}
+webhooks_context = app.node.try_get_context("webhookEndpoints")
+webhook_endpoints = DEFAULT_WEBHOOKS
+if isinstance(webhooks_context, dict):
+    webhook_endpoints = webhooks_context
+elif webhooks_context == "none":
+    webhook_endpoints = {}
+elif webhooks_context:
+    pairs = [pair.partition("=") for pair in str(webhooks_context).split(",")]
+    if any(not separator for _, separator, _ in pairs):
+        errors.append(f"webhookEndpoints: expected merchant=https://url,... or none, got {webhooks_context!r}")
+    webhook_endpoints = {merchant.strip(): url.strip() for merchant, _, url in pairs}
 if errors:
     raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
@@ -64,6 +79,7 @@ PaymentPlatform(
     # (AWS Control Tower; or the second of dev and prod in one account and region).
     finding_sources=app.node.try_get_context("findingSources") or "create",
     cost_center=app.node.try_get_context("costCenter"),
+    webhook_endpoints=webhook_endpoints,
     description=f"cdk-payments example payment platform ({profile.value} profile)",
 )
 if app.node.try_get_context("nag"):

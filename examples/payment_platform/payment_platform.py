@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from audit_replica import AuditReplica
 from aws_cdk import CfnOutput, Stack, Tags
@@ -64,6 +64,7 @@ class PaymentPlatform(Stack):
         alert_email: Optional[str] = None,
         alert_https_endpoint: Optional[str] = None,
         finding_sources: str = "existing",
+        webhook_endpoints: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
     ) -> None:
         if finding_sources not in FINDING_SOURCES:
@@ -111,6 +112,8 @@ class PaymentPlatform(Stack):
             encryption_key=key,
             alarm_topic=self.alerts.operations_topic,
             provider_adapter=provider_adapter,
+            # Each merchant's payment events, signed, to its HTTPS endpoint (docs/webhooks.md).
+            webhook_endpoints=webhook_endpoints,
         )
         for role in (self.merchant_role, self.second_merchant_role):
             self.payments.grant_invoke(role)
@@ -162,6 +165,11 @@ class PaymentPlatform(Stack):
             ("AuditBucketName", self.audit.bucket.bucket_name, "The Object Lock audit bucket"),
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
             ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
+            *((("WebhookSecretArns", self.to_json_string({m: s.secret_arn for m, s in self.payments.webhooks.secrets.items()}),
+                "Each merchant's webhook endpoint and signing secret"),
+               ("WebhookReplayCommand", self.payments.webhooks.replay_command,
+                "Replays the webhooks that failed for 3 days (after fixing the endpoint)"))
+              if self.payments.webhooks else ()),
         ):
             CfnOutput(self, name, value=value, description=description)
 

@@ -137,6 +137,8 @@ class PaymentApiDefaults:
     powertools_layer_version: Optional[int] = None
     """None: the layer of the Powertools release the library is tested with (functions.POWERTOOLS_VERSION)."""
     latency_alarm_threshold: Duration = field(default_factory=lambda: Duration.seconds(2))
+    webhook_rotation_days: int = 90
+    """Each merchant's webhook signing secret is rotated this often (the old one verifies for a day more)."""
 
 
 @dataclass(frozen=True)

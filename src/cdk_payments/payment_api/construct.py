@@ -26,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from .._kms import key_for, key_policy_statements
+from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies
 from .._validation import PropErrors
 from ..choices import PaymentApiAuthorization
@@ -34,12 +34,14 @@ from ..profiles import Profile
 from .adapter import ProviderAdapter
 from .alarms import payment_alarms, topic_for
 from .credentials import provider_secret, rotate
+from .functions import FunctionDefaults
 from .gateway import Gateway
 from .handlers import Handlers, function_defaults
 from .settings import PaymentApiProps, PaymentApiSettings
 from .settlement import Settlement
 from .store import MERCHANT_INDEX, Store
 from .waf import PaymentWebAcl
+from .webhooks import PaymentWebhooks
 
 
 class SecurePaymentApi(Construct):
@@ -125,6 +127,7 @@ class SecurePaymentApi(Construct):
         configure_api_gateway_account: Optional[bool] = None,
         powertools_layer_version: Optional[int] = None,
         latency_alarm_threshold: Optional[Duration] = None,
+        webhook_endpoints: Optional[Mapping[str, str]] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -185,6 +188,9 @@ class SecurePaymentApi(Construct):
             Default: the layer of the Powertools release the library is tested with
             (``POWERTOOLS_VERSION``), resolved from AWS's public SSM parameter at deploy time
         :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
+        :param webhook_endpoints: deliver each merchant's payment events as signed Standard Webhooks to its
+            HTTPS endpoint (``{"merchant-1": "https://shop.example/hooks"}``), retried for 3 days, then
+            dead-lettered and replayable (``webhooks``; see docs/webhooks.md). Default: no webhooks
         """
         super().__init__(scope, id)
         settings = PaymentApiSettings.resolve(self, PaymentApiProps(
@@ -199,6 +205,7 @@ class SecurePaymentApi(Construct):
             rotation_function=rotation_function, rotation_days=rotation_days, deletion_protection=deletion_protection,
             backup_plan=backup_plan, configure_api_gateway_account=configure_api_gateway_account,
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
+            webhook_endpoints=webhook_endpoints,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
         store = Store.build(self, settings, key)
@@ -229,6 +236,7 @@ class SecurePaymentApi(Construct):
             topic=self._alarm_topic, latency_threshold=settings.latency_alarm_threshold,
             max_message_age=Duration.minutes(5),
         )
+        self._webhooks = self._deliver_webhooks(settings, defaults) if settings.webhook_endpoints else None
         AcknowledgeGrantPolicies.apply(self)
 
     # -- grants --------------------------------------------------------------------------------------
@@ -258,6 +266,15 @@ class SecurePaymentApi(Construct):
         errors.raise_if_any()
         stage = self._rest_api.deployment_stage
         return [stage.rest_api.arn_for_execute_api(method, "/*", stage.stage_name) for method in allowed]
+
+    def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
+        allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues
+        webhooks = PaymentWebhooks(
+            self, "Webhooks", endpoints=settings.webhook_endpoints, event_bus=self._event_bus,
+            encryption_key=self._encryption_key, alarm_topic=self._alarm_topic, function_defaults=defaults,
+            rotation_days=settings.webhook_rotation_days)
+        self._alarms += webhooks.alarms
+        return webhooks
 
     # -- attributes ------------------------------------------------------------------------------
     @property
@@ -346,3 +363,9 @@ class SecurePaymentApi(Construct):
         """Where the payment events go (``Payment Processed``, ``Failed``, ``Authorized``, ``Captured``,
         ``Voided``, ``Refunded``)."""
         return self._event_bus
+
+    @property
+    def webhooks(self) -> Optional[PaymentWebhooks]:
+        """The webhook delivery (queue, dead-letter queue, delivery function, per-merchant secrets), when
+        ``webhook_endpoints`` is set; ``webhooks.grant_replay(role)`` lets an operator replay dead letters."""
+        return self._webhooks

@@ -7,11 +7,13 @@ where a user's value meets its default: the override warnings are raised here.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cognito as cognito
@@ -37,6 +39,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_requ
 MERCHANT_ID = re.compile(json.loads(SCHEMA_FILE.read_text())["properties"]["merchant_id"]["pattern"])
 # The processor's environment holds the merchant map; Lambda allows 4 KB for all variables.
 MERCHANT_MAP_BUDGET = 2500
+WEBHOOK_MAP_BUDGET = 3500
 DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 # The props whose override can weaken a default (payment_api_overrides judges each).
 OVERRIDABLE = ("waf_managed_rule_groups", "waf_logging", "waf_rate_limit", "throttling_rate_limit",
@@ -79,6 +82,7 @@ class PaymentApiProps:
     configure_api_gateway_account: Optional[bool] = None
     powertools_layer_version: Optional[int] = None
     latency_alarm_threshold: Optional[Duration] = None
+    webhook_endpoints: Optional[Mapping[str, str]] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +123,9 @@ class PaymentApiSettings:
     configure_api_gateway_account: bool
     powertools_layer_version: Optional[int]
     latency_alarm_threshold: Duration
+    webhook_endpoints: Mapping[str, str]
+    """Empty: no webhooks."""
+    webhook_rotation_days: int
 
     @classmethod
     def resolve(cls, scope: Construct, props: PaymentApiProps) -> "PaymentApiSettings":
@@ -161,6 +168,7 @@ class PaymentApiSettings:
                                                defaults.configure_api_gateway_account),
             powertools_layer_version=pick(props.powertools_layer_version, defaults.powertools_layer_version),
             latency_alarm_threshold=pick(props.latency_alarm_threshold, defaults.latency_alarm_threshold),
+            webhook_endpoints=dict(props.webhook_endpoints or {}), webhook_rotation_days=defaults.webhook_rotation_days,
         )
 
 
@@ -250,6 +258,7 @@ def _validate(props: PaymentApiProps, auth: PaymentApiAuthorization) -> None:
         why = "the table is yours, so its settings are too"
         errors.check_not_with(props.deletion_protection, "deletion_protection", existing, why)
         errors.check_not_with(props.backup_plan, "backup_plan", existing, why + " (back it up where it is defined)")
+    _check_webhook_endpoints(errors, props.webhook_endpoints)
     rate, burst = props.throttling_rate_limit, props.throttling_burst_limit
     if isinstance(rate, int) and isinstance(burst, int):
         errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
@@ -259,3 +268,27 @@ def _validate(props: PaymentApiProps, auth: PaymentApiAuthorization) -> None:
 def _check_merchant_ids(errors: PropErrors, prop: str, merchant_ids: Sequence[object]) -> None:
     bad = [m for m in merchant_ids if not (isinstance(m, str) and MERCHANT_ID.fullmatch(m))]
     errors.check(not bad, prop, f"merchant ids are 1 to 64 of letters, digits, - and _; got {bad!r}")
+
+
+def _check_webhook_endpoints(errors: PropErrors, endpoints: object) -> None:
+    if endpoints is None:
+        return
+    if not errors.check(isinstance(endpoints, Mapping) and all(isinstance(u, str) for u in endpoints.values()),
+                        "webhook_endpoints", "expected a mapping {merchant id: 'https://...'}"):
+        return
+    _check_merchant_ids(errors, "webhook_endpoints", list(endpoints))
+    for url in endpoints.values():
+        if errors.check_format(url, "webhook_endpoints", "https_url"):
+            host = urlsplit(url).hostname or ""
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                continue
+            errors.check(address.is_global, "webhook_endpoints",
+                         f"{url} names a private, loopback, link-local or reserved address; webhooks go to public "
+                         "HTTPS endpoints only")
+    # Each entry of {"merchant": "<secret ARN>"} takes its id's length plus about 110 bytes of ARN and JSON.
+    size = sum(len(str(m)) + 110 for m in endpoints)
+    errors.check(size <= WEBHOOK_MAP_BUDGET, "webhook_endpoints",
+                 f"the merchant-to-secret map must fit the delivery function's environment ({size} of at most "
+                 f"{WEBHOOK_MAP_BUDGET} bytes): at most about 25 merchants")

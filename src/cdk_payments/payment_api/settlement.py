@@ -40,15 +40,21 @@ class Settlement:
 
     def consume_with(self, handler: lambda_.Function, *, max_concurrency: int) -> None:
         """``handler`` settles the queue's payments, a batch at a time, reporting each failure apart."""
-        handler.add_event_source(
-            sources.SqsEventSource(self.queue, batch_size=10, max_batching_window=Duration.seconds(1),
-                                   report_batch_item_failures=True, max_concurrency=max_concurrency)
-        )
-        for mapping in handler.node.children:
-            if isinstance(mapping, lambda_.EventSourceMapping):
-                acknowledge(
-                    mapping,
-                    "SQS event source mappings take no on-failure destination: failed messages go to the "
-                    "queue's own dead-letter queue after max_receive_count deliveries, and that DLQ alarms.",
-                    "Serverless-LambdaEventSourceMappingDestination",
-                )
+        consume(self.queue, handler, max_concurrency=max_concurrency)
+
+
+def consume(queue: sqs.IQueue, handler: lambda_.Function, *, max_concurrency: int) -> None:
+    """``handler`` consumes ``queue`` in batches of 10, each failed message reported apart (partial batch
+    response), at most ``max_concurrency`` invocations at once."""
+    handler.add_event_source(
+        sources.SqsEventSource(queue, batch_size=10, max_batching_window=Duration.seconds(1),
+                               report_batch_item_failures=True, max_concurrency=max_concurrency)
+    )
+    for mapping in handler.node.children:
+        if isinstance(mapping, lambda_.EventSourceMapping):
+            acknowledge(
+                mapping,
+                "SQS event source mappings take no on-failure destination: failed messages go to the "
+                "queue's own dead-letter queue after max_receive_count deliveries, and that DLQ alarms.",
+                "Serverless-LambdaEventSourceMappingDestination",
+            )
