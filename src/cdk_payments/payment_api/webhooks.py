@@ -39,6 +39,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._alarms import alarm
+from .._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from .._queues import dead_letter_queue, encrypted_queue
 from .functions import FunctionDefaults, PaymentFunction
 from .settlement import consume
@@ -87,6 +88,10 @@ class PaymentWebhooks(Construct):
         if len(permissions) != 1:
             raise RuntimeError(f"expected CDK's one Secrets Manager invoke permission, found {len(permissions)}")
         permissions[0].source_account = Aws.ACCOUNT_ID
+        acknowledge(permissions[0], "Secrets Manager may invoke the rotation function only for secrets of this "
+                    "account (SourceAccount, a Ref the control cannot read as a literal); it rotates one secret per "
+                    "merchant, so no single SourceArn names them all.",
+                    guard("lambda_function_public_access_prohibited_check"))
         self._delivery = PaymentFunction(
             self, "Delivery", handler="runtime.webhooks.handler", description="cdk-payments webhook delivery",
             timeout=DELIVERY_TIMEOUT, defaults=defaults,
@@ -124,7 +129,10 @@ class PaymentWebhooks(Construct):
         self._dead_letter_queue.grant(grantee, "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks",
                                       "sqs:CancelMessageMoveTask")
         self._dead_letter_queue.grant_consume_messages(grantee)
-        return self._queue.grant_send_messages(grantee)
+        grant = self._queue.grant_send_messages(grantee)
+        if isinstance(grantee, iam.Role):  # the key's action groups (kms:GenerateDataKey*), as every grant's
+            AcknowledgeGrantPolicies.apply(grantee)
+        return grant
 
     # -- attributes -------------------------------------------------------------------------------
     @property
