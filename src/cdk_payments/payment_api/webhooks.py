@@ -80,7 +80,8 @@ class PaymentWebhooks(Construct):
             secret.add_rotation_schedule("Rotation", rotation_lambda=self._rotation_function,
                                          rotate_immediately_on_update=False,
                                          automatically_after=Duration.days(rotation_days))
-        key.grant_decrypt(self._rotation_function)  # its environment
+        # The key: its environment, and Lambda's sending a failed invocation to the encrypted dead-letter queue.
+        key.grant_encrypt_decrypt(self._rotation_function)
         # CDK lets secretsmanager.amazonaws.com invoke it for any secret; only this account's may (it
         # rotates several secrets, so no single SourceArn).
         permissions = [child for child in self._rotation_function.node.children
@@ -104,7 +105,9 @@ class PaymentWebhooks(Construct):
         # (ChangeMessageVisibility, in the event source's grant), the dead letter after 3 days.
         for secret in self._secrets.values():
             secret.grant_read(self._delivery)
-        self._dead_letter_queue.grant_send_messages(self._delivery)  # with the key: its environment too
+        # The key: the dead letters it sends (SendMessage comes with the function's dead-letter config), its
+        # environment; and the event source's grant_consume the queue's.
+        key.grant_encrypt_decrypt(self._delivery)
         consume(self._queue, self._delivery, max_concurrency=max_concurrency)
         self._rule = events.Rule(
             self, "Rule", event_bus=event_bus, description="Payment events of merchants with a webhook endpoint",
