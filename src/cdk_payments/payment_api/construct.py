@@ -267,15 +267,6 @@ class SecurePaymentApi(Construct):
         stage = self._rest_api.deployment_stage
         return [stage.rest_api.arn_for_execute_api(method, "/*", stage.stage_name) for method in allowed]
 
-    def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
-        allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues
-        webhooks = PaymentWebhooks(
-            self, "Webhooks", endpoints=settings.webhook_endpoints, event_bus=self._event_bus,
-            encryption_key=self._encryption_key, alarm_topic=self._alarm_topic, function_defaults=defaults,
-            rotation_days=settings.webhook_rotation_days)
-        self._alarms += webhooks.alarms
-        return webhooks
-
     # -- attributes ------------------------------------------------------------------------------
     @property
     def rest_api(self) -> apigw.RestApi:
@@ -369,3 +360,13 @@ class SecurePaymentApi(Construct):
         """The webhook delivery (queue, dead-letter queue, delivery function, per-merchant secrets), when
         ``webhook_endpoints`` is set; ``webhooks.grant_replay(role)`` lets an operator replay dead letters."""
         return self._webhooks
+
+    # -- builders ----------------------------------------------------------------------------------
+    def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
+        allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues
+        webhooks = PaymentWebhooks(
+            self, "Webhooks", endpoints=settings.webhook_endpoints, event_bus=self._event_bus,
+            encryption_key=self._encryption_key, alarm_topic=self._alarm_topic, function_defaults=defaults,
+            rotation_days=settings.webhook_rotation_days)
+        self._alarms += webhooks.alarms
+        return webhooks

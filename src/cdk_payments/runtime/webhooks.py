@@ -12,7 +12,11 @@ are not followed; each attempt has a short timeout.
 
 Retries: at least once, with exponential backoff (``next_delay``) for up to ``RETRY_WINDOW_SECONDS``
 (3 days), then the message is dead-lettered, whence it can be replayed (redriven). A failing endpoint
-delays only its own messages: each message waits out its own backoff.
+delays only its own messages: each message waits out its own backoff, and within a batch a merchant
+whose endpoint failed once gets no second attempt (one timeout per batch, not one per message).
+
+Secrets: ``WEBHOOK_SECRETS`` maps each merchant id to its secret's ARN (``{"url", "secret"}``, and
+during a rotation's grace period ``previous`` and ``previous_until``: both secrets sign).
 """
 
 from __future__ import annotations
