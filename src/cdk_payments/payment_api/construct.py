@@ -128,6 +128,7 @@ class SecurePaymentApi(Construct):
         powertools_layer_version: Optional[int] = None,
         latency_alarm_threshold: Optional[Duration] = None,
         webhook_endpoints: Optional[Mapping[str, str]] = None,
+        webhook_rotation_days: Optional[int] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -191,6 +192,8 @@ class SecurePaymentApi(Construct):
         :param webhook_endpoints: deliver each merchant's payment events as signed Standard Webhooks to its
             HTTPS endpoint (``{"merchant-1": "https://shop.example/hooks"}``), retried for 3 days, then
             dead-lettered and replayable (``webhooks``; see docs/webhooks.md). Default: no webhooks
+        :param webhook_rotation_days: rotation interval of each merchant's webhook signing secret, 1 to 365
+            (the old secret keeps verifying for a day). Default: 90
         """
         super().__init__(scope, id)
         settings = PaymentApiSettings.resolve(self, PaymentApiProps(
@@ -205,7 +208,7 @@ class SecurePaymentApi(Construct):
             rotation_function=rotation_function, rotation_days=rotation_days, deletion_protection=deletion_protection,
             backup_plan=backup_plan, configure_api_gateway_account=configure_api_gateway_account,
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
-            webhook_endpoints=webhook_endpoints,
+            webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
         store = Store.build(self, settings, key)

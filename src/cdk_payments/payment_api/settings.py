@@ -44,7 +44,7 @@ DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EG
 # The props whose override can weaken a default (payment_api_overrides judges each).
 OVERRIDABLE = ("waf_managed_rule_groups", "waf_logging", "waf_rate_limit", "throttling_rate_limit",
                "throttling_burst_limit", "deletion_protection", "backup_plan", "log_retention",
-               "cors_allowed_origins", "rotation_days", "configure_api_gateway_account")
+               "cors_allowed_origins", "rotation_days", "configure_api_gateway_account", "webhook_rotation_days")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +83,7 @@ class PaymentApiProps:
     powertools_layer_version: Optional[int] = None
     latency_alarm_threshold: Optional[Duration] = None
     webhook_endpoints: Optional[Mapping[str, str]] = None
+    webhook_rotation_days: Optional[int] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,7 +169,8 @@ class PaymentApiSettings:
                                                defaults.configure_api_gateway_account),
             powertools_layer_version=pick(props.powertools_layer_version, defaults.powertools_layer_version),
             latency_alarm_threshold=pick(props.latency_alarm_threshold, defaults.latency_alarm_threshold),
-            webhook_endpoints=dict(props.webhook_endpoints or {}), webhook_rotation_days=defaults.webhook_rotation_days,
+            webhook_endpoints=dict(props.webhook_endpoints or {}),
+            webhook_rotation_days=pick(props.webhook_rotation_days, defaults.webhook_rotation_days),
         )
 
 
@@ -203,6 +205,7 @@ def _validate(props: PaymentApiProps, auth: PaymentApiAuthorization) -> None:
     errors.check_int(props.max_receive_count, "max_receive_count", minimum=1, maximum=1000)
     errors.check_int(props.settlement_max_concurrency, "settlement_max_concurrency", minimum=2, maximum=1000)
     errors.check_int(props.rotation_days, "rotation_days", minimum=1, maximum=365)
+    errors.check_int(props.webhook_rotation_days, "webhook_rotation_days", minimum=1, maximum=365)
     errors.check_int(props.powertools_layer_version, "powertools_layer_version", minimum=1)
     for flag in ("waf_logging", "deletion_protection", "backup_plan", "configure_api_gateway_account"):
         errors.check_type(getattr(props, flag), flag, bool)
