@@ -62,3 +62,21 @@ def test_a_secret_without_an_endpoint_is_not_rotated(aws):
     with pytest.raises(webhook_rotation.RotationError, match="no endpoint url"):
         run(arn, token, "createSecret")
     assert value(client, arn) == {"secret": OLD}
+
+
+@pytest.mark.parametrize(("secret", "valid"), [
+    (OLD, True), ("A1b2" * 11, True),  # the 44 base64 characters CloudFormation generates
+    ("whsec_short", False), ("not base64!" * 4, False)])
+def test_test_secret_accepts_a_generated_or_whsec_key_only(aws, secret, valid):
+    """Secrets Manager asks testSecret of the current, generated version when the schedule is set."""
+    client = boto3.client("secretsmanager", region_name=REGION)
+    arn = client.create_secret(Name="webhooks-generated",
+                               SecretString=json.dumps({"url": "https://h.example/p", "secret": secret}))["ARN"]
+    version = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    (token,) = version
+    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING", MoveToVersionId=token)
+    if valid:
+        webhook_rotation.test_secret(arn, token, version)
+    else:
+        with pytest.raises(webhook_rotation.RotationError):
+            webhook_rotation.test_secret(arn, token, version)

@@ -14,6 +14,7 @@ can switch to the new one at its own pace.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -44,9 +45,20 @@ def set_secret(arn: str, token: str, versions: dict[str, list[str]]) -> None:
 
 
 def test_secret(arn: str, token: str, versions: dict[str, list[str]]) -> None:
-    pending = _value(arn, stage=PENDING, version=token) or {}
-    if not str(pending.get("secret", "")).startswith(SECRET_PREFIX) or not pending.get("url"):
-        raise RotationError(f"version {token} is not a webhook endpoint with a whsec_ secret")
+    """The version has an endpoint and a signing key of 24 to 64 bytes (Standard Webhooks): a ``whsec_``
+    secret, or the 44 base64 characters CloudFormation generates (Secrets Manager also asks this of the
+    current version when a schedule is set)."""
+    version = _value(arn, stage=PENDING, version=token) or {}
+    if not version.get("url") or not _signing_key(str(version.get("secret", ""))):
+        raise RotationError(f"version {token} is not a webhook endpoint with a signing secret")
+
+
+def _signing_key(secret: str) -> bool:
+    encoded = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    try:
+        return 24 <= len(base64.b64decode(encoded, validate=True)) <= 64
+    except ValueError:
+        return False
 
 
 def finish_secret(arn: str, token: str, versions: dict[str, list[str]]) -> None:
