@@ -39,7 +39,7 @@ JUSTIFIED = {
     "that grant_encrypt_decrypt already gives on the same key (a duplicate, not a gap)",
 }
 # Granted actions no recorded call exercises, kept: CDK's L2 grant bundles (the comment in
-# SecurePaymentApi._grant_least_privilege says which grant brings each).
+# payment_api/handlers.py Handlers._grant_least_privilege says which grant brings each).
 BUNDLED = {
     "sqs:GetQueueAttributes": "grant_send_messages / grant_consume_messages",
     "sqs:GetQueueUrl": "grant_send_messages / grant_consume_messages",

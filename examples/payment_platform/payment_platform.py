@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from audit_replica import AuditReplica
 from aws_cdk import Annotations, CfnOutput, Stack, Tags
@@ -75,6 +75,7 @@ class PaymentPlatform(Stack):
         finding_sources: str = "existing",
         resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
         smoke_test_principal: Optional[iam.IPrincipal] = None,
+        webhook_endpoints: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
     ) -> None:
         errors = []
@@ -138,6 +139,8 @@ class PaymentPlatform(Stack):
             provider_adapter=provider_adapter,
             resilience=resilience,
             backup_copy_vault=copy_vault,
+            # Each merchant's payment events, signed, to its HTTPS endpoint (docs/webhooks.md).
+            webhook_endpoints=webhook_endpoints,
         )
         if copy_vault:  # a per-account setting that docs/regions.md turns on before the first deploy
             Annotations.of(self.payments).acknowledge_warning(
@@ -201,6 +204,11 @@ class PaymentPlatform(Stack):
             ("OpenApiUrl", spec.s3_object_url, "The payment API's OpenAPI 3.1 document (docs/openapi.md)"),
             *((("BackupCopyVaultArn", copy_vault.backup_vault_arn,
                 "Where the table's daily backups are copied (restore from there)"),) if copy_vault else ()),
+            *((("WebhookSecretArns", self.to_json_string({m: s.secret_arn for m, s in self.payments.webhooks.secrets.items()}),
+                "Each merchant's webhook endpoint and signing secret"),
+               ("WebhookReplayCommand", self.payments.webhooks.replay_command,
+                "Replays the webhooks that failed for 3 days (after fixing the endpoint)"))
+              if self.payments.webhooks else ()),
         ):
             self.outputs[name] = CfnOutput(self, name, value=value, description=description)
         if smoke_test_principal is not None:

@@ -5,7 +5,7 @@ stack names and physical names in both."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import aws_cdk as cdk
 from audit_replica import AuditReplica
@@ -42,6 +42,7 @@ def build_platform(
     alert_https_endpoint: Optional[str] = None,
     finding_sources: str = "existing",
     resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
+    webhook_endpoints: Optional[Mapping[str, str]] = None,
     smoke_test_principal: Optional[iam.IPrincipal] = None,
 ) -> PlatformStacks:
     """The example's stacks in ``scope`` (an app or a Stage), each named after its id.
@@ -69,7 +70,7 @@ def build_platform(
         scope, stack_id, stack_name=stack_id, profile=profile, cost_center=cost_center, audit_replica=audit_replica,
         provider_adapter=provider_adapter, network_layout=network_layout, account_trail=account_trail,
         alert_email=alert_email, alert_https_endpoint=alert_https_endpoint, finding_sources=finding_sources,
-        resilience=resilience, smoke_test_principal=smoke_test_principal,
+        resilience=resilience, webhook_endpoints=webhook_endpoints, smoke_test_principal=smoke_test_principal,
         description=f"cdk-payments example payment platform ({profile.value} profile)",
     )
     return PlatformStacks(platform, audit_replica)
@@ -77,6 +78,7 @@ def build_platform(
 
 # `-c provider=http` authorizes through the generic HTTPS adapter (set base_url and api_key in the secret).
 PROVIDERS = {"sandbox": ProviderAdapter.sandbox, "http": ProviderAdapter.http}
+DEFAULT_WEBHOOKS = {"demo-merchant": "https://webhooks.demo-merchant.example/payments"}
 
 
 def settings_from_context(node: Node) -> dict[str, Any]:
@@ -106,6 +108,20 @@ def settings_from_context(node: Node) -> dict[str, Any]:
             profile is Profile.PROD and context("auditReplicaRegion")):
         errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
                       "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
+    # Webhooks to each merchant's HTTPS endpoint: `-c webhookEndpoints=demo-merchant=https://...,second-merchant=...`
+    # (or a JSON object), `-c webhookEndpoints=none` for none. The default names a reserved .example host,
+    # which never resolves: deliveries are attempted, logged and retried, then dead-lettered (and alarm).
+    webhooks = context("webhookEndpoints")
+    webhook_endpoints = DEFAULT_WEBHOOKS
+    if isinstance(webhooks, dict):
+        webhook_endpoints = webhooks
+    elif webhooks == "none":
+        webhook_endpoints = {}
+    elif webhooks:
+        pairs = [pair.partition("=") for pair in str(webhooks).split(",")]
+        if any(not separator for _, separator, _ in pairs):
+            errors.append(f"webhookEndpoints: expected merchant=https://url,... or none, got {webhooks!r}")
+        webhook_endpoints = {merchant.strip(): url.strip() for merchant, _, url in pairs}
     if errors:
         raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
     return dict(
@@ -124,6 +140,7 @@ def settings_from_context(node: Node) -> dict[str, Any]:
         finding_sources=context("findingSources") or "create",
         cost_center=context("costCenter"),
         resilience=ResilienceTier(resilience),
+        webhook_endpoints=webhook_endpoints,
     )
 
 

@@ -140,6 +140,8 @@ class PaymentApiDefaults:
     latency_alarm_threshold: Duration = field(default_factory=lambda: Duration.seconds(2))
     resilience: ResilienceTier = ResilienceTier.SINGLE_REGION
     """One region in both profiles: a second region doubles part of the bill (docs/regions.md)."""
+    webhook_rotation_days: int = 90
+    """Each merchant's webhook signing secret is rotated this often (the old one verifies for a day more)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ HANDLERS = {
     "cdk_payments.runtime.listing": "runtime.api.handler",
     "cdk_payments.runtime.events": "runtime.events.handler",
     "cdk_payments.runtime.rotation": "runtime.rotation.handler",
+    "cdk_payments.runtime.webhooks": "runtime.webhooks.handler",
+    "cdk_payments.runtime.webhook_rotation": "runtime.webhook_rotation.handler",
 }
 
 _active: list[Callable[[dict], None]] = []  # the sink of the recording in progress, if any
@@ -61,9 +63,25 @@ def _call(model: Any, context: dict, request_signer: Any, **_: Any) -> None:
     for operation, kind, ref, request_context in _targets(service, model.name, params):
         action = ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
         ref, _, suffix = ref.partition("/index/") if kind == "table" else (ref, "", "")
-        sources = sorted(name for name, value in os.environ.items() if value == ref)
+        sources = _sources(ref)
         _active[-1]({"principal": principal, "action": action, "kind": kind, "ref": ref, "sources": sources,
                      "suffix": f"/index/{suffix}" if suffix else "", "region": region, "context": request_context})
+
+
+def _sources(ref: str) -> list[str]:
+    """The environment variables that hold ``ref``: ``NAME``, or ``NAME[key]`` for a value of a JSON
+    object variable (the delivery function's merchant-to-secret map)."""
+    found = []
+    for name, value in os.environ.items():
+        if value == ref:
+            found.append(name)
+        elif value.startswith("{") and ref in value:
+            try:
+                mapping = json.loads(value)
+            except ValueError:
+                continue
+            found += [f"{name}[{key}]" for key, item in mapping.items() if item == ref] if isinstance(mapping, dict) else []
+    return sorted(found)
 
 
 def _targets(service: str, operation: str, p: dict) -> Iterator[tuple[str, str, str, dict]]:

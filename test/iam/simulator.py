@@ -253,16 +253,35 @@ def _translate(policies: Policies, function_id: str, call: dict, environment: di
     stack, found = policies.stack, []
     hint = HINTS.get(call["kind"], "")
     sources = sorted(call.get("sources", []), key=lambda name: hint not in name)
-    found += [arn_of(call["kind"], environment[name], stack.region, ACCOUNT) for name in sources if name in environment]
+    found += [arn_of(call["kind"], value, stack.region, ACCOUNT) for value in _values(environment, sources)]
     if call["kind"] == "secret":  # Secrets Manager names the secret to a rotation function in its event
         found += policies.rotated_by(function_id)
     if call["ref"] in physical:
         found.append(arn_of(call["kind"], physical[call["ref"]], stack.region, ACCOUNT))
     others = policies.any_environment
-    found += [arn_of(call["kind"], others[name], stack.region, ACCOUNT) for name in sources if name in others]
+    found += [arn_of(call["kind"], value, stack.region, ACCOUNT) for value in _values(others, sources)]
     # Several variables may hold the same value in a test (a table and a bus both named "payments").
     return next((arn for arn in found if arn in stack.by_arn), None) or (
         found[0] if found else arn_of(call["kind"], call["ref"], stack.region, ACCOUNT))
+
+
+def _values(environment: dict[str, str], sources: list[str]) -> list[str]:
+    """The values of ``sources`` in ``environment``: a variable's, or ``NAME[key]``'s entry of a JSON object."""
+    values = []
+    for source in sources:
+        name, _, key = source.partition("[")
+        if name not in environment:
+            continue
+        if not key:
+            values.append(environment[name])
+            continue
+        try:
+            mapping = json.loads(environment[name])
+        except ValueError:
+            continue
+        if isinstance(mapping, dict):  # a test's merchant stands for the deployed map's entries, alike
+            values += [str(mapping[key[:-1]])] if key[:-1] in mapping else [str(item) for item in mapping.values()]
+    return values
 
 
 def simulation(policies: Policies, request: Request, without: tuple[str, int] | None = None) -> dict:

@@ -13,8 +13,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match
 
 from cdk_payments import CostOptimizedVpc, PaymentApiAuthorization, Profile, SecurePaymentApi
-from cdk_payments.payment_api.construct import SCHEMA_FILE
 from cdk_payments.payment_api.routes import ROUTES
+from cdk_payments.payment_api.settings import SCHEMA_FILE
 
 from ..harness import synth
 
@@ -474,7 +474,7 @@ def test_readme_lists_every_error_code_the_api_can_return(dev):
 
 def test_processor_may_make_every_call_of_the_write_path(dev):
     # test/runtime/test_intake.py records the calls POST makes and checks them against this tuple.
-    from cdk_payments.payment_api.construct import PROCESSOR_TABLE_ACTIONS
+    from cdk_payments.payment_api.handlers import PROCESSOR_TABLE_ACTIONS
 
     result, _ = dev
     policy = next(p for n, p in result.resources("AWS::IAM::Policy").items() if "Processor" in n)

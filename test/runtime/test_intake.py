@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cdk_payments.payment_api.construct import PROCESSOR_TABLE_ACTIONS
+from cdk_payments.payment_api.handlers import PROCESSOR_TABLE_ACTIONS
 from cdk_payments.runtime import api, clients, intake
 
 from .conftest import REGION, ROLE_ARNS, FakeContext, api_event, valid_body

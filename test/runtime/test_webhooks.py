@@ -73,21 +73,35 @@ def queues(aws, monkeypatch):
     dlq = sqs.create_queue(QueueName="webhooks-dlq")["QueueUrl"]
     monkeypatch.setenv("WEBHOOK_QUEUE_URL", queue)
     monkeypatch.setenv("WEBHOOK_DLQ_URL", dlq)
-    monkeypatch.setenv("WEBHOOK_SECRET_PREFIX", "webhooks/")
+    monkeypatch.setenv("WEBHOOK_SECRETS", "{}")
     monkeypatch.setattr(webhooks, "ALLOW_LOOPBACK_FOR_TESTS", True)
     return sqs, queue, dlq
 
 
-def register(url):
-    boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="webhooks/merchant-42", SecretString=json.dumps({"url": url, "secret": SECRET}))
+def register(url, merchant="merchant-42", **config):
+    """The merchant's secret, as the construct creates it, and its ARN in the delivery function's map."""
+    import os
+
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=f"webhooks-{merchant}", SecretString=json.dumps({"url": url, "secret": SECRET, **config}))["ARN"]
+    os.environ["WEBHOOK_SECRETS"] = json.dumps({**json.loads(os.environ["WEBHOOK_SECRETS"]), merchant: arn})
+    return arn
 
 
 NOW = time.time()  # the receiver checks the signature's timestamp against its clock (5 minutes)
 STARTED = datetime.fromtimestamp(int(NOW), timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def event(time=STARTED):
+@pytest.fixture(autouse=True)
+def clock(iam_judged):
+    """Now, once the IAM judge's example synthesis (which can take minutes) is done."""
+    global NOW, STARTED
+    NOW = time.time()
+    STARTED = datetime.fromtimestamp(int(NOW), timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def event(time=None):
+    time = time or STARTED
     return {"id": "eb-1", "detail-type": "Payment Refunded", "source": "cdk-payments", "time": time,
             "detail": {"version": "1", "event_id": "9a0b0c0d-0000-5000-8000-000000000001", "payment_id": "p-1",
                        "merchant_id": "merchant-42", "amount": 1250, "currency": "EUR", "status": "REFUNDED"}}
@@ -187,8 +201,7 @@ def test_one_merchants_failing_endpoint_does_not_hold_back_anothers(aws, queues,
     sqs, queue, _ = queues
     failing, working = receiver(*[500] * 5), receiver()
     register(failing.url)
-    boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="webhooks/merchant-43", SecretString=json.dumps({"url": working.url, "secret": SECRET}))
+    register(working.url, "merchant-43")
     other = event()
     other["detail"] = {**other["detail"], "merchant_id": "merchant-43", "event_id": "9a0b0c0d-0000-5000-8000-000000000002"}
     for body in (json.dumps(event()), json.dumps(other)):
@@ -202,3 +215,37 @@ def test_one_merchants_failing_endpoint_does_not_hold_back_anothers(aws, queues,
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     assert failed == {m["MessageId"] for m in messages if "merchant-42" in m["Body"]}
     assert len(working.verified) == 1 and len(failing.verified) == 1
+
+
+def test_a_merchant_without_an_endpoint_is_skipped_without_a_call(aws, queues, receiver):
+    sqs, queue, _ = queues
+    body = json.dumps(event())
+    attempt = webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW))
+    assert not attempt.delivered and attempt.detail == "no endpoint"
+
+
+def test_a_failing_endpoint_costs_its_batch_one_attempt(aws, queues, receiver):
+    """Its second message in the batch waits out its backoff without connecting again."""
+    sqs, queue, _ = queues
+    failing = receiver(*[500] * 5)
+    register(failing.url)
+    failed = set()
+    for n in (1, 2):
+        body = json.dumps({**event(), "detail": {**event()["detail"], "event_id": f"id-{n}"}})
+        with pytest.raises(webhooks.DeliveryFailed):
+            webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW), failing=failed)
+    assert failed == {"merchant-42"} and len(failing.verified) == 1
+
+
+def test_during_a_rotations_grace_period_both_secrets_sign(aws, queues, receiver):
+    """The merchant still verifying with the old secret accepts the delivery; after the grace, only the new one signs."""
+    sqs, queue, _ = queues
+    endpoint = receiver()  # verifies with SECRET, now the previous secret
+    new = webhooks.new_secret()
+    register(endpoint.url, secret=new, previous=SECRET, previous_until=int(NOW) + 60)
+    config = webhooks.endpoint("merchant-42")
+    assert webhooks.signing_secrets(config, NOW) == [new, SECRET]
+    assert webhooks.signing_secrets(config, NOW + 61) == [new]
+    body = json.dumps(event())
+    assert webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW)).delivered
+    assert endpoint.refused == [] and len(endpoint.verified) == 1

@@ -6,12 +6,15 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._alarms import alarm as create_alarm
+from .._kms import allow_services
+from .._topics import service_topic, warn_if_imported_topic
 
 FIVE_MINUTES = Duration.minutes(5)
 
@@ -67,3 +70,13 @@ def _throttles(table: dynamodb.ITable, index: str | None) -> dict[str, cloudwatc
     return {(prefix + kind.title() if prefix else kind): cloudwatch.Metric(
         namespace="AWS/DynamoDB", metric_name=metric, dimensions_map=dimensions, statistic="Sum", period=FIVE_MINUTES)
         for kind, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents"))}
+
+
+def topic_for(scope: Construct, given: sns.ITopic | None, key: kms.IKey) -> sns.ITopic:
+    """``given``, or a new topic encrypted with ``key`` that CloudWatch alarms may publish to."""
+    warn_if_imported_topic(scope, given, "alarm_topic", ["cloudwatch.amazonaws.com"])
+    if given is not None:
+        return given
+    allow_services(key, "cloudwatch.amazonaws.com", scope=scope)
+    return service_topic(scope, "AlarmTopic", key, publishers=["cloudwatch.amazonaws.com"],
+                         display_name="Payment API alarms")

@@ -1,13 +1,15 @@
-"""SecurePaymentApi: a secure, idempotent payment intake API and its asynchronous settlement."""
+"""SecurePaymentApi: a secure, idempotent payment intake API and its asynchronous settlement.
+
+The constructor is a recipe: the settings (props validated and resolved once), then one builder per
+part, each taking this construct as its scope (so every construct id, hence every logical id, is
+what 0.1 deployed) and returning what it made.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -18,7 +20,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -27,46 +28,21 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
-from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard, wildcard_resource_finding
-from .._names import pin_top_level_logical_id, top_level_unique_id
-from .._overrides import flag_overridden_defaults
-from .._queues import dead_letter_queue, encrypted_queue
-from .._topics import service_topic, warn_if_imported_topic
-from .._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
+from .._nag import AcknowledgeGrantPolicies
+from .._validation import PropErrors
 from ..choices import PaymentApiAuthorization, ResilienceTier
-from ..profiles import Profile, defaults_for
-from . import resilience as tiers
+from ..profiles import Profile
 from .adapter import ProviderAdapter
-from .alarms import payment_alarms
-from .functions import PaymentFunction, powertools_layer
-from .overrides import payment_api_overrides
-from .routes import add_routes, never_cached
-from .waf import MANAGED_RULE_GROUPS, WINDOW_SECONDS, PaymentWebAcl
-
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "runtime" / "payment_request.schema.json"
-MERCHANT_INDEX = "by-merchant"
-MERCHANT_ID = re.compile(json.loads(SCHEMA_FILE.read_text())["properties"]["merchant_id"]["pattern"])
-# The processor's environment holds the merchant map; Lambda allows 4 KB for all variables.
-MERCHANT_MAP_BUDGET = 2500
-# The request header that identifies the caller, which the prod cache keys reads on (see _create_api).
-IDENTITY_HEADER = {PaymentApiAuthorization.API_KEY: "X-Api-Key", PaymentApiAuthorization.COGNITO: "Authorization"}
-PROCESSOR_TIMEOUT = Duration.seconds(10)
-# What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
-# deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
-PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-HANDLER_TIMEOUT = Duration.seconds(30)
-STAGE = "v1"
-ERROR_TEMPLATE = '{"error":{"code":"%s","message":%s}}'
-# Gateway responses get variable substitution only (no VTL): $context.error.messageString is the
-# message already quoted and escaped as a JSON string; anything else is a static JSON string.
-MESSAGE_STRING = "$context.error.messageString"
-# Every answer names its request (the same id as the access log's and the handler's X-Request-Id);
-# throttling and 5xx answers say when to retry (RFC 9110 Retry-After: seconds, a quoted literal).
-REQUEST_ID_HEADER = {"X-Request-Id": "context.requestId"}
-RETRY_AFTER_SECONDS = 1
-
-
-DEFAULT_SUBNETS = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+from .alarms import payment_alarms, topic_for
+from .credentials import provider_secret, rotate
+from .functions import FunctionDefaults
+from .gateway import Gateway
+from .handlers import Handlers, function_defaults
+from .settings import PaymentApiProps, PaymentApiSettings
+from .settlement import Settlement
+from .store import MERCHANT_INDEX, Store
+from .waf import PaymentWebAcl
+from .webhooks import PaymentWebhooks
 
 
 class SecurePaymentApi(Construct):
@@ -152,6 +128,8 @@ class SecurePaymentApi(Construct):
         configure_api_gateway_account: Optional[bool] = None,
         powertools_layer_version: Optional[int] = None,
         latency_alarm_threshold: Optional[Duration] = None,
+        webhook_endpoints: Optional[Mapping[str, str]] = None,
+        webhook_rotation_days: Optional[int] = None,
         resilience: Optional[ResilienceTier] = None,
         backup_copy_vault: Optional[backup.IBackupVault] = None,
     ) -> None:
@@ -214,6 +192,11 @@ class SecurePaymentApi(Construct):
             Default: the layer of the Powertools release the library is tested with
             (``POWERTOOLS_VERSION``), resolved from AWS's public SSM parameter at deploy time
         :param latency_alarm_threshold: p99 latency that alarms. Default: 2 seconds
+        :param webhook_endpoints: deliver each merchant's payment events as signed Standard Webhooks to its
+            HTTPS endpoint (``{"merchant-1": "https://shop.example/hooks"}``), retried for 3 days, then
+            dead-lettered and replayable (``webhooks``; see docs/webhooks.md). Default: no webhooks
+        :param webhook_rotation_days: rotation interval of each merchant's webhook signing secret, 1 to 365
+            (the old secret keeps verifying for a day). Default: 90
         :param resilience: how much of a region's loss the API survives (docs/regions.md): with
             ``ResilienceTier.BACKUP_AND_RESTORE`` the daily backup plan is on in every profile and copies
             each backup to ``backup_copy_vault``. Default: the profile's (SINGLE_REGION)
@@ -221,151 +204,51 @@ class SecurePaymentApi(Construct):
             ``ResilienceTier.BACKUP_AND_RESTORE``. Default: none
         """
         super().__init__(scope, id)
-        defaults = defaults_for(profile).payment_api
-        auth = pick(authorization, defaults.authorization)
-        self._validate(locals())
-        flag_overridden_defaults(self, payment_api_overrides(defaults, dict(
-            waf_managed_rule_groups=waf_managed_rule_groups, waf_logging=waf_logging, waf_rate_limit=waf_rate_limit,
+        settings = PaymentApiSettings.resolve(self, PaymentApiProps(
+            profile=profile, vpc=vpc, vpc_subnets=vpc_subnets, encryption_key=encryption_key,
+            existing_table=existing_table, alarm_topic=alarm_topic, event_bus=event_bus, authorization=authorization,
+            user_pool=user_pool, merchants=merchants, merchant_roles=merchant_roles,
             throttling_rate_limit=throttling_rate_limit, throttling_burst_limit=throttling_burst_limit,
-            deletion_protection=deletion_protection, backup_plan=backup_plan, log_retention=log_retention,
-            cors_allowed_origins=cors_allowed_origins, rotation_days=rotation_days,
-            configure_api_gateway_account=configure_api_gateway_account)))
-        retention = pick(log_retention, defaults.log_retention)
-        removal = defaults.removal_policy
-
-        self._encryption_key = key_for(self, encryption_key, purpose="payment data", logs=True)
-        key = self._encryption_key
-        self._table = existing_table or self._create_table(defaults, deletion_protection, backup_plan, backup_copy_vault)
-        imported = existing_table is not None and not isinstance(existing_table, (dynamodb.Table, dynamodb.TableV2))
-        if imported and existing_table.encryption_key is None:
-            Annotations.of(self).add_warning_v2(
-                "cdk-payments:importedTableKey",
-                "existing_table names no encryption key, so the functions are granted none: if the table is "
-                "encrypted with a customer managed KMS key, import it with dynamodb.Table.from_table_attributes("
-                "table_arn=..., encryption_key=key, global_indexes=['by-merchant']) so they may use it.")
-        self._dead_letter_queue = dead_letter_queue(
-            self, "DeadLetterQueue", key, holds="payments that failed settlement max_receive_count times and "
-            "failed asynchronous invocations (the DeadLetters alarm fires)", redrive_queue=True)
-        self._queue = encrypted_queue(
-            self,
-            "Queue",
-            key,
-            visibility_timeout=Duration.seconds(HANDLER_TIMEOUT.to_seconds() * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self._dead_letter_queue,
-                                                  max_receive_count=pick(max_receive_count, defaults.max_receive_count)),
-        )
-        self._secret = secretsmanager.Secret(
-            self,
-            "ProviderSecret",
-            description="Payment provider credentials (set api_key after deployment)",
-            encryption_key=key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps({"provider": "sandbox"}),
-                generate_string_key="api_key",
-                exclude_punctuation=True,
-            ),
-        )
-        self._event_bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
-
-        adapter = provider_adapter or ProviderAdapter.sandbox()
-        layer = powertools_layer(self, pick(powertools_layer_version, defaults.powertools_layer_version))
-        common = dict(
-            code=adapter.code(), layer=layer, key=key, memory_size=pick(memory_size, defaults.memory_size), log_retention=retention,
-            removal_policy=removal, reserved_concurrency=pick(reserved_concurrency, defaults.reserved_concurrency),
-            dead_letter_queue=self._dead_letter_queue, vpc=vpc,
-            vpc_subnets=pick(vpc_subnets, DEFAULT_SUBNETS) if vpc else None,
-        )
-        processor = PaymentFunction(
-            self, "Processor", handler="runtime.api.handler", description="cdk-payments payment API",
-            timeout=PROCESSOR_TIMEOUT,
-            environment={"TABLE_NAME": self._table.table_name, "QUEUE_URL": self._queue.queue_url,
-                         "EVENT_BUS_NAME": self._event_bus.event_bus_name,
-                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment,
-                         **self._merchant_environment(auth, merchant_roles)},
-            **common,
-        )
-        handler = PaymentFunction(
-            self, "EventHandler", handler="runtime.events.handler", description="cdk-payments settlement",
-            timeout=HANDLER_TIMEOUT,
-            environment={"TABLE_NAME": self._table.table_name, "EVENT_BUS_NAME": self._event_bus.event_bus_name,
-                         "PROVIDER_SECRET_ARN": self._secret.secret_arn, **adapter.environment},
-            **common,
-        )
-        self._processor, self._event_handler = processor.function, handler.function
-        self._grant_least_privilege()
-        self._rotation_function = rotation_function or self._create_rotation_function(adapter, common)
-        # Not at deployment: the generated api_key is a placeholder until you store the provider's key.
-        self._secret.add_rotation_schedule(
-            "Rotation", rotation_lambda=self._rotation_function, rotate_immediately_on_update=False,
-            automatically_after=Duration.days(pick(rotation_days, defaults.rotation_days)),
-        )
-        if rotation_function is None:
-            self._scope_rotation_permission()
-        self._event_handler.add_event_source(
-            sources.SqsEventSource(self._queue, batch_size=10, max_batching_window=Duration.seconds(1),
-                                   report_batch_item_failures=True,
-                                   max_concurrency=pick(settlement_max_concurrency,
-                                                        defaults.settlement_max_concurrency))
-        )
-        # Named after the queue's path, which a Stage prefixes: Lambda would refuse the renamed mapping.
-        pin_top_level_logical_id(
-            self._event_handler.node.find_child(f"SqsEventSource:{Names.unique_id(self._queue)}").node.default_child,
-            prefix="SqsEventSource:", named_after=self._queue)
-        for mapping in self._event_handler.node.children:
-            if isinstance(mapping, lambda_.EventSourceMapping):
-                acknowledge(
-                    mapping,
-                    "SQS event source mappings take no on-failure destination: failed messages go to the "
-                    "queue's own dead-letter queue after max_receive_count deliveries, and that DLQ alarms.",
-                    "Serverless-LambdaEventSourceMappingDestination",
-                )
-
-        # A generated name, as in 0.1.0: naming it now would replace the group (and its logs) on upgrade,
-        # and the region's logging role may write to every log group of the account here anyway.
-        self._access_log_group = logs.LogGroup(self, "AccessLogs", retention=retention, encryption_key=key,
-                                               removal_policy=removal)
-        acknowledge_log_retention(self._access_log_group, retention)
-        # Reads are cached per caller credential; SigV4 signatures differ on every request (and can
-        # travel in the query string), so with IAM a cache could serve nobody safely: none.
-        cache = None if auth is PaymentApiAuthorization.IAM else pick(cache_size_gb, defaults.cache_size_gb) or None
-        rate = pick(throttling_rate_limit, defaults.throttling_rate_limit)
-        self._rest_api = self._create_api(
-            auth=auth, user_pool=user_pool, merchants=merchants or [], cors=cors_allowed_origins, cache=cache,
-            rate=rate, burst=pick(throttling_burst_limit, defaults.throttling_burst_limit),
-        )
-        if pick(configure_api_gateway_account, defaults.configure_api_gateway_account):
-            # The stage enables logging, which fails until the region has the role: order them.
-            self._rest_api.deployment_stage.node.add_dependency(self._configure_account_logging())
-        # Own the execution log group API Gateway would otherwise create unencrypted and kept forever;
-        # before the stage, so that API Gateway never creates it first (the deploy would then fail).
-        execution_logs = logs.LogGroup(
-            self, "ExecutionLogs",
-            log_group_name=f"API-Gateway-Execution-Logs_{self._rest_api.rest_api_id}/{STAGE}",
-            retention=retention, encryption_key=key, removal_policy=removal,
-        )
-        self._rest_api.deployment_stage.node.add_dependency(execution_logs)
-        acknowledge_log_retention(execution_logs, retention)
-
+            waf_rate_limit=waf_rate_limit, waf_logging=waf_logging, waf_managed_rule_groups=waf_managed_rule_groups,
+            memory_size=memory_size, reserved_concurrency=reserved_concurrency, max_receive_count=max_receive_count,
+            settlement_max_concurrency=settlement_max_concurrency, log_retention=log_retention,
+            cors_allowed_origins=cors_allowed_origins, cache_size_gb=cache_size_gb, provider_adapter=provider_adapter,
+            rotation_function=rotation_function, rotation_days=rotation_days, deletion_protection=deletion_protection,
+            backup_plan=backup_plan, configure_api_gateway_account=configure_api_gateway_account,
+            powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
+            webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
+            resilience=resilience, backup_copy_vault=backup_copy_vault,
+        ))
+        self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
+        store = Store.build(self, settings, key)
+        settlement = Settlement.build(self, settings, key)
+        self._table, self._queue, self._dead_letter_queue = store.table, settlement.queue, settlement.dead_letter_queue
+        self._secret = provider_secret(self, key)
+        self._event_bus = settings.event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        defaults = function_defaults(self, settings, key, settlement)
+        handlers = Handlers.build(self, settings, defaults, store=store, settlement=settlement, secret=self._secret,
+                                  bus=self._event_bus)
+        self._processor, self._event_handler = handlers.processor, handlers.event_handler
+        self._rotation_function = rotate(self, self._secret, given=settings.rotation_function,
+                                         adapter=settings.provider_adapter, defaults=defaults,
+                                         days=settings.rotation_days)
+        settlement.consume_with(self._event_handler, max_concurrency=settings.settlement_max_concurrency)
+        gateway = Gateway.build(self, settings, key, self._processor)
+        self._rest_api, self._access_log_group = gateway.rest_api, gateway.access_log_group
         acl = PaymentWebAcl(
-            self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn,
-            # Per IP, no lower than the stage allows everyone: one NAT address may carry a merchant's whole traffic.
-            rate_limit=pick(waf_rate_limit, defaults.waf_rate_limit) or rate * WINDOW_SECONDS,
-            logging=pick(waf_logging, defaults.waf_logging),
-            managed_rule_groups=tuple(pick(waf_managed_rule_groups, defaults.waf_managed_rule_groups)),
-            key=key, log_retention=retention, removal_policy=removal,
+            self, "Waf", stage_arn=self._rest_api.deployment_stage.stage_arn, rate_limit=settings.waf_rate_limit,
+            logging=settings.waf_logging, managed_rule_groups=settings.waf_managed_rule_groups, key=key,
+            log_retention=settings.log_retention, removal_policy=settings.removal_policy,
         )
         self._web_acl, self._waf_log_group = acl.web_acl, acl.log_group
-
-        warn_if_imported_topic(self, alarm_topic, "alarm_topic", ["cloudwatch.amazonaws.com"])
-        self._alarm_topic = alarm_topic or self._create_topic(key)
+        self._alarm_topic = topic_for(self, settings.alarm_topic, key)
         self._alarms = payment_alarms(
             self, api=self._rest_api, functions={"Processor": self._processor, "EventHandler": self._event_handler},
             queue=self._queue, dead_letter_queue=self._dead_letter_queue, table=self._table, index_name=MERCHANT_INDEX,
-            topic=self._alarm_topic,
-            latency_threshold=pick(latency_alarm_threshold, defaults.latency_alarm_threshold),
+            topic=self._alarm_topic, latency_threshold=settings.latency_alarm_threshold,
             max_message_age=Duration.minutes(5),
         )
+        self._webhooks = self._deliver_webhooks(settings, defaults) if settings.webhook_endpoints else None
         AcknowledgeGrantPolicies.apply(self)
 
     # -- grants --------------------------------------------------------------------------------------
@@ -395,412 +278,6 @@ class SecurePaymentApi(Construct):
         errors.raise_if_any()
         stage = self._rest_api.deployment_stage
         return [stage.rest_api.arn_for_execute_api(method, "/*", stage.stage_name) for method in allowed]
-
-    # -- validation ------------------------------------------------------------------------------
-    @staticmethod
-    def _validate(props: dict) -> None:
-        errors = PropErrors("SecurePaymentApi")
-        errors.check_enum(props["authorization"], "authorization", PaymentApiAuthorization)
-        for prop, interface, attribute in (
-            ("vpc", "ec2.IVpc", "vpc_id"), ("encryption_key", "kms.IKey", "key_arn"),
-            ("existing_table", "dynamodb.ITable", "table_name"), ("alarm_topic", "sns.ITopic", "topic_arn"),
-            ("event_bus", "events.IEventBus", "event_bus_name"), ("user_pool", "cognito.IUserPool", "user_pool_id"),
-            ("rotation_function", "lambda.IFunction", "function_arn"),
-        ):
-            errors.check_implements(props[prop], prop, interface, attribute, required=False)
-        errors.check_type(props["vpc_subnets"], "vpc_subnets", ec2.SubnetSelection)
-        adapter = props["provider_adapter"]
-        if errors.check_type(adapter, "provider_adapter", ProviderAdapter) and adapter is not None:
-            for problem in adapter.problems():
-                errors.add("provider_adapter", problem)
-        errors.check_type(props["latency_alarm_threshold"], "latency_alarm_threshold", Duration)
-        errors.check_sequence(props["cors_allowed_origins"], "cors_allowed_origins", str, "['https://shop.example']")
-        errors.check_sequence(props["merchants"], "merchants", str, "['merchant-1', 'merchant-2']")
-        if errors.check_sequence(props["waf_managed_rule_groups"], "waf_managed_rule_groups", str,
-                                 "['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesSQLiRuleSet']"):
-            for group in props["waf_managed_rule_groups"] or ():
-                errors.check_choice(group, "waf_managed_rule_groups", MANAGED_RULE_GROUPS)
-        errors.check_enum(props["log_retention"], "log_retention", logs.RetentionDays)
-        errors.check_int(props["throttling_rate_limit"], "throttling_rate_limit", minimum=1, maximum=10_000)
-        errors.check_int(props["throttling_burst_limit"], "throttling_burst_limit", minimum=1, maximum=5_000)
-        errors.check_int(props["waf_rate_limit"], "waf_rate_limit", minimum=100, maximum=20_000_000)
-        errors.check_int(props["memory_size"], "memory_size", minimum=128, maximum=10_240)
-        errors.check_int(props["reserved_concurrency"], "reserved_concurrency", minimum=1, maximum=1000)
-        errors.check_int(props["max_receive_count"], "max_receive_count", minimum=1, maximum=1000)
-        errors.check_int(props["settlement_max_concurrency"], "settlement_max_concurrency", minimum=2, maximum=1000)
-        errors.check_int(props["rotation_days"], "rotation_days", minimum=1, maximum=365)
-        errors.check_int(props["powertools_layer_version"], "powertools_layer_version", minimum=1)
-        for flag in ("waf_logging", "deletion_protection", "backup_plan", "configure_api_gateway_account"):
-            errors.check_type(props[flag], flag, bool)
-        auth = props["auth"]
-        if errors.check_choice(props["cache_size_gb"], "cache_size_gb",
-                               ["", "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"]):
-            errors.check(not props["cache_size_gb"] or auth is not PaymentApiAuthorization.IAM, "cache_size_gb",
-                         "has no effect with PaymentApiAuthorization.IAM: reads are cached per caller credential, "
-                         "and every SigV4 signature differs; leave it unset or use COGNITO or API_KEY")
-        errors.check(auth is not PaymentApiAuthorization.COGNITO or props["user_pool"] is not None, "user_pool",
-                     "is required with PaymentApiAuthorization.COGNITO")
-        errors.check(props["user_pool"] is None or auth is PaymentApiAuthorization.COGNITO, "user_pool",
-                     "is used only with PaymentApiAuthorization.COGNITO")
-        merchants = props["merchants"]
-        errors.check(auth is not PaymentApiAuthorization.API_KEY or bool(merchants), "merchants",
-                     "at least one merchant id is required with PaymentApiAuthorization.API_KEY")
-        errors.check(not merchants or auth is PaymentApiAuthorization.API_KEY, "merchants",
-                     "is used only with PaymentApiAuthorization.API_KEY")
-        if isinstance(merchants, (list, tuple)):
-            SecurePaymentApi._check_merchant_ids(errors, "merchants", merchants)
-            errors.check(len(set(merchants)) == len(merchants), "merchants", "must not repeat a merchant id")
-            # Each entry of {"merchant": "10-char key id"} takes its id's length plus 16 bytes of JSON.
-            size = sum(len(str(m)) + 16 for m in merchants)
-            errors.check(size <= MERCHANT_MAP_BUDGET, "merchants",
-                         f"the merchant-to-key map must fit the function's environment ({size} of at most "
-                         f"{MERCHANT_MAP_BUDGET} bytes); use PaymentApiAuthorization.COGNITO for more merchants")
-        roles = props["merchant_roles"]
-        errors.check(not roles or auth is PaymentApiAuthorization.IAM, "merchant_roles",
-                     "is used only with PaymentApiAuthorization.IAM")
-        if roles is not None and errors.check(isinstance(roles, Mapping) and all(hasattr(r, "role_arn")
-                                                                                   for r in roles.values()),
-                                              "merchant_roles", "expected a mapping {merchant id: iam.IRole}"):
-            SecurePaymentApi._check_merchant_ids(errors, "merchant_roles", list(roles))
-            arns = [r.role_arn for r in roles.values()]
-            known = [a for a in arns if not Token.is_unresolved(a)]
-            errors.check(len({id(r) for r in roles.values()}) == len(roles) and len(set(known)) == len(known),
-                         "merchant_roles", "each role identifies one merchant: give each merchant its own role")
-            # A role ARN known only at deploy time is at most 31 + 64 characters without a path.
-            size = sum(len(str(m)) + 6 + (95 if Token.is_unresolved(a) else len(a)) for m, a in zip(roles, arns, strict=True))
-            errors.check(size <= MERCHANT_MAP_BUDGET, "merchant_roles",
-                         f"the merchant-to-role map must fit the function's environment (about {size} of at most "
-                         f"{MERCHANT_MAP_BUDGET} bytes); use PaymentApiAuthorization.COGNITO for more merchants")
-        errors.check(props["vpc_subnets"] is None or props["vpc"] is not None, "vpc_subnets", "needs vpc")
-        errors.check_unique(merchants, "merchants")
-        origins = props["cors_allowed_origins"]
-        if errors.check(not isinstance(origins, (list, tuple)) or all(isinstance(o, str) for o in origins),
-                        "cors_allowed_origins", f"must be origins such as 'https://shop.example' (or '*'), got {origins!r}"):
-            for origin in origins or () if isinstance(origins, (list, tuple)) else ():
-                if origin != "*":
-                    errors.check_format(origin, "cors_allowed_origins", "origin")
-        errors.check_subnets(props["vpc"], pick(props["vpc_subnets"], DEFAULT_SUBNETS), WORKLOAD_SUBNETS_HINT)
-        existing = "existing_table"
-        if props[existing] is not None:
-            why = "the table is yours, so its settings are too"
-            errors.check_not_with(props["deletion_protection"], "deletion_protection", existing, why)
-            errors.check_not_with(props["backup_plan"], "backup_plan", existing, why + " (back it up where it is defined)")
-        rate, burst = props["throttling_rate_limit"], props["throttling_burst_limit"]
-        if isinstance(rate, int) and isinstance(burst, int):
-            errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
-        tiers.check(errors, props["self"], props, props["defaults"].resilience)
-        errors.raise_if_any()
-
-    @staticmethod
-    def _check_merchant_ids(errors: PropErrors, prop: str, merchant_ids: Sequence[object]) -> None:
-        bad = [m for m in merchant_ids if not (isinstance(m, str) and MERCHANT_ID.fullmatch(m))]
-        errors.check(not bad, prop, f"merchant ids are 1 to 64 of letters, digits, - and _; got {bad!r}")
-
-    # -- resources -------------------------------------------------------------------------------
-    def _merchant_environment(self, auth: PaymentApiAuthorization, merchant_roles) -> dict[str, str]:
-        """How the processor maps an identity to a merchant (API keys are added in _create_api)."""
-        environment = {"AUTH_MODE": auth.value, "CURSOR_KEY_ARN": self._encryption_key.key_arn}
-        if auth is PaymentApiAuthorization.IAM:
-            roles = {merchant: role.role_arn for merchant, role in (merchant_roles or {}).items()}
-            environment["MERCHANT_ROLES"] = Stack.of(self).to_json_string(roles)
-            if not roles:
-                Annotations.of(self).add_warning_v2(
-                    "cdk-payments:noMerchantRoles",
-                    "SecurePaymentApi with IAM authorization and no merchant_roles refuses every request "
-                    "with 403 merchant_not_mapped: map each merchant id to the IAM role it calls with.",
-                )
-        return environment
-
-    def _create_table(self, defaults, deletion_protection, backup_plan, copy_vault) -> dynamodb.Table:
-        # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
-        table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="payment_id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self._encryption_key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=pick(deletion_protection, defaults.deletion_protection),
-            time_to_live_attribute="expiration",  # Powertools idempotency records (before issue 23) expire; payments never
-            removal_policy=defaults.removal_policy,
-        )
-        table.add_global_secondary_index(
-            index_name=MERCHANT_INDEX,
-            partition_key=dynamodb.Attribute(name="merchant_id", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.INCLUDE,
-            non_key_attributes=["amount", "currency", "status"],
-        )
-        if pick(backup_plan, defaults.backup_plan) or copy_vault is not None:
-            # The vault's name is fixed (from its path, the same in a Stage): kept on delete for its recovery
-            # points, but not after a failed first create, whose retry would fail on the name.
-            vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
-                                       backup_vault_name=top_level_unique_id(self, "BackupVault")[-50:],
-                                       removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
-            plan = tiers.backup_plan(self, vault, copy_vault)  # with copy_vault, copies in a second region
-            # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
-            plan.node.default_child.add_property_override(
-                "BackupPlan.BackupPlanName", Names.unique_resource_name(plan, max_length=50, separator="-"))
-            selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
-            acknowledge(
-                selection,
-                "AWS Backup's service role uses the AWS-managed AWSBackupServiceRolePolicyForBackup, the "
-                "documented policy that AWS keeps current as Backup adds resource types.",
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSBackupServiceRolePolicyForBackup]",
-            )
-        else:
-            acknowledge(
-                table,
-                "No AWS Backup plan in the dev profile, for cost: point-in-time recovery (on) restores any "
-                "second of the last 35 days. The prod profile adds a daily backup plan.",
-                "NIST.800.53.R5-DynamoDBInBackupPlan",
-                "PCI.DSS.321-DynamoDBInBackupPlan",
-            )
-        return table
-
-    def _grant_least_privilege(self) -> None:
-        # Every action here is exercised by a recorded call (tools/grant_mutation.py), except what the
-        # L2 grants bundle, kept because grants track CDK's own fixes: grant_send_messages adds
-        # sqs:GetQueueAttributes/GetQueueUrl, grant_encrypt_decrypt kms:Encrypt/ReEncrypt*/GenerateDataKey*
-        # for the roles that only decrypt, grant_read secretsmanager:DescribeSecret, grant_consume (the
-        # event source) sqs:ChangeMessageVisibility/GetQueueUrl, the rotation schedule GetRandomPassword.
-        # All are on the named resources only (GetRandomPassword has no resource).
-        self._table.grant(self._processor, *PROCESSOR_TABLE_ACTIONS)
-        # GET /payments queries the merchant index only (an imported table's grant would not name it).
-        iam.Grant.add_to_principal(grantee=self._processor, actions=["dynamodb:Query"],
-                                   resource_arns=[f"{self._table.table_arn}/index/{MERCHANT_INDEX}"])
-        self._table.grant(self._event_handler, "dynamodb:GetItem", "dynamodb:UpdateItem")
-        for function in (self._processor, self._event_handler):
-            self._encryption_key.grant_encrypt_decrypt(function)
-        self._queue.grant_send_messages(self._processor)
-        for function in (self._processor, self._event_handler):  # the event handler resolves UNKNOWN outcomes
-            self._secret.grant_read(function)
-        # The event handler announces settlements; the processor captures, voids and refunds.
-        for function in (self._processor, self._event_handler):
-            self._event_bus.grant_put_events_to(function)
-
-    def _create_rotation_function(self, adapter: ProviderAdapter, common: dict) -> lambda_.Function:
-        # In the same subnets as the processor (the provider sees one egress), reaching Secrets Manager
-        # through the NAT or the VPC's interface endpoint. One rotation at a time is all it ever runs.
-        rotation = PaymentFunction(
-            self, "SecretRotation", handler="runtime.rotation.handler", description="cdk-payments secret rotation",
-            timeout=HANDLER_TIMEOUT, environment=adapter.environment,
-            **{**common, "reserved_concurrency": 1 if common["reserved_concurrency"] else None},
-        )
-        self._encryption_key.grant_encrypt_decrypt(rotation.function)
-        acknowledge(
-            rotation.role,
-            "Besides X-Ray and the VPC ENI actions, secretsmanager:GetRandomPassword, which CDK's rotation "
-            "schedule grants and which supports no resource-level scoping; the secret actions name the secret.",
-            "AwsSolutions-IAM5[Resource::*]",
-        )
-        return rotation.function
-
-    def _scope_rotation_permission(self) -> None:
-        # CDK lets secretsmanager.amazonaws.com invoke the function for any secret; only this one may.
-        for child in self._rotation_function.node.children:
-            if isinstance(child, lambda_.CfnPermission) and child.principal == "secretsmanager.amazonaws.com":
-                child.source_arn = self._secret.secret_arn
-
-    def _create_api(self, *, auth, user_pool, merchants, cors, cache, rate, burst) -> apigw.RestApi:
-        method_options = apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM)
-        if auth is PaymentApiAuthorization.COGNITO:
-            authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
-            method_options = apigw.MethodOptions(authorizer=authorizer,
-                                                 authorization_type=apigw.AuthorizationType.COGNITO)
-        elif auth is PaymentApiAuthorization.API_KEY:
-            method_options = apigw.MethodOptions(api_key_required=True)
-        api = apigw.RestApi(
-            self,
-            "Api",
-            # The name is the ApiName dimension of every API metric: unique per stack, so two copies of
-            # a stack in one region never add up in each other's alarms and dashboards (and the same in a Stage).
-            rest_api_name=f"{Aws.STACK_NAME}-{top_level_unique_id(self)}",
-            description="cdk-payments payment API",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=False,
-            default_method_options=method_options,
-            default_cors_preflight_options=apigw.CorsOptions(allow_origins=list(cors),
-                                                             allow_headers=["Content-Type", "Authorization",
-                                                                            "Idempotency-Key", "X-Amz-Date",
-                                                                            "X-Amz-Security-Token", "X-Api-Key"])
-            if cors else None,
-            deploy_options=apigw.StageOptions(
-                stage_name=STAGE,
-                access_log_destination=apigw.LogGroupLogDestination(self._access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=True,
-                ),
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,  # request bodies never reach execution logs
-                tracing_enabled=True,
-                metrics_enabled=True,
-                throttling_rate_limit=rate,
-                throttling_burst_limit=burst,
-                cache_cluster_enabled=bool(cache),
-                cache_cluster_size=cache,
-                caching_enabled=bool(cache),
-                cache_data_encrypted=bool(cache),
-                cache_ttl=Duration.seconds(5) if cache else None,  # short: payment status changes
-                # Never cache the intake (every POST must reach the handler and its idempotency) nor
-                # the list (its pages depend on the caller and the query string).
-                method_options={"/payments/POST": apigw.MethodDeploymentOptions(caching_enabled=False),
-                                "/payments/GET": apigw.MethodDeploymentOptions(caching_enabled=False), **never_cached()}
-                if cache else None,
-            ),
-        )
-        retry = {"Retry-After": f"'{RETRY_AFTER_SECONDS}'"}
-        for response_type, status, code, message, headers in (
-            (apigw.ResponseType.BAD_REQUEST_BODY, "400", "invalid_request", MESSAGE_STRING, {}),
-            (apigw.ResponseType.BAD_REQUEST_PARAMETERS, "400", "missing_idempotency_key",
-             '"the Idempotency-Key header is required"', {}),
-            (apigw.ResponseType.WAF_FILTERED, "403", "forbidden", '"request blocked"', {}),
-            (apigw.ResponseType.THROTTLED, "429", "throttled", '"too many requests; retry later"', retry),
-            (apigw.ResponseType.DEFAULT_4_XX, None, "request_refused", MESSAGE_STRING, {}),
-            (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", MESSAGE_STRING, retry),
-        ):
-            api.add_gateway_response(
-                response_type.response_type, type=response_type, status_code=status,
-                response_headers={**REQUEST_ID_HEADER, **headers},
-                templates={"application/json": ERROR_TEMPLATE % (code, message)},
-            )
-
-        model = api.add_model(
-            "CreatePaymentRequest",
-            content_type="application/json",
-            schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
-        )
-        # The exact schema the handler validates with, from the one file both read.
-        model.node.default_child.add_property_override("Schema", json.loads(SCHEMA_FILE.read_text()))
-        integration = apigw.LambdaIntegration(self._processor)
-        payments = api.root.add_resource("payments")
-        post = payments.add_method(
-            "POST", integration,
-            request_validator=api.add_request_validator("BodyValidator", validate_request_body=True,
-                                                        validate_request_parameters=True),
-            request_models={"application/json": model},
-            request_parameters={"method.request.header.Idempotency-Key": True},
-        )
-        # A cached read is keyed on the payment id AND the caller's credential, so one merchant's
-        # cached answer is never served to another (IAM: no cache, see __init__).
-        identity = [f"method.request.header.{IDENTITY_HEADER[auth]}"] if cache else []
-        get = payments.add_resource("{payment_id}").add_method(
-            "GET", apigw.LambdaIntegration(self._processor,
-                                           cache_key_parameters=["method.request.path.payment_id", *identity])
-            if cache else integration,
-            request_validator=api.add_request_validator("ParameterValidator", validate_request_parameters=True),
-            request_parameters={"method.request.path.payment_id": True, **{p: False for p in identity}},
-        )
-        listing = payments.add_method("GET", integration)  # the handler validates its query string
-        self._acknowledge_api(api, [post, get, listing, *add_routes(api, integration)], auth, cache)
-        keys = {}
-        for merchant in merchants:
-            plan = api.add_usage_plan(
-                f"Plan{merchant}", name=f"{merchant}",
-                throttle=apigw.ThrottleSettings(rate_limit=rate, burst_limit=burst),
-                api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
-            )
-            # What api.add_api_key creates (same id), minus the legacy stage link: the usage plan binds
-            # the key to the stage, and the processor's environment can then name the key's id.
-            key = apigw.ApiKey(api, f"Key{merchant}")
-            plan.add_api_key(key)
-            keys[merchant] = key.key_id
-        if auth is PaymentApiAuthorization.API_KEY:
-            # The key id API Gateway reports in the request context identifies the merchant.
-            self._processor.add_environment("MERCHANT_API_KEYS", Stack.of(self).to_json_string(keys))
-        return api
-
-    def _acknowledge_api(self, api, methods, auth, cache) -> None:
-        for method in methods:  # its Lambda permissions are its children
-            acknowledge(
-                method,
-                "API Gateway may invoke the processor only through this API's stage, method and path (SourceArn, "
-                "an execute-api ARN CDK builds with Fn::Join); the control accepts only a literal or a Ref there.",
-                guard("lambda_function_public_access_prohibited_check"),
-            )
-        if auth is not PaymentApiAuthorization.COGNITO:
-            for method in methods:
-                acknowledge(
-                    method,
-                    f"Authorization is {auth.name} as configured (authorization prop): SigV4 IAM by default, "
-                    "which authenticates every request; Cognito is one option among three.",
-                    "AwsSolutions-COG4",
-                )
-        if auth is PaymentApiAuthorization.API_KEY:
-            for method in methods:
-                acknowledge(
-                    method,
-                    "The user chose PaymentApiAuthorization.API_KEY: per-merchant API keys and usage plans "
-                    "identify callers and cap their traffic; use IAM or COGNITO to authenticate them.",
-                    "AwsSolutions-APIG4",
-                    "NIST.800.53.R5-APIGWAuthorization",
-                    "PCI.DSS.321-APIGWAuthorization",
-                )
-        stage = api.deployment_stage
-        acknowledge(
-            stage,
-            "The only backend is the processor Lambda, invoked through the signed Lambda API; client "
-            "certificates authenticate HTTP backends, which this API does not have.",
-            "NIST.800.53.R5-APIGWSSLEnabled",
-            "PCI.DSS.321-APIGWSSLEnabled",
-        )
-        if not cache:
-            acknowledge(
-                stage,
-                "With IAM authorization no API Gateway cache: reads would be cached per caller credential and "
-                "every SigV4 signature differs, so a cache could only ever miss (or, keyed on less, serve one "
-                "merchant's payment to another)." if auth is PaymentApiAuthorization.IAM else
-                "No API Gateway cache in the dev profile, for cost (the smallest costs about $14.60/month); "
-                "the prod profile turns on a 0.5 GB encrypted cache. Payments are never cached long anyway.",
-                "NIST.800.53.R5-APIGWCacheEnabledAndEncrypted",
-                "PCI.DSS.321-APIGWCacheEnabledAndEncrypted",
-                "CKV_AWS_120",
-            )
-
-    def _configure_account_logging(self) -> apigw.CfnAccount:
-        # The region-wide role API Gateway writes execution AND access logs with: the actions of the
-        # AWS-managed AmazonAPIGatewayPushToCloudWatchLogs (DescribeLogGroups included, which access
-        # logging needs), on this account's log groups in this region, since every REST API here uses it.
-        log_groups = Stack.of(self).format_arn(service="logs", resource="log-group", resource_name="*",
-                                               arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        # Inline, so that the policy is part of the role and is retained with it.
-        role = iam.Role(
-            self, "ApiGatewayLoggingRole", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description="API Gateway CloudWatch logging role for this region (retained; shared by every REST API)",
-            inline_policies={"PushToCloudWatchLogs": iam.PolicyDocument(statements=[iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"],
-                resources=[log_groups],
-            )])},
-        )
-        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
-        # After the API, as CDK's own _configureCloudWatchRole orders it: in parallel with a new API and role,
-        # the first deploy can fail (the role not yet usable by API Gateway).
-        account.node.add_dependency(self._rest_api.node.default_child)
-        # Destroying this stack must not leave the region pointing at a deleted role (CDK's default too).
-        for resource in (role, account):
-            resource.apply_removal_policy(RemovalPolicy.RETAIN)
-        acknowledge(
-            role,
-            "API Gateway uses one CloudWatch role per account and region for the execution and access logs "
-            "of every REST API there, ours and other apps'; it gets the actions of the AWS-managed "
-            "AmazonAPIGatewayPushToCloudWatchLogs on this account's log groups in this region only, inline "
-            "so that the policy is retained with the role.",
-            wildcard_resource_finding(role, log_groups),  # literal region and account in a placed stack
-            "PCI.DSS.321-IAMNoInlinePolicy",
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-        )
-        return account
-
-    def _create_topic(self, key: kms.IKey) -> sns.Topic:
-        allow_services(key, "cloudwatch.amazonaws.com", scope=self)
-        return service_topic(self, "AlarmTopic", key, publishers=["cloudwatch.amazonaws.com"],
-                             display_name="Payment API alarms")
 
     # -- attributes ------------------------------------------------------------------------------
     @property
@@ -889,3 +366,19 @@ class SecurePaymentApi(Construct):
         """Where the payment events go (``Payment Processed``, ``Failed``, ``Authorized``, ``Captured``,
         ``Voided``, ``Refunded``)."""
         return self._event_bus
+
+    @property
+    def webhooks(self) -> Optional[PaymentWebhooks]:
+        """The webhook delivery (queue, dead-letter queue, delivery function, per-merchant secrets), when
+        ``webhook_endpoints`` is set; ``webhooks.grant_replay(role)`` lets an operator replay dead letters."""
+        return self._webhooks
+
+    # -- builders ----------------------------------------------------------------------------------
+    def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
+        allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues
+        webhooks = PaymentWebhooks(
+            self, "Webhooks", endpoints=settings.webhook_endpoints, event_bus=self._event_bus,
+            encryption_key=self._encryption_key, alarm_topic=self._alarm_topic, function_defaults=defaults,
+            rotation_days=settings.webhook_rotation_days)
+        self._alarms += webhooks.alarms
+        return webhooks

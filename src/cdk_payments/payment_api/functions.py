@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -29,6 +30,8 @@ POWERTOOLS_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUN
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The asset is the runtime/ package only (handlers import nothing else from cdk_payments).
 ASSET_EXCLUDE = ["*", "!runtime", "!runtime/**", "**/__pycache__", "**/*.pyc"]
+PROCESSOR_TIMEOUT = Duration.seconds(10)
+HANDLER_TIMEOUT = Duration.seconds(30)
 
 
 def powertools_layer(scope: Construct, version: Optional[int]) -> lambda_.ILayerVersion:
@@ -45,6 +48,25 @@ def runtime_code() -> lambda_.Code:
     return lambda_.Code.from_asset(str(PACKAGE_DIR), exclude=ASSET_EXCLUDE)
 
 
+@dataclass(frozen=True, kw_only=True)
+class FunctionDefaults:
+    """What every payment function of one construct shares: code, layer, key, size, logs, network."""
+
+    code: lambda_.Code
+    layer: lambda_.ILayerVersion
+    key: kms.IKey
+    memory_size: int
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+    reserved_concurrency: Optional[int]
+    dead_letter_queue: sqs.IQueue
+    vpc: Optional[ec2.IVpc]
+    vpc_subnets: Optional[ec2.SubnetSelection]
+
+    def with_reserved_concurrency(self, reserved_concurrency: Optional[int]) -> "FunctionDefaults":
+        return replace(self, reserved_concurrency=reserved_concurrency)
+
+
 class PaymentFunction(Construct):
     """One payment Lambda function and the resources it owns: role, log group."""
 
@@ -55,20 +77,13 @@ class PaymentFunction(Construct):
         *,
         handler: str,
         description: str,
-        layer: lambda_.ILayerVersion,
-        key: kms.IKey,
-        memory_size: int,
         timeout: Duration,
-        log_retention: logs.RetentionDays,
-        removal_policy: RemovalPolicy,
         environment: Mapping[str, str],
-        reserved_concurrency: Optional[int],
-        dead_letter_queue: sqs.IQueue,
-        vpc: Optional[ec2.IVpc],
-        vpc_subnets: Optional[ec2.SubnetSelection],
-        code: Optional[lambda_.Code] = None,
+        defaults: FunctionDefaults,
     ) -> None:
         super().__init__(scope, id)
+        key, log_retention, removal_policy = defaults.key, defaults.log_retention, defaults.removal_policy
+        reserved_concurrency, vpc = defaults.reserved_concurrency, defaults.vpc
         # Our own role and log group: no AWS managed policies, and logs that are encrypted and expire.
         self.log_group = logs.LogGroup(
             self, "LogGroup", retention=log_retention, encryption_key=key, removal_policy=removal_policy
@@ -105,10 +120,10 @@ class PaymentFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=code or runtime_code(),
-            layers=[layer],
+            code=defaults.code,
+            layers=[defaults.layer],
             role=self.role,
-            memory_size=memory_size,
+            memory_size=defaults.memory_size,
             timeout=timeout,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -117,9 +132,9 @@ class PaymentFunction(Construct):
                          **environment},
             environment_encryption=key,
             reserved_concurrent_executions=reserved_concurrency,
-            dead_letter_queue=dead_letter_queue,
+            dead_letter_queue=defaults.dead_letter_queue,
             vpc=vpc,
-            vpc_subnets=vpc_subnets,
+            vpc_subnets=defaults.vpc_subnets,
             security_groups=security_groups,
         )
         # CDK makes a function depend on the role it is given as well as on the role's policy; the

@@ -30,6 +30,7 @@ def payment_api_overrides(defaults: PaymentApiDefaults, props: dict[str, Any]) -
         ("log_retention", shorter_retention, "logs are deleted sooner (PCI DSS 10.5.1 keeps a year)"),
         ("cors_allowed_origins", allows_any_origin, "any web page may call the API from a browser"),
         ("rotation_days", higher, "the provider credentials are rotated less often"),
+        ("webhook_rotation_days", higher, "the merchants' webhook signing secrets are rotated less often"),
         ("configure_api_gateway_account", turned_off, "execution and access logs are written only if the "
                                                       "region already has an API Gateway CloudWatch role"),
     )

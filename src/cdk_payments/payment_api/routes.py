@@ -1,7 +1,7 @@
 """The payment API's route table: every endpoint's method, path, request model and parameters, in one
 place that the construct builds from and that the handler's router is tested against.
 
-The first three routes are built by ``SecurePaymentApi._create_api`` as in 0.1 (their logical ids,
+The first three routes are built by ``gateway._create_api`` as in 0.1 (their logical ids,
 validators and cache settings stay as deployed); the lifecycle routes are built here. The table itself
 needs no aws_cdk (only the builders below import it), so ``cdk_payments.openapi`` reads it too.
 """

@@ -106,8 +106,13 @@ STEPS: dict[str, Callable[[str, str, dict[str, list[str]]], None]] = {
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    run(event, STEPS)
+
+
+def run(event: dict[str, Any], steps: dict[str, Callable[[str, str, dict[str, list[str]]], None]]) -> None:
+    """Check the event against the secret's versions, then run its step (also for runtime/webhook_rotation.py)."""
     arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
-    if step not in STEPS:
+    if step not in steps:
         raise RotationError(f"unknown step {step!r}")
     metadata = clients.secretsmanager().describe_secret(SecretId=arn)
     if not metadata.get("RotationEnabled"):
@@ -121,4 +126,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     if PENDING not in versions[token]:
         raise RotationError(f"version {token} is not pending rotation")
     logger.info("rotation step", extra={"version": token, "step": step})
-    STEPS[step](arn, token, versions)
+    steps[step](arn, token, versions)

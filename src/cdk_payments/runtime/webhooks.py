@@ -12,7 +12,11 @@ are not followed; each attempt has a short timeout.
 
 Retries: at least once, with exponential backoff (``next_delay``) for up to ``RETRY_WINDOW_SECONDS``
 (3 days), then the message is dead-lettered, whence it can be replayed (redriven). A failing endpoint
-delays only its own messages: each message waits out its own backoff.
+delays only its own messages: each message waits out its own backoff, and within a batch a merchant
+whose endpoint failed once gets no second attempt (one timeout per batch, not one per message).
+
+Secrets: ``WEBHOOK_SECRETS`` maps each merchant id to its secret's ARN (``{"url", "secret"}``, and
+during a rotation's grace period ``previous`` and ``previous_until``: both secrets sign).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 import urllib3
@@ -57,6 +61,11 @@ def sign(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
     key = base64.b64decode(secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret)
     digest = hmac.new(key, f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
+
+
+def signatures(secrets: Sequence[str], webhook_id: str, timestamp: int, body: str) -> str:
+    """The header with one ``v1,`` signature per secret, space-separated (a rotation's grace period)."""
+    return " ".join(sign(secret, webhook_id, timestamp, body) for secret in secrets)
 
 
 def new_secret() -> str:
@@ -97,7 +106,7 @@ def resolve(host: str, port: int, *, allow_loopback: bool = False,
     return addresses[0]
 
 
-def deliver(url: str, secret: str, webhook_id: str, payload: Mapping[str, Any], *,
+def deliver(url: str, secret: str | Sequence[str], webhook_id: str, payload: Mapping[str, Any], *,
             insecure_loopback_for_tests: bool = False, now: Optional[float] = None,
             getaddrinfo: Callable[..., Any] = socket.getaddrinfo) -> Attempt:
     """One delivery attempt. ``insecure_loopback_for_tests`` admits ``http://127.0.0.1`` only: a switch
@@ -114,7 +123,9 @@ def deliver(url: str, secret: str, webhook_id: str, payload: Mapping[str, Any], 
     timestamp = int(now if now is not None else time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "cdk-payments-webhooks/1",
                "Host": parts.netloc.rsplit("@", 1)[-1], "webhook-id": webhook_id,
-               "webhook-timestamp": str(timestamp), "webhook-signature": sign(secret, webhook_id, timestamp, body)}
+               "webhook-timestamp": str(timestamp),
+               "webhook-signature": signatures([secret] if isinstance(secret, str) else secret, webhook_id, timestamp,
+                                               body)}
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if parts.scheme == "https":  # to the checked address; SNI and certificate checked against the name
         pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
@@ -141,15 +152,26 @@ class DeliveryFailed(Exception):
     """The endpoint did not accept the event; the message comes back after its backoff."""
 
 
-def endpoint(merchant_id: str) -> dict[str, str]:
-    """The merchant's ``{"url", "secret"}``, from its secret (``WEBHOOK_SECRET_PREFIX`` + merchant id),
-    read on every delivery so that a rotated secret signs the next attempt."""
+def endpoint(merchant_id: str) -> Optional[dict[str, Any]]:
+    """The merchant's ``{"url", "secret"[, "previous", "previous_until"]}`` from its secret (the ARN in
+    the ``WEBHOOK_SECRETS`` map), read on every delivery so that a rotated secret signs the next
+    attempt; None when the merchant has no endpoint."""
     import os
 
     from . import clients
 
-    value = clients.secretsmanager().get_secret_value(SecretId=os.environ["WEBHOOK_SECRET_PREFIX"] + merchant_id)
-    return json.loads(value["SecretString"])
+    arn = json.loads(os.environ.get("WEBHOOK_SECRETS") or "{}").get(merchant_id)
+    if arn is None:
+        return None
+    return json.loads(clients.secretsmanager().get_secret_value(SecretId=arn)["SecretString"])
+
+
+def signing_secrets(config: Mapping[str, Any], now: float) -> list[str]:
+    """The current secret, and the previous one while a rotation's grace period lasts."""
+    secrets = [str(config["secret"])]
+    if config.get("previous") and now < float(config.get("previous_until") or 0):
+        secrets.append(str(config["previous"]))
+    return secrets
 
 
 def payload(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,8 +180,11 @@ def payload(event: Mapping[str, Any]) -> dict[str, Any]:
             "data": event["detail"]}
 
 
-def handle(body: str, receive_count: int, receipt_handle: str, *, now: Optional[float] = None) -> Attempt:
-    """Deliver one queued event (the EventBridge envelope), or schedule its retry, or dead-letter it."""
+def handle(body: str, receive_count: int, receipt_handle: str, *, now: Optional[float] = None,
+           failing: Optional[set[str]] = None) -> Attempt:
+    """Deliver one queued event (the EventBridge envelope), or schedule its retry, or dead-letter it.
+    ``failing``: merchants whose endpoint already failed in this batch: their further messages wait
+    out their backoff without another attempt, so a slow endpoint costs the batch one timeout only."""
     import os
     from datetime import datetime
 
@@ -167,15 +192,23 @@ def handle(body: str, receive_count: int, receipt_handle: str, *, now: Optional[
 
     event = json.loads(body)
     detail = event["detail"]
-    config = endpoint(detail["merchant_id"])
+    merchant = detail["merchant_id"]
+    config = endpoint(merchant)
+    if config is None:  # no endpoint for this merchant (the rule routes only configured ones)
+        return Attempt(False, detail="no endpoint")
     now = time.time() if now is None else now
-    try:
-        attempt = deliver(config["url"], config["secret"], detail["event_id"], payload(event),
-                          insecure_loopback_for_tests=ALLOW_LOOPBACK_FOR_TESTS, now=now)
-    except UnsafeEndpoint as error:
-        attempt = Attempt(False, detail=str(error))
+    if failing is not None and merchant in failing:
+        attempt = Attempt(False, detail="the endpoint failed earlier in this batch")
+    else:
+        try:
+            attempt = deliver(config["url"], signing_secrets(config, now), detail["event_id"], payload(event),
+                              insecure_loopback_for_tests=ALLOW_LOOPBACK_FOR_TESTS, now=now)
+        except UnsafeEndpoint as error:
+            attempt = Attempt(False, detail=str(error))
     if attempt.delivered:
         return attempt
+    if failing is not None:
+        failing.add(merchant)
     first = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
     delay = next_delay(receive_count, first, now)
     if delay is None:  # three days of retries are over: park it where it can be replayed
@@ -192,8 +225,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     the batch are delivered now and never wait for it."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+    failing: set[str] = set()
+
     def record_handler(record: Any) -> None:
-        handle(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle)
+        handle(record.body, int(record.attributes.approximate_receive_count), record.receipt_handle,
+               failing=failing)
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,90 @@
+"""The payments table: on demand, customer-managed key, point-in-time recovery, the merchant index, and
+in prod a daily AWS Backup plan. Or the user's ``existing_table``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Annotations, Names, RemovalPolicy
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from .._nag import acknowledge
+from .._names import top_level_unique_id
+from . import resilience as tiers
+from .settings import PaymentApiSettings
+
+MERCHANT_INDEX = "by-merchant"
+
+
+@dataclass(frozen=True)
+class Store:
+    table: dynamodb.ITable
+
+    @classmethod
+    def build(cls, scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> "Store":
+        existing = settings.existing_table
+        if existing is None:
+            return cls(_create_table(scope, settings, key))
+        if not isinstance(existing, (dynamodb.Table, dynamodb.TableV2)) and existing.encryption_key is None:
+            Annotations.of(scope).add_warning_v2(
+                "cdk-payments:importedTableKey",
+                "existing_table names no encryption key, so the functions are granted none: if the table is "
+                "encrypted with a customer managed KMS key, import it with dynamodb.Table.from_table_attributes("
+                "table_arn=..., encryption_key=key, global_indexes=['by-merchant']) so they may use it.")
+        return cls(existing)
+
+
+def _create_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.Table:
+    # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
+    table = dynamodb.Table(
+        scope,
+        "Table",
+        partition_key=dynamodb.Attribute(name="payment_id", type=dynamodb.AttributeType.STRING),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=settings.deletion_protection,
+        time_to_live_attribute="expiration",  # Powertools idempotency records (before issue 23) expire; payments never
+        removal_policy=settings.removal_policy,
+    )
+    table.add_global_secondary_index(
+        index_name=MERCHANT_INDEX,
+        partition_key=dynamodb.Attribute(name="merchant_id", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+        projection_type=dynamodb.ProjectionType.INCLUDE,
+        non_key_attributes=["amount", "currency", "status"],
+    )
+    if settings.backup_plan or settings.backup_copy_vault is not None:
+        # The vault's name is fixed (from its path, the same in a Stage): kept on delete for its recovery
+        # points, but not after a failed first create, whose retry would fail on the name.
+        vault = backup.BackupVault(scope, "BackupVault", encryption_key=key,
+                                   backup_vault_name=top_level_unique_id(scope, "BackupVault")[-50:],
+                                   removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        # With a copy vault, each backup is also copied to a second region (ResilienceTier.BACKUP_AND_RESTORE).
+        plan = tiers.backup_plan(scope, vault, settings.backup_copy_vault)
+        # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
+        plan.node.default_child.add_property_override(
+            "BackupPlan.BackupPlanName", Names.unique_resource_name(plan, max_length=50, separator="-"))
+        selection = plan.add_selection("Table", resources=[backup.BackupResource.from_dynamo_db_table(table)])
+        acknowledge(
+            selection,
+            "AWS Backup's service role uses the AWS-managed AWSBackupServiceRolePolicyForBackup, the "
+            "documented policy that AWS keeps current as Backup adds resource types.",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSBackupServiceRolePolicyForBackup]",
+        )
+    else:
+        acknowledge(
+            table,
+            "No AWS Backup plan in the dev profile, for cost: point-in-time recovery (on) restores any "
+            "second of the last 35 days. The prod profile adds a daily backup plan.",
+            "NIST.800.53.R5-DynamoDBInBackupPlan",
+            "PCI.DSS.321-DynamoDBInBackupPlan",
+        )
+    return table

@@ -1,0 +1,82 @@
+"""A merchant's webhook secret rotates through Secrets Manager's four steps, keeping the old one as
+``previous`` for the grace period, so deliveries carry both signatures until the merchant switches."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import boto3
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from cdk_payments.runtime import webhook_rotation, webhooks
+
+from .conftest import REGION, FakeContext
+from .test_rotation import STEPS, stages, start
+
+OLD = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+
+@pytest.fixture
+def secret(aws):
+    client = boto3.client("secretsmanager", region_name=REGION)
+    arn = client.create_secret(Name="webhooks-merchant-42",
+                               SecretString=json.dumps({"url": "https://hooks.shop.example/p", "secret": OLD}))["ARN"]
+    client.rotate_secret(SecretId=arn, RotationRules={"AutomaticallyAfterDays": 90}, RotateImmediately=False)
+    return client, arn
+
+
+def run(arn, token, step):
+    webhook_rotation.handler({"SecretId": arn, "ClientRequestToken": token, "Step": step}, FakeContext())
+
+
+def value(client, arn):
+    return json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
+
+
+def test_rotation_keeps_the_old_secret_verifying_for_the_grace_period(secret):
+    client, arn = secret
+    token = start(client, arn)
+    for step in STEPS:
+        run(arn, token, step)
+        run(arn, token, step)  # each step is safe to run again
+    rotated = value(client, arn)
+    assert "AWSCURRENT" in stages(client, arn)[token]
+    assert rotated["url"] == "https://hooks.shop.example/p" and rotated["previous"] == OLD
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != OLD
+    assert 0 < rotated["previous_until"] - time.time() <= webhook_rotation.GRACE_SECONDS
+    body, stamp = '{"type":"payment.captured"}', int(time.time())
+    header = webhooks.signatures(webhooks.signing_secrets(rotated, stamp), "msg-1", stamp, body)
+    for merchant_secret in (OLD, rotated["secret"]):  # the merchant verifies with either
+        headers = {"webhook-id": "msg-1", "webhook-timestamp": str(stamp), "webhook-signature": header}
+        assert Webhook(merchant_secret).verify(body, headers) == {"type": "payment.captured"}
+
+
+def test_a_secret_without_an_endpoint_is_not_rotated(aws):
+    client = boto3.client("secretsmanager", region_name=REGION)
+    arn = client.create_secret(Name="webhooks-broken", SecretString=json.dumps({"secret": OLD}))["ARN"]
+    client.rotate_secret(SecretId=arn, RotationRules={"AutomaticallyAfterDays": 90}, RotateImmediately=False)
+    token = start(client, arn)
+    with pytest.raises(webhook_rotation.RotationError, match="no endpoint url"):
+        run(arn, token, "createSecret")
+    assert value(client, arn) == {"secret": OLD}
+
+
+@pytest.mark.parametrize(("secret", "valid"), [
+    (OLD, True), ("A1b2" * 11, True),  # the 44 base64 characters CloudFormation generates
+    ("whsec_short", False), ("not base64!" * 4, False)])
+def test_test_secret_accepts_a_generated_or_whsec_key_only(aws, secret, valid):
+    """Secrets Manager asks testSecret of the current, generated version when the schedule is set."""
+    client = boto3.client("secretsmanager", region_name=REGION)
+    arn = client.create_secret(Name="webhooks-generated",
+                               SecretString=json.dumps({"url": "https://h.example/p", "secret": secret}))["ARN"]
+    version = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    (token,) = version
+    client.update_secret_version_stage(SecretId=arn, VersionStage="AWSPENDING", MoveToVersionId=token)
+    if valid:
+        webhook_rotation.test_secret(arn, token, version)
+    else:
+        with pytest.raises(webhook_rotation.RotationError):
+            webhook_rotation.test_secret(arn, token, version)
