@@ -133,6 +133,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "stage-name-ref": deployment.logical_ids("AWS::ApiGateway::Stage"),
         "firehose-after-the-stack": sorted(k for k, r in deployment.synthesized["Resources"].items()
                                            if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"),
+        "bucket-events-after-the-stack": [deployment.one("AWS::S3::Bucket", "AuditTrailStaging")],
     }
 
 

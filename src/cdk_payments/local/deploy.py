@@ -78,7 +78,11 @@ def deploy(
         else:
             deployment.skipped[logical_id] = resource["Type"]
     for logical_id, resource in context.after_the_stack:
-        deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
+        if resource["Type"] == "AWS::S3::Bucket":  # its events to EventBridge (gaps: bucket-events-after-the-stack)
+            deployment.client("s3").put_bucket_notification_configuration(
+                Bucket=deployment.physical[logical_id], NotificationConfiguration={"EventBridgeConfiguration": {}})
+        else:
+            deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
     for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
         rotate_as_scheduled(deployment, logical_id)
     return deployment
