@@ -44,6 +44,10 @@ elif profile is Profile.PROD and provider == "sandbox" and not sandbox_allowed:
                   "sandbox by name with -c allowSandboxInProd=true (a rehearsal, never real payments)")
 if layout and layout not in {choice.value for choice in NetworkLayout}:
     errors.append(f"networkLayout: unknown layout {layout!r}; allowed: {', '.join(c.value for c in NetworkLayout)}")
+# After `cdk destroy`, the kept replica bucket keeps its name: `-c auditReplicaGeneration=2` names a new one.
+generation = app.node.try_get_context("auditReplicaGeneration")
+if generation is not None and not (str(generation).isdigit() and 1 <= int(generation) <= 999):
+    errors.append(f"auditReplicaGeneration: expected a whole number from 1 to 999, got {generation!r}")
 if errors:
     raise ValueError("invalid context:\n  - " + "\n  - ".join(errors))
 # Prod replicates the audit trail to a stack of its own in another region, deployed first.
@@ -53,6 +57,7 @@ PaymentPlatform(
     f"PaymentPlatform-{profile.value}",
     profile=profile,
     replica_region=replica_region,
+    replica_generation=int(generation) if generation is not None else None,
     provider_adapter=PROVIDERS[provider](),
     network_layout=NetworkLayout(layout) if layout else None,
     # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.

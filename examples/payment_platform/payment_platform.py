@@ -40,7 +40,8 @@ class PaymentPlatform(Stack):
 
     With ``replica_region`` the audit trail is replicated to an :class:`AuditReplica` stack in that
     region (``<id>-audit-replica``), which this stack depends on: ``cdk deploy --all`` (or deploying
-    this stack alone) deploys the replica first.
+    this stack alone) deploys the replica first; ``replica_generation`` names a new replica bucket after a
+    destroy (the kept one holds its name).
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -58,6 +59,7 @@ class PaymentPlatform(Stack):
         profile: Profile,
         cost_center: str,
         replica_region: Optional[str] = None,
+        replica_generation: Optional[int] = None,
         provider_adapter: Optional[ProviderAdapter] = None,
         network_layout: Optional[NetworkLayout] = None,
         account_trail: Optional[AccountTrailMode] = None,
@@ -82,7 +84,7 @@ class PaymentPlatform(Stack):
         replica, replica_key = None, None
         if replica_region:
             self.audit_replica = AuditReplica(
-                scope, f"{id}-audit-replica", region=replica_region,
+                scope, f"{id}-audit-replica", region=replica_region, generation=replica_generation,
                 description="cdk-payments example: cross-region audit replica")
             # S3 accepts a replication configuration only when its destination bucket exists.
             self.add_stack_dependency(self.audit_replica, "audit replication needs its destination bucket")
@@ -116,7 +118,7 @@ class PaymentPlatform(Stack):
             self.payments.grant_invoke(role)
         # Every payment state change lands in the audit bucket within a minute (and so in prod's replica).
         self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
-                                             account_trail=account_trail)
+                                             account_trail=account_trail, alarm_topic=self.alerts.operations_topic)
         # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
         self.workers = PaymentWorkerFleet(
             self,
@@ -141,6 +143,10 @@ class PaymentPlatform(Stack):
             create_recorder=create, recorder_bucket=self.audit.access_log_bucket if create else None,
             account_has_recorder=not create, create_guardduty_detector=create, enable_security_hub=create,
             monthly_budget_usd=30 if profile is Profile.DEV else 500,
+            # This stack's spend only (dev and prod side by side in one account): activate both keys as cost
+            # allocation tags first (docs/day-one.md), or the budget sees nothing.
+            budget_tags={"application": "cdk-payments", "environment": profile.value},
+            alarm_topic=self.alerts.operations_topic,
         )
         PaymentDashboards(
             self, "Dashboards", profile=profile, payment_api=self.payments,

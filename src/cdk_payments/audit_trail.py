@@ -21,7 +21,7 @@ from constructs import Construct
 from ._alarms import alarm
 from ._kms import allow_cloudwatch_logs, allow_services, key_policy_statements, record
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
-from ._queues import dead_letter_queue
+from ._queues import dead_letter_alarm, dead_letter_queue
 from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .audit import AuditBucket
@@ -258,10 +258,8 @@ class PaymentAuditTrail(Construct):
             expression="IF(success < 1, 1, 0)", label="Firehose writes to S3 that failed",
             using_metrics={"success": firehose_metric("DeliveryToS3.Success", "Minimum")}, period=Duration.minutes(5))
         return [
-            alarm(self, "DeadLetters", self._dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"), threshold=1, topic=topic,
-                description="Payment events or staged audit objects did not reach the audit bucket: they wait in "
-                            "the audit trail's dead-letter queue (inspect, then redrive)"),
+            dead_letter_alarm(self, "DeadLetters", self._dead_letter_queue, topic=topic,
+                              what="Payment events or staged audit objects that did not reach the audit bucket"),
             alarm(self, "DeliveryFailed", failed_writes, threshold=1, topic=topic,
                   description="Firehose could not write audit events to the staging bucket (it retries for 24 "
                               "hours; check its role, the bucket and the key)"),

@@ -27,6 +27,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
+from .._names import deployment_suffix
 from .._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from .._overrides import flag_overridden_defaults
 from .._queues import dead_letter_queue, encrypted_queue
@@ -521,10 +522,13 @@ class SecurePaymentApi(Construct):
             non_key_attributes=["amount", "currency", "status"],
         )
         if pick(backup_plan, defaults.backup_plan):
-            # The vault's name is fixed (CDK derives it from the path): kept on delete for its recovery
-            # points, but not after a failed first create, whose retry would fail on the name.
-            vault = backup.BackupVault(self, "BackupVault", encryption_key=self._encryption_key,
-                                       removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+            # Kept on delete for its recovery points (not after a failed first create: it holds none). AWS
+            # requires a name: the path's, ending in the stack ID's suffix, so a kept vault never blocks the
+            # next deploy of the same stack.
+            vault = backup.BackupVault(
+                self, "BackupVault", encryption_key=self._encryption_key,
+                backup_vault_name=f"{Names.unique_resource_name(self, max_length=41, separator='-')}-{deployment_suffix()}",
+                removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
             plan = backup.BackupPlan.daily35_day_retention(self, "BackupPlan", vault)
             # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.
             plan.node.default_child.add_property_override(
