@@ -59,7 +59,7 @@ def test_firehose_writes_to_a_staging_bucket_that_expires_and_tells_eventbridge(
 def test_the_copier_puts_each_staged_object_into_the_locked_bucket(default):
     result, holder = default
     trail = holder["trail"]
-    copier = result.stack.resolve(trail.copier.function.function_arn)
+    copier = result.stack.resolve(trail.copier.function_arn)
     result.template.has_resource_properties("AWS::Events::Rule", {
         "EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {
             "bucket": {"name": [result.stack.resolve(trail.staging_bucket.bucket_name)]},

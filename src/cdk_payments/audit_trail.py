@@ -12,6 +12,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -59,7 +60,7 @@ class PaymentAuditTrail(Construct):
     Firehose writes into a staging bucket (no Object Lock, objects expire after three days), and a
     copier function puts each object into the audit bucket under the same key, with the Content-MD5
     header S3 requires on every upload to a bucket with Object Lock default retention (Firehose
-    sends none); the bucket's default retention locks the copy as it lands. The copier may read the
+    documents none); the bucket's default retention locks the copy as it lands. The copier may read the
     staging bucket and put into the audit bucket, nothing else (no delete, no overwrite); both
     buckets are encrypted with the audit key. What EventBridge cannot deliver (to the stream or to
     the copier) lands in one dead-letter queue; with ``alarm_topic``, alarms on that queue and on
@@ -173,9 +174,9 @@ class PaymentAuditTrail(Construct):
         return self._staging
 
     @property
-    def copier(self) -> PaymentFunction:
+    def copier(self) -> lambda_.Function:
         """The function that puts each staging object into the audit bucket (with Content-MD5)."""
-        return self._copier
+        return self._copier.function
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:

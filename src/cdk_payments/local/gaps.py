@@ -173,8 +173,9 @@ REWRITES = (
         "bucket-events-after-the-stack",
         "moto's AWS::S3::Bucket drops NotificationConfiguration: a bucket that sends its events to "
         "EventBridge (the audit trail's staging bucket, whose new objects the copier puts into the Object "
-        "Lock bucket) would send none. The bucket stays in the template; PutBucketNotificationConfiguration "
-        "turns EventBridge on once the stack exists, before anything writes to it.",
+        "Lock bucket) would send none. The bucket stays in the template; EventBridge is turned on in moto's "
+        "S3 backend once the stack exists, before anything writes to it (moto's API reads the empty "
+        "<EventBridgeConfiguration/> element as absent).",
         "AWS::S3::Bucket",
         _bucket_events_after_the_stack,
     ),
