@@ -29,7 +29,9 @@ PAYMENTS = 1_000_000
 
 
 def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:
-    context = {"profile": profile, "allowSandboxInProd": True, **({"networkLayout": layout} if layout else {})}
+    # What the tests synthesize (test/example_assemblies.py): a day-one deployment whose alerts reach an address.
+    context = {"profile": profile, "allowSandboxInProd": True, "alertEmail": "payments-alerts@example.com",
+               **({"networkLayout": layout} if layout else {})}
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir

@@ -19,8 +19,9 @@ from cdk_payments.cost import assembly_total, estimate_assembly
 # two rotations $3 (steady state), the secret $0.40 = $21.76 before a single alarm. Alarms add $2.40 and
 # Lambda's polling of the empty settlement queue $0.26. The example's day one (issue 21) adds the
 # account's finding sources, which a fresh account lacks: GuardDuty $2.80, Security Hub $3, the Config
-# recorder $3 (assumed usage), their Config rule evaluations, and one more alarm: $9.74.
-DEV_IDLE_BUDGET_USD = 34.20
+# recorder $3 (assumed usage), their Config rule evaluations, and one more alarm: $9.74. Its second pass
+# alarms on every dead-letter queue and on the audit trail's Firehose delivery: seven alarms, $0.70.
+DEV_IDLE_BUDGET_USD = 34.90
 PROD_IDLE_TARGET_USD = 150  # issue 28: multi-AZ kept, the replica stack included
 ROOT = Path(__file__).resolve().parents[2]
 
