@@ -424,6 +424,7 @@ DOCS_NAV = [
     ]},
     {"Operating": [
         {"Deploying": "deploying.md"},
+        {"Day one": "day-one.md"},
         {"Deploying through a pipeline": "pipeline.md"},
         {"The audit trail": "audit-trail.md"},
         {"Cost": "cost.md"},

@@ -4,7 +4,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk.assertions import Match
 
-from cdk_payments import AccountTrailMode, AuditBucket, PaymentAuditTrail
+from cdk_payments import AccountTrailMode, AlertTopics, AuditBucket, PaymentAuditTrail
 
 from .harness import synth
 
@@ -17,7 +17,9 @@ def default():
         holder["audit"] = audit = AuditBucket(stack, "Audit")
         holder["trail"] = PaymentAuditTrail(stack, "AuditTrail", audit=audit)
         # Another bus, no account trail: what an app with an organization trail builds.
-        PaymentAuditTrail(stack, "Existing", audit=audit, account_trail=AccountTrailMode.EXISTING, prefix="other/")
+        holder["existing_topic"] = AlertTopics(stack, "Alerts", emails={}).operations_topic
+        holder["existing"] = PaymentAuditTrail(stack, "Existing", audit=audit, account_trail=AccountTrailMode.EXISTING,
+                                               prefix="other/", alarm_topic=holder["existing_topic"])
 
     return synth(build), holder
 
@@ -40,6 +42,48 @@ def test_payment_events_go_through_firehose_to_the_bucket_under_the_prefix(defau
             "Prefix": "payment-events/", "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
             "CompressionFormat": "UNCOMPRESSED"})})
     assert holder["trail"].prefix == "payment-events/"
+
+
+def test_firehose_writes_to_a_staging_bucket_that_expires_and_tells_eventbridge(default):
+    result, holder = default
+    staging = result.stack.resolve(holder["trail"].staging_bucket.bucket_arn)
+    result.template.has_resource_properties("AWS::KinesisFirehose::DeliveryStream", {
+        "ExtendedS3DestinationConfiguration": Match.object_like({"BucketARN": staging})})
+    props = result.resources("AWS::S3::Bucket")[result.stack.resolve(holder["trail"].staging_bucket.bucket_name)["Ref"]]
+    props = props["Properties"]
+    assert "ObjectLockConfiguration" not in props and "VersioningConfiguration" not in props
+    assert props["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 3
+
+
+def test_the_copier_puts_each_staged_object_into_the_locked_bucket(default):
+    result, holder = default
+    trail = holder["trail"]
+    copier = result.stack.resolve(trail.copier.function_arn)
+    result.template.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": {
+            "bucket": {"name": [result.stack.resolve(trail.staging_bucket.bucket_name)]},
+            "object": {"key": [{"prefix": "payment-events/"}]}}},
+        "Targets": [Match.object_like({"Arn": copier, "DeadLetterConfig": {
+            "Arn": result.stack.resolve(trail.dead_letter_queue.queue_arn)},
+            "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}})]})
+    result.template.has_resource_properties("AWS::Lambda::Function", {
+        "Handler": "runtime.audit_copy.handler", "Environment": {"Variables": Match.object_like({
+            "AUDIT_PREFIX": "payment-events/",
+            "AUDIT_BUCKET": result.stack.resolve(holder["audit"].bucket.bucket_name)})}})
+
+
+def test_alarms_on_dead_letters_and_delivery_go_to_the_topic(default):
+    result, holder = default
+    assert [a.node.id for a in holder["existing"].alarms] == ["DeadLetters", "DeliveryFailed", "DeliveryStale"]
+    alarms = {name: r["Properties"] for name, r in result.resources("AWS::CloudWatch::Alarm").items()
+              if name.startswith("Existing")}
+    topic = result.stack.resolve(holder["existing_topic"].topic_arn)
+    assert len(alarms) == 3 and all(a["AlarmActions"] == [topic] for a in alarms.values())
+    stale = next(a for name, a in alarms.items() if "DeliveryStale" in name)
+    assert stale["MetricName"] == "DeliveryToS3.DataFreshness" and stale["Threshold"] == 3600
+    failed = next(a for name, a in alarms.items() if "DeliveryFailed" in name)
+    assert failed["Metrics"][0]["Expression"] == "IF(success < 1, 1, 0)"
 
 
 def test_the_delivery_role_may_put_but_never_delete(default):

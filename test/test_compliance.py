@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk import Tags
 from aws_cdk import aws_sns as sns
@@ -39,7 +41,9 @@ def create():
         ComplianceBaseline(stack, "Baseline", security_topic=alerts.security_topic, cost_topic=alerts.cost_topic,
                            create_recorder=True, recorder_bucket=audit.access_log_bucket, create_guardduty_detector=True,
                            enable_security_hub=True, monthly_budget_usd=200, anomaly_threshold_usd=25,
-                           anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG)
+                           anomaly_monitor=CostAnomalyMonitor.COST_ALLOCATION_TAG,
+                           budget_tags={"application": "cdk-payments", "environment": "test"},
+                           alarm_topic=alerts.operations_topic)
         tag_everything(stack)
 
     return synth(build)
@@ -128,6 +132,25 @@ def test_cost_guard_rails(create):
     assert budget["Budget"]["BudgetLimit"] == {"Amount": 200, "Unit": "USD"}
     kinds = sorted(n["Notification"]["NotificationType"] for n in budget["NotificationsWithSubscribers"])
     assert kinds == ["ACTUAL", "FORECASTED"]
+    # Only the spend of resources carrying both tags (the stack's), not the whole account's.
+    assert budget["Budget"]["FilterExpression"] == {"And": [
+        {"Tags": {"Key": "application", "Values": ["cdk-payments"], "MatchOptions": ["EQUALS"]}},
+        {"Tags": {"Key": "environment", "Values": ["test"], "MatchOptions": ["EQUALS"]}}]}
+
+
+def test_security_hub_enables_only_the_chosen_standard(create):
+    (hub,) = create.resources("AWS::SecurityHub::Hub").values()
+    assert hub["Properties"]["EnableDefaultStandards"] is False
+    standards = [s["Properties"]["StandardsArn"] for s in create.resources("AWS::SecurityHub::Standard").values()]
+    assert len(standards) == 1 and "pci-dss/v/4.0.1" in json.dumps(standards)
+
+
+def test_the_findings_dead_letter_queue_has_an_alarm(reuse, create):
+    for result, topic in ((reuse[0], "AlertsSecurity"), (create, "AlertsOperations")):
+        (alarm,) = [a["Properties"] for k, a in result.resources("AWS::CloudWatch::Alarm").items()
+                    if "FindingsDeadLetters" in k]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible" and alarm["Threshold"] == 1
+        assert alarm["AlarmActions"][0]["Ref"].startswith(topic)
 
 
 def test_required_tags_check_fails_synthesis_naming_every_offender():
@@ -178,6 +201,12 @@ def test_bad_props():
     assert "pci_dss_standard_versions: lists 3.2.1 more than once" in str(error.value)
     with pytest.raises(ValueError, match="pci_dss_standard_versions: expected a list"):
         attempt(pci_dss_standard_versions="4.0.1")
+    with pytest.raises(ValueError) as error:
+        attempt(budget_tags={}, alarm_topic="ops")
+    assert "budget_tags: must map one or more tag keys to values" in str(error.value)
+    assert "alarm_topic: expected sns.ITopic" in str(error.value)
+    with pytest.raises(ValueError, match="budget_tags"):
+        attempt(budget_tags={"aws:reserved": "x"})
     with pytest.raises(ValueError, match="security_topic: expected sns.ITopic"):
         attempt(security_topic="arn:aws:sns:us-east-1:1:topic")
 

@@ -121,7 +121,10 @@ def test_grants_consume_queue_read_table_no_write(spot):
 
 def test_alarms_and_spot_interruptions_to_operations(spot):
     result, holder = spot
-    assert len(holder["fleet"].alarms) == 4
+    assert [a.node.id for a in holder["fleet"].alarms] == [
+        "CpuHigh", "MemoryHigh", "MemoryMetricMissing", "InstancesUnhealthy", "DeadLetters",
+        "UndeliveredInterruptionsWaiting"]
+    assert all(a.node.default_child.alarm_actions for a in holder["fleet"].alarms)
     [missing] = [a["Properties"] for k, a in result.resources("AWS::CloudWatch::Alarm").items()
                  if "MemoryMetricMissing" in k]
     [expression] = [m["Expression"] for m in missing["Metrics"] if "Expression" in m]

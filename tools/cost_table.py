@@ -30,8 +30,10 @@ PAYMENTS = 1_000_000
 
 
 def app_context(profile: str, layout: str | None = None) -> dict:
-    """The example's context for the tables: the profile, and the network layout unless its default."""
-    return {"profile": profile, "allowSandboxInProd": True, **({"networkLayout": layout} if layout else {})}
+    """The example's context for the tables: the profile, and the network layout unless its default. As the
+    tests synthesize it (test/example_assemblies.py): a day-one deployment whose alerts reach an address."""
+    return {"profile": profile, "allowSandboxInProd": True, "alertEmail": "payments-alerts@example.com",
+            **({"networkLayout": layout} if layout else {})}
 
 
 def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:

@@ -26,15 +26,20 @@ class AuditReplica(Stack):
     app, known to both stacks at synthesis. ``replication_target`` hands them to the primary stack
     as objects, which must deploy after this one (``add_dependency``).
 
-    The bucket is retained on deletion and keeps its name: to redeploy after a destroy, let
-    CloudFormation adopt it (``cdk deploy --import-existing-resources``) or use another stack name.
+    The bucket is retained on deletion and keeps its name (the primary stack must know it at synthesis,
+    so CloudFormation cannot generate it): to redeploy after a destroy, pass a new ``generation``
+    (``-c auditReplicaGeneration=2``: a new bucket, the kept one stays with its records), or let
+    CloudFormation adopt the kept bucket (``cdk deploy --import-existing-resources``).
     """
 
-    def __init__(self, scope: Construct, id: str, *, region: str, backup_vault: bool = False, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, id: str, *, region: str, backup_vault: bool = False,
+                 generation: Optional[int] = None, **kwargs: Any) -> None:
         super().__init__(scope, id, env=Environment(region=region), **kwargs)
         digest = hashlib.sha256(self.stack_name.encode()).hexdigest()[:8]
-        # At most 21 + 8 + 12 + 14 + 2 = 57 characters, within S3's 63; no global name is hard-coded.
-        self.bucket_name = f"cdk-payments-replica-{digest}-{Aws.ACCOUNT_ID}-{region}"
+        # At most 21 + 8 + 12 + 14 + 2 = 57 characters (63 with a generation up to -g999), within S3's 63;
+        # no global name is hard-coded.
+        suffix = f"-g{generation}" if generation else ""
+        self.bucket_name = f"cdk-payments-replica-{digest}-{Aws.ACCOUNT_ID}-{region}{suffix}"
         # Alias names are unique per account and region: this stack's name makes it unique per copy.
         self.key_alias = f"alias/cdk-payments/{self.stack_name}"
         # Retained, except when a failed first deploy rolls back: then nothing is left behind (a

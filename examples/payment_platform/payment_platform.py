@@ -149,7 +149,7 @@ class PaymentPlatform(Stack):
             self.payments.grant_invoke(role)
         # Every payment state change lands in the audit bucket within a minute (and so in prod's replica).
         self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
-                                             account_trail=account_trail)
+                                             account_trail=account_trail, alarm_topic=self.alerts.operations_topic)
         # Settlement and reconciliation batches that outgrow Lambda: scale to zero in dev.
         self.workers = PaymentWorkerFleet(
             self,
@@ -174,6 +174,10 @@ class PaymentPlatform(Stack):
             create_recorder=create, recorder_bucket=self.audit.access_log_bucket if create else None,
             account_has_recorder=not create, create_guardduty_detector=create, enable_security_hub=create,
             monthly_budget_usd=30 if profile is Profile.DEV else 500,
+            # This stack's spend only (dev and prod side by side in one account): activate both keys as cost
+            # allocation tags first (docs/day-one.md), or the budget sees nothing.
+            budget_tags={"application": "cdk-payments", "environment": profile.value},
+            alarm_topic=self.alerts.operations_topic,
         )
         PaymentDashboards(
             self, "Dashboards", profile=profile, payment_api=self.payments,

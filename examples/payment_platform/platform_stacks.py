@@ -35,6 +35,7 @@ def build_platform(
     cost_center: str,
     stack_id: Optional[str] = None,
     replica_region: Optional[str] = None,
+    replica_generation: Optional[int] = None,
     provider_adapter: Optional[ProviderAdapter] = None,
     network_layout: Optional[NetworkLayout] = None,
     account_trail: Optional[AccountTrailMode] = None,
@@ -49,6 +50,7 @@ def build_platform(
 
     :param stack_id: the platform stack's id and name. Default: ``PaymentPlatform-<profile>``; prod's audit
         replica is ``<stack_id>-audit-replica``, in ``replica_region``, deployed first.
+    :param replica_generation: names a new replica bucket after a destroy (the kept one holds its name).
     :param smoke_test_principal: who may assume the stack's ``SmokeTestRole`` to run ``cdk-payments smoke``
         after a deploy (a pipeline's account). Default: no such role
 
@@ -65,6 +67,7 @@ def build_platform(
         # With backup and restore, the replica's region also holds the vault the table's backups are copied to.
         audit_replica = AuditReplica(scope, replica_id, stack_name=replica_id, region=replica_region,
                                      backup_vault=resilience is ResilienceTier.BACKUP_AND_RESTORE,
+                                     generation=replica_generation,
                                      description="cdk-payments example: cross-region audit replica")
     platform = PaymentPlatform(
         scope, stack_id, stack_name=stack_id, profile=profile, cost_center=cost_center, audit_replica=audit_replica,
@@ -108,6 +111,10 @@ def settings_from_context(node: Node) -> dict[str, Any]:
             profile is Profile.PROD and context("auditReplicaRegion")):
         errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
                       "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
+    # After `cdk destroy`, the kept replica bucket keeps its name: `-c auditReplicaGeneration=2` names a new one.
+    generation = context("auditReplicaGeneration")
+    if generation is not None and not (str(generation).isdigit() and 1 <= int(generation) <= 999):
+        errors.append(f"auditReplicaGeneration: expected a whole number from 1 to 999, got {generation!r}")
     # Webhooks to each merchant's HTTPS endpoint: `-c webhookEndpoints=demo-merchant=https://...,second-merchant=...`
     # (or a JSON object), `-c webhookEndpoints=none` for none. The default names a reserved .example host,
     # which never resolves: deliveries are attempted, logged and retried, then dead-lettered (and alarm).
@@ -128,6 +135,7 @@ def settings_from_context(node: Node) -> dict[str, Any]:
         profile=profile,
         # Prod replicates the audit trail to a stack of its own in another region, deployed first.
         replica_region=context("auditReplicaRegion") if profile is Profile.PROD else None,
+        replica_generation=int(generation) if generation is not None else None,
         provider_adapter=PROVIDERS[provider](),
         network_layout=NetworkLayout(layout) if layout else None,
         # `-c accountTrail=existing` (or `none`) where an organization trail already records the account.

@@ -5,14 +5,28 @@ path: a physical name built from it would change (a new API name, a new backup v
 moves its stacks into a pipeline. The stack's name stays the unit of uniqueness (two copies of a stack
 in one account and region have two stack names), so the names here hash the path from the stack down,
 prefixed by the stack's id, exactly as ``Names.unique_id`` does for a stack at the app's top level.
+
+A resource that must be named (a backup vault; a WAF log group, which must start with ``aws-waf-logs-``)
+and is kept on deletion would block the next deploy of the same stack after a destroy, whose
+CloudFormation would create it again under the same name. The stack's ID ends in a UUID that
+CloudFormation draws for each stack it creates, so a name ending in part of it
+(:func:`deployment_suffix`) is new for every deployment and the same on every update, while the template
+stays deterministic.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import CfnElement, Names, Stack
+from aws_cdk import Aws, CfnElement, Fn, Names, Stack
 from constructs import Construct, IConstruct, RootConstruct
+
+SUFFIX_LENGTH = 8  # the UUID's first group: eight hex digits
+
+
+def deployment_suffix() -> str:
+    """The first group of the stack ID's UUID (``arn:...:stack/<name>/<uuid>``): eight hex digits."""
+    return Fn.select(0, Fn.split("-", Fn.select(2, Fn.split("/", Aws.STACK_ID))))
 
 
 def top_level_unique_id(scope: IConstruct, *ids: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._alarms import alarm
 from ._nag import acknowledge, guard
 
 
@@ -29,3 +32,12 @@ def dead_letter_queue(scope: Construct, id: str, key: kms.IKey, *, holds: str, r
     acknowledge(queue, f"This is a dead-letter queue itself, for {holds}; an operator inspects and redrives "
                        "its messages, never automatically.", *rules)
     return queue
+
+
+def dead_letter_alarm(scope: Construct, id: str, queue: sqs.IQueue, *, topic: Optional[sns.ITopic],
+                      what: str) -> cloudwatch.Alarm:
+    """An alarm as soon as one message waits in ``queue`` (``what`` it holds), sent to ``topic``: a
+    dead-letter queue nobody watches loses what lands in it after its 14 days."""
+    return alarm(scope, id, queue.metric_approximate_number_of_messages_visible(
+        period=Duration.minutes(5), statistic="Maximum"), threshold=1, topic=topic,
+        description=f"{what} wait in a dead-letter queue: inspect them, then redrive")

@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._kms import allow_services, key_for, key_policy_statements
-from ._queues import dead_letter_queue
+from ._queues import dead_letter_alarm, dead_letter_queue
 from ._topics import service_topic
 from ._validation import PropErrors, pick
 from .choices import AlertChannel
@@ -96,6 +96,11 @@ class AlertTopics(Construct):
                 topic.add_subscription(subscriptions.UrlSubscription(
                     url, protocol=sns.SubscriptionProtocol.HTTPS, dead_letter_queue=dlq))
             self._topics[channel] = topic
+        # One subscriber refusing (a bounced address, an endpoint down) is told on the operations topic, which
+        # its other subscribers still receive.
+        self._dead_letter_alarm = None if dlq is None else dead_letter_alarm(
+            self, "UndeliveredAlertsWaiting", dlq, topic=self._topics[AlertChannel.OPERATIONS],
+            what="Alerts SNS could not deliver to a subscriber")
 
     def topic(self, channel: AlertChannel) -> sns.Topic:
         """The topic of ``channel``."""
@@ -125,6 +130,11 @@ class AlertTopics(Construct):
     def dead_letter_queue(self) -> Optional[sqs.Queue]:
         """Alerts SNS could not deliver to a subscriber (only when there are subscriptions)."""
         return self._dead_letter_queue
+
+    @property
+    def dead_letter_alarm(self) -> Optional[cloudwatch.Alarm]:
+        """Fires when an alert waits in :attr:`dead_letter_queue`; it notifies the operations topic."""
+        return self._dead_letter_alarm
 
     def key_policy_statements(self) -> list[iam.PolicyStatement]:
         """The statements ``encryption_key``'s policy needs for this construct, as built: the publishing

@@ -5,20 +5,29 @@ from __future__ import annotations
 from typing import Optional
 
 import jsii
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._kms import allow_services, key_policy_statements, record
+from ._alarms import alarm
+from ._kms import allow_cloudwatch_logs, allow_services, key_policy_statements, record
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
-from ._queues import dead_letter_queue
+from ._queues import dead_letter_alarm, dead_letter_queue
+from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .audit import AuditBucket
 from .choices import AccountTrailMode
+from .payment_api.functions import PaymentFunction, powertools_layer
 
 __all__ = ["AccountTrailMode", "PaymentAuditTrail"]
 
@@ -28,6 +37,16 @@ EVENT_SOURCE = "cdk-payments"
 # What Firehose's delivery role needs on its S3 destination besides putting objects (AWS's documented
 # policy for an S3 destination, less s3:GetObject: the stream never reads what it wrote).
 BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
+# Why Firehose writes to a staging bucket and a copier puts each object into the AuditBucket:
+#   S3 API reference, PutObject: "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for
+#   any request to upload an object with a retention period configured using Amazon S3 Object Lock."
+#   S3 User Guide, Object Lock overview: "If you configure a default retention period on a bucket,
+#   requests to upload objects in such a bucket must include the Content-MD5 header."
+# The AuditBucket has default retention; Firehose documents no Content-MD5 or checksum on its writes, and
+# S3 answers such a PUT "InvalidRequest: Content-MD5 OR x-amz-checksum- HTTP header is required for Put
+# Object requests with Object Lock parameters". The copier (runtime/audit_copy.py) sends Content-MD5.
+STAGING_DAYS = 3  # > EventBridge's 24 hours of retries: every object is still there when its copy runs
+COPIER_HANDLER = "runtime.audit_copy.handler"
 
 
 class PaymentAuditTrail(Construct):
@@ -36,11 +55,16 @@ class PaymentAuditTrail(Construct):
     An EventBridge rule on the payments' bus matches every event of ``event_source`` (``Payment
     Processed``, ``Payment Failed``...) and hands it to a Kinesis Data Firehose stream, which writes
     batches of events (one JSON event per line, as EventBridge delivered it) under ``prefix`` within
-    ``buffer_interval``: ``<prefix>YYYY/MM/DD/HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>``, UTC. The
-    bucket's Object Lock default retention locks each object as it lands; the delivery role may put
-    objects and nothing else (no delete, no overwrite), and encrypts with the bucket's key. S3 asks
-    for a checksum only on uploads that carry Object Lock parameters; Firehose sends none (the
-    bucket's default retention applies), so an Object Lock bucket takes its objects as any other.
+    ``buffer_interval``: ``<prefix>YYYY/MM/DD/HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>``, UTC.
+
+    Firehose writes into a staging bucket (no Object Lock, objects expire after three days), and a
+    copier function puts each object into the audit bucket under the same key, with the Content-MD5
+    header S3 requires on every upload to a bucket with Object Lock default retention (Firehose
+    documents none); the bucket's default retention locks the copy as it lands. The copier may read the
+    staging bucket and put into the audit bucket, nothing else (no delete, no overwrite); both
+    buckets are encrypted with the audit key. What EventBridge cannot deliver (to the stream or to
+    the copier) lands in one dead-letter queue; with ``alarm_topic``, alarms on that queue and on
+    Firehose's delivery (failed writes, records older than an hour) go to the topic.
 
     ``account_trail`` adds a CloudTrail trail of the account's management events into the same
     bucket (``cloudtrail/AWSLogs/...``): ``CREATE`` (the default, for a fresh account), or
@@ -60,6 +84,7 @@ class PaymentAuditTrail(Construct):
         prefix: Optional[str] = None,
         buffer_interval: Optional[Duration] = None,
         account_trail: Optional[AccountTrailMode] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
     ) -> None:
         """
         :param audit: the bucket the records go to.
@@ -70,6 +95,8 @@ class PaymentAuditTrail(Construct):
         :param buffer_interval: at most this long between an event and its record, 60 to 900 seconds.
             Default: 60 seconds
         :param account_trail: whether to create the account's CloudTrail trail. Default: CREATE
+        :param alarm_topic: where the delivery and dead-letter alarms go (``AlertTopics.operations_topic``).
+            Default: none (console only)
         """
         super().__init__(scope, id)
         errors = PropErrors("PaymentAuditTrail")
@@ -85,17 +112,19 @@ class PaymentAuditTrail(Construct):
         if errors.check_type(buffer_interval, "buffer_interval", Duration) and buffer_interval is not None:
             seconds = buffer_interval.to_seconds()
             errors.check(60 <= seconds <= 900, "buffer_interval", f"must be 60 to 900 seconds, got {seconds}")
+        errors.check_implements(alarm_topic, "alarm_topic", "sns.ITopic", "topic_arn", required=False)
         errors.raise_if_any()
 
         self._prefix = pick(prefix, EVENTS_PREFIX)
         bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        self._staging = self._create_staging_bucket(audit)
         self._delivery_role = iam.Role(self, "DeliveryRole", assumed_by=iam.ServicePrincipal(
             "firehose.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}),
-            description="Kinesis Data Firehose: writes payment events to the audit bucket")
-        audit.grant_write(self._delivery_role)  # put only, with the bucket's key
+            description="Kinesis Data Firehose: writes payment events to the audit staging bucket")
+        self._staging.grant_put(self._delivery_role, f"{self._prefix}*")  # put only, with the bucket's key
         iam.Grant.add_to_principal(grantee=self._delivery_role, actions=list(BUCKET_ACTIONS),
-                                   resource_arns=[audit.bucket.bucket_arn])
-        self._stream = self._create_stream(audit, pick(buffer_interval, Duration.seconds(60)))
+                                   resource_arns=[self._staging.bucket_arn])
+        self._stream = self._create_stream(pick(buffer_interval, Duration.seconds(60)))
         self._rule = events.Rule(
             self, "Rule", event_bus=bus, description="Payment state changes to the audit bucket",
             event_pattern=events.EventPattern(source=[pick(event_source, EVENT_SOURCE)]),
@@ -106,6 +135,8 @@ class PaymentAuditTrail(Construct):
             self, "DeadLetterQueue", audit.encryption_key, holds="payment events EventBridge could not put into "
             "the audit delivery stream", redrive_queue=False)
         self._rule.add_target(_StreamTarget(self, self._stream, self._dead_letter_queue))
+        self._copier = self._create_copier(audit)
+        self._alarms = self._create_alarms(alarm_topic)
         self._trail = (self._create_trail(audit)
                        if pick(account_trail, AccountTrailMode.CREATE) is AccountTrailMode.CREATE else None)
         AcknowledgeGrantPolicies.apply(self)
@@ -133,8 +164,24 @@ class PaymentAuditTrail(Construct):
 
     @property
     def dead_letter_queue(self) -> sqs.Queue:
-        """Payment events EventBridge could not put into the stream within 24 hours."""
+        """Payment events EventBridge could not put into the stream, and staging objects it could not
+        have copied, within 24 hours (the event says which: ``source`` is ``aws.s3`` for the latter)."""
         return self._dead_letter_queue
+
+    @property
+    def staging_bucket(self) -> s3.Bucket:
+        """Where Firehose writes; objects expire after three days, once copied into the audit bucket."""
+        return self._staging
+
+    @property
+    def copier(self) -> lambda_.Function:
+        """The function that puts each staging object into the audit bucket (with Content-MD5)."""
+        return self._copier.function
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """Dead letters, failed Firehose writes, stale Firehose records."""
+        return list(self._alarms)
 
     @property
     def prefix(self) -> str:
@@ -146,7 +193,82 @@ class PaymentAuditTrail(Construct):
         """The account's CloudTrail trail, when ``account_trail`` is CREATE."""
         return self._trail
 
-    def _create_stream(self, audit: AuditBucket, interval: Duration) -> firehose.CfnDeliveryStream:
+    def _create_staging_bucket(self, audit: AuditBucket) -> s3.Bucket:
+        # No name (CloudFormation generates one: two stacks side by side, or a redeploy after a failed
+        # one, never collide), retained on deletion like the audit bucket; its objects expire.
+        bucket = s3.Bucket(
+            self, "Staging", encryption=s3.BucketEncryption.KMS, encryption_key=audit.encryption_key,
+            bucket_key_enabled=True, enforce_ssl=True, minimum_tls_version=1.2,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=audit.access_log_bucket, server_access_logs_prefix="audit-staging/",
+            lifecycle_rules=[s3.LifecycleRule(id="expire-staged", expiration=Duration.days(STAGING_DAYS),
+                                              abort_incomplete_multipart_upload_after=Duration.days(1))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # S3 sends "Object Created" events to EventBridge natively (CDK's event_bridge_enabled would add
+        # its notifications custom resource, a Lambda function, for the same setting).
+        cfn = bucket.node.default_child
+        cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True))
+        acknowledge(
+            bucket,
+            "A transit bucket: Firehose's objects wait here at most three days for their copy into the "
+            "AuditBucket, which is versioned, Object Locked and replicated; locking or versioning the staging "
+            "copy would keep a second, unexpiring copy of the same records.",
+            "NIST.800.53.R5-S3BucketVersioningEnabled", "PCI.DSS.321-S3BucketVersioningEnabled",
+            "NIST.800.53.R5-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled",
+            "CKV_AWS_21", guard("s3_bucket_versioning_enabled_check"), guard("s3_bucket_object_lock_enabled_check"),
+        )
+        return bucket
+
+    def _create_copier(self, audit: AuditBucket) -> PaymentFunction:
+        allow_cloudwatch_logs(audit.encryption_key, self)
+        copier = PaymentFunction(
+            self, "Copier", handler=COPIER_HANDLER,
+            description="Copies Firehose's audit objects into the Object Lock audit bucket (with Content-MD5)",
+            layer=powertools_layer(self, None), key=audit.encryption_key, memory_size=256,
+            timeout=Duration.seconds(60), log_retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=RemovalPolicy.RETAIN,
+            environment={"STAGING_BUCKET": self._staging.bucket_name, "AUDIT_BUCKET": audit.bucket.bucket_name,
+                         "AUDIT_PREFIX": self._prefix},
+            reserved_concurrency=None, dead_letter_queue=self._dead_letter_queue, vpc=None, vpc_subnets=None,
+        )
+        self._staging.grant_read(copier.role, f"{self._prefix}*")
+        audit.grant_write(copier.role)  # put only: the bucket's default retention locks each copy
+        self._dead_letter_queue.grant_send_messages(copier.role)  # Lambda's own async failures, encrypted
+        events.Rule(
+            self, "CopyRule", description="Audit objects Firehose staged: copy them into the audit bucket",
+            event_pattern=events.EventPattern(source=["aws.s3"], detail_type=["Object Created"], detail={
+                "bucket": {"name": [self._staging.bucket_name]},
+                "object": {"key": [{"prefix": self._prefix}]}}),
+            targets=[targets.LambdaFunction(copier.function, dead_letter_queue=self._dead_letter_queue,
+                                            max_event_age=Duration.hours(24), retry_attempts=185)],
+        )
+        return copier
+
+    def _create_alarms(self, topic: Optional[sns.ITopic]) -> list[cloudwatch.Alarm]:
+        if topic is not None:
+            warn_if_imported_topic(self, topic, "alarm_topic", ["cloudwatch.amazonaws.com"])
+        stream = {"DeliveryStreamName": self._stream.ref}
+
+        def firehose_metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(namespace="AWS/Firehose", metric_name=name, dimensions_map=stream,
+                                     statistic=statistic, period=Duration.minutes(5))
+
+        failed_writes = cloudwatch.MathExpression(
+            expression="IF(success < 1, 1, 0)", label="Firehose writes to S3 that failed",
+            using_metrics={"success": firehose_metric("DeliveryToS3.Success", "Minimum")}, period=Duration.minutes(5))
+        return [
+            dead_letter_alarm(self, "DeadLetters", self._dead_letter_queue, topic=topic,
+                              what="Payment events or staged audit objects that did not reach the audit bucket"),
+            alarm(self, "DeliveryFailed", failed_writes, threshold=1, topic=topic,
+                  description="Firehose could not write audit events to the staging bucket (it retries for 24 "
+                              "hours; check its role, the bucket and the key)"),
+            alarm(self, "DeliveryStale", firehose_metric("DeliveryToS3.DataFreshness", "Maximum"), threshold=3600,
+                  topic=topic, description="Audit events have waited in Firehose for an hour or more"),
+        ]
+
+    def _create_stream(self, interval: Duration) -> firehose.CfnDeliveryStream:
         stream = firehose.CfnDeliveryStream(
             self, "DeliveryStream",
             delivery_stream_type="DirectPut",
@@ -154,13 +276,13 @@ class PaymentAuditTrail(Construct):
             delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream
             .DeliveryStreamEncryptionConfigurationInputProperty(key_type="AWS_OWNED_CMK"),
             extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
-                bucket_arn=audit.bucket.bucket_arn,
+                bucket_arn=self._staging.bucket_arn,
                 role_arn=self._delivery_role.role_arn,
                 prefix=self._prefix,
                 buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
                     interval_in_seconds=int(interval.to_seconds()), size_in_m_bs=5),
                 compression_format="UNCOMPRESSED",  # one JSON event per line, readable as is
-                # The bucket's default SSE-KMS encryption (and its Bucket Key) applies: no second setting.
+                # The staging bucket's default SSE-KMS encryption (the audit key) applies: no second setting.
                 encryption_configuration=firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
                     no_encryption_config="NoEncryption"),
                 processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import jsii
 from aws_cdk import (
@@ -20,6 +20,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_ce as ce
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_config as config
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -35,7 +36,7 @@ from constructs import Construct, IConstruct, IValidation
 from ._kms import allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._overrides import Override, flag_overridden_defaults, higher, removes_items, turned_off
-from ._queues import dead_letter_queue
+from ._queues import dead_letter_alarm, dead_letter_queue
 from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .choices import CostAnomalyMonitor
@@ -173,6 +174,8 @@ class ComplianceBaseline(Construct):
         monthly_budget_usd: Optional[float] = None,
         budget_actual_percent: Optional[float] = None,
         budget_forecast_percent: Optional[float] = None,
+        budget_tags: Optional[Mapping[str, str]] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
     ) -> None:
         """
         :param security_topic: where security findings go (``AlertTopics.security_topic``).
@@ -208,6 +211,13 @@ class ComplianceBaseline(Construct):
         :param monthly_budget_usd: the monthly cost budget in USD. Default: 50
         :param budget_actual_percent: alert when actual spend passes this share of the budget. Default: 80
         :param budget_forecast_percent: alert when forecast spend passes it. Default: 100
+        :param budget_tags: count only the spend of resources carrying all these tags (key to value), for
+            example the stack's ``{"application": "cdk-payments", "environment": "dev"}``. Each key must be
+            an active cost allocation tag (Billing console, or ``aws ce update-cost-allocation-tags-status``
+            in the management account): a budget filtered on an inactive tag sees no spend and never alerts.
+            Default: none (the whole account's spend)
+        :param alarm_topic: where the alarm on the findings dead-letter queue goes
+            (``AlertTopics.operations_topic``). Default: ``security_topic``
         """
         super().__init__(scope, id)
         defaults = defaults_for(profile).compliance
@@ -217,6 +227,13 @@ class ComplianceBaseline(Construct):
         errors.check_implements(cost_topic, "cost_topic", "sns.ITopic", "topic_arn", required=True)
         errors.check_implements(recorder_bucket, "recorder_bucket", "s3.IBucket", "bucket_name", required=False)
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=False)
+        errors.check_implements(alarm_topic, "alarm_topic", "sns.ITopic", "topic_arn", required=False)
+        if budget_tags is not None:
+            errors.check(isinstance(budget_tags, Mapping) and len(budget_tags) >= 1,
+                         "budget_tags", f"must map one or more tag keys to values, got {budget_tags!r}")
+            for tag_key, tag_value in (budget_tags.items() if isinstance(budget_tags, Mapping) else ()):
+                errors.check_format(tag_key, "budget_tags", "tag_key")
+                errors.check_format(tag_value, "budget_tags", "tag_value")
         errors.check_format(cost_tag_key, "cost_tag_key", "tag_key")
         errors.check_format(cost_tag_value, "cost_tag_value", "tag_value")
         errors.check(
@@ -309,7 +326,9 @@ class ComplianceBaseline(Construct):
             )
         self._hub = None
         if pick(enable_security_hub, defaults.enable_security_hub):
-            self._hub = securityhub.CfnHub(self, "SecurityHub")
+            # Only the standards chosen here: Security Hub's defaults (Foundational Best Practices, CIS) bill
+            # per control check. Applies when the hub is created; an existing hub keeps what it has.
+            self._hub = securityhub.CfnHub(self, "SecurityHub", enable_default_standards=False)
             previous = self._hub  # one standard at a time: Security Hub enables standards one call at a time
             for version in pick(pci_dss_standard_versions, defaults.pci_dss_standard_versions):
                 construct_id, standard_path = PCI_STANDARDS[version]
@@ -323,6 +342,9 @@ class ComplianceBaseline(Construct):
         self._dead_letter_queue = dead_letter_queue(
             self, "FindingsDeadLetterQueue", self._key, holds="findings EventBridge could not deliver to the "
             "security topic", redrive_queue=False)
+        self._dead_letter_alarm = dead_letter_alarm(
+            self, "FindingsDeadLetters", self._dead_letter_queue, topic=alarm_topic or security_topic,
+            what="Findings EventBridge could not deliver to the security topic")
         warn_if_imported_topic(self, security_topic, "security_topic", ["events.amazonaws.com"])
         warn_if_imported_topic(self, cost_topic, "cost_topic", ["budgets.amazonaws.com", "costalerts.amazonaws.com"])
         target = targets.SnsTopic(security_topic, dead_letter_queue=self._dead_letter_queue, retry_attempts=8,
@@ -365,7 +387,8 @@ class ComplianceBaseline(Construct):
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_type="COST", time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(amount=pick(monthly_budget_usd, defaults.monthly_budget_usd),
-                                                             unit="USD")),
+                                                             unit="USD"),
+                filter_expression=_budget_filter(budget_tags)),
             notifications_with_subscribers=[
                 notification("ACTUAL", pick(budget_actual_percent, defaults.budget_actual_percent)),
                 notification("FORECASTED", pick(budget_forecast_percent, defaults.budget_forecast_percent)),
@@ -514,6 +537,11 @@ class ComplianceBaseline(Construct):
         """Findings EventBridge could not deliver."""
         return self._dead_letter_queue
 
+    @property
+    def dead_letter_alarm(self) -> cloudwatch.Alarm:
+        """Fires when a finding waits in :attr:`dead_letter_queue`."""
+        return self._dead_letter_alarm
+
     def key_policy_statements(self) -> list[iam.PolicyStatement]:
         """The statements ``encryption_key``'s policy needs for this construct, as built: ``events.amazonaws.com``
         may use it (``kms:Decrypt``, ``kms:GenerateDataKey*``) to put undeliverable findings in the
@@ -542,3 +570,12 @@ def _object_locked(bucket: Optional[s3.IBucket]) -> bool:
     """Whether a bucket defined in this app has Object Lock (an imported one cannot be told)."""
     resource = bucket.node.default_child if isinstance(bucket, s3.Bucket) else None
     return isinstance(resource, s3.CfnBucket) and bool(resource.object_lock_enabled)
+
+
+def _budget_filter(tags: Optional[Mapping[str, str]]) -> Optional[budgets.CfnBudget.ExpressionProperty]:
+    """Spend of resources carrying every tag in ``tags`` (Budgets' Expression; And needs two or more)."""
+    if not tags:
+        return None
+    each = [budgets.CfnBudget.ExpressionProperty(tags=budgets.CfnBudget.TagValuesProperty(
+        key=key, values=[value], match_options=["EQUALS"])) for key, value in sorted(tags.items())]
+    return each[0] if len(each) == 1 else budgets.CfnBudget.ExpressionProperty(and_=each)

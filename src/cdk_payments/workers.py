@@ -27,7 +27,7 @@ from ._boot import dnf_install
 from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
-from ._queues import dead_letter_queue, encrypted_queue
+from ._queues import dead_letter_alarm, dead_letter_queue, encrypted_queue
 from ._topics import warn_if_imported_topic
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
@@ -148,6 +148,7 @@ class PaymentWorkerFleet(Construct):
         max_cap = pick(max_capacity, defaults.max_capacity)
         key = key_for(self, encryption_key, purpose="worker fleet", logs=True)
 
+        self._dead_letters: Optional[sqs.Queue] = None  # ours only when we create the queue
         self._queue = queue or self._create_queue(key)
         self._log_group = logs.LogGroup(self, "Logs", retention=pick(log_retention, defaults.log_retention),
                                         encryption_key=key, removal_policy=defaults.removal_policy)
@@ -326,8 +327,8 @@ class PaymentWorkerFleet(Construct):
 
     # -- pieces ----------------------------------------------------------------------------------
     def _create_queue(self, key: kms.IKey) -> sqs.Queue:
-        dead_letters = dead_letter_queue(self, "DeadLetterQueue", key, holds="jobs that failed three times",
-                                         redrive_queue=True)
+        dead_letters = self._dead_letters = dead_letter_queue(self, "DeadLetterQueue", key,
+                                                              holds="jobs that failed three times", redrive_queue=True)
         return encrypted_queue(self, "Queue", key, visibility_timeout=Duration.minutes(15),
                                dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=3))
 
@@ -455,6 +456,9 @@ class PaymentWorkerFleet(Construct):
                                                               dimensions_map=dims, statistic="Average", period=five)}),
                   1, "Fewer workers are in service than desired: launches or health checks are failing"),
         ]
+        if self._dead_letters is not None:
+            alarms.append(dead_letter_alarm(self, "DeadLetters", self._dead_letters, topic=topic,
+                                            what="Jobs that failed three times"))
         if topic is not None:
             # EventBridge delivers to the (encrypted) topic and, when SNS refuses, to the dead-letter queue.
             allow_services(key, "events.amazonaws.com", scope=self)
@@ -462,6 +466,8 @@ class PaymentWorkerFleet(Construct):
                 allow_services(topic.master_key, "events.amazonaws.com")
             undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
                                             holds="fleet events SNS did not accept", redrive_queue=False)
+            alarms.append(dead_letter_alarm(self, "UndeliveredInterruptionsWaiting", undelivered, topic=topic,
+                                            what="Fleet events (failed launches, Spot interruptions) SNS did not accept"))
             events.Rule(self, "ActivityFailures", description="Payment workers that could not be launched or terminated",
                         event_pattern=events.EventPattern(source=["aws.autoscaling"],
                                                           detail_type=list(UNSUCCESSFUL_ACTIVITIES),
@@ -513,7 +519,8 @@ class PaymentWorkerFleet(Construct):
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
-        """CPU high, memory high and instances missing."""
+        """CPU high, memory high, memory metric missing, instances missing, and dead letters: failed jobs
+        (when the fleet created its queue) and, with ``alarm_topic``, fleet events SNS did not accept."""
         return list(self._alarms)
 
     def key_policy_statements(self) -> list[iam.PolicyStatement]:

@@ -22,8 +22,9 @@ from ..example_assemblies import synth_apps
 # Lambda's polling of the empty settlement queue $0.26. The example's day one (issue 21) adds the
 # account's finding sources, which a fresh account lacks: GuardDuty $2.80, Security Hub $3, the Config
 # recorder $3 (assumed usage), their Config rule evaluations, and one more alarm: $9.74. Webhooks for the
-# demo merchant (issue 24) add its secret $0.40, two alarms $0.20 and the polling of their queue $0.26.
-DEV_IDLE_BUDGET_USD = 35.10
+# demo merchant (issue 24) add its secret $0.40, two alarms $0.20 and the polling of their queue $0.26; the
+# second day-one pass alarms on every dead-letter queue and on the audit trail's delivery: seven alarms, $0.70.
+DEV_IDLE_BUDGET_USD = 35.80
 PROD_IDLE_TARGET_USD = 150  # issue 28: multi-AZ kept, the replica stack included
 ROOT = Path(__file__).resolve().parents[2]
 

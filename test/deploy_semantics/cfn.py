@@ -13,6 +13,7 @@ whose rendered names are equal would collide in a real account.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -72,6 +73,12 @@ class StackTemplate:
             for pseudo in ("AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::URLSuffix"):
                 text = text.replace("${%s}" % pseudo, str(self._ref(pseudo)))
             return text
+        if function == "Fn::Split":
+            delimiter, text = args
+            resolved = self.resolve(text)
+            if isinstance(resolved, str):
+                return resolved.split(delimiter)
+            return f"{function}:{json.dumps([delimiter, resolved], sort_keys=True)}"
         if function == "Fn::Select":
             index, items = args
             return self.resolve(items)[int(self.resolve(index))]
@@ -89,8 +96,13 @@ class StackTemplate:
         return {function: self.resolve(args)}
 
     def _ref(self, name: str) -> str:
+        # A stack ID ends in a UUID CloudFormation draws per stack: here one per stack name.
+        uuid = hashlib.sha256(self.name.encode()).hexdigest()
+        stack_id = (f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{self.name}/"
+                    f"{uuid[:8]}-{uuid[8:12]}-{uuid[12:16]}-{uuid[16:20]}-{uuid[20:32]}")
         pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": self.region, "AWS::Partition": "aws",
-                  "AWS::StackName": self.name, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
+                  "AWS::StackName": self.name, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None,
+                  "AWS::StackId": stack_id}
         if name in pseudo:
             return pseudo[name]
         parameter = self.template.get("Parameters", {}).get(name)

@@ -1,6 +1,10 @@
 """A payment's state changes reach the audit bucket: the event handler's events match the audit rule,
-EventBridge may put them into the Firehose stream, and the stream's role may write (and encrypt) them
-under the prefix the stack outputs. The account trail's writer is allowed by the bucket and the key."""
+EventBridge may put them into the Firehose stream, the stream's role may write (and encrypt) them into
+a staging bucket under the prefix the stack outputs, that bucket tells EventBridge of each new object,
+and a copier function may read it and put it (encrypted) into the Object Lock audit bucket under the
+same key. No Firehose stream writes into a bucket with Object Lock default retention: S3 requires a
+Content-MD5 or x-amz-checksum-* header on every upload there, and Firehose documents none.
+The account trail's writer is allowed by the bucket and the key."""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from .cfn import StackTemplate, allows, arn_of, depends_on, identity_allows
 from .writers import encryption_key
 
 PUT = ["s3:PutObject"]
+GET = ["s3:GetObject"]
 ENCRYPT = ["kms:GenerateDataKey", "kms:Decrypt"]
+DECRYPT = ["kms:Decrypt"]
+COPIER = "runtime.audit_copy.handler"
 
 
 def _trusts(stack: StackTemplate, role: str, service: str) -> bool:
@@ -37,14 +44,11 @@ def delivery_problems(stack: StackTemplate) -> list[str]:
             problems.append(f"{where} writes under {destination['Prefix']}, the stack outputs {prefix}")
         if not _trusts(stack, role, "firehose.amazonaws.com"):
             problems.append(f"{where}: Firehose cannot assume {role}")
-        objects = arn_of(stack, bucket, "AWS::S3::Bucket") + "/" + prefix + "2026/01/01/00/record"
-        if not identity_allows(stack, role, PUT, objects):
-            problems.append(f"{where}: {role} may not put records into {bucket}")
-        if identity_allows(stack, role, ["s3:DeleteObject"], objects):
-            problems.append(f"{where}: {role} may delete audit records")
-        key = encryption_key(stack, bucket)
-        if key and not identity_allows(stack, role, ENCRYPT, arn_of(stack, key, "AWS::KMS::Key")):
-            problems.append(f"{where}: {role} may not encrypt with the bucket's key {key}")
+        if _default_retention(stack, bucket):
+            problems.append(f"{where} writes into {bucket}, which has Object Lock default retention: S3 refuses "
+                            "uploads without Content-MD5 or a checksum header, and Firehose sends neither")
+        problems += _writer_problems(stack, where, role, bucket, prefix, PUT + ENCRYPT)
+        problems += _copier_problems(stack, where, bucket, prefix)
         policies = {p for p, r in stack.of_type("AWS::IAM::Policy")
                     if {"Ref": role} in r["Properties"].get("Roles", [])}
         if not policies <= depends_on(stack, stream_id):
@@ -63,6 +67,70 @@ def delivery_problems(stack: StackTemplate) -> list[str]:
                     and identity_allows(stack, events_role, ["firehose:PutRecordBatch", "firehose:PutRecord"],
                                         stream_arn)):
                 problems.append(f"{where}: EventBridge may not put {rule_id}'s events into the stream")
+    return problems
+
+
+def _default_retention(stack: StackTemplate, bucket: str) -> bool:
+    lock = stack.props(bucket).get("ObjectLockConfiguration", {})
+    return bool(lock.get("Rule", {}).get("DefaultRetention"))
+
+
+def _writer_problems(stack: StackTemplate, where: str, role: str, bucket: str, prefix: str,
+                     actions: list[str]) -> list[str]:
+    """``role`` may do ``actions`` (S3 and, on the bucket's key, KMS) on a record under ``prefix``, never delete."""
+    problems = []
+    objects = arn_of(stack, bucket, "AWS::S3::Bucket") + "/" + prefix + "2026/01/01/00/record"
+    s3_actions = [a for a in actions if a.startswith("s3:")]
+    if not identity_allows(stack, role, s3_actions, objects):
+        problems.append(f"{where}: {role} may not {'/'.join(s3_actions)} records in {bucket}")
+    if identity_allows(stack, role, ["s3:DeleteObject"], objects):
+        problems.append(f"{where}: {role} may delete records in {bucket}")
+    key = encryption_key(stack, bucket)
+    kms_actions = [a for a in actions if a.startswith("kms:")]
+    if key and not identity_allows(stack, role, kms_actions, arn_of(stack, key, "AWS::KMS::Key")):
+        problems.append(f"{where}: {role} may not {'/'.join(kms_actions)} with {bucket}'s key {key}")
+    return problems
+
+
+def _copier_problems(stack: StackTemplate, where: str, staging: str, prefix: str) -> list[str]:
+    """What puts the stream's objects into the Object Lock bucket: S3 tells EventBridge of each object, a
+    rule on the default bus sends it to the copier, whose role may read it and put it into the audit
+    bucket its environment names (which has default retention), and whose code sends Content-MD5."""
+    notifications = stack.props(staging).get("NotificationConfiguration", {})
+    if not notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        return [f"{where}: {staging} does not send its object events to EventBridge: nothing copies them"]
+    copiers = [(i, r["Properties"]) for i, r in stack.of_type("AWS::Lambda::Function")
+               if r["Properties"].get("Handler") == COPIER]
+    rules = [(rule_id, target) for rule_id, rule in stack.of_type("AWS::Events::Rule")
+             if rule["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]
+             and stack.logical_id_of(rule["Properties"]["EventPattern"]["detail"]["bucket"]["name"][0]) == staging
+             for target in rule["Properties"]["Targets"]]
+    if len(copiers) != 1 or len(rules) != 1 or stack.logical_id_of(rules[0][1]["Arn"]) != copiers[0][0]:
+        return [f"{where}: no rule sends {staging}'s new objects to one copier function ({copiers}, {rules})"]
+    (function_id, function), ((rule_id, target),) = copiers[0], rules
+    problems = []
+    pattern = stack.props(rule_id)["EventPattern"]
+    if pattern["detail-type"] != ["Object Created"] or pattern["detail"]["object"]["key"] != [{"prefix": prefix}]:
+        problems.append(f"{where}: {rule_id} does not match the objects created under {prefix}")
+    if stack.props(rule_id).get("EventBusName", "default") != "default":
+        problems.append(f"{where}: {rule_id} is not on the default bus, where S3 sends its events")
+    if "DeadLetterConfig" not in target:
+        problems.append(f"{where}: {rule_id} drops what it cannot deliver (no dead-letter queue)")
+    permissions = [p for _, p in stack.of_type("AWS::Lambda::Permission")
+                   if stack.logical_id_of(p["Properties"]["FunctionName"]) == function_id
+                   and p["Properties"]["Principal"] == "events.amazonaws.com"
+                   and stack.logical_id_of(p["Properties"].get("SourceArn")) == rule_id]
+    if not permissions:
+        problems.append(f"{where}: EventBridge may not invoke the copier {function_id} for {rule_id}")
+    variables = function["Environment"]["Variables"]
+    audit = stack.logical_id_of(variables["AUDIT_BUCKET"])
+    if stack.logical_id_of(variables["STAGING_BUCKET"]) != staging or variables["AUDIT_PREFIX"] != prefix:
+        problems.append(f"{where}: the copier {function_id} is told another bucket or prefix")
+    if not _default_retention(stack, audit):
+        problems.append(f"{where}: the copier writes into {audit}, which has no Object Lock default retention")
+    role = stack.logical_id_of(function["Role"])
+    problems += _writer_problems(stack, f"{where} copier", role, staging, prefix, GET + DECRYPT)
+    problems += _writer_problems(stack, f"{where} copier", role, audit, prefix, PUT + ENCRYPT)
     return problems
 
 

@@ -7,9 +7,11 @@ watch a metric that both copies publish to, or it adds up the two.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import defaultdict
 
-from .cfn import StackTemplate
+from .cfn import StackTemplate, references
 
 # type -> the property that names it, where the name is unique per account (IAM) or per region.
 NAMED = {
@@ -116,3 +118,54 @@ def test_no_alarm_adds_up_both_copies(example_copies):
     shared = {key: where for key, where in watched.items()
               if len({w.split("/")[0] for w in where}) > 1}
     assert shared == {}, "\n".join(f"{key}: {where}" for key, where in shared.items())
+
+
+
+def _kept(resource: dict) -> bool:
+    return resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
+
+
+def _renamed_by_generation(stack: StackTemplate, resource: dict) -> bool:
+    """The replica bucket: the primary stack in another region must know its name at synthesis, so it cannot
+    end in its own stack's ID; a new generation renames it (test below)."""
+    return stack.name.endswith("-audit-replica") and resource["Type"] == "AWS::S3::Bucket"
+
+
+def _new_per_stack(stack: StackTemplate, resource: dict) -> bool:
+    """The name ends in the stack ID's UUID, or embeds the generated ID of a resource this stack creates (API
+    Gateway's execution log group names the REST API's ID), both new for each stack CloudFormation creates."""
+    properties = resource.get("Properties", {})
+    return '"AWS::StackId"' in json.dumps(properties) or bool(references(properties) & stack.resources.keys())
+
+
+def test_a_kept_named_resource_never_blocks_the_next_deployment_after_a_destroy(example_copies):
+    """Kept on deletion and named by the template, it would be created again under the same name by the
+    next deployment of the stack after a destroy, and fail: its name must end in part of the stack's ID,
+    which CloudFormation draws anew for each stack it creates."""
+    blocking = []
+    for stack in example_copies:
+        for logical_id, resource in stack.resources.items():
+            path = NAMED.get(resource["Type"])
+            name = path and _name(stack, resource.get("Properties", {}), path)
+            if name and _kept(resource) and not _renamed_by_generation(stack, resource) and not _new_per_stack(
+                    stack, resource):
+                blocking.append(f"{stack.name}/{logical_id} ({resource['Type']} {name!r})")
+    assert not blocking, "kept resources whose fixed name blocks a redeploy after a destroy:\n" + "\n".join(blocking)
+
+
+def test_a_new_replica_generation_names_a_new_bucket():
+    import aws_cdk as cdk
+
+    from .conftest import EXAMPLE
+
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from audit_replica import AuditReplica
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    names = []
+    for generation in (None, 2):
+        replica = AuditReplica(cdk.App(), "PaymentPlatform-prod-audit-replica", region="us-west-2",
+                               generation=generation)
+        names.append(json.dumps(replica.resolve(replica.bucket_name)))
+    assert names[0] != names[1] and names[1].endswith('-g2"]]}')

@@ -41,6 +41,7 @@ HANDLERS = {
     "cdk_payments.runtime.rotation": "runtime.rotation.handler",
     "cdk_payments.runtime.webhooks": "runtime.webhooks.handler",
     "cdk_payments.runtime.webhook_rotation": "runtime.webhook_rotation.handler",
+    "cdk_payments.runtime.audit_copy": "runtime.audit_copy.handler",
 }
 
 _active: list[Callable[[dict], None]] = []  # the sink of the recording in progress, if any
@@ -62,10 +63,12 @@ def _call(model: Any, context: dict, request_signer: Any, **_: Any) -> None:
     region = request_signer._region_name
     for operation, kind, ref, request_context in _targets(service, model.name, params):
         action = ACTIONS.get(f"{service}:{operation}", f"{service}:{operation}")
-        ref, _, suffix = ref.partition("/index/") if kind == "table" else (ref, "", "")
+        # The resource's name as the environment holds it; what follows it (an index, an object key) is kept.
+        separator = {"table": "/index/", "s3": "/"}.get(kind)
+        ref, _, suffix = ref.partition(separator) if separator else (ref, "", "")
         sources = _sources(ref)
         _active[-1]({"principal": principal, "action": action, "kind": kind, "ref": ref, "sources": sources,
-                     "suffix": f"/index/{suffix}" if suffix else "", "region": region, "context": request_context})
+                     "suffix": f"{separator}{suffix}" if suffix else "", "region": region, "context": request_context})
 
 
 def _sources(ref: str) -> list[str]:

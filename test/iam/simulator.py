@@ -57,6 +57,8 @@ VIA_SERVICE = {
     "secretsmanager": ({"secretsmanager:GetSecretValue"}, ["kms:Decrypt"]),
     "secretsmanager-put": ({"secretsmanager:PutSecretValue"}, ["kms:GenerateDataKey"]),
     "events": ({"events:PutEvents"}, ["kms:GenerateDataKey"]),
+    "s3": ({"s3:PutObject"}, ["kms:GenerateDataKey"]),  # SSE-KMS with a Bucket Key: a data key per bucket key
+    "s3-get": ({"s3:GetObject"}, ["kms:Decrypt"]),
 }
 KEY_PROPERTY = {"AWS::SQS::Queue": "KmsMasterKeyId", "AWS::SNS::Topic": "KmsMasterKeyId",
                 "AWS::SecretsManager::Secret": "KmsKeyId", "AWS::Events::EventBus": "KmsKeyIdentifier"}
@@ -189,13 +191,19 @@ class Policies:
 
     def key_of(self, arn: str) -> str | None:
         """The ARN of the KMS key the resource at ``arn`` is encrypted with, if one of ours."""
-        logical_id = self.stack.by_arn.get(arn.split("/index/")[0])
+        base = arn.split("/index/")[0]
+        if base.startswith("arn:aws:s3:::"):  # an object: its bucket's default encryption
+            base = base.split("/")[0]
+        logical_id = self.stack.by_arn.get(base)
         if logical_id is None:
             return None
         resource = self.stack.resources[logical_id]
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::DynamoDB::Table":
             key = props.get("SSESpecification", {}).get("KMSMasterKeyId")
+        elif resource["Type"] == "AWS::S3::Bucket":
+            key = next((rule["ServerSideEncryptionByDefault"].get("KMSMasterKeyID") for rule in props.get(
+                "BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])), None)
         else:
             key = props.get(KEY_PROPERTY.get(resource["Type"], ""))
         if key is None:

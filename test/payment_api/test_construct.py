@@ -341,7 +341,7 @@ def test_function_asset_is_the_runtime_package_only(dev):
     (asset,) = [p for p in result.outdir.glob("asset.*") if (p / "runtime").is_dir()]
     shipped = sorted(str(p.relative_to(asset)) for p in asset.rglob("*") if p.is_file())
     assert shipped == sorted([
-        "runtime/__init__.py", "runtime/api.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
+        "runtime/__init__.py", "runtime/api.py", "runtime/audit_copy.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
         "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py", "runtime/errors.py",
         "runtime/listing.py", "runtime/merchants.py", "runtime/intake.py", "runtime/bus.py", "runtime/lifecycle.py",
         "runtime/operations.py", "runtime/states.py", "runtime/webhooks.py", "runtime/capture_request.schema.json",

@@ -137,6 +137,7 @@ def test_each_rewrite_touches_only_what_it_covers(deployments, profile):
         "event-bus-name-ref": deployment.logical_ids("AWS::Events::EventBus"),
         "firehose-after-the-stack": sorted(k for k, r in deployment.synthesized["Resources"].items()
                                            if r["Type"] == "AWS::KinesisFirehose::DeliveryStream"),
+        "bucket-events-after-the-stack": [deployment.one("AWS::S3::Bucket", "AuditTrailStaging")],
     }
 
 

@@ -497,7 +497,8 @@ def _log_groups(resources: dict[str, Resource], a: dict[str, Any]) -> list[tuple
             written.append(("API access log", a["access_log_kb"], retention(_referenced_group(arn, groups))))
     for name, r in groups.items():
         group_name = _props(r).get("LogGroupName")
-        if str(group_name).startswith("aws-waf-logs-"):
+        # A literal name, or an Fn::Join whose first part is (the name ends in the stack ID's suffix).
+        if str(group_name).startswith("aws-waf-logs-") or '["", ["aws-waf-logs-' in json.dumps(group_name):
             written.append(("WAF log", a["waf_log_kb"], retention(name)))
         elif "API-Gateway-Execution-Logs_" in json.dumps(group_name):
             level = _execution_log_level(resources)

@@ -78,7 +78,10 @@ def deploy(
         else:
             deployment.skipped[logical_id] = resource["Type"]
     for logical_id, resource in context.after_the_stack:
-        deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
+        if resource["Type"] == "AWS::S3::Bucket":  # its events to EventBridge (gaps: bucket-events-after-the-stack)
+            enable_bucket_events(deployment.physical[logical_id])
+        else:
+            deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
     for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
         rotate_as_scheduled(deployment, logical_id)
     return deployment
@@ -154,6 +157,14 @@ def _layer_name(parameter: str) -> str:
     """The Powertools layer a public parameter names: /aws/service/powertools/python/ARCH/RUNTIME/VERSION."""
     *_, architecture, runtime, _version = parameter.split("/")
     return f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}"
+
+
+def enable_bucket_events(bucket: str) -> None:
+    """Send the bucket's events to EventBridge. Into moto's S3 backend (this process): its
+    PutBucketNotificationConfiguration reads the empty <EventBridgeConfiguration/> element as absent."""
+    from moto.s3.models import s3_backends
+
+    s3_backends[ACCOUNT]["aws"].put_bucket_notification_configuration(bucket, {"EventBridgeConfiguration": {}})
 
 
 def create_delivery_stream(deployment: Deployment, properties: dict[str, Any]) -> str:

@@ -281,8 +281,11 @@ class Emulator:
 
 
 def deliver_to_firehose_targets() -> Callable[[], None]:
-    """Let EventBridge rules deliver to Firehose delivery streams, which moto 5.2's rules refuse
-    (NotImplementedError, so the event handler's PutEvents would fail). Returns the undo."""
+    """Let EventBridge rules deliver to Firehose delivery streams and Lambda functions, which moto 5.2's
+    rules refuse (NotImplementedError: the event handler's PutEvents would fail, and S3's events to the
+    audit copier would be dropped). A function is invoked at once, as Lambda's asynchronous invocation
+    would soon after. Returns the undo."""
+    from moto.awslambda.models import lambda_backends
     from moto.events.models import EventTemplateParser, Rule
     from moto.firehose.models import firehose_backends
     from moto.utilities.arns import parse_arn
@@ -290,8 +293,8 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
     original = Rule.send_to_targets
 
     def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
-        firehose = [t for t in rule.targets if parse_arn(t["Arn"]).service == "firehose"]
-        others = [t for t in rule.targets if t not in firehose]
+        ours = [t for t in rule.targets if parse_arn(t["Arn"]).service in ("firehose", "lambda")]
+        others = [t for t in rule.targets if t not in ours]
         if others:
             with _RULE_LOCK:  # moto's own delivery reads rule.targets
                 rule.targets, saved = others, rule.targets
@@ -299,15 +302,20 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
                     original(rule, event, transform_input)
                 finally:
                     rule.targets = saved
-        if not firehose or not rule.event_pattern.matches_event(event):
+        if not ours or not rule.event_pattern.matches_event(event):
             return
-        for target in firehose:
+        for target in ours:
             arn = parse_arn(target["Arn"])
             transformer = target.get("InputTransformer", {}) if transform_input else {}
-            record = EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
-                                               input_paths_map=transformer.get("InputPathsMap", {}), event=event)
+            # Without a template, the event as it is (S3's events lack the ingestion time the parser reads).
+            record = EventTemplateParser.parse(input_template=transformer["InputTemplate"], input_paths_map=transformer.get(
+                "InputPathsMap", {}), event=event) if transformer.get("InputTemplate") else event
             data = record if isinstance(record, str) else json.dumps(record)
-            firehose_backends[arn.account][arn.region].put_record(arn.resource_id, {"Data": data.encode()})
+            if arn.service == "firehose":
+                firehose_backends[arn.account][arn.region].put_record(arn.resource_id, {"Data": data.encode()})
+            else:
+                lambda_backends[arn.account][arn.region].invoke(
+                    arn.resource_id, None, data, {"x-amz-invocation-type": "Event"}, {})
 
     Rule.send_to_targets = send_to_targets
 

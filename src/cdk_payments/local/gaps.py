@@ -99,6 +99,14 @@ def _firehose_after_the_stack(logical_id: str, resource: dict[str, Any], context
     return True
 
 
+def _bucket_events_after_the_stack(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    notifications = resource.get("Properties", {}).get("NotificationConfiguration", {})
+    if not notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        return False
+    context.after_the_stack.append((logical_id, resource))
+    return True
+
+
 def _stage_name_ref(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
     context.refs[logical_id] = resource["Properties"]["StageName"]
     return True
@@ -173,6 +181,16 @@ REWRITES = (
         "logging options are dropped. moto's rules do not deliver to Firehose: Emulator delivers them.",
         "AWS::KinesisFirehose::DeliveryStream",
         _firehose_after_the_stack,
+    ),
+    Rewrite(
+        "bucket-events-after-the-stack",
+        "moto's AWS::S3::Bucket drops NotificationConfiguration: a bucket that sends its events to "
+        "EventBridge (the audit trail's staging bucket, whose new objects the copier puts into the Object "
+        "Lock bucket) would send none. The bucket stays in the template; EventBridge is turned on in moto's "
+        "S3 backend once the stack exists, before anything writes to it (moto's API reads the empty "
+        "<EventBridgeConfiguration/> element as absent).",
+        "AWS::S3::Bucket",
+        _bucket_events_after_the_stack,
     ),
 )
 

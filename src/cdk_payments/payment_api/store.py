@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._nag import acknowledge
-from .._names import top_level_unique_id
+from .._names import deployment_suffix, top_level_unique_id
 from . import resilience as tiers
 from .settings import PaymentApiSettings
 
@@ -61,11 +61,13 @@ def _create_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
         non_key_attributes=["amount", "currency", "status"],
     )
     if settings.backup_plan or settings.backup_copy_vault is not None:
-        # The vault's name is fixed (from its path, the same in a Stage): kept on delete for its recovery
-        # points, but not after a failed first create, whose retry would fail on the name.
-        vault = backup.BackupVault(scope, "BackupVault", encryption_key=key,
-                                   backup_vault_name=top_level_unique_id(scope, "BackupVault")[-50:],
-                                   removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        # Kept on delete for its recovery points (not after a failed first create: it holds none). AWS
+        # requires a name: the path's from the stack down (the same in a Stage), ending in the stack ID's
+        # suffix, so a kept vault never blocks the next deploy of the same stack.
+        vault = backup.BackupVault(
+            scope, "BackupVault", encryption_key=key,
+            backup_vault_name=f"{top_level_unique_id(scope, 'BackupVault')[-41:]}-{deployment_suffix()}",
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         # With a copy vault, each backup is also copied to a second region (ResilienceTier.BACKUP_AND_RESTORE).
         plan = tiers.backup_plan(scope, vault, settings.backup_copy_vault)
         # Named after its path (so after the stack), not CDK's literal "BackupPlan" for every copy.

@@ -11,7 +11,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .._nag import acknowledge, acknowledge_log_retention
-from .._names import top_level_unique_id
+from .._names import deployment_suffix, top_level_unique_id
 
 WINDOW_SECONDS = 300  # a rate-based rule counts requests over 5 minutes
 
@@ -92,15 +92,16 @@ class PaymentWebAcl(Construct):
 
         self.log_group: Optional[logs.LogGroup] = None
         if logging:
-            # WAF delivers only to log groups named aws-waf-logs-*; the suffix keeps names unique per stack.
-            name = f"aws-waf-logs-{Names.unique_resource_name(self, max_length=60)}"
+            # WAF delivers only to log groups named aws-waf-logs-*; the path keeps names unique per stack, the
+            # stack ID's suffix per deployment (a group kept after a destroy never blocks the next deploy).
+            name = f"aws-waf-logs-{Names.unique_resource_name(self, max_length=60)}-{deployment_suffix()}"
             self.log_group = logs.LogGroup(
                 self,
                 "Logs",
                 log_group_name=name,
                 retention=log_retention,
                 encryption_key=key,
-                # Its name is fixed: a kept group would make the retry of a failed first deploy fail on it.
+                # Nothing kept from a failed first deploy (its logs would be empty), the group kept otherwise.
                 removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
                 if removal_policy == RemovalPolicy.RETAIN else removal_policy,
             )

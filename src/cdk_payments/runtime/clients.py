@@ -46,6 +46,11 @@ def kms() -> Any:
     return boto3.client("kms", config=CONFIG)
 
 
+@cache
+def s3() -> Any:
+    return boto3.client("s3", config=CONFIG)
+
+
 def reset() -> None:
-    for client in (table, dynamodb, sqs, events, secretsmanager, kms):
+    for client in (table, dynamodb, sqs, events, secretsmanager, kms, s3):
         client.cache_clear()
