@@ -27,7 +27,7 @@ from ._topics import warn_if_imported_topic
 from ._validation import PropErrors, pick
 from .audit import AuditBucket
 from .choices import AccountTrailMode
-from .payment_api.functions import PaymentFunction, powertools_layer
+from .payment_api.functions import FunctionDefaults, PaymentFunction, powertools_layer, runtime_code
 
 __all__ = ["AccountTrailMode", "PaymentAuditTrail"]
 
@@ -226,12 +226,13 @@ class PaymentAuditTrail(Construct):
         copier = PaymentFunction(
             self, "Copier", handler=COPIER_HANDLER,
             description="Copies Firehose's audit objects into the Object Lock audit bucket (with Content-MD5)",
-            layer=powertools_layer(self, None), key=audit.encryption_key, memory_size=256,
-            timeout=Duration.seconds(60), log_retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=RemovalPolicy.RETAIN,
+            timeout=Duration.seconds(60),
             environment={"STAGING_BUCKET": self._staging.bucket_name, "AUDIT_BUCKET": audit.bucket.bucket_name,
                          "AUDIT_PREFIX": self._prefix},
-            reserved_concurrency=None, dead_letter_queue=self._dead_letter_queue, vpc=None, vpc_subnets=None,
+            defaults=FunctionDefaults(
+                code=runtime_code(), layer=powertools_layer(self, None), key=audit.encryption_key, memory_size=256,
+                log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN,
+                reserved_concurrency=None, dead_letter_queue=self._dead_letter_queue, vpc=None, vpc_subnets=None),
         )
         self._staging.grant_read(copier.role, f"{self._prefix}*")
         audit.grant_write(copier.role)  # put only: the bucket's default retention locks each copy
