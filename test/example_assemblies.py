@@ -43,7 +43,9 @@ def synth_app(outdir: Path, context: dict, *, python: str = sys.executable, cwd:
 # time an App is made, so the driver rewrites that file before each run; app.py reads CDK_OUTDIR itself.
 _DRIVER = """
 import json, os, runpy, sys, traceback
-for job in json.loads(sys.argv[1]):
+jobs = json.loads(sys.argv[1])
+sys.argv = ["app.py"]  # as the CDK CLI runs it: app.py refuses arguments
+for job in jobs:
     with open(os.environ["CONTEXT_OVERFLOW_LOCATION_ENV"], "w") as file:
         json.dump(job["context"], file)
     os.environ["CDK_OUTDIR"] = job["outdir"]

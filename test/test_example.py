@@ -90,7 +90,7 @@ def test_the_provider_adapter_is_chosen_by_context(runs, example_assemblies):
     def variables(template):
         return {r["Properties"]["Environment"]["Variables"]["PROVIDER_MODULE"] for r in template["Resources"].values()
                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").startswith("runtime.")
-                and not r["Properties"]["Handler"].startswith("runtime.webhook")}  # webhooks call no provider
+                and not r["Properties"]["Handler"].startswith(("runtime.webhook", "runtime.audit_copy"))}  # no provider
 
     assert variables(runs["existing"].template("PaymentPlatform-dev")) == {"runtime.providers.http"}
     assert variables(example_assemblies.template("dev")) == {"runtime.providers.sandbox"}

@@ -50,7 +50,8 @@ class AuditReplica(Stack):
         self.audit = AuditBucket(self, "Replica", profile=Profile.PROD, encryption_key=self.key,
                                  bucket_name=self.bucket_name, removal_policy=kept)
         # Vault names are unique per account and region: 20 + 8 characters, within Backup's 50.
-        self.backup_vault_name = f"cdk-payments-copies-{digest}"
+        # A new generation names a new vault too: the kept one (with its copies) holds the old name.
+        self.backup_vault_name = f"cdk-payments-copies-{digest}{suffix}"
         self.backup_vault: Optional[backup.BackupVault] = None
         if backup_vault:
             self.backup_vault = backup.BackupVault(self, "BackupCopies", backup_vault_name=self.backup_vault_name,

@@ -45,7 +45,9 @@ BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipa
 # The AuditBucket has default retention; Firehose documents no Content-MD5 or checksum on its writes, and
 # S3 answers such a PUT "InvalidRequest: Content-MD5 OR x-amz-checksum- HTTP header is required for Put
 # Object requests with Object Lock parameters". The copier (runtime/audit_copy.py) sends Content-MD5.
-STAGING_DAYS = 3  # > EventBridge's 24 hours of retries: every object is still there when its copy runs
+# Longer than the dead-letter queue keeps a failed copy's event (14 days): a copy redriven from it still
+# finds its object.
+STAGING_DAYS = 15
 COPIER_HANDLER = "runtime.audit_copy.handler"
 
 
@@ -57,7 +59,7 @@ class PaymentAuditTrail(Construct):
     batches of events (one JSON event per line, as EventBridge delivered it) under ``prefix`` within
     ``buffer_interval``: ``<prefix>YYYY/MM/DD/HH/<stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>``, UTC.
 
-    Firehose writes into a staging bucket (no Object Lock, objects expire after three days), and a
+    Firehose writes into a staging bucket (no Object Lock, objects expire after 15 days), and a
     copier function puts each object into the audit bucket under the same key, with the Content-MD5
     header S3 requires on every upload to a bucket with Object Lock default retention (Firehose
     documents none); the bucket's default retention locks the copy as it lands. The copier may read the
@@ -170,7 +172,7 @@ class PaymentAuditTrail(Construct):
 
     @property
     def staging_bucket(self) -> s3.Bucket:
-        """Where Firehose writes; objects expire after three days, once copied into the audit bucket."""
+        """Where Firehose writes; objects expire after 15 days, once copied into the audit bucket."""
         return self._staging
 
     @property
@@ -212,7 +214,7 @@ class PaymentAuditTrail(Construct):
             event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True))
         acknowledge(
             bucket,
-            "A transit bucket: Firehose's objects wait here at most three days for their copy into the "
+            "A transit bucket: Firehose's objects wait here at most 15 days for their copy into the "
             "AuditBucket, which is versioned, Object Locked and replicated; locking or versioning the staging "
             "copy would keep a second, unexpiring copy of the same records.",
             "NIST.800.53.R5-S3BucketVersioningEnabled", "PCI.DSS.321-S3BucketVersioningEnabled",

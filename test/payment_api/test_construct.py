@@ -344,7 +344,7 @@ def test_function_asset_is_the_runtime_package_only(dev):
         "runtime/__init__.py", "runtime/api.py", "runtime/audit_copy.py", "runtime/clients.py", "runtime/events.py", "runtime/observability.py",
         "runtime/pan.py", "runtime/payment_request.schema.json", "runtime/rotation.py", "runtime/errors.py",
         "runtime/listing.py", "runtime/merchants.py", "runtime/intake.py", "runtime/bus.py", "runtime/lifecycle.py",
-        "runtime/operations.py", "runtime/states.py", "runtime/webhooks.py", "runtime/capture_request.schema.json",
+        "runtime/operations.py", "runtime/states.py", "runtime/webhooks.py", "runtime/webhook_rotation.py", "runtime/capture_request.schema.json",
         "runtime/void_request.schema.json", "runtime/refund_request.schema.json", "runtime/payment_event.schema.json",
         "runtime/providers/__init__.py", "runtime/providers/base.py", "runtime/providers/http.py",
         "runtime/providers/sandbox.py",

@@ -128,7 +128,9 @@ def test_grant_replay_allows_the_message_move_task(built):
     assert {"sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= \
         actions(statements, "WebhooksDeadLetterQueue")
     assert "sqs:SendMessage" in actions(statements, "WebhooksQueue")
-    assert "start-message-move-task" in api.webhooks.replay_command
+    # Named destination: SQS returns a message to a source queue only when its own redrive moved it there.
+    command = result.stack.resolve(api.webhooks.replay_command)
+    assert "start-message-move-task" in str(command) and "--destination-arn" in str(command)
 
 
 @pytest.mark.parametrize(("endpoints", "message"), [

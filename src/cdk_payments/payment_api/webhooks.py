@@ -172,8 +172,11 @@ class PaymentWebhooks(Construct):
 
     @property
     def replay_command(self) -> str:
-        """The AWS CLI command that moves every dead letter back to the delivery queue."""
-        return f"aws sqs start-message-move-task --region {Aws.REGION} --source-arn {self._dead_letter_queue.queue_arn}"
+        """The AWS CLI command that moves every dead letter back to the delivery queue. The destination is
+        named: without it SQS returns a message only to the queue its own redrive took it from, and the
+        delivery function and the rule send theirs to the dead-letter queue directly."""
+        return (f"aws sqs start-message-move-task --region {Aws.REGION} --source-arn {self._dead_letter_queue.queue_arn}"
+                f" --destination-arn {self._queue.queue_arn}")
 
     # -- builders ---------------------------------------------------------------------------------
     def _secret(self, merchant: str, url: str, key: kms.IKey) -> secretsmanager.Secret:
