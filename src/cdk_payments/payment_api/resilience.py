@@ -36,13 +36,13 @@ NOT_BUILT = {
 }
 
 
-def check(errors: PropErrors, scope: Construct, props: dict[str, Any], default: ResilienceTier) -> None:
-    """Add an error for every prop the chosen tier cannot work with."""
-    tier = props["resilience"]
+def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceTier) -> None:
+    """Add an error for every prop of ``props`` (``PaymentApiProps``) the chosen tier cannot work with."""
+    tier = props.resilience
     if not errors.check_enum(tier, "resilience", ResilienceTier):
         return
     tier = pick(tier, default)
-    vault = props["backup_copy_vault"]
+    vault = props.backup_copy_vault
     errors.check_implements(vault, "backup_copy_vault", "backup.IBackupVault", "backup_vault_arn", required=False)
     if tier in NOT_BUILT:
         errors.add("resilience", f"ResilienceTier.{tier.name} is not built yet: it needs {NOT_BUILT[tier]}; "
@@ -53,9 +53,9 @@ def check(errors: PropErrors, scope: Construct, props: dict[str, Any], default: 
     errors.check(vault is not None, "backup_copy_vault",
                  "is required with ResilienceTier.BACKUP_AND_RESTORE: a backup vault in a second region, such as "
                  "backup.BackupVault.from_backup_vault_arn(scope, 'CopyVault', 'arn:aws:backup:<region>:...')")
-    errors.check(props["backup_plan"] is not False, "backup_plan",
+    errors.check(props.backup_plan is not False, "backup_plan",
                  "cannot be False with ResilienceTier.BACKUP_AND_RESTORE: the second region gets copies of its backups")
-    errors.check_not_with(props["existing_table"], "existing_table", "resilience=ResilienceTier.BACKUP_AND_RESTORE",
+    errors.check_not_with(props.existing_table, "existing_table", "resilience=ResilienceTier.BACKUP_AND_RESTORE",
                           "the table is yours, so back it up and copy its backups where it is defined")
     here = Stack.of(scope).region
     there = vault_region(vault) if vault is not None and hasattr(vault, "backup_vault_arn") else None

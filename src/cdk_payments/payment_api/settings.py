@@ -274,8 +274,7 @@ def _validate(scope: Construct, props: PaymentApiProps, auth: PaymentApiAuthoriz
     rate, burst = props.throttling_rate_limit, props.throttling_burst_limit
     if isinstance(rate, int) and isinstance(burst, int):
         errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
-    tiers.check(errors, scope, {prop: getattr(props, prop) for prop in
-                                ("resilience", "backup_copy_vault", "backup_plan", "existing_table")}, defaults.resilience)
+    tiers.check(errors, scope, props, defaults.resilience)
     errors.raise_if_any()
 
 
