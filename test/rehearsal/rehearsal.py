@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 from cdk_payments.local.deploy import Deployment, attribute_of, resolve
-from cdk_payments.local.emulator import bootstrap_bucket
+from cdk_payments.local.emulator import Invocation, bootstrap_bucket
 from cdk_payments.local.gateway import function_of, match_resource
 
 from . import gaps
@@ -254,7 +256,7 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
     dynamodb = deployment.client("dynamodb")
     consumer = subscribe_consumer(deployment)
 
-    # What the table holds when the queue hands the message to the event handler.
+    # What the table holds each time the queue hands the message to the event handler.
     seen_when_consumed: list[dict[str, Any]] = []
 
     def before_invoke(function_name: str, event: Any) -> None:
@@ -264,25 +266,43 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
                 item = dynamodb.get_item(TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)
                 seen_when_consumed.append({"record": record, "item": item.get("Item")})
 
-    emulator.before_invoke = before_invoke
+    # POST sends the message in parallel with recording the provider's answer, so the message can
+    # overtake the record. Made certain here: the record waits until the event handler had the message.
+    first_delivery = threading.Event()
+
+    def after_invoke(invocation: Invocation) -> None:
+        if invocation.function_name == handler:
+            first_delivery.set()
+
+    invoked_before = len(emulator.invocations)
+    emulator.before_invoke, emulator.after_invoke = before_invoke, after_invoke
     try:
-        status, created = api.call("POST", "/payments", body=payment_body(),
-                                   headers={"Idempotency-Key": "rehearsal-order-1001"})
+        with updates_held(table, until=first_delivery):
+            status, created = api.call("POST", "/payments", body=payment_body(),
+                                       headers={"Idempotency-Key": "rehearsal-order-1001"})
     finally:
-        emulator.before_invoke = None
+        emulator.before_invoke = emulator.after_invoke = None
     assert status == 202, (status, created)
     assert created["status"] == "PENDING", created
     payment_id = created["payment_id"]
 
-    # The message went to the deployed queue, whose event source mapping drove the event handler.
-    assert len(seen_when_consumed) == 1, f"the event handler consumed {len(seen_when_consumed)} messages from its queue"
-    consumed = seen_when_consumed[0]
-    assert consumed["record"]["eventSourceARN"] == queue_arn, consumed["record"]["eventSourceARN"]
-    assert json.loads(consumed["record"]["body"]) == {"payment_id": payment_id}
-    assert consumed["item"] and consumed["item"]["status"] == {"S": "PENDING"}, consumed["item"]
-    settled = [i for i in emulator.invocations if i.function_name == handler]
-    assert settled and settled[-1].error is None, settled[-1].error if settled else "never invoked"
-    assert settled[-1].result == {"batchItemFailures": []}, settled[-1].result
+    # The message went to the deployed queue, whose event source mapping drove the event handler: first
+    # while the payment was still claimed (handed back to the queue for a few seconds), then settled.
+    assert len(seen_when_consumed) == 2, f"the event handler consumed {len(seen_when_consumed)} messages from its queue"
+    overtaking, settling = seen_when_consumed
+    for consumed in seen_when_consumed:
+        assert consumed["record"]["eventSourceARN"] == queue_arn, consumed["record"]["eventSourceARN"]
+        assert json.loads(consumed["record"]["body"]) == {"payment_id": payment_id}
+    assert overtaking["item"]["status"] == {"S": "UNKNOWN"} and "claim" in overtaking["item"], overtaking["item"]
+    assert settling["item"]["status"] == {"S": "PENDING"} and "claim" not in settling["item"], settling["item"]
+    assert [c["record"]["attributes"]["ApproximateReceiveCount"] for c in seen_when_consumed] == ["1", "2"]
+    # (The emulator waits for a redelivery seconds, not the queue's visibility timeout of minutes: the
+    # second one shows that the handler shortened the message's visibility.)
+    settled = [i for i in emulator.invocations[invoked_before:] if i.function_name == handler]
+    assert len(settled) == 2 and all(i.error is None for i in settled), [i.error for i in settled]
+    message_id = overtaking["record"]["messageId"]
+    assert [i.result for i in settled] == [{"batchItemFailures": [{"itemIdentifier": message_id}]},
+                                           {"batchItemFailures": []}], [i.result for i in settled]
     item = dynamodb.get_item(TableName=table, Key={"payment_id": {"S": payment_id}}, ConsistentRead=True)["Item"]
     assert item["status"] == {"S": "PROCESSED"}, item["status"]
     assert _visible_messages(deployment, queue_url) == 0
@@ -322,6 +342,33 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
     assert len([i for i in emulator.invocations if i.function_name == handler]) == invocations_before
     assert _visible_messages(deployment, queue_url) == 0
     return {"payment_id": payment_id, "fetched": fetched, "event": events[0]}
+
+
+@contextmanager
+def updates_held(table: str, *, until: threading.Event, timeout: float = 30.0) -> Iterator[None]:
+    """Hold every UpdateItem on ``table`` in the emulator until ``until`` is set, or until a
+    SendMessage returned (its queue's event source mapping has run by then, or there is none)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.sqs.models import SQSBackend
+
+    update, send = DynamoDBBackend.update_item, SQSBackend.send_message
+
+    def update_item(backend: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if table_name == table:
+            assert until.wait(timeout), f"an update of {table} was held {timeout} s"
+        return update(backend, table_name, *args, **kwargs)
+
+    def send_message(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return send(*args, **kwargs)
+        finally:
+            until.set()
+
+    DynamoDBBackend.update_item, SQSBackend.send_message = update_item, send_message
+    try:
+        yield
+    finally:
+        DynamoDBBackend.update_item, SQSBackend.send_message = update, send
 
 
 def _visible_messages(deployment: Deployment, queue_url: str) -> int:

@@ -19,7 +19,8 @@ def accept(aws, token="tok_visa_abcdef12", key="order-0001-key"):
 def sqs_event(*bodies):
     return {
         "Records": [
-            {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body, "attributes": {},
+            {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body,
+             "attributes": {"ApproximateReceiveCount": "1"},
              "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
              "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:payments", "awsRegion": REGION}
             for i, body in enumerate(bodies)

@@ -96,6 +96,37 @@ def test_a_live_claim_is_in_progress_and_the_message_waits_for_the_outcome(aws):
     assert aws.payments()[0]["status"] == "UNKNOWN"
 
 
+def test_a_message_that_overtook_the_outcome_comes_back_in_seconds_once(aws, monkeypatch):
+    """The queue's visibility timeout is six function timeouts: the message that raced the outcome's
+    record is made visible again after OVERTAKEN_RETRY_SECONDS on its first receive only."""
+    from cdk_payments.runtime import events
+
+    with mock.patch.object(intake, "_outcome", side_effect=LambdaTimeout):
+        with pytest.raises(LambdaTimeout):
+            post()  # a live claim, as while the processor records the provider's answer
+    payment_id = intake.payment_id_for("merchant-42", KEY)
+    aws.sqs.send_message(QueueUrl=aws.queue_url, MessageBody=json.dumps({"payment_id": payment_id}))
+    monkeypatch.setattr(events, "OVERTAKEN_RETRY_SECONDS", 0)  # "in seconds", without waiting them here
+
+    def deliver() -> list[dict]:
+        """Receive as Lambda's poller does (the queue's timeout: a minute), hand it to the handler."""
+        received = aws.sqs.receive_message(QueueUrl=aws.queue_url, VisibilityTimeout=60,
+                                           AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+        for message in received:
+            record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                      "body": message["Body"], "attributes": message["Attributes"], "messageAttributes": {},
+                      "md5OfBody": message["MD5OfBody"], "eventSource": "aws:sqs", "awsRegion": REGION,
+                      "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:payments"}
+            result = events.handler({"Records": [record]}, FakeContext())
+            assert result == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+        return received
+
+    assert [m["Attributes"]["ApproximateReceiveCount"] for m in deliver()] == ["1"]
+    assert [m["Attributes"]["ApproximateReceiveCount"] for m in deliver()] == ["2"]  # back at once
+    assert deliver() == []  # the second receive keeps the queue's timeout: room for a slow processor
+    assert aws.payments()[0]["status"] == "UNKNOWN"
+
+
 def test_a_replay_after_the_idempotency_window_is_refused(aws):
     status, _ = post()
     assert status == 202

@@ -68,6 +68,8 @@ class Emulator:
         # Called with (function name, event) before each invocation: lets a check see the state a
         # function is invoked in (the table when the queue hands a message over).
         self.before_invoke: Callable[[str, Any], None] | None = None
+        # Called with each finished invocation (a check can let a held step go on).
+        self.after_invoke: Callable[[Invocation], None] | None = None
         self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         self._clients: dict[tuple[str, str], Any] = {}
         self._custom_resource_requests: list[tuple[Any, dict[str, Any]]] = []
@@ -89,7 +91,8 @@ class Emulator:
             return emulator._invoke(function, event)
 
         LambdaFunction._invoke_lambda = invoke
-        self._restore_patches = deliver_to_firehose_targets()
+        restore_targets, restore_batches = deliver_to_firehose_targets(), honour_partial_batch_responses()
+        self._restore_patches = lambda: (restore_targets(), restore_batches())
         # moto asks Docker's socket where it runs, to build custom resources' ResponseURL (and prints a
         # warning when there is no Docker); the executor answers on this endpoint whatever the host says.
         import moto.settings
@@ -256,8 +259,11 @@ class Emulator:
         outcome = json.loads(result_file.read_text() or "{}") if result_file.stat().st_size else {
             "errorType": "RunnerCrashed", "errorMessage": completed.stderr[-2000:]}
         error = None if "result" in outcome else outcome
-        self.invocations.append(Invocation(function.function_name, function.handler, event,
-                                           outcome.get("result"), error, completed.stdout + completed.stderr))
+        invocation = Invocation(function.function_name, function.handler, event, outcome.get("result"), error,
+                                completed.stdout + completed.stderr)
+        self.invocations.append(invocation)
+        if self.after_invoke is not None:
+            self.after_invoke(invocation)
         return json.dumps(outcome.get("result") if error is None else error), error is not None, completed.stdout
 
     def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
@@ -326,6 +332,85 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
 
 
 _RULE_LOCK = threading.Lock()
+# How long a delivery waits for a message its function reported failed to be visible again: the
+# event handler's own short retry, not the queue's visibility timeout of minutes.
+REDELIVERY_WAIT_SECONDS = 5
+
+
+def honour_partial_batch_responses() -> Callable[[], None]:
+    """Let the queues' event source mappings keep the messages a function reports failed. moto 5.2
+    invokes the function as a message is sent and deletes the message unless the invocation raised: it
+    ignores a partial batch response (ReportBatchItemFailures), so a message the event handler handed
+    back would be lost. Here, as in Lambda, a reported (or raised) message stays in the queue with the
+    visibility the function left it; when that lapses within REDELIVERY_WAIT_SECONDS it is received
+    again (its receive count up, to the DLQ after maxReceiveCount) and the function invoked again.
+    Returns the undo."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs.models import sqs_backends
+    from moto.utilities.arns import parse_arn
+
+    original = LambdaBackend.send_sqs_batch
+
+    def send_sqs_batch(backend: Any, function_arn: str, messages: list[Any], queue_arn: str) -> bool:
+        arn = parse_arn(queue_arn)
+        queue = sqs_backends[arn.account][arn.region].get_queue(arn.resource_id)
+        mapping = queue.lambda_event_source_mappings.get(function_arn)
+        partial = "ReportBatchItemFailures" in ((mapping and mapping.function_response_types) or [])
+        kept = []
+        for message in messages:
+            received = message
+            while received is not None and _failed(backend, function_arn, received, queue_arn, partial):
+                received = _receive_again(queue, message.id)
+            if received is None:
+                kept.append(message)
+        messages[:] = [m for m in messages if m not in kept]  # moto deletes the messages it handed over
+        return True
+
+    LambdaBackend.send_sqs_batch = send_sqs_batch
+
+    def restore() -> None:
+        LambdaBackend.send_sqs_batch = original
+
+    return restore
+
+
+def _failed(backend: Any, function_arn: str, message: Any, queue_arn: str, partial: bool) -> bool:
+    """Invoke the function with one received message; whether Lambda would leave it in the queue."""
+    record = {"messageId": message.id, "receiptHandle": message.receipt_handle, "body": message.body,
+              "attributes": {"ApproximateReceiveCount": str(message.approximate_receive_count),
+                             "SentTimestamp": str(message.sent_timestamp)},
+              "messageAttributes": {}, "md5OfBody": message.body_md5, "eventSource": "aws:sqs",
+              "eventSourceARN": queue_arn, "awsRegion": queue_arn.split(":")[3]}
+    response_headers: dict[str, Any] = {}
+    result = backend.invoke(function_arn, None, json.dumps({"Records": [record]}), {}, response_headers)
+    if "x-amz-function-error" in response_headers:
+        return True
+    answer = json.loads(result) if partial and result else None
+    return isinstance(answer, dict) and any(
+        failure.get("itemIdentifier") == message.id for failure in answer.get("batchItemFailures") or [])
+
+
+def _receive_again(queue: Any, message_id: str) -> Any:
+    """The message received again once it is visible, as the mapping's poller would; None when it is
+    gone, went to the DLQ, or stays invisible longer than the rehearsal waits."""
+    import copy
+
+    deadline = time.monotonic() + REDELIVERY_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        message = next((m for m in queue._messages if m.id == message_id), None)
+        if message is None:
+            return None
+        if message.visible:
+            limit = (queue.redrive_policy or {}).get("maxReceiveCount")
+            if queue.dead_letter_queue is not None and limit and message.approximate_receive_count >= limit:
+                queue._messages.remove(message)
+                queue.dead_letter_queue.add_message(message)
+                return None
+            message.mark_received(visibility_timeout=queue.visibility_timeout)
+            queue.pending_messages.add(message)
+            return copy.deepcopy(message)
+        time.sleep(0.1)
+    return None
 
 
 def bootstrap_bucket(region: str) -> str:

@@ -54,7 +54,8 @@ class Handlers:
         handler = PaymentFunction(
             scope, "EventHandler", handler="runtime.events.handler", description="cdk-payments settlement",
             timeout=HANDLER_TIMEOUT,
-            environment={"TABLE_NAME": store.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name,
+            environment={"TABLE_NAME": store.table.table_name, "QUEUE_URL": settlement.queue.queue_url,
+                         "EVENT_BUS_NAME": bus.event_bus_name,
                          "PROVIDER_SECRET_ARN": secret.secret_arn, **adapter.environment},
             defaults=defaults,
         )
@@ -68,7 +69,7 @@ class Handlers:
         # L2 grants bundle, kept because grants track CDK's own fixes: grant_send_messages adds
         # sqs:GetQueueAttributes/GetQueueUrl, grant_encrypt_decrypt kms:Encrypt/ReEncrypt*/GenerateDataKey*
         # for the roles that only decrypt, grant_read secretsmanager:DescribeSecret, grant_consume (the
-        # event source) sqs:ChangeMessageVisibility/GetQueueUrl, the rotation schedule GetRandomPassword.
+        # event source) sqs:GetQueueUrl, the rotation schedule GetRandomPassword.
         # All are on the named resources only (GetRandomPassword has no resource).
         table = store.table
         table.grant(self.processor, *PROCESSOR_TABLE_ACTIONS)

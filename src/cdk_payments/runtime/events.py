@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,6 +39,8 @@ if _collecting:
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Settled, or moved on by a capture, void or refund: settlement never overwrites these.
 FINAL = states.FINAL
+# How soon a message that overtook the processor's record of the outcome is received again.
+OVERTAKEN_RETRY_SECONDS = 2
 
 
 class PoisonMessage(Exception):
@@ -68,6 +71,7 @@ def settle(record: SQSRecord) -> None:
     if payment is None:
         raise PoisonMessage(f"payment {payment_id} does not exist")
     if "claim" in payment:  # the message overtook the processor's record of the outcome (runtime/intake.py)
+        _look_again_soon(record)
         raise OutcomeStillUnknown(f"payment {payment_id} is still being recorded")
     prior = payment["status"]
     if prior in FINAL and payment.get("announced") is not False:
@@ -97,6 +101,15 @@ def settle(record: SQSRecord) -> None:
         return
     logger.info("payment settled", extra={"payment_id": payment_id, "status": status})
     metrics.add_metric(name=f"Payment{status.title()}", unit=MetricUnit.Count, value=1)
+
+
+def _look_again_soon(record: SQSRecord) -> None:
+    """A message that overtook the outcome's record comes back in seconds, not after the queue's
+    visibility timeout (six function timeouts). Only on its first receive: a claim still held after
+    that belongs to a slow or killed processor, and the queue's timeout gives it room before the DLQ."""
+    if int(record.attributes.approximate_receive_count) == 1:
+        clients.sqs().change_message_visibility(QueueUrl=os.environ["QUEUE_URL"], ReceiptHandle=record.receipt_handle,
+                                                VisibilityTimeout=OVERTAKEN_RETRY_SECONDS)
 
 
 def _resolve_operation(record: SQSRecord) -> None:
