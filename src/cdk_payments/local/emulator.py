@@ -114,11 +114,13 @@ class Emulator:
             LambdaFunction._invoke_lambda = self._original_invoke
             self._restore_patches()
         if self._server is not None:
+            redeliveries_done()
             urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
             self._server.stop()
 
     def reset(self) -> None:
         """Forget every resource (between two deploys of the same stack)."""
+        redeliveries_done()
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
         self.invocations.clear()
         self._code_dirs.clear()
@@ -332,9 +334,11 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
 
 
 _RULE_LOCK = threading.Lock()
-# How long a delivery waits for a message its function reported failed to be visible again: the
-# event handler's own short retry, not the queue's visibility timeout of minutes.
+# How long a message its function reported failed may stay invisible and still be delivered again
+# here: the event handler's own short retry, not a queue's visibility timeout of minutes.
 REDELIVERY_WAIT_SECONDS = 5
+_redeliveries: list[tuple[str, threading.Thread]] = []  # (queue ARN, its poller)
+_REDELIVERIES_LOCK = threading.Lock()
 
 
 def honour_partial_batch_responses() -> Callable[[], None]:
@@ -342,9 +346,9 @@ def honour_partial_batch_responses() -> Callable[[], None]:
     invokes the function as a message is sent and deletes the message unless the invocation raised: it
     ignores a partial batch response (ReportBatchItemFailures), so a message the event handler handed
     back would be lost. Here, as in Lambda, a reported (or raised) message stays in the queue with the
-    visibility the function left it; when that lapses within REDELIVERY_WAIT_SECONDS it is received
-    again (its receive count up, to the DLQ after maxReceiveCount) and the function invoked again.
-    Returns the undo."""
+    visibility the function left it; a poller of its own (a thread: SendMessage does not wait for it)
+    receives it again when that lapses within REDELIVERY_WAIT_SECONDS (its receive count up, to the
+    DLQ after maxReceiveCount) and invokes the function again. Returns the undo."""
     from moto.awslambda.models import LambdaBackend
     from moto.sqs.models import sqs_backends
     from moto.utilities.arns import parse_arn
@@ -356,14 +360,14 @@ def honour_partial_batch_responses() -> Callable[[], None]:
         queue = sqs_backends[arn.account][arn.region].get_queue(arn.resource_id)
         mapping = queue.lambda_event_source_mappings.get(function_arn)
         partial = "ReportBatchItemFailures" in ((mapping and mapping.function_response_types) or [])
-        kept = []
-        for message in messages:
-            received = message
-            while received is not None and _failed(backend, function_arn, received, queue_arn, partial):
-                received = _receive_again(queue, message.id)
-            if received is None:
-                kept.append(message)
-        messages[:] = [m for m in messages if m not in kept]  # moto deletes the messages it handed over
+        failed = [m for m in messages if _failed(backend, function_arn, m, queue_arn, partial)]
+        for message in failed:
+            poller = threading.Thread(target=_redeliver, args=(backend, function_arn, queue, message.id, queue_arn,
+                                                               partial), daemon=True)
+            with _REDELIVERIES_LOCK:
+                _redeliveries.append((queue_arn, poller))
+            poller.start()
+        messages[:] = [m for m in messages if m not in failed]  # moto deletes the messages it handed over
         return True
 
     LambdaBackend.send_sqs_batch = send_sqs_batch
@@ -372,6 +376,28 @@ def honour_partial_batch_responses() -> Callable[[], None]:
         LambdaBackend.send_sqs_batch = original
 
     return restore
+
+
+def redeliveries_done(queue_arn: str | None = None, timeout: float = 30.0) -> None:
+    """Wait until every message handed back so far (to ``queue_arn``, default any queue) was
+    delivered again or given up on."""
+    deadline = time.monotonic() + timeout
+    with _REDELIVERIES_LOCK:
+        waiting = [poller for arn, poller in _redeliveries if queue_arn in (None, arn)]
+    for poller in waiting:
+        poller.join(max(0.0, deadline - time.monotonic()))
+    with _REDELIVERIES_LOCK:
+        _redeliveries[:] = [(arn, poller) for arn, poller in _redeliveries if poller.is_alive()]
+
+
+def _redeliver(backend: Any, function_arn: str, queue: Any, message_id: str, queue_arn: str, partial: bool) -> None:
+    try:
+        while (received := _receive_again(queue, message_id)) is not None:
+            if not _failed(backend, function_arn, received, queue_arn, partial):
+                queue.delete_message(received.receipt_handle)
+                return
+    except Exception:  # noqa: BLE001 (the function or queue is gone: the emulator was reset meanwhile)
+        return
 
 
 def _failed(backend: Any, function_arn: str, message: Any, queue_arn: str, partial: bool) -> bool:
