@@ -6,12 +6,14 @@ from typing import Any, Optional
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._alarms import alarm
+from ._kms import allow_services
 from ._nag import acknowledge, guard
 
 
@@ -41,3 +43,16 @@ def dead_letter_alarm(scope: Construct, id: str, queue: sqs.IQueue, *, topic: Op
     return alarm(scope, id, queue.metric_approximate_number_of_messages_visible(
         period=Duration.minutes(5), statistic="Maximum"), threshold=1, topic=topic,
         description=f"{what} wait in a dead-letter queue: inspect them, then redrive")
+
+
+def topic_target(scope: Construct, id: str, key: kms.IKey, topic: sns.ITopic, *, holds: str,
+                 what: str) -> tuple[targets.SnsTopic, cloudwatch.Alarm]:
+    """An EventBridge target that publishes to ``topic``: EventBridge may use the topic's key and
+    ``key``, which encrypts the dead-letter queue ``id`` for what SNS refuses (``holds``); an alarm
+    on that queue (``what`` waits there) goes to ``topic`` too. Several rules may share the target."""
+    allow_services(key, "events.amazonaws.com", scope=scope)
+    if topic.master_key is not None:
+        allow_services(topic.master_key, "events.amazonaws.com")
+    undelivered = dead_letter_queue(scope, id, key, holds=holds, redrive_queue=False)
+    waiting = dead_letter_alarm(scope, f"{id}Waiting", undelivered, topic=topic, what=what)
+    return targets.SnsTopic(topic, dead_letter_queue=undelivered), waiting

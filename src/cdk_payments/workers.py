@@ -13,7 +13,6 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -24,10 +23,10 @@ from constructs import Construct
 
 from ._alarms import alarm as create_alarm
 from ._boot import dnf_install
-from ._kms import allow_auto_scaling_volumes, allow_services, key_for, key_policy_statements
+from ._kms import allow_auto_scaling_volumes, key_for, key_policy_statements
 from ._nag import AcknowledgeGrantPolicies, acknowledge, acknowledge_log_retention, guard
 from ._overrides import Override, flag_overridden_defaults, shorter_retention
-from ._queues import dead_letter_alarm, dead_letter_queue, encrypted_queue
+from ._queues import dead_letter_alarm, dead_letter_queue, encrypted_queue, topic_target
 from ._topics import warn_if_imported_topic
 from ._validation import WORKLOAD_SUBNETS_HINT, PropErrors, pick
 from .profiles import Profile, defaults_for
@@ -460,25 +459,22 @@ class PaymentWorkerFleet(Construct):
             alarms.append(dead_letter_alarm(self, "DeadLetters", self._dead_letters, topic=topic,
                                             what="Jobs that failed three times"))
         if topic is not None:
-            # EventBridge delivers to the (encrypted) topic and, when SNS refuses, to the dead-letter queue.
-            allow_services(key, "events.amazonaws.com", scope=self)
-            if topic.master_key is not None:
-                allow_services(topic.master_key, "events.amazonaws.com")
-            undelivered = dead_letter_queue(self, "UndeliveredInterruptions", key,
-                                            holds="fleet events SNS did not accept", redrive_queue=False)
-            alarms.append(dead_letter_alarm(self, "UndeliveredInterruptionsWaiting", undelivered, topic=topic,
-                                            what="Fleet events (failed launches, Spot interruptions) SNS did not accept"))
+            # EventBridge delivers to the (encrypted) topic and, when SNS refuses, to a dead-letter queue.
+            target, waiting = topic_target(
+                self, "UndeliveredInterruptions", key, topic, holds="fleet events SNS did not accept",
+                what="Fleet events (failed launches, Spot interruptions) SNS did not accept")
+            alarms.append(waiting)
             events.Rule(self, "ActivityFailures", description="Payment workers that could not be launched or terminated",
                         event_pattern=events.EventPattern(source=["aws.autoscaling"],
                                                           detail_type=list(UNSUCCESSFUL_ACTIVITIES),
                                                           detail={"AutoScalingGroupName": [name]}),
-                        targets=[targets.SnsTopic(topic, dead_letter_queue=undelivered)])
+                        targets=[target])
             if use_spot:
                 # Interruption warnings name the instance, not its group: route them all to operations.
                 events.Rule(self, "SpotInterruptions", description="EC2 Spot interruption warnings",
                             event_pattern=events.EventPattern(source=["aws.ec2"], detail_type=[
                                 "EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"]),
-                            targets=[targets.SnsTopic(topic, dead_letter_queue=undelivered)])
+                            targets=[target])
         return alarms
 
     # -- attributes ------------------------------------------------------------------------------

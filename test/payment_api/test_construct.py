@@ -300,6 +300,36 @@ def test_prod_profile_backup_deletion_protection_no_reserved_concurrency(prod):
     prod.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
 
 
+def test_failed_backup_and_copy_jobs_of_the_table_reach_the_alarm_topic(dev, prod):
+    dev_result, _ = dev
+    assert not [r for r in dev_result.resources("AWS::Events::Rule").values()
+                if r["Properties"]["EventPattern"].get("source") == ["aws.backup"]]  # no plan in dev
+    (rule,) = [r for r in prod.resources("AWS::Events::Rule").values()
+               if r["Properties"]["EventPattern"].get("source") == ["aws.backup"]]
+    table = next(iter(prod.resources("AWS::DynamoDB::Table")))
+    topic = next(iter(prod.resources("AWS::SNS::Topic")))
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["Backup Job State Change", "Copy Job State Change"]
+    assert pattern["detail"] == {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"],
+                                 "resourceArn": [{"Fn::GetAtt": [table, "Arn"]}]}
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": topic}
+    undelivered = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert undelivered.startswith("PaymentsUndeliveredBackupAlerts")
+    # EventBridge may publish to the encrypted topic: the topic's policy and its key's policy both say so.
+    policies = [s for p in prod.resources("AWS::SNS::TopicPolicy").values()
+                if {"Ref": topic} in p["Properties"]["Topics"] for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish"
+               for s in policies), policies
+    key = next(iter(prod.resources("AWS::KMS::Key").values()))
+    assert any("events.amazonaws.com" in json.dumps(s["Principal"]) and "kms:GenerateDataKey*" in s["Action"]
+               for s in key["Properties"]["KeyPolicy"]["Statement"])
+    # What SNS refuses waits in the queue, and an alarm says so.
+    prod.template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [undelivered, "QueueName"]}}],
+        "AlarmActions": [{"Ref": topic}]})
+
+
 def test_existing_table_topic_and_rotation():
     def build(stack):
         table = dynamodb.Table.from_table_name(stack, "Existing", "payments")

@@ -6,6 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -14,6 +15,7 @@ from constructs import Construct
 
 from .._alarms import alarm as create_alarm
 from .._kms import allow_services
+from .._queues import topic_target
 from .._topics import service_topic, warn_if_imported_topic
 
 FIVE_MINUTES = Duration.minutes(5)
@@ -62,6 +64,27 @@ def payment_alarms(
               1, "The payments table or its merchant index throttled requests"),
     ]
     return alarms
+
+
+# Job states that leave the table without its (copied) recovery point.
+BACKUP_FAILURE_STATES = ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]
+
+
+def backup_failure_alerts(scope: Construct, *, table: dynamodb.ITable, key: kms.IKey,
+                          topic: sns.ITopic) -> tuple[events.Rule, cloudwatch.Alarm]:
+    """AWS Backup's failed backup and copy jobs of ``table`` (each event names it as ``resourceArn``),
+    sent to ``topic`` by EventBridge: no CloudWatch alarm sees a job that failed, and a plan whose jobs
+    fail holds no recovery point when one is needed. Returns the rule and the alarm on its
+    dead-letter queue."""
+    target, waiting = topic_target(scope, "UndeliveredBackupAlerts", key, topic,
+                                   holds="backup job failures SNS did not accept",
+                                   what="Backup job failures SNS did not accept")
+    rule = events.Rule(scope, "BackupFailures", description="Failed AWS Backup and copy jobs of the payments table",
+                       event_pattern=events.EventPattern(
+                           source=["aws.backup"], detail_type=["Backup Job State Change", "Copy Job State Change"],
+                           detail={"state": BACKUP_FAILURE_STATES, "resourceArn": [table.table_arn]}),
+                       targets=[target])
+    return rule, waiting
 
 
 def _throttles(table: dynamodb.ITable, index: str | None) -> dict[str, cloudwatch.IMetric]:

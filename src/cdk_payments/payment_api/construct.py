@@ -29,11 +29,12 @@ from constructs import Construct
 
 from .._kms import allow_services, key_for, key_policy_statements
 from .._nag import AcknowledgeGrantPolicies
+from .._topics import warn_if_imported_topic
 from .._validation import PropErrors
 from ..choices import PaymentApiAuthorization, ResilienceTier
 from ..profiles import Profile
 from .adapter import ProviderAdapter
-from .alarms import payment_alarms, topic_for
+from .alarms import backup_failure_alerts, payment_alarms, topic_for
 from .credentials import provider_secret, rotate
 from .functions import FunctionDefaults
 from .gateway import Gateway
@@ -248,6 +249,10 @@ class SecurePaymentApi(Construct):
             topic=self._alarm_topic, latency_threshold=settings.latency_alarm_threshold,
             max_message_age=Duration.minutes(5),
         )
+        if store.backup_plan is not None:
+            warn_if_imported_topic(self, settings.alarm_topic, "alarm_topic", ["events.amazonaws.com"])
+            _, waiting = backup_failure_alerts(self, table=self._table, key=key, topic=self._alarm_topic)
+            self._alarms.append(waiting)
         self._webhooks = self._deliver_webhooks(settings, defaults) if settings.webhook_endpoints else None
         AcknowledgeGrantPolicies.apply(self)
 

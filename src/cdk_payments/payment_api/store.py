@@ -4,6 +4,7 @@ in prod a daily AWS Backup plan. Or the user's ``existing_table``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from aws_cdk import Annotations, Names, RemovalPolicy
 from aws_cdk import aws_backup as backup
@@ -22,12 +23,13 @@ MERCHANT_INDEX = "by-merchant"
 @dataclass(frozen=True)
 class Store:
     table: dynamodb.ITable
+    backup_plan: Optional[backup.BackupPlan] = None
 
     @classmethod
     def build(cls, scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> "Store":
         existing = settings.existing_table
         if existing is None:
-            return cls(_create_table(scope, settings, key))
+            return cls(*_create_table(scope, settings, key))
         if not isinstance(existing, (dynamodb.Table, dynamodb.TableV2)) and existing.encryption_key is None:
             Annotations.of(scope).add_warning_v2(
                 "cdk-payments:importedTableKey",
@@ -37,7 +39,8 @@ class Store:
         return cls(existing)
 
 
-def _create_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.Table:
+def _create_table(scope: Construct, settings: PaymentApiSettings,
+                  key: kms.IKey) -> tuple[dynamodb.Table, Optional[backup.BackupPlan]]:
     # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
     table = dynamodb.Table(
         scope,
@@ -60,6 +63,7 @@ def _create_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
         projection_type=dynamodb.ProjectionType.INCLUDE,
         non_key_attributes=["amount", "currency", "status"],
     )
+    plan = None
     if settings.backup_plan or settings.backup_copy_vault is not None:
         # Kept on delete for its recovery points (not after a failed first create: it holds none). AWS
         # requires a name: the path's from the stack down (the same in a Stage), ending in the stack ID's
@@ -89,4 +93,4 @@ def _create_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
             "NIST.800.53.R5-DynamoDBInBackupPlan",
             "PCI.DSS.321-DynamoDBInBackupPlan",
         )
-    return table
+    return table, plan
