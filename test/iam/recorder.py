@@ -180,16 +180,15 @@ class recording:
         _principal.pop()
 
 
-def record_process(function_name: str, path: str) -> None:
-    """For the rehearsal's runner: record this process's calls as ``function_name``'s and append them
-    to ``path`` (JSON lines) when the process ends."""
-    import atexit
-
+def record_process(function_name: str, path: str) -> Callable[[], None]:
+    """For the emulator's runner: record this process's calls as ``function_name``'s. Returns the
+    flush the runner calls after each invocation: it appends the calls so far to ``path`` (JSON lines)."""
     context = recording(lambda: function_name)
     calls = context.__enter__()
 
-    def write() -> None:
+    def flush() -> None:
         with open(path, "a") as out:
             out.writelines(json.dumps(call) + "\n" for call in calls)
+        calls.clear()
 
-    atexit.register(write)
+    return flush

@@ -148,6 +148,8 @@ def attribute_of(deployment: Deployment, logical_id: str, attribute: str) -> str
         return next(k["KeyArn"] for k in keys if k["KeyId"] == physical)
     if (resource_type, attribute) == ("AWS::S3::Bucket", "Arn"):
         return f"arn:aws:s3:::{physical}"
+    if (resource_type, attribute) == ("AWS::DynamoDB::Table", "Arn"):
+        return deployment.client("dynamodb").describe_table(TableName=physical)["Table"]["TableArn"]
     if (resource_type, attribute) == ("AWS::IAM::Role", "Arn"):
         return deployment.client("iam").get_role(RoleName=physical)["Role"]["Arn"]
     raise NotImplementedError(f"{resource_type}.{attribute}")

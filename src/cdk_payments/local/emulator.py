@@ -6,7 +6,8 @@ the bootstrap bucket, seed the bootstrap version parameter, create the stack wit
 moto runs Lambda code in Docker, which these machines do not have; :class:`Emulator` replaces that
 one step with a local executor: a Python function's code is downloaded from where the deployed
 function says it lives (the bootstrap bucket), unzipped, and its handler string is imported from it
-in a fresh interpreter with the deployed environment, boto3 pointed at the emulator. The CDK custom
+in an execution environment of its own with the deployed environment, boto3 pointed at the emulator,
+kept warm between invocations as Lambda keeps one. The CDK custom
 resource that strips the VPC's default security group (Node.js, AWS SDK v3) is answered instead: the
 executor does what the handler does, through the emulator's EC2 API, and answers CloudFormation.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -73,6 +75,9 @@ class Emulator:
         self._session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         self._clients: dict[tuple[str, str], Any] = {}
         self._custom_resource_requests: list[tuple[Any, dict[str, Any]]] = []
+        # Warm execution environments, idle, per function, code and environment variables.
+        self._environments: dict[tuple[str, ...], list[ExecutionEnvironment]] = {}
+        self._environments_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -115,12 +120,14 @@ class Emulator:
             self._restore_patches()
         if self._server is not None:
             redeliveries_done()
+            self._stop_environments()
             urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
             self._server.stop()
 
     def reset(self) -> None:
         """Forget every resource (between two deploys of the same stack)."""
         redeliveries_done()
+        self._stop_environments()
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
         self.invocations.clear()
         self._code_dirs.clear()
@@ -253,20 +260,36 @@ class Emulator:
             "POWERTOOLS_TRACE_DISABLED": "true",
             **{name: str(value) for name, value in function.environment_vars.items()},
         }
+        args = [sys.executable, str(RUNNER), str(code), function.handler, str(self.workdir / "aws-calls.jsonl"),
+                function.function_name]
+        key = (*args, *sorted(env.items()))
+        with self._environments_lock:  # a warm environment of the function, or a new one (a cold start)
+            idle = self._environments.setdefault(key, [])
+            environment = idle.pop() if idle else ExecutionEnvironment(args, env, code, self.workdir)
         result_file = Path(tempfile.mkstemp(prefix="result-", dir=self.workdir)[1])
-        completed = subprocess.run(
-            [sys.executable, str(RUNNER), str(code), function.handler, str(result_file), function.function_name],
-            input=json.dumps(event), capture_output=True, text=True, env=env, cwd=code, timeout=60,
-        )
-        outcome = json.loads(result_file.read_text() or "{}") if result_file.stat().st_size else {
-            "errorType": "RunnerCrashed", "errorMessage": completed.stderr[-2000:]}
+        log_file = Path(tempfile.mkstemp(prefix="log-", dir=self.workdir)[1])
+        answered = environment.invoke(event, result_file, log_file, timeout=60)
+        logs = log_file.read_text()
+        if answered:
+            with self._environments_lock:
+                self._environments[key].append(environment)
+        else:  # it crashed or timed out: Lambda discards the environment
+            logs += environment.stop()
+        outcome = json.loads(result_file.read_text()) if answered and result_file.stat().st_size else {
+            "errorType": "RunnerCrashed", "errorMessage": logs[-2000:]}
         error = None if "result" in outcome else outcome
-        invocation = Invocation(function.function_name, function.handler, event, outcome.get("result"), error,
-                                completed.stdout + completed.stderr)
+        invocation = Invocation(function.function_name, function.handler, event, outcome.get("result"), error, logs)
         self.invocations.append(invocation)
         if self.after_invoke is not None:
             self.after_invoke(invocation)
-        return json.dumps(outcome.get("result") if error is None else error), error is not None, completed.stdout
+        return json.dumps(outcome.get("result") if error is None else error), error is not None, logs
+
+    def _stop_environments(self) -> None:
+        with self._environments_lock:
+            environments = [e for idle in self._environments.values() for e in idle]
+            self._environments.clear()
+        for environment in environments:
+            environment.stop()
 
     def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
         """Do what CDK's RestrictDefaultSG handler does on Create, then answer CloudFormation."""
@@ -286,6 +309,36 @@ class Emulator:
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request).read()
         self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
+
+
+class ExecutionEnvironment:
+    """One execution environment of a function (lambda_runner.py), kept between invocations as
+    Lambda keeps a warm one: the interpreter, the imports and whatever the handler caches."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, workdir: Path) -> None:
+        self._stderr = Path(tempfile.mkstemp(prefix="environment-", dir=workdir)[1])
+        with self._stderr.open("w") as stderr:
+            self._process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                             text=True, env=env, cwd=cwd)
+
+    def invoke(self, event: Any, result_file: Path, log_file: Path, *, timeout: float) -> bool:
+        """Whether the handler ran and answered within ``timeout`` seconds."""
+        request = {"event": event, "result_file": str(result_file), "log_file": str(log_file)}
+        try:
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+        except OSError:  # the process is gone
+            return False
+        ready, _, _ = select.select([self._process.stdout], [], [], timeout)
+        return bool(ready) and self._process.stdout.readline() == "done\n"
+
+    def stop(self) -> str:
+        """Stop the process; what it printed outside its invocations (an import-time crash)."""
+        self._process.kill()
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout):
+            stream.close()
+        return self._stderr.read_text()
 
 
 def deliver_to_firehose_targets() -> Callable[[], None]:

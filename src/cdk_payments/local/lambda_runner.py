@@ -1,8 +1,13 @@
-"""Run one deployed Lambda handler on the host: ``python lambda_runner.py CODE_DIR HANDLER RESULT_FILE``.
+"""A deployed Lambda function's execution environment on the host:
+``python lambda_runner.py CODE_DIR HANDLER CALLS_FILE FUNCTION_NAME``.
 
-The event comes on stdin; the result (or the error) is written as JSON to RESULT_FILE, because the
-handler's own stdout carries its logs and metrics. CODE_DIR is the function's unzipped asset and comes
-first on sys.path, so the handler module is the one that was published, never the repository's src/.
+Like Lambda's, it is kept warm: each line on stdin is one invocation (``{"event", "result_file",
+"log_file"}``); the handler's stdout and stderr (its logs and metrics) go to ``log_file``, the
+result (or the error) to ``result_file`` as JSON, and ``done`` is answered on the original stdout.
+The handler module is imported on the first invocation and kept, with whatever it caches (clients,
+credentials), as a warm Lambda environment keeps it. CODE_DIR is the function's unzipped asset and
+comes first on sys.path, so the handler module is the one that was published, never the repository's
+src/.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import os
 import sys
 import traceback
 import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 
 class Context:
@@ -37,34 +44,65 @@ class Context:
 RECORDER = "CDK_PAYMENTS_CALL_RECORDER"
 
 
-def _record_aws_calls(function_name: str, calls_file: str) -> None:
-    """With a recorder named in the environment, this process appends its AWS calls to ``calls_file``."""
+def _record_aws_calls(function_name: str, calls_file: str) -> Callable[[], None]:
+    """With a recorder named in the environment, this process records its AWS calls; the returned
+    flush appends them to ``calls_file`` (after each invocation: a warm process is never asked to end)."""
     path = os.environ.get(RECORDER)
     if not path:
-        return
+        return lambda: None
     spec = importlib.util.spec_from_file_location("cdk_payments_call_recorder", path)
     recorder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recorder)
-    recorder.record_process(function_name, calls_file)
+    return recorder.record_process(function_name, calls_file)
 
 
 def main() -> int:
-    code_dir, handler, result_file, function_name = sys.argv[1:5]
+    code_dir, handler, calls_file, function_name = sys.argv[1:5]
+    control = os.fdopen(os.dup(1), "w")  # fd 1 is the handler's log file during an invocation
     sys.path.insert(0, code_dir)
-    _record_aws_calls(function_name, os.path.join(os.path.dirname(result_file), "aws-calls.jsonl"))
+    flush_calls = _record_aws_calls(function_name, calls_file)
+    for line in sys.stdin:
+        request = json.loads(line)
+        with _output_to(request["log_file"]):
+            outcome = _invoke(code_dir, handler, function_name, request["event"])
+        flush_calls()
+        with open(request["result_file"], "w") as out:
+            json.dump(outcome, out, default=str)
+        control.write("done\n")
+        control.flush()
+    return 0
+
+
+def _invoke(code_dir: str, handler: str, function_name: str, event: Any) -> dict[str, Any]:
     module_name, _, attribute = handler.rpartition(".")
     try:
         module = importlib.import_module(module_name)
         if not module.__file__.startswith(code_dir):
             raise ImportError(f"{module_name} came from {module.__file__}, not from the deployed asset")
-        result = getattr(module, attribute)(json.loads(sys.stdin.read()), Context(function_name))
-        outcome = {"result": result}
+        return {"result": getattr(module, attribute)(event, Context(function_name))}
     except BaseException as error:  # what Lambda reports as a function error
-        outcome = {"errorType": type(error).__name__, "errorMessage": str(error),
-                   "stackTrace": traceback.format_exc().splitlines()}
-    with open(result_file, "w") as out:
-        json.dump(outcome, out, default=str)
-    return 0
+        return {"errorType": type(error).__name__, "errorMessage": str(error),
+                "stackTrace": traceback.format_exc().splitlines()}
+
+
+@contextmanager
+def _output_to(path: str) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to ``path`` for one invocation."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 if __name__ == "__main__":
