@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
@@ -370,6 +371,41 @@ def updates_held(table: str, *, until: threading.Event, timeout: float = 30.0) -
         yield
     finally:
         DynamoDBBackend.update_item, SQSBackend.send_message = update, send
+
+
+def webhook_end_to_end(deployment: Deployment) -> dict[str, Any]:
+    """A settled payment reaches its merchant's endpoint, signed with the merchant's secret: the
+    endpoint in the merchant's secret is moved (as an operator would) to a receiver on 127.0.0.1, which
+    the deployed delivery function may reach here only (test/rehearsal/loopback.py)."""
+    from ..runtime.test_webhooks import Receiver
+
+    delivery = deployment.physical[deployment.one("AWS::Lambda::Function", "PaymentsWebhooksDelivery")]
+    variables = deployment.client("lambda").get_function_configuration(FunctionName=delivery)["Environment"]["Variables"]
+    secret_arn = json.loads(variables["WEBHOOK_SECRETS"])["demo-merchant"]
+    secrets = deployment.client("secretsmanager")
+    config = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
+    queue = attribute_of(deployment, deployment.one("AWS::SQS::Queue", "PaymentsQueue"), "Arn")
+    receiver = Receiver([], secret=config["secret"])
+    try:
+        secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({**config, "url": receiver.url}))
+        status, created = PaymentApi.of(deployment).call("POST", "/payments", body=payment_body(description="Order 1004"),
+                                                         headers={"Idempotency-Key": "rehearsal-webhook-1"})
+        assert status == 202, (status, created)
+        redeliveries_done(queue)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _webhooks_of(receiver, created["payment_id"]):
+            time.sleep(0.1)
+    finally:
+        receiver.stop()
+        secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(config))
+    delivered = _webhooks_of(receiver, created["payment_id"])
+    assert [w["type"] for w in delivered] == ["payment.processed"], (receiver.verified, receiver.refused)
+    assert delivered[0]["data"]["merchant_id"] == "demo-merchant" and not receiver.refused, receiver.refused
+    return delivered[0]
+
+
+def _webhooks_of(receiver: Any, payment_id: str) -> list[dict[str, Any]]:
+    return [w for w in list(receiver.verified) if w["data"].get("payment_id") == payment_id]
 
 
 def _visible_messages(deployment: Deployment, queue_url: str) -> int:

@@ -33,6 +33,7 @@ from .rehearsal import (
     lifecycle_end_to_end,
     payment_end_to_end,
     rotation_answered,
+    webhook_end_to_end,
 )
 
 pytestmark = pytest.mark.slow
@@ -47,6 +48,8 @@ def emulator(tmp_path_factory):
             patch.setenv(name, value)
         # The deployed functions' AWS calls, for the IAM simulator (test_iam_allows_every_call...).
         patch.setenv("CDK_PAYMENTS_CALL_RECORDER", str(Path(__file__).parent.parent / "iam" / "recorder.py"))
+        # The webhook delivery function may reach the rehearsal's receiver on 127.0.0.1.
+        patch.setenv("CDK_PAYMENTS_RUNNER_SETUP", str(Path(__file__).with_name("loopback.py")))
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         server = Emulator(tmp_path_factory.mktemp("emulator"))
@@ -190,6 +193,11 @@ def test_payment_end_to_end_through_deployed_code(deployments, profile):
 def test_payment_lifecycle_end_to_end_through_deployed_code(deployments, profile):
     result = lifecycle_end_to_end(deployments[profile])
     assert result["refunds"]["refunded_amount"] == 800 and result["refunds"]["captured_amount"] == 1000
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_settled_payment_reaches_the_merchants_endpoint_signed(deployments, profile):
+    webhook_end_to_end(deployments[profile])
 
 
 @pytest.mark.parametrize("profile", PROFILES)

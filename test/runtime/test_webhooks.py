@@ -24,7 +24,7 @@ SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode
 class Receiver:
     """A merchant's endpoint on 127.0.0.1: verifies each delivery, answers the scripted statuses."""
 
-    def __init__(self, statuses):
+    def __init__(self, statuses, secret=SECRET):
         self.statuses, self.verified, self.refused = list(statuses), [], []
         receiver = self
 
@@ -32,7 +32,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
-                    receiver.verified.append(Webhook(SECRET).verify(body, dict(self.headers)))
+                    receiver.verified.append(Webhook(secret).verify(body, dict(self.headers)))
                 except Exception as error:  # noqa: BLE001 - any verification failure is a refusal
                     receiver.refused.append(str(error))
                     status = 401

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config
 
-from .lambda_runner import RECORDER
+from .lambda_runner import RECORDER, SETUP
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -247,8 +247,8 @@ class Emulator:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(self.workdir),
-            # The project's tests name their AWS call recorder here.
-            **{k: v for k, v in os.environ.items() if k == RECORDER},
+            # The project's tests name their AWS call recorder and their runner setup here.
+            **{k: v for k, v in os.environ.items() if k in (RECORDER, SETUP)},
             **FAKE_CREDENTIALS,
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,

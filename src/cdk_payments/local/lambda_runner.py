@@ -42,6 +42,9 @@ class Context:
 # The project's tests set this to their call recorder (test/iam/recorder.py), so that the IAM simulator
 # can judge every AWS call a deployed function makes; a user's run of `cdk-payments local` records nothing.
 RECORDER = "CDK_PAYMENTS_CALL_RECORDER"
+# And this to a Python file run in each execution environment before its first invocation (the
+# rehearsal's switch that lets the webhook delivery function reach a receiver on 127.0.0.1).
+SETUP = "CDK_PAYMENTS_RUNNER_SETUP"
 
 
 def _record_aws_calls(function_name: str, calls_file: str) -> Callable[[], None]:
@@ -50,10 +53,14 @@ def _record_aws_calls(function_name: str, calls_file: str) -> Callable[[], None]
     path = os.environ.get(RECORDER)
     if not path:
         return lambda: None
-    spec = importlib.util.spec_from_file_location("cdk_payments_call_recorder", path)
-    recorder = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recorder)
-    return recorder.record_process(function_name, calls_file)
+    return _load("cdk_payments_call_recorder", path).record_process(function_name, calls_file)
+
+
+def _load(name: str, path: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name.lower(), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> int:
@@ -61,6 +68,9 @@ def main() -> int:
     control = os.fdopen(os.dup(1), "w")  # fd 1 is the handler's log file during an invocation
     sys.path.insert(0, code_dir)
     flush_calls = _record_aws_calls(function_name, calls_file)
+    if os.environ.get(SETUP):
+        with _output_to(os.devnull):  # whatever it prints stays off the control channel
+            _load(SETUP, os.environ[SETUP])
     for line in sys.stdin:
         request = json.loads(line)
         with _output_to(request["log_file"]):
