@@ -137,3 +137,16 @@ def test_a_stage_with_an_environment_places_the_replica_in_its_account(tmp_path)
     assert (stacks.platform.account, stacks.platform.region) == ("222222222222", "eu-west-1")
     assert (stacks.audit_replica.account, stacks.audit_replica.region) == ("222222222222", "eu-central-1")
     assert [s.stack_name for s in stacks.stacks] == ["PaymentPlatform-prod-audit-replica", "PaymentPlatform-prod"]
+
+
+def test_a_replica_in_the_platforms_own_region_is_refused(tmp_path):
+    """Known at synthesis (the Stage names the region): a copy in the same region survives no regional outage."""
+    platform_stacks = example_modules()
+    app = cdk.App(outdir=str(tmp_path), analytics_reporting=False,
+                  context=json.loads((EXAMPLE / "cdk.json").read_text())["context"])
+    from cdk_payments import Profile
+
+    with pytest.raises(ValueError, match=r"audit_replica: is in this stack's region \(eu-west-1\)"):
+        platform_stacks.PaymentPlatformStage(
+            app, "Prod", env=cdk.Environment(account="222222222222", region="eu-west-1"), profile=Profile.PROD,
+            cost_center="payments", replica_region="eu-west-1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import Annotations, CfnOutput, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Stack, Tags, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
@@ -88,6 +88,9 @@ class PaymentPlatform(Stack):
         if errors:
             raise ValueError("\n".join(errors))
         super().__init__(scope, id, **kwargs)
+        if audit_replica is not None and not Token.is_unresolved(self.region) and audit_replica.region == self.region:
+            raise ValueError(f"audit_replica: is in this stack's region ({self.region}), where a copy survives no "
+                             "regional outage: make the AuditReplica in another region")
         # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
         key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
         self.network = CostOptimizedVpc(self, "Network", profile=profile, layout=network_layout, encryption_key=key)
