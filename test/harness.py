@@ -3,6 +3,7 @@ controls (cfn-guard), and normalize its template."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import tempfile
@@ -12,13 +13,20 @@ from typing import Any, Callable
 
 import aws_cdk as cdk
 from aws_cdk import assertions
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
-from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from cdk_payments.nag import PciDss401Checks
 
-NAG_PACKS = (AwsSolutionsChecks, PCIDSS321Checks, NIST80053R5Checks, ServerlessChecks, PciDss401Checks)
+def _example_module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name}", Path(__file__).parents[1] / "examples" / "payment_platform" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The example's rules packs (every cdk-nag pack, the Control Tower controls), as its `-c nag=true` runs them.
+rules_packs = _example_module("rules_packs")
+NAG_PACKS = rules_packs.packs()
 HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -51,12 +59,10 @@ def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Envir
     """Build constructs into a fresh stack and synthesize it once, with every rules pack."""
     outdir = tempfile.mkdtemp(prefix="cdk-payments-test-")
     app = cdk.App(analytics_reporting=False, outdir=outdir)
-    if nag:
-        for pack in NAG_PACKS:
-            cdk.Validations.of(app).add_plugins(pack(app))
-        cdk.Validations.of(app).add_plugins(CfnGuardValidator())
     stack = cdk.Stack(app, "TestStack", env=env)
     build(stack)
+    if nag:
+        rules_packs.add_rules_packs(app)
     findings: list[Finding] = []
     try:
         app.synth()
