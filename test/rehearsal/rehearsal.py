@@ -374,9 +374,10 @@ def updates_held(table: str, *, until: threading.Event, timeout: float = 30.0) -
 
 
 def webhook_end_to_end(deployment: Deployment) -> dict[str, Any]:
-    """A settled payment reaches its merchant's endpoint, signed with the merchant's secret: the
-    endpoint in the merchant's secret is moved (as an operator would) to a receiver on 127.0.0.1, which
-    the deployed delivery function may reach here only (test/rehearsal/loopback.py)."""
+    """A settled payment reaches its merchant's endpoint, signed with the merchant's secret, and again
+    after the endpoint first answered 500: the endpoint in the merchant's secret is moved (as an
+    operator would) to a receiver on 127.0.0.1, which the deployed delivery function may reach here
+    only (test/rehearsal/loopback.py)."""
     from ..runtime.test_webhooks import Receiver
 
     delivery = deployment.physical[deployment.one("AWS::Lambda::Function", "PaymentsWebhooksDelivery")]
@@ -385,21 +386,23 @@ def webhook_end_to_end(deployment: Deployment) -> dict[str, Any]:
     secrets = deployment.client("secretsmanager")
     config = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
     queue = attribute_of(deployment, deployment.one("AWS::SQS::Queue", "PaymentsQueue"), "Arn")
-    receiver = Receiver([], secret=config["secret"])
+    receiver = Receiver([500], secret=config["secret"])  # the first delivery is refused
     try:
         secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({**config, "url": receiver.url}))
         status, created = PaymentApi.of(deployment).call("POST", "/payments", body=payment_body(description="Order 1004"),
                                                          headers={"Idempotency-Key": "rehearsal-webhook-1"})
         assert status == 202, (status, created)
         redeliveries_done(queue)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not _webhooks_of(receiver, created["payment_id"]):
+        deadline = time.monotonic() + 20  # the retry comes after the first backoff, 5 s
+        while time.monotonic() < deadline and len(_webhooks_of(receiver, created["payment_id"])) < 2:
             time.sleep(0.1)
     finally:
         receiver.stop()
         secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(config))
     delivered = _webhooks_of(receiver, created["payment_id"])
-    assert [w["type"] for w in delivered] == ["payment.processed"], (receiver.verified, receiver.refused)
+    # Both attempts verified: the first answered 500, the retry of the same event 200.
+    assert [w["type"] for w in delivered] == ["payment.processed"] * 2, (receiver.verified, receiver.refused)
+    assert delivered[0] == delivered[1] and not receiver.statuses
     assert delivered[0]["data"]["merchant_id"] == "demo-merchant" and not receiver.refused, receiver.refused
     return delivered[0]
 

@@ -388,8 +388,9 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
 
 _RULE_LOCK = threading.Lock()
 # How long a message its function reported failed may stay invisible and still be delivered again
-# here: the event handler's own short retry, not a queue's visibility timeout of minutes.
-REDELIVERY_WAIT_SECONDS = 5
+# here: the event handler's short retry (2 s) and a webhook's first backoff (5 s), not a queue's
+# visibility timeout of minutes.
+REDELIVERY_WAIT_SECONDS = 7
 _redeliveries: list[tuple[str, threading.Thread]] = []  # (queue ARN, its poller)
 _REDELIVERIES_LOCK = threading.Lock()
 
