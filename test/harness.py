@@ -3,6 +3,7 @@ controls (cfn-guard), and normalize its template."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import re
@@ -16,17 +17,15 @@ from aws_cdk import assertions
 from syrupy.extensions.json import JSONSnapshotExtension
 
 
-def _example_module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(
-        f"example_{name}", Path(__file__).parents[1] / "examples" / "payment_platform" / f"{name}.py")
+@functools.cache
+def rules_packs() -> Any:
+    """The example's rules packs (every cdk-nag pack, the Control Tower controls), as its `-c nag=true`
+    runs them. Loaded on first use: a copy of test/ without the example (a mutation run) needs none."""
+    path = Path(__file__).parents[1] / "examples" / "payment_platform" / "rules_packs.py"
+    spec = importlib.util.spec_from_file_location("example_rules_packs", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-# The example's rules packs (every cdk-nag pack, the Control Tower controls), as its `-c nag=true` runs them.
-rules_packs = _example_module("rules_packs")
-NAG_PACKS = rules_packs.packs()
 HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -62,7 +61,7 @@ def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Envir
     stack = cdk.Stack(app, "TestStack", env=env)
     build(stack)
     if nag:
-        rules_packs.add_rules_packs(app)
+        rules_packs().add_rules_packs(app)
     findings: list[Finding] = []
     try:
         app.synth()

@@ -44,11 +44,11 @@ def test_control_tower_findings_are_those_of_every_control():
     every = guard_findings(lambda app: CfnGuardValidator())
     assert every, "the user's own resources break controls: the comparison must compare findings"
     assert {path.split("/")[1] for _, path in every if path} >= {"OwnPlainBucket", "OwnPlainQueue", "OwnFunction"}
-    assert guard_findings(rules_packs.control_tower_controls) == every
+    assert guard_findings(rules_packs().control_tower_controls) == every
 
 
 def test_each_control_reads_resource_types():
-    controls = rules_packs.control_types()
+    controls = rules_packs().control_types()
     assert len(controls) > 200 and all(controls.values()), [c for c, types in controls.items() if not types]
     assert "AWS::Lambda::Function" in controls["ct-lambda-pr-3"]
 
@@ -56,4 +56,4 @@ def test_each_control_reads_resource_types():
 def test_the_plugin_keeps_the_name_acknowledgements_use():
     from cdk_payments._nag import GUARD_PLUGIN
 
-    assert rules_packs.control_tower_controls(cdk.App()).name == GUARD_PLUGIN
+    assert rules_packs().control_tower_controls(cdk.App()).name == GUARD_PLUGIN

@@ -55,8 +55,9 @@ def iam_judged(request):
     """Record the AWS calls the handler code makes in this test; fail it if IAM would refuse one.
 
     Not while mutmut runs a mutant (``MUTANT_UNDER_TEST``): the handler's own tests judge the
-    mutant, and each mutant's run would otherwise synthesize the example again."""
-    if "MUTANT_UNDER_TEST" in os.environ:
+    mutant, and each mutant's run would otherwise synthesize the example again; nor in
+    tools/mutation.py's work directory (``CDK_PAYMENTS_NO_IAM_JUDGE``), which has no example."""
+    if "MUTANT_UNDER_TEST" in os.environ or os.environ.get("CDK_PAYMENTS_NO_IAM_JUDGE"):
         yield []
         return
     iam_judge = request.getfixturevalue("iam_judge")

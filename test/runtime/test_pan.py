@@ -74,3 +74,22 @@ def test_false_positive_rate_on_realistic_identifiers_is_under_a_thousandth():
     count, refused = rows["all"]
     assert refused / count < 0.001
     assert rows["epoch milliseconds"][1] == 0  # the order:<epoch ms> keys Luhn alone refused 1 in 10
+
+
+def with_check_digit(prefix: str) -> str:
+    """``prefix`` and the digit that makes it Luhn-valid."""
+    return next(prefix + d for d in "0123456789" if luhn_valid(prefix + d))
+
+
+def test_the_shortest_card_numbers_count_twelve_digits():
+    twelve = with_check_digit("63040000001")  # Maestro issues 12 to 19 digits
+    assert len(twelve) == 12 and is_pan(twelve) and contains_pan(f"card {twelve} on file")
+    assert mask_pans(f"card {twelve}") == f"card {'*' * 8}{twelve[-4:]}"
+    eleven = with_check_digit("6304000001")
+    assert not is_pan(eleven) and not contains_pan(f"card {eleven}")
+
+
+@pytest.mark.parametrize("first", ["0", "1", "7", "9"])
+def test_digits_no_network_issues_under_are_not_card_numbers(first):
+    number = with_check_digit(first + "00000000000001")
+    assert luhn_valid(number) and not is_pan(number) and not contains_pan({"ref": number})
