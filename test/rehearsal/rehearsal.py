@@ -231,6 +231,11 @@ class PaymentApi:
         assert allowed, f"API Gateway may not invoke {function_arn} for {method} {resource_path}"
 
 
+def payments_queue_arn(deployment: Deployment) -> str:
+    """The settlement queue's ARN (the emulator's redeliveries are waited for by queue)."""
+    return attribute_of(deployment, deployment.one("AWS::SQS::Queue", "PaymentsQueue"), "Arn")
+
+
 def subscribe_consumer(deployment: Deployment) -> str:
     """A downstream consumer of settled payments: a rule on the bus the stack publishes in its SSM
     parameters, with a queue as its target. Returns the queue's URL."""
@@ -251,8 +256,8 @@ def payment_end_to_end(deployment: Deployment) -> dict[str, Any]:
     emulator = deployment.emulator
     api = PaymentApi.of(deployment)
     table = deployment.physical[deployment.one("AWS::DynamoDB::Table", "PaymentsTable")]
-    queue_id = deployment.one("AWS::SQS::Queue", "PaymentsQueue")
-    queue_url, queue_arn = deployment.physical[queue_id], attribute_of(deployment, queue_id, "Arn")
+    queue_url = deployment.physical[deployment.one("AWS::SQS::Queue", "PaymentsQueue")]
+    queue_arn = payments_queue_arn(deployment)
     handler = deployment.physical[deployment.one("AWS::Lambda::Function", "PaymentsEventHandler")]
     dynamodb = deployment.client("dynamodb")
     consumer = subscribe_consumer(deployment)
@@ -385,7 +390,7 @@ def webhook_end_to_end(deployment: Deployment) -> dict[str, Any]:
     secret_arn = json.loads(variables["WEBHOOK_SECRETS"])["demo-merchant"]
     secrets = deployment.client("secretsmanager")
     config = json.loads(secrets.get_secret_value(SecretId=secret_arn)["SecretString"])
-    queue = attribute_of(deployment, deployment.one("AWS::SQS::Queue", "PaymentsQueue"), "Arn")
+    queue = payments_queue_arn(deployment)
     receiver = Receiver([500], secret=config["secret"])  # the first delivery is refused
     try:
         secrets.put_secret_value(SecretId=secret_arn, SecretString=json.dumps({**config, "url": receiver.url}))
@@ -437,7 +442,7 @@ def lifecycle_end_to_end(deployment: Deployment) -> dict[str, Any]:
     part, refunded twice, an over-refund refused with nothing written; another voided before capture."""
     api = PaymentApi.of(deployment)
     table = deployment.physical[deployment.one("AWS::DynamoDB::Table", "PaymentsTable")]
-    queue = attribute_of(deployment, deployment.one("AWS::SQS::Queue", "PaymentsQueue"), "Arn")
+    queue = payments_queue_arn(deployment)
     dynamodb = deployment.client("dynamodb")
 
     def stored(payment_id: str) -> dict[str, Any]:
