@@ -56,10 +56,19 @@ class Synth:
 
 def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Environment | None = None) -> Synth:
     """Build constructs into a fresh stack and synthesize it once, with every rules pack."""
+    def one_stack(app: cdk.App) -> dict[str, cdk.Stack]:
+        stack = cdk.Stack(app, "TestStack", env=env)
+        build(stack)
+        return {"TestStack": stack}
+    return synth_stacks(one_stack, nag=nag)["TestStack"]
+
+
+def synth_stacks(build: Callable[[cdk.App], dict[str, cdk.Stack]], *, nag: bool = True) -> dict[str, Synth]:
+    """Build stacks into a fresh app (``build`` returns them by name) and synthesize it once, with every rules
+    pack; each stack's Synth holds the findings of the whole app."""
     outdir = tempfile.mkdtemp(prefix="cdk-payments-test-")
     app = cdk.App(analytics_reporting=False, outdir=outdir)
-    stack = cdk.Stack(app, "TestStack", env=env)
-    build(stack)
+    stacks = build(app)
     if nag:
         rules_packs().add_rules_packs(app)
     findings: list[Finding] = []
@@ -70,9 +79,8 @@ def synth(build: Callable[[cdk.Stack], Any], *, nag: bool = True, env: cdk.Envir
         if not report.exists():
             raise
         findings = read_findings(report)
-    template = json.loads(Path(outdir, stack.template_file).read_text())
-    return Synth(stack=stack, template=assertions.Template.from_json(template), outdir=Path(outdir),
-                 findings=findings)
+    return {name: Synth(stack=stack, outdir=Path(outdir), findings=findings, template=assertions.Template.from_json(
+        json.loads(Path(outdir, stack.template_file).read_text()))) for name, stack in stacks.items()}
 
 
 def read_findings(report: Path) -> list[Finding]:

@@ -11,7 +11,7 @@ account's IAM policies use the key.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -140,3 +140,21 @@ def allow_auto_scaling_volumes(key: kms.IKey) -> None:
     acknowledge(key, "The Auto Scaling statements allow only the Auto Scaling service-linked role, named in an "
                      "aws:PrincipalArn condition because KMS rejects a policy naming a role that does not exist "
                      "yet (a fresh account has none until its first Auto Scaling group).", "CKV_AWS_33")
+
+
+def key_statement(key: kms.IKey, actions: Sequence[str]) -> iam.PolicyStatement:
+    """``actions`` on ``key`` for an identity policy, also when the key is named by its alias ARN (a key of
+    another stack or region: ``Key.from_key_arn(..., "arn:...:alias/name")``, ``Alias.from_alias_name``).
+
+    IAM matches KMS permissions against key ARNs only, so a key named by its alias is granted on the keys
+    of that account and region that carry the alias (``kms:ResourceAliases``), whatever the app's
+    ``@aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal`` flag.
+    """
+    arn = key.key_arn
+    if ":alias/" not in arn:
+        return iam.PolicyStatement(actions=list(actions), resources=[arn])
+    prefix, alias = arn.split(":alias/", 1)
+    return iam.PolicyStatement(
+        actions=list(actions), resources=[f"{prefix}:key/*"],
+        conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}},
+    )

@@ -38,6 +38,7 @@ FORMATS: dict[str, tuple[re.Pattern[str], str, str]] = {
                                  r"\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$"),
                       "an EC2 instance type: family and size, the size one of nano, micro, small, medium, "
                       "large, xlarge, <n>xlarge, metal", "'t4g.small'"),
+    "region": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$"), "an AWS region name", "'us-west-2'"),
     "availability_zone": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$|^[a-z]{2}(-[a-z]+)+-\d+(-[a-z0-9]+)+-\d+[a-z]$"),
                           "an Availability Zone name", "'us-east-1a'"),
     "container_image": (re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"

@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._alarms import alarm
-from ._kms import allow_services, deny_grants_except_for_aws_resources
+from ._kms import allow_services, deny_grants_except_for_aws_resources, key_statement
 from ._nag import AcknowledgeGrantPolicies, acknowledge, guard
 from ._overrides import Override, destroys, flag_overridden_defaults, lower
 from ._topics import warn_if_imported_topic
@@ -284,7 +284,7 @@ class AuditBucket(Construct):
             role, destinations=[s3.GrantReplicationPermissionDestinationProps(bucket=destination)])
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=list(OBJECT_LOCK_REPLICATION_ACTIONS), resources=[self._bucket.arn_for_objects("*")]))
-        role.add_to_principal_policy(replica_key_statement(replica_key))
+        role.add_to_principal_policy(key_statement(replica_key, REPLICA_KEY_ACTIONS))
 
     def _notify_replication_failures(self, topic: sns.ITopic) -> None:
         # A notification configuration on the bucket itself (no CDK custom resource): S3 checks at
@@ -405,19 +405,3 @@ class AuditBucket(Construct):
         if isinstance(grantee, iam.Role):  # the grant's wildcards (s3:GetObject*, the key pattern) are by design
             AcknowledgeGrantPolicies.apply(grantee)
         return grant
-
-
-def replica_key_statement(key: kms.IKey) -> iam.PolicyStatement:
-    """Let the replication role encrypt replicas with ``key``.
-
-    IAM matches KMS permissions against key ARNs only, so a key named by its alias ARN is granted
-    on the keys of that account and region that carry the alias (``kms:ResourceAliases``).
-    """
-    arn = key.key_arn
-    if ":alias/" not in arn:
-        return iam.PolicyStatement(actions=list(REPLICA_KEY_ACTIONS), resources=[arn])
-    prefix, alias = arn.split(":alias/", 1)
-    return iam.PolicyStatement(
-        actions=list(REPLICA_KEY_ACTIONS), resources=[f"{prefix}:key/*"],
-        conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"}},
-    )

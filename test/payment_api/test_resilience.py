@@ -1,5 +1,6 @@
-"""SecurePaymentApi's resilience tiers: backup and restore copies each backup to a second region,
-and every tier the props cannot deliver is refused at construction, naming the prop."""
+"""SecurePaymentApi's resilience tiers: backup and restore copies each backup to a second region, warm
+standby replicates the table to a second region where another SecurePaymentApi serves it, and every tier
+the props cannot deliver is refused at construction, naming the prop."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match
 
 from cdk_payments import Profile, ResilienceTier, SecurePaymentApi
 
-from ..harness import synth
+from ..harness import synth, synth_stacks
 
 PRIMARY = cdk.Environment(account="111111111111", region="us-east-1")
+STANDBY = cdk.Environment(account="111111111111", region="us-west-2")
+STANDBY_ALIAS = "alias/payments-standby"
+STANDBY_KEY_ARN = f"arn:aws:kms:us-west-2:111111111111:{STANDBY_ALIAS}"
 COPY_VAULT_ARN = "arn:aws:backup:us-west-2:111111111111:backup-vault:payments-copies"
 
 
@@ -76,13 +81,148 @@ def test_copy_vault_only_with_backup_and_restore():
         profile=Profile.PROD, backup_copy_vault=copy_vault)
 
 
-@pytest.mark.parametrize("tier, missing", [
-    (ResilienceTier.WARM_STANDBY, "TableV2 global table"),
-    (ResilienceTier.ACTIVE_ACTIVE, "multi-Region strong consistency"),
-])
-def test_tiers_not_built_yet_say_what_they_need(tier, missing):
-    message = refusal(resilience=tier)
-    assert f"resilience: ResilienceTier.{tier.name} is not built yet" in message and missing in message
+def standby_key(stack: cdk.Stack, arn: str = STANDBY_KEY_ARN) -> kms.IKey:
+    return kms.Key.from_key_arn(stack, "StandbyKey", arn)
+
+
+def warm_standby_stacks(app: cdk.App) -> dict[str, cdk.Stack]:
+    """The primary in us-east-1 with its table's replica in us-west-2, and the standby API there serving it."""
+    primary = cdk.Stack(app, "Primary", env=PRIMARY)
+    api = SecurePaymentApi(primary, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY,
+                           standby_region=STANDBY.region, standby_encryption_key=standby_key(primary))
+    standby = cdk.Stack(app, "Standby", env=STANDBY)
+    replica_key = kms.Alias.from_alias_name(standby, "ReplicaKey", STANDBY_ALIAS)
+    SecurePaymentApi(standby, "Payments", profile=Profile.PROD,
+                     existing_table=api.replica_table(standby, encryption_key=replica_key))
+    return {"primary": primary, "standby": standby}
+
+
+@pytest.fixture(scope="module")
+def warm_standby():
+    return synth_stacks(warm_standby_stacks)
+
+
+TABLE_NAME = "PrimaryPaymentsTable5C3F5DD6"
+
+
+def test_warm_standby_replicates_the_table_to_the_standby_region(warm_standby):
+    template = warm_standby["primary"].template
+    [(logical_id, table)] = template.find_resources("AWS::DynamoDB::GlobalTable").items()
+    # Named, so the standby knows it at synthesis; kept on delete, not after a failed first create (the name).
+    assert table["Properties"]["TableName"] == TABLE_NAME
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+    replicas = {r["Region"]: r for r in table["Properties"]["Replicas"]}
+    assert set(replicas) == {"us-east-1", "us-west-2"}
+    # Each replica is encrypted with a key of its own region, recoverable and protected in both.
+    assert replicas["us-west-2"]["SSESpecification"] == {"KMSMasterKeyId": STANDBY_KEY_ARN}
+    [own_key, attribute] = replicas["us-east-1"]["SSESpecification"]["KMSMasterKeyId"]["Fn::GetAtt"]
+    assert own_key.startswith("PaymentsKey") and attribute == "Arn"
+    for replica in replicas.values():
+        assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert replica["DeletionProtectionEnabled"] is True
+        assert replica["GlobalSecondaryIndexes"] == [{"IndexName": "by-merchant"}]
+    # The same keys, index and TTL as the single-region table: the handlers cannot tell them apart.
+    props = table["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": "payment_id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    # Prod's daily backup plan selects the global table.
+    template.has_resource_properties("AWS::Backup::BackupSelection", {"BackupSelection": {
+        "Resources": [{"Fn::GetAtt": [logical_id, "Arn"]}]}})
+
+
+def test_warm_standby_alarms_when_replication_falls_behind(warm_standby):
+    warm_standby["primary"].template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ReplicationLatency", "Namespace": "AWS/DynamoDB", "Threshold": 60000, "EvaluationPeriods": 5,
+        "Dimensions": Match.array_with([{"Name": "ReceivingRegion", "Value": "us-west-2"}]),
+        "AlarmActions": [{"Ref": Match.string_like_regexp("^PaymentsAlarmTopic")}]})
+
+
+def test_the_standby_api_serves_the_replica_with_the_replicas_key(warm_standby):
+    template = warm_standby["standby"].template
+    table_arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                   f":dynamodb:us-west-2:111111111111:table/{TABLE_NAME}"]]}
+    replica_key = {"Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                   "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": STANDBY_ALIAS}}}
+    for function in ("Processor", "EventHandler"):
+        [policy] = [p for name, p in template.find_resources("AWS::IAM::Policy").items()
+                    if name.startswith(f"Payments{function}RoleDefaultPolicy")]
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        # The replica (this region, the primary's table name) and its key, which a table's grant leaves out.
+        assert any(table_arn in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+                   for s in statements if "dynamodb:GetItem" in s["Action"]), function
+        [granted] = [s for s in statements if s.get("Condition") == replica_key["Condition"]]
+        assert granted["Action"] == replica_key["Action"], function
+        assert granted["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                                         ":kms:us-west-2:111111111111:key/*"]]}
+    # The standby creates no table of its own.
+    assert template.find_resources("AWS::DynamoDB::Table") == {}
+    assert template.find_resources("AWS::DynamoDB::GlobalTable") == {}
+
+
+def test_an_existing_tables_own_key_is_granted_to_both_functions():
+    key_arn = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    built = synth(lambda s: SecurePaymentApi(s, "Payments", existing_table=dynamodb.Table.from_table_attributes(
+        s, "Keyed", table_name="payments", global_indexes=["by-merchant"],
+        encryption_key=kms.Key.from_key_arn(s, "TableKey", key_arn))), env=PRIMARY, nag=False)
+    for function in ("Processor", "EventHandler"):
+        built.template.has_resource_properties("AWS::IAM::Policy", {
+            "Roles": [{"Ref": Match.string_like_regexp(f"^Payments{function}Role")}],
+            "PolicyDocument": {"Statement": Match.array_with([{
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Effect": "Allow", "Resource": key_arn}])}})
+
+
+def test_warm_standby_passes_every_rules_pack(warm_standby):
+    assert [str(f) for f in warm_standby["primary"].findings] == []
+
+
+def test_warm_standby_needs_a_region_a_key_of_that_region_and_a_regional_stack():
+    message = refusal(resilience=ResilienceTier.WARM_STANDBY)
+    assert "standby_region: is required with ResilienceTier.WARM_STANDBY" in message
+    assert "standby_encryption_key: is required with ResilienceTier.WARM_STANDBY" in message
+    same = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="us-east-1", standby_encryption_key=lambda s:
+                   standby_key(s, STANDBY_KEY_ARN.replace("us-west-2", "us-east-1")))
+    assert "standby_region: is this stack's region (us-east-1)" in same
+    elsewhere = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="eu-west-1", standby_encryption_key=standby_key)
+    assert "standby_encryption_key: is in us-west-2, not in standby_region (eu-west-1)" in elsewhere
+    oregon = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="Oregon", standby_encryption_key=standby_key)
+    assert "standby_region: 'Oregon' is not an AWS region name, such as 'us-west-2'" in oregon
+    assert "standby_encryption_key" not in oregon  # one error for one mistake
+    agnostic = cdk.Stack(cdk.App(), "Agnostic")
+    with pytest.raises(ValueError, match="ResilienceTier.WARM_STANDBY needs a stack in a known region"):
+        SecurePaymentApi(agnostic, "Payments", resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
+                         standby_encryption_key=standby_key(agnostic))
+
+
+def test_warm_standby_refuses_an_existing_table_and_standby_props_need_the_tier():
+    message = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
+                      standby_encryption_key=standby_key,
+                      existing_table=lambda s: dynamodb.Table.from_table_name(s, "Own", "payments"))
+    assert "existing_table: cannot be combined with resilience=ResilienceTier.WARM_STANDBY" in message
+    alone = refusal(standby_region="us-west-2", standby_encryption_key=standby_key)
+    assert "standby_region: is used only with ResilienceTier.WARM_STANDBY" in alone
+    assert "standby_encryption_key: is used only with ResilienceTier.WARM_STANDBY" in alone
+
+
+def test_replica_table_is_refused_without_a_replica_or_outside_its_region():
+    app = cdk.App()
+    single = SecurePaymentApi(cdk.Stack(app, "Single", env=PRIMARY), "Payments")
+    elsewhere = cdk.Stack(app, "Elsewhere", env=STANDBY)
+    with pytest.raises(ValueError, match="resilience: the table has a replica only with ResilienceTier.WARM_STANDBY"):
+        single.replica_table(elsewhere, encryption_key=standby_key(elsewhere))
+    primary = cdk.Stack(app, "Primary", env=PRIMARY)
+    api = SecurePaymentApi(primary, "Payments", resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
+                           standby_encryption_key=standby_key(primary))
+    third = cdk.Stack(app, "Third", env=cdk.Environment(region="eu-west-1"))
+    with pytest.raises(ValueError, match="scope: is in eu-west-1: the replica is in us-west-2"):
+        api.replica_table(third, encryption_key=standby_key(third))
+
+
+def test_active_active_is_not_built_yet_and_says_what_it_needs():
+    message = refusal(resilience=ResilienceTier.ACTIVE_ACTIVE)
+    assert "resilience: ResilienceTier.ACTIVE_ACTIVE is not built yet" in message
+    assert "multi-Region strong consistency" in message
 
 
 def test_resilience_must_be_a_tier():

@@ -66,6 +66,22 @@ def payment_alarms(
     return alarms
 
 
+# Seconds of replication lag that alarm: warm standby's RPO is the lag, normally a second or two.
+REPLICATION_LAG_THRESHOLD = Duration.minutes(1)
+
+
+def replication_alarm(scope: Construct, *, table: dynamodb.ITable, region: str, topic: sns.ITopic) -> cloudwatch.Alarm:
+    """The global table's replication lag to ``region`` (``ReplicationLatency``, published only while items
+    replicate), over a minute for five: what a failover to the standby would lose grows."""
+    metric = cloudwatch.Metric(namespace="AWS/DynamoDB", metric_name="ReplicationLatency", statistic="Average",
+                               dimensions_map={"TableName": table.table_name, "ReceivingRegion": region},
+                               period=Duration.minutes(1))
+    return create_alarm(scope, "ReplicationLag", metric, threshold=REPLICATION_LAG_THRESHOLD.to_milliseconds(),
+                        description=f"The payments table replicates to {region} more than a minute late: a failover "
+                                    "now would lose the payments not yet replicated",
+                        topic=topic, periods=5, notify_ok=True)
+
+
 # Job states that leave the table without its (copied) recovery point.
 BACKUP_FAILURE_STATES = ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -34,14 +34,14 @@ from .._validation import PropErrors
 from ..choices import PaymentApiAuthorization, ResilienceTier
 from ..profiles import Profile
 from .adapter import ProviderAdapter
-from .alarms import backup_failure_alerts, payment_alarms, topic_for
+from .alarms import backup_failure_alerts, payment_alarms, replication_alarm, topic_for
 from .credentials import provider_secret, rotate
 from .functions import FunctionDefaults
 from .gateway import Gateway
 from .handlers import Handlers, function_defaults
 from .settings import PaymentApiProps, PaymentApiSettings
 from .settlement import Settlement
-from .store import MERCHANT_INDEX, Store
+from .store import MERCHANT_INDEX, Store, replica_table_name
 from .waf import PaymentWebAcl
 from .webhooks import PaymentWebhooks
 
@@ -133,6 +133,8 @@ class SecurePaymentApi(Construct):
         webhook_rotation_days: Optional[int] = None,
         resilience: Optional[ResilienceTier] = None,
         backup_copy_vault: Optional[backup.IBackupVault] = None,
+        standby_region: Optional[str] = None,
+        standby_encryption_key: Optional[kms.IKey] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -200,9 +202,18 @@ class SecurePaymentApi(Construct):
             (the old secret keeps verifying for a day). Default: 90
         :param resilience: how much of a region's loss the API survives (docs/regions.md): with
             ``ResilienceTier.BACKUP_AND_RESTORE`` the daily backup plan is on in every profile and copies
-            each backup to ``backup_copy_vault``. Default: the profile's (SINGLE_REGION)
+            each backup to ``backup_copy_vault``; with ``ResilienceTier.WARM_STANDBY`` (a stack in a known
+            region) the table is a global table with a replica in ``standby_region``, which a second
+            ``SecurePaymentApi`` there serves (``replica_table``). Default: the profile's (SINGLE_REGION)
         :param backup_copy_vault: a backup vault in a second region, required with
             ``ResilienceTier.BACKUP_AND_RESTORE``. Default: none
+        :param standby_region: the region of the table's replica, required with ``ResilienceTier.WARM_STANDBY``.
+            Default: none
+        :param standby_encryption_key: a KMS key in ``standby_region`` that encrypts the replica, required with
+            ``ResilienceTier.WARM_STANDBY``; it must exist before this stack deploys (a stack of that region
+            deployed first), named here by its ARN or alias ARN:
+            ``kms.Key.from_key_arn(self, "StandbyKey", f"arn:aws:kms:us-west-2:{Aws.ACCOUNT_ID}:alias/payments")``.
+            Default: none
         """
         super().__init__(scope, id)
         settings = PaymentApiSettings.resolve(self, PaymentApiProps(
@@ -218,7 +229,8 @@ class SecurePaymentApi(Construct):
             backup_plan=backup_plan, configure_api_gateway_account=configure_api_gateway_account,
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
             webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
-            resilience=resilience, backup_copy_vault=backup_copy_vault,
+            resilience=resilience, backup_copy_vault=backup_copy_vault, standby_region=standby_region,
+            standby_encryption_key=standby_encryption_key,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
         store = Store.build(self, settings, key)
@@ -249,6 +261,10 @@ class SecurePaymentApi(Construct):
             topic=self._alarm_topic, latency_threshold=settings.latency_alarm_threshold,
             max_message_age=Duration.minutes(5),
         )
+        if settings.standby_region:
+            self._alarms.append(replication_alarm(self, table=self._table, region=settings.standby_region,
+                                                  topic=self._alarm_topic))
+        self._standby_region = settings.standby_region
         if store.backup_plan is not None:
             warn_if_imported_topic(self, settings.alarm_topic, "alarm_topic", ["events.amazonaws.com"])
             _, waiting = backup_failure_alerts(self, table=self._table, key=key, topic=self._alarm_topic)
@@ -272,6 +288,28 @@ class SecurePaymentApi(Construct):
         if isinstance(grantee, iam.Role):  # the stage's routes are a wildcard, as every grant's are
             AcknowledgeGrantPolicies.apply(grantee)
         return grant
+
+    def replica_table(self, scope: Construct, *, encryption_key: kms.IKey,
+                      id: str = "PaymentsReplica") -> dynamodb.ITableV2:
+        """The table's replica as a stack in ``standby_region`` sees it, for the standby's ``existing_table``
+        (``ResilienceTier.WARM_STANDBY``): by its name, which is known at synthesis.
+
+        :param scope: a construct in a stack of ``standby_region``, deployed after this one.
+        :param encryption_key: the replica's key there (the key ``standby_encryption_key`` names), so that
+            the standby's functions are granted its use.
+        :param id: the imported table's construct id in ``scope``.
+        """
+        errors = PropErrors("SecurePaymentApi.replica_table")
+        here = Stack.of(scope).region
+        errors.check(self._standby_region is not None, "resilience", "the table has a replica only with "
+                     "ResilienceTier.WARM_STANDBY")
+        errors.check(self._standby_region is None or Token.is_unresolved(here) or here == self._standby_region,
+                     "scope", f"is in {here}: the replica is in {self._standby_region}")
+        errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=True)
+        errors.raise_if_any()
+        return dynamodb.TableV2.from_table_attributes(
+            scope, id, table_name=replica_table_name(self), encryption_key=encryption_key,
+            global_indexes=[MERCHANT_INDEX])
 
     def invoke_arns(self, *, methods: Optional[Sequence[str]] = None) -> list[str]:
         """The ``execute-api`` ARNs of this API's stage for ``methods`` (default: every method), on

@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._kms import key_statement
 from .functions import HANDLER_TIMEOUT, PROCESSOR_TIMEOUT, FunctionDefaults, PaymentFunction, powertools_layer
 from .identity import merchant_environment
 from .settings import PaymentApiSettings
@@ -20,6 +21,8 @@ from .store import MERCHANT_INDEX, Store
 
 # What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
 # deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
+# What grant_encrypt_decrypt allows, on a table key named by alias (DynamoDB uses it for the caller, kms:ViaService).
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
@@ -77,8 +80,13 @@ class Handlers:
         iam.Grant.add_to_principal(grantee=self.processor, actions=["dynamodb:Query"],
                                    resource_arns=[f"{table.table_arn}/index/{MERCHANT_INDEX}"])
         table.grant(self.event_handler, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        table_key = table.encryption_key
         for function in (self.processor, self.event_handler):
             key.grant_encrypt_decrypt(function)
+            # A table's grant leaves out its key: an existing table (a warm standby's replica) may have its own,
+            # named by its alias in another stack.
+            if table_key is not None and table_key is not key:
+                function.add_to_role_policy(key_statement(table_key, TABLE_KEY_ACTIONS))
         settlement.queue.grant_send_messages(self.processor)
         for function in (self.processor, self.event_handler):  # the event handler resolves UNKNOWN outcomes
             secret.grant_read(function)

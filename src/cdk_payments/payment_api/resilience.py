@@ -4,6 +4,8 @@ what a tier adds to the single-region construct (docs/regions.md).
 Single region adds nothing, so its template is the construct's as it always was. Backup and restore
 copies every daily backup of the table to a vault in a second region; the audit trail reaches that
 region through the audit bucket's own replication (``AuditBucket(replication_destination=...)``).
+Warm standby makes the table a global table with a replica in ``standby_region`` (store.py), which a
+second ``SecurePaymentApi`` there serves (``replica_table``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Optional
 from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._validation import PropErrors, pick
@@ -21,15 +24,12 @@ from ..choices import ResilienceTier
 
 # The region of a backup vault ARN, readable even when the account or partition is a token.
 VAULT_REGION = re.compile(r":backup:([a-z]{2}(?:-[a-z]+)+-\d+):")
+KEY_REGION = re.compile(r":kms:([a-z]{2}(?:-[a-z]+)+-\d+):")
 # What CDK's BackupPlanRule.daily() holds: the single-region plan's one rule, kept as it is.
 DAILY_RULE = dict(rule_name="Daily", schedule_expression=events.Schedule.cron(hour="5", minute="0"),
                   delete_after=Duration.days(35))
 # What each tier not built yet still needs, named in its error.
 NOT_BUILT = {
-    ResilienceTier.WARM_STANDBY: (
-        "a TableV2 global table (an environment-specific stack: TableV2 renders a customer-managed key "
-        "only with a concrete region), multi-Region KMS keys, replica secrets, the standby API stack and "
-        "Route 53 failover on a composite-alarm health check"),
     ResilienceTier.ACTIVE_ACTIVE: (
         "a TableV2 global table with multi-Region strong consistency (three regions, or two and a witness), "
         "an API stack per region and latency routing"),
@@ -46,7 +46,9 @@ def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceT
     errors.check_implements(vault, "backup_copy_vault", "backup.IBackupVault", "backup_vault_arn", required=False)
     if tier in NOT_BUILT:
         errors.add("resilience", f"ResilienceTier.{tier.name} is not built yet: it needs {NOT_BUILT[tier]}; "
-                                 "use ResilienceTier.BACKUP_AND_RESTORE or SINGLE_REGION (docs/regions.md)")
+                                 "use ResilienceTier.WARM_STANDBY, BACKUP_AND_RESTORE or SINGLE_REGION "
+                                 "(docs/regions.md)")
+    _check_standby(errors, scope, props, tier)
     if tier is not ResilienceTier.BACKUP_AND_RESTORE:
         errors.check(vault is None, "backup_copy_vault", "is used only with ResilienceTier.BACKUP_AND_RESTORE")
         return
@@ -61,6 +63,38 @@ def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceT
     there = vault_region(vault) if vault is not None and hasattr(vault, "backup_vault_arn") else None
     errors.check(there is None or Token.is_unresolved(here) or there != here, "backup_copy_vault",
                  f"is in this stack's region ({here}): a copy in the same region survives no regional outage")
+
+
+def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: ResilienceTier) -> None:
+    region, key = props.standby_region, props.standby_encryption_key
+    errors.check_implements(key, "standby_encryption_key", "kms.IKey", "key_arn", required=False)
+    if tier is not ResilienceTier.WARM_STANDBY:
+        for prop, value in (("standby_region", region), ("standby_encryption_key", key)):
+            errors.check(value is None, prop, "is used only with ResilienceTier.WARM_STANDBY")
+        return
+    here = Stack.of(scope).region
+    # CloudFormation makes a global table's replicas from the stack of its primary, which must name its region.
+    errors.check(not Token.is_unresolved(here), "resilience",
+                 "ResilienceTier.WARM_STANDBY needs a stack in a known region (Stack(env=Environment(region=...))): "
+                 "the global table names each replica's region, and its own")
+    valid = errors.check(region is not None, "standby_region", "is required with ResilienceTier.WARM_STANDBY: the "
+                         "region of the table's replica and the standby API") and errors.check_format(
+        region, "standby_region", "region")
+    errors.check(not valid or region != here, "standby_region",
+                 f"is this stack's region ({here}): a standby must survive its loss")
+    errors.check(key is not None, "standby_encryption_key",
+                 "is required with ResilienceTier.WARM_STANDBY: a KMS key in standby_region for the table's replica, "
+                 "such as kms.Key.from_key_arn(scope, 'StandbyKey', 'arn:aws:kms:<region>:<account>:alias/<name>')")
+    there = key_region(key) if key is not None and hasattr(key, "key_arn") else None
+    errors.check(there is None or not valid or there == region, "standby_encryption_key",
+                 f"is in {there}, not in standby_region ({region}): a replica is encrypted with a key of its own region")
+    errors.check_not_with(props.existing_table, "existing_table", "resilience=ResilienceTier.WARM_STANDBY",
+                          "the global table is made here, with its replica")
+
+
+def key_region(key: kms.IKey) -> Optional[str]:
+    match = KEY_REGION.search(key.key_arn)
+    return match.group(1) if match else None
 
 
 def vault_region(vault: backup.IBackupVault) -> Optional[str]:

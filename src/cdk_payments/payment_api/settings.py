@@ -88,6 +88,8 @@ class PaymentApiProps:
     webhook_rotation_days: Optional[int] = None
     resilience: Optional[ResilienceTier] = None
     backup_copy_vault: Optional[backup.IBackupVault] = None
+    standby_region: Optional[str] = None
+    standby_encryption_key: Optional[kms.IKey] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +136,9 @@ class PaymentApiSettings:
     resilience: ResilienceTier
     backup_copy_vault: Optional[backup.IBackupVault]
     """None: no copies in a second region."""
+    standby_region: Optional[str]
+    """None: no replica of the table (every tier but warm standby)."""
+    standby_encryption_key: Optional[kms.IKey]
 
     @classmethod
     def resolve(cls, scope: Construct, props: PaymentApiProps) -> "PaymentApiSettings":
@@ -179,6 +184,7 @@ class PaymentApiSettings:
             webhook_endpoints=dict(props.webhook_endpoints or {}),
             webhook_rotation_days=pick(props.webhook_rotation_days, defaults.webhook_rotation_days),
             resilience=pick(props.resilience, defaults.resilience), backup_copy_vault=props.backup_copy_vault,
+            standby_region=props.standby_region, standby_encryption_key=props.standby_encryption_key,
         )
 
 

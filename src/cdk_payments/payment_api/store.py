@@ -1,5 +1,6 @@
 """The payments table: on demand, customer-managed key, point-in-time recovery, the merchant index, and
-in prod a daily AWS Backup plan. Or the user's ``existing_table``."""
+in prod a daily AWS Backup plan. Or the user's ``existing_table``. With ``ResilienceTier.WARM_STANDBY``
+the same table as a global table (``TableV2``) with a replica in the standby region."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from . import resilience as tiers
 from .settings import PaymentApiSettings
 
 MERCHANT_INDEX = "by-merchant"
+PARTITION_KEY = dynamodb.Attribute(name="payment_id", type=dynamodb.AttributeType.STRING)
+INDEX_KEYS = dict(partition_key=dynamodb.Attribute(name="merchant_id", type=dynamodb.AttributeType.STRING),
+                  sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
+                  projection_type=dynamodb.ProjectionType.INCLUDE, non_key_attributes=["amount", "currency", "status"])
+TTL_ATTRIBUTE = "expiration"  # Powertools idempotency records (before issue 23) expired; payments never do
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,8 @@ class Store:
     def build(cls, scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> "Store":
         existing = settings.existing_table
         if existing is None:
-            return cls(*_create_table(scope, settings, key))
+            table = _global_table(scope, settings, key) if settings.standby_region else _table(scope, settings, key)
+            return cls(table, _backup_plan(scope, settings, key, table))
         if not isinstance(existing, (dynamodb.Table, dynamodb.TableV2)) and existing.encryption_key is None:
             Annotations.of(scope).add_warning_v2(
                 "cdk-payments:importedTableKey",
@@ -39,13 +46,39 @@ class Store:
         return cls(existing)
 
 
-def _create_table(scope: Construct, settings: PaymentApiSettings,
-                  key: kms.IKey) -> tuple[dynamodb.Table, Optional[backup.BackupPlan]]:
+def replica_table_name(scope: Construct) -> str:
+    """The global table's name, which the standby stack in another region must know at synthesis: the path's
+    from the stack down (the same in a Stage), unique per stack name within an account and region."""
+    return top_level_unique_id(scope, "Table")
+
+
+def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.TableV2:
+    """``_table``'s twin as an ``AWS::DynamoDB::GlobalTable`` with a replica in ``standby_region``, encrypted
+    there with ``standby_encryption_key`` (a key of that region: KMS keys never leave theirs)."""
+    region, standby_key = settings.standby_region, settings.standby_encryption_key
+    pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
+    # Named, so its name is known to the standby stack; kept on delete, but not after a failed first create,
+    # whose retry would then fail on the name.
+    removal = settings.removal_policy
+    return dynamodb.TableV2(
+        scope, "Table", table_name=replica_table_name(scope), partition_key=PARTITION_KEY,
+        billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.customer_managed_key(key, {region: standby_key.key_arn}),
+        point_in_time_recovery_specification=pitr, deletion_protection=settings.deletion_protection,
+        time_to_live_attribute=TTL_ATTRIBUTE,
+        global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(index_name=MERCHANT_INDEX, **INDEX_KEYS)],
+        replicas=[dynamodb.ReplicaTableProps(region=region, point_in_time_recovery_specification=pitr,
+                                             deletion_protection=settings.deletion_protection)],
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if removal is RemovalPolicy.RETAIN else removal,
+    )
+
+
+def _table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.Table:
     # Table, not TableV2: TableV2 cannot render a customer-managed key in a region-agnostic stack.
     table = dynamodb.Table(
         scope,
         "Table",
-        partition_key=dynamodb.Attribute(name="payment_id", type=dynamodb.AttributeType.STRING),
+        partition_key=PARTITION_KEY,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         encryption_key=key,
@@ -53,16 +86,15 @@ def _create_table(scope: Construct, settings: PaymentApiSettings,
             point_in_time_recovery_enabled=True
         ),
         deletion_protection=settings.deletion_protection,
-        time_to_live_attribute="expiration",  # Powertools idempotency records (before issue 23) expire; payments never
+        time_to_live_attribute=TTL_ATTRIBUTE,
         removal_policy=settings.removal_policy,
     )
-    table.add_global_secondary_index(
-        index_name=MERCHANT_INDEX,
-        partition_key=dynamodb.Attribute(name="merchant_id", type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name="created_at", type=dynamodb.AttributeType.STRING),
-        projection_type=dynamodb.ProjectionType.INCLUDE,
-        non_key_attributes=["amount", "currency", "status"],
-    )
+    table.add_global_secondary_index(index_name=MERCHANT_INDEX, **INDEX_KEYS)
+    return table
+
+
+def _backup_plan(scope: Construct, settings: PaymentApiSettings, key: kms.IKey,
+                 table: dynamodb.ITable) -> Optional[backup.BackupPlan]:
     plan = None
     if settings.backup_plan or settings.backup_copy_vault is not None:
         # Kept on delete for its recovery points (not after a failed first create: it holds none). AWS
@@ -93,4 +125,4 @@ def _create_table(scope: Construct, settings: PaymentApiSettings,
             "NIST.800.53.R5-DynamoDBInBackupPlan",
             "PCI.DSS.321-DynamoDBInBackupPlan",
         )
-    return table, plan
+    return plan
