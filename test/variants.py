@@ -7,9 +7,13 @@ import json
 import os
 from pathlib import Path
 
+import aws_cdk as cdk
 from aws_cdk import Tags
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
 
 from cdk_payments import (
     AlertChannel,
@@ -71,6 +75,17 @@ BUILDS = {
     "api-backup-and-restore": lambda s: SecurePaymentApi(
         s, "Payments", resilience=ResilienceTier.BACKUP_AND_RESTORE, backup_copy_vault=backup.BackupVault.from_backup_vault_arn(
             s, "CopyVault", "arn:aws:backup:us-west-2:111111111111:backup-vault:payments-copies")),
+    "api-custom-domain": lambda s: SecurePaymentApi(s, "Payments", domain_name="pay.example.com", hosted_zone=_zone(s)),
+    # Warm standby's halves, each in its region: the primary's global table, and the standby serving its replica.
+    "api-warm-standby-primary": lambda s: SecurePaymentApi(
+        s, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
+        standby_encryption_key=kms.Key.from_key_arn(s, "StandbyKey", "arn:aws:kms:us-west-2:111111111111:alias/standby"),
+        domain_name="pay.example.com", hosted_zone=_zone(s)),
+    "api-warm-standby-standby": lambda s: SecurePaymentApi(
+        s, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY, domain_name="pay.example.com",
+        hosted_zone=_zone(s), existing_table=dynamodb.TableV2.from_table_attributes(
+            s, "Replica", table_name="PrimaryPaymentsTable5C3F5DD6", global_indexes=["by-merchant"],
+            encryption_key=kms.Alias.from_alias_name(s, "ReplicaKey", "alias/standby"))),
     "compliance-baseline": _baseline,
     "observability": _observability,
     "workers-spot": lambda s: PaymentWorkerFleet(s, "Workers", vpc=CostOptimizedVpc(s, "Network").vpc,
@@ -80,12 +95,22 @@ BUILDS = {
 }
 
 
+# The variants whose stack names its region (warm standby's halves); the others are environment-agnostic.
+REGIONS = {"api-warm-standby-primary": "us-east-1", "api-warm-standby-standby": "us-west-2"}
+
+
+def _zone(stack) -> route53.IHostedZone:
+    return route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ",
+                                                          zone_name="example.com")
+
+
 def synthesize_variants(root: Path) -> tuple[Path, dict[str, list[str]]]:
     """``root/<name>.json`` per variant and their open findings: each variant synthesized once per run,
     xdist workers that need them at the same time sharing the work."""
     def builder(name):
         def build(folder: Path) -> None:
-            result = synth(BUILDS[name])
+            region = REGIONS.get(name)
+            result = synth(BUILDS[name], env=cdk.Environment(account="111111111111", region=region) if region else None)
             (folder / "findings.json").write_text(json.dumps([str(f) for f in result.findings]))
             (folder / "template.json").write_text(json.dumps(result.json))
         return build

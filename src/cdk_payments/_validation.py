@@ -38,6 +38,8 @@ FORMATS: dict[str, tuple[re.Pattern[str], str, str]] = {
                                  r"\.(nano|micro|small|medium|large|xlarge|\d+xlarge|metal(-\d+xl)?)$"),
                       "an EC2 instance type: family and size, the size one of nano, micro, small, medium, "
                       "large, xlarge, <n>xlarge, metal", "'t4g.small'"),
+    "hostname": (re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
+                 "a lowercase DNS name without a trailing dot", "'pay.example.com'"),
     "region": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$"), "an AWS region name", "'us-west-2'"),
     "availability_zone": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$|^[a-z]{2}(-[a-z]+)+-\d+(-[a-z0-9]+)+-\d+[a-z]$"),
                           "an Availability Zone name", "'us-east-1a'"),

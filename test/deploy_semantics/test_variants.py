@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ..variants import REGIONS
 from .cfn import DEFAULT_REGION, StackTemplate
 from .test_ordering import config_rules_after_recorder, stage_after_account
 from .test_quotas import quota_problems
@@ -16,7 +17,7 @@ from .test_writers import CHECKS
 def variants(construct_variants):
     """The session's construct variants (the ones the rules packs check), each as a stack of its own."""
     folder, findings = construct_variants
-    return {name: StackTemplate(name, DEFAULT_REGION, json.loads((folder / f"{name}.json").read_text()))
+    return {name: StackTemplate(name, REGIONS.get(name, DEFAULT_REGION), json.loads((folder / f"{name}.json").read_text()))
             for name in findings}
 
 

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Match
 
 from cdk_payments import Profile, ResilienceTier, SecurePaymentApi
@@ -85,15 +86,26 @@ def standby_key(stack: cdk.Stack, arn: str = STANDBY_KEY_ARN) -> kms.IKey:
     return kms.Key.from_key_arn(stack, "StandbyKey", arn)
 
 
+DOMAIN = "pay.example.com"
+
+
+def zone(stack: cdk.Stack) -> route53.IHostedZone:
+    return route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ",
+                                                          zone_name="example.com")
+
+
 def warm_standby_stacks(app: cdk.App) -> dict[str, cdk.Stack]:
-    """The primary in us-east-1 with its table's replica in us-west-2, and the standby API there serving it."""
+    """The primary in us-east-1 with its table's replica in us-west-2, and the standby API there serving it, both
+    under one name."""
     primary = cdk.Stack(app, "Primary", env=PRIMARY)
     api = SecurePaymentApi(primary, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY,
-                           standby_region=STANDBY.region, standby_encryption_key=standby_key(primary))
+                           standby_region=STANDBY.region, standby_encryption_key=standby_key(primary),
+                           domain_name=DOMAIN, hosted_zone=zone(primary))
     standby = cdk.Stack(app, "Standby", env=STANDBY)
     replica_key = kms.Alias.from_alias_name(standby, "ReplicaKey", STANDBY_ALIAS)
-    SecurePaymentApi(standby, "Payments", profile=Profile.PROD,
-                     existing_table=api.replica_table(standby, encryption_key=replica_key))
+    SecurePaymentApi(standby, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY,
+                     existing_table=api.replica_table(standby, encryption_key=replica_key),
+                     domain_name=DOMAIN, hosted_zone=zone(standby))
     return {"primary": primary, "standby": standby}
 
 
@@ -173,6 +185,39 @@ def test_an_existing_tables_own_key_is_granted_to_both_functions():
                 "Effect": "Allow", "Resource": key_arn}])}})
 
 
+def test_one_name_answers_with_the_primary_while_its_health_check_is_healthy(warm_standby):
+    primary, standby = warm_standby["primary"].template, warm_standby["standby"].template
+    [(alarm_id, _)] = [(k, a) for k, a in primary.find_resources("AWS::CloudWatch::Alarm").items()
+                       if k.startswith("PaymentsApi5xxRate")]
+    # Route 53 reads the 5XX-rate alarm's metric itself (an Average: extended statistics are not supported).
+    primary.has_resource_properties("AWS::Route53::HealthCheck", {"HealthCheckConfig": {
+        "Type": "CLOUDWATCH_METRIC", "AlarmIdentifier": {"Name": {"Ref": alarm_id}, "Region": "us-east-1"},
+        "InsufficientDataHealthStatus": "LastKnownStatus"}})
+    [(check_id, _)] = primary.find_resources("AWS::Route53::HealthCheck").items()
+    primary.has_resource_properties("AWS::Route53::RecordSet", {
+        "Name": "pay.example.com.", "Type": "A", "Failover": "PRIMARY", "SetIdentifier": "payments-us-east-1",
+        "HealthCheckId": {"Ref": check_id}, "HostedZoneId": "Z0123456789ABCDEFGHIJ"})
+    standby.has_resource_properties("AWS::Route53::RecordSet", {
+        "Name": "pay.example.com.", "Type": "A", "Failover": "SECONDARY", "SetIdentifier": "payments-us-west-2"})
+    assert standby.find_resources("AWS::Route53::HealthCheck") == {}
+    # A certificate and a regional domain in each region, TLS 1.2 at least, mapped to the stage.
+    for template in (primary, standby):
+        template.has_resource_properties("AWS::CertificateManager::Certificate", {
+            "DomainName": DOMAIN, "ValidationMethod": "DNS",
+            "DomainValidationOptions": [{"DomainName": DOMAIN, "HostedZoneId": "Z0123456789ABCDEFGHIJ"}]})
+        template.has_resource_properties("AWS::ApiGateway::DomainName", {
+            "DomainName": DOMAIN, "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"})
+        template.has_resource_properties("AWS::ApiGateway::BasePathMapping", {"Stage": Match.any_value()})
+
+
+def test_warm_standby_primary_snapshot(warm_standby, template_snapshot):
+    assert warm_standby["primary"] == template_snapshot
+
+
+def test_warm_standby_standby_snapshot(warm_standby, template_snapshot):
+    assert warm_standby["standby"] == template_snapshot
+
+
 def test_warm_standby_passes_every_rules_pack(warm_standby):
     assert [str(f) for f in warm_standby["primary"].findings] == []
 
@@ -195,11 +240,12 @@ def test_warm_standby_needs_a_region_a_key_of_that_region_and_a_regional_stack()
                          standby_encryption_key=standby_key(agnostic))
 
 
-def test_warm_standby_refuses_an_existing_table_and_standby_props_need_the_tier():
+def test_a_warm_standby_is_the_primary_or_the_standby_never_both_and_standby_props_need_the_tier():
     message = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
                       standby_encryption_key=standby_key,
                       existing_table=lambda s: dynamodb.Table.from_table_name(s, "Own", "payments"))
-    assert "existing_table: cannot be combined with resilience=ResilienceTier.WARM_STANDBY" in message
+    assert "standby_region: cannot be combined with existing_table: with ResilienceTier.WARM_STANDBY" in message
+    assert "standby_encryption_key: cannot be combined with existing_table" in message
     alone = refusal(standby_region="us-west-2", standby_encryption_key=standby_key)
     assert "standby_region: is used only with ResilienceTier.WARM_STANDBY" in alone
     assert "standby_encryption_key: is used only with ResilienceTier.WARM_STANDBY" in alone

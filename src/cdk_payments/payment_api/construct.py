@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -36,6 +37,7 @@ from ..profiles import Profile
 from .adapter import ProviderAdapter
 from .alarms import backup_failure_alerts, payment_alarms, replication_alarm, topic_for
 from .credentials import provider_secret, rotate
+from .domain import Domain
 from .functions import FunctionDefaults
 from .gateway import Gateway
 from .handlers import Handlers, function_defaults
@@ -135,6 +137,8 @@ class SecurePaymentApi(Construct):
         backup_copy_vault: Optional[backup.IBackupVault] = None,
         standby_region: Optional[str] = None,
         standby_encryption_key: Optional[kms.IKey] = None,
+        domain_name: Optional[str] = None,
+        hosted_zone: Optional[route53.IHostedZone] = None,
     ) -> None:
         """
         :param profile: where unset props take their defaults from. Default: Profile.DEV
@@ -204,7 +208,9 @@ class SecurePaymentApi(Construct):
             ``ResilienceTier.BACKUP_AND_RESTORE`` the daily backup plan is on in every profile and copies
             each backup to ``backup_copy_vault``; with ``ResilienceTier.WARM_STANDBY`` (a stack in a known
             region) the table is a global table with a replica in ``standby_region``, which a second
-            ``SecurePaymentApi`` there serves (``replica_table``). Default: the profile's (SINGLE_REGION)
+            ``SecurePaymentApi`` there, also ``WARM_STANDBY``, serves (``existing_table=primary.replica_table(...)``);
+            with ``domain_name`` the two answer under one name, the standby when the primary's health check
+            fails. Default: the profile's (SINGLE_REGION)
         :param backup_copy_vault: a backup vault in a second region, required with
             ``ResilienceTier.BACKUP_AND_RESTORE``. Default: none
         :param standby_region: the region of the table's replica, required with ``ResilienceTier.WARM_STANDBY``.
@@ -213,6 +219,12 @@ class SecurePaymentApi(Construct):
             ``ResilienceTier.WARM_STANDBY``; it must exist before this stack deploys (a stack of that region
             deployed first), named here by its ARN or alias ARN:
             ``kms.Key.from_key_arn(self, "StandbyKey", f"arn:aws:kms:us-west-2:{Aws.ACCOUNT_ID}:alias/payments")``.
+            Default: none
+        :param domain_name: serve the API at ``https://<domain_name>/`` too (an ACM certificate of this region,
+            validated in ``hosted_zone``, and an alias record there); with ``ResilienceTier.WARM_STANDBY`` the
+            primary's and the standby's records are a Route 53 failover pair. Default: none, the execute-api URL only
+        :param hosted_zone: the public hosted zone that holds ``domain_name``, such as
+            ``route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=..., zone_name=...)``.
             Default: none
         """
         super().__init__(scope, id)
@@ -230,7 +242,7 @@ class SecurePaymentApi(Construct):
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
             webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
             resilience=resilience, backup_copy_vault=backup_copy_vault, standby_region=standby_region,
-            standby_encryption_key=standby_encryption_key,
+            standby_encryption_key=standby_encryption_key, domain_name=domain_name, hosted_zone=hosted_zone,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
         store = Store.build(self, settings, key)
@@ -265,6 +277,7 @@ class SecurePaymentApi(Construct):
             self._alarms.append(replication_alarm(self, table=self._table, region=settings.standby_region,
                                                   topic=self._alarm_topic))
         self._standby_region = settings.standby_region
+        self._domain = self._serve_domain(settings) if settings.domain_name else None
         if store.backup_plan is not None:
             warn_if_imported_topic(self, settings.alarm_topic, "alarm_topic", ["events.amazonaws.com"])
             _, waiting = backup_failure_alerts(self, table=self._table, key=key, topic=self._alarm_topic)
@@ -416,7 +429,30 @@ class SecurePaymentApi(Construct):
         ``webhook_endpoints`` is set; ``webhooks.grant_replay(role)`` lets an operator replay dead letters."""
         return self._webhooks
 
+    @property
+    def domain_name(self) -> Optional[apigw.DomainName]:
+        """The API Gateway domain of ``domain_name``, when set; its record is ``domain_record``."""
+        return self._domain.domain_name if self._domain else None
+
+    @property
+    def domain_record(self) -> Optional[route53.ARecord]:
+        """The alias record of ``domain_name`` (with warm standby, this region's half of the failover pair)."""
+        return self._domain.record if self._domain else None
+
+    @property
+    def health_check(self) -> Optional[route53.HealthCheck]:
+        """The warm-standby primary's Route 53 health check (it follows the 5XX-rate alarm)."""
+        return self._domain.health_check if self._domain else None
+
     # -- builders ----------------------------------------------------------------------------------
+    def _serve_domain(self, settings: PaymentApiSettings) -> Domain:
+        failover = None
+        if settings.resilience is ResilienceTier.WARM_STANDBY:
+            failover = route53.Failover.PRIMARY if settings.standby_region else route53.Failover.SECONDARY
+        [server_errors] = [a for a in self._alarms if a.node.id == "Api5xxRate"]
+        return Domain.build(self, name=settings.domain_name, zone=settings.hosted_zone, rest_api=self._rest_api,
+                            failover=failover, health_alarm=server_errors)
+
     def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
         allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues
         webhooks = PaymentWebhooks(

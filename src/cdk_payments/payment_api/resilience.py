@@ -66,11 +66,19 @@ def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceT
 
 
 def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: ResilienceTier) -> None:
+    """Warm standby's two sides: the primary (``standby_region`` and ``standby_encryption_key``) makes the global
+    table; the standby (``existing_table``, the primary's ``replica_table``) serves its replica."""
     region, key = props.standby_region, props.standby_encryption_key
     errors.check_implements(key, "standby_encryption_key", "kms.IKey", "key_arn", required=False)
     if tier is not ResilienceTier.WARM_STANDBY:
         for prop, value in (("standby_region", region), ("standby_encryption_key", key)):
             errors.check(value is None, prop, "is used only with ResilienceTier.WARM_STANDBY")
+        return
+    if props.existing_table is not None:
+        for prop, value in (("standby_region", region), ("standby_encryption_key", key)):
+            errors.check_not_with(value, prop, "existing_table", "with ResilienceTier.WARM_STANDBY, the primary makes "
+                                  "the global table (standby_region, standby_encryption_key) and its standby serves the "
+                                  "replica (existing_table=primary.replica_table(...))")
         return
     here = Stack.of(scope).region
     # CloudFormation makes a global table's replicas from the stack of its primary, which must name its region.
@@ -78,8 +86,8 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
                  "ResilienceTier.WARM_STANDBY needs a stack in a known region (Stack(env=Environment(region=...))): "
                  "the global table names each replica's region, and its own")
     valid = errors.check(region is not None, "standby_region", "is required with ResilienceTier.WARM_STANDBY: the "
-                         "region of the table's replica and the standby API") and errors.check_format(
-        region, "standby_region", "region")
+                         "region of the table's replica and the standby API (or, on the standby, existing_table="
+                         "primary.replica_table(...))") and errors.check_format(region, "standby_region", "region")
     errors.check(not valid or region != here, "standby_region",
                  f"is this stack's region ({here}): a standby must survive its loss")
     errors.check(key is not None, "standby_encryption_key",
@@ -88,8 +96,6 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
     there = key_region(key) if key is not None and hasattr(key, "key_arn") else None
     errors.check(there is None or not valid or there == region, "standby_encryption_key",
                  f"is in {there}, not in standby_region ({region}): a replica is encrypted with a key of its own region")
-    errors.check_not_with(props.existing_table, "existing_table", "resilience=ResilienceTier.WARM_STANDBY",
-                          "the global table is made here, with its replica")
 
 
 def key_region(key: kms.IKey) -> Optional[str]:

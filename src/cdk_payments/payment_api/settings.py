@@ -25,6 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -90,6 +91,8 @@ class PaymentApiProps:
     backup_copy_vault: Optional[backup.IBackupVault] = None
     standby_region: Optional[str] = None
     standby_encryption_key: Optional[kms.IKey] = None
+    domain_name: Optional[str] = None
+    hosted_zone: Optional[route53.IHostedZone] = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +142,9 @@ class PaymentApiSettings:
     standby_region: Optional[str]
     """None: no replica of the table (every tier but warm standby)."""
     standby_encryption_key: Optional[kms.IKey]
+    domain_name: Optional[str]
+    """None: the API is reached at its execute-api URL only."""
+    hosted_zone: Optional[route53.IHostedZone]
 
     @classmethod
     def resolve(cls, scope: Construct, props: PaymentApiProps) -> "PaymentApiSettings":
@@ -185,6 +191,7 @@ class PaymentApiSettings:
             webhook_rotation_days=pick(props.webhook_rotation_days, defaults.webhook_rotation_days),
             resilience=pick(props.resilience, defaults.resilience), backup_copy_vault=props.backup_copy_vault,
             standby_region=props.standby_region, standby_encryption_key=props.standby_encryption_key,
+            domain_name=props.domain_name, hosted_zone=props.hosted_zone,
         )
 
 
@@ -280,8 +287,28 @@ def _validate(scope: Construct, props: PaymentApiProps, auth: PaymentApiAuthoriz
     rate, burst = props.throttling_rate_limit, props.throttling_burst_limit
     if isinstance(rate, int) and isinstance(burst, int):
         errors.check(burst >= rate, "throttling_burst_limit", f"must be at least throttling_rate_limit ({rate})")
+    _check_domain(errors, props.domain_name, props.hosted_zone)
     tiers.check(errors, scope, props, defaults.resilience)
     errors.raise_if_any()
+
+
+def _check_domain(errors: PropErrors, name: object, zone: object) -> None:
+    errors.check_implements(zone, "hosted_zone", "route53.IHostedZone", "hosted_zone_id", required=False)
+    errors.check((name is None) == (zone is None), "domain_name" if name is None else "hosted_zone",
+                 "domain_name and hosted_zone go together: the certificate is validated, and the name published, "
+                 "in the zone")
+    if not errors.check_format(name, "domain_name", "hostname") or name is None or zone is None \
+            or Token.is_unresolved(name):
+        return
+    zone_name = getattr(zone, "zone_name", None)
+    try:
+        known = isinstance(zone_name, str) and not Token.is_unresolved(zone_name)
+    except Exception:  # an imported zone without a name raises on zone_name  # noqa: BLE001
+        known = False
+    if known:
+        zone_name = zone_name.rstrip(".")
+        errors.check(name == zone_name or name.endswith("." + zone_name), "domain_name",
+                     f"{name} is not in hosted_zone ({zone_name})")
 
 
 def _check_merchant_ids(errors: PropErrors, prop: str, merchant_ids: Sequence[object]) -> None:
