@@ -1,6 +1,8 @@
 """The example's resilience tiers: `-c resilience=backup-and-restore` (prod, with auditReplicaRegion)
 copies the table's daily backups to a vault in the audit replica's stack, deploys side by side and
-after a failed attempt, and passes every rules pack (cdk-nag, cfn-guard, cfn-lint)."""
+after a failed attempt, and passes every rules pack (cdk-nag, cfn-guard, cfn-lint); `-c
+resilience=warm-standby` (and primaryRegion) adds the standby stack, and passes them too
+(deploy semantics: test/deploy_semantics/test_warm_standby.py)."""
 
 from __future__ import annotations
 
@@ -66,6 +68,51 @@ def test_backup_and_restore_passes_every_rules_pack(backup_and_restore):
     assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
 
 
+WARM_STANDBY = {"profile": "prod", "nag": True, "auditReplicaRegion": REPLICA_REGION, "primaryRegion": "us-east-1",
+                "resilience": "warm-standby", "domainName": "pay.example.com", "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+                "hostedZoneName": "example.com", **EXAMPLE_CONTEXT}
+
+
+@pytest.fixture(scope="module")
+def warm_standby(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("warm-standby")
+    result = synth_app(outdir, WARM_STANDBY)
+    return result, outdir
+
+
+def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules_pack(warm_standby):
+    result, outdir = warm_standby
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    placed = {name: a["environment"] for name, a in manifest["artifacts"].items()
+              if a["type"] == "aws:cloudformation:stack"}
+    assert placed == {"PaymentPlatform-prod-audit-replica": f"aws://unknown-account/{REPLICA_REGION}",
+                      "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
+                      "PaymentPlatform-prod-standby": f"aws://unknown-account/{REPLICA_REGION}"}
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert [(p["pluginName"], v["ruleName"]) for p in report["pluginReports"] for v in p["violations"]] == []
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
+                           *sorted(map(str, outdir.glob("*.template.json")))], capture_output=True, text=True)
+    assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
+    primary = json.loads((outdir / "PaymentPlatform-prod.template.json").read_text())
+    assert primary["Outputs"]["DomainUrl"]["Value"] == "https://pay.example.com/"
+    # The audit trail reaches the standby region within 15 minutes (S3 RTC), as the tier's RPO needs.
+    assert '"ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}' in json.dumps(primary)
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"profile": "prod", "auditReplicaRegion": REPLICA_REGION, "resilience": "warm-standby"},
+     "primaryRegion: warm-standby needs the platform's region (-c primaryRegion=us-east-1)"),
+    ({"profile": "prod", "auditReplicaRegion": REPLICA_REGION, "resilience": "warm-standby",
+      "primaryRegion": REPLICA_REGION}, f"primaryRegion: is the audit replica's region ({REPLICA_REGION})"),
+    ({"profile": "dev", "domainName": "pay.example.com"},
+     "domainName: domainName, hostedZoneId and hostedZoneName go together"),
+])
+def test_warm_standby_and_domain_context_is_refused_naming_the_key(tmp_path, context, message):
+    result = synth_app(tmp_path, context)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
 def test_backup_and_restore_needs_the_replica_region(tmp_path):
     result = synth_app(tmp_path, {"profile": "dev", "resilience": "backup-and-restore"})
     assert result.returncode != 0
@@ -74,4 +121,5 @@ def test_backup_and_restore_needs_the_replica_region(tmp_path):
 
 def test_unknown_tier_is_refused_naming_the_allowed_ones(tmp_path):
     result = synth_app(tmp_path, {"profile": "dev", "resilience": "multi-site"})
-    assert "resilience: unknown tier 'multi-site'; allowed: single-region, backup-and-restore" in result.stderr
+    assert "resilience: unknown tier 'multi-site'; allowed: single-region, backup-and-restore, warm-standby" \
+        in result.stderr

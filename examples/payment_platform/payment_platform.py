@@ -8,6 +8,7 @@ from audit_replica import AuditReplica
 from aws_cdk import Annotations, CfnOutput, Stack, Tags, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 from keys import platform_key
@@ -47,6 +48,11 @@ class PaymentPlatform(Stack):
     ``cdk deploy --all`` (or deploying this stack alone) deploys the replica first.
     ``resilience=ResilienceTier.BACKUP_AND_RESTORE`` needs ``audit_replica`` made with ``backup_vault=True``:
     it then also holds the vault the table's daily backups are copied to (docs/regions.md).
+    ``resilience=ResilienceTier.WARM_STANDBY`` (a stack in a known region) replicates the table to the audit
+    replica's region, encrypted there with the audit replica's key, where a :class:`StandbyPlatform` serves it;
+    the merchant roles are then named (``merchant_role_names``) so that the standby can map them.
+    ``domain_name`` (with ``hosted_zone_id`` and ``zone_name``) serves the API under that name: with warm
+    standby, the primary half of a Route 53 failover pair.
 
     Day one (README "Deploying"): ``alert_email``/``alert_https_endpoint`` subscribe every alert topic;
     ``finding_sources`` ``"create"`` makes the account's GuardDuty detector, Security Hub and Config
@@ -76,15 +82,24 @@ class PaymentPlatform(Stack):
         resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
         smoke_test_principal: Optional[iam.IPrincipal] = None,
         webhook_endpoints: Optional[Mapping[str, str]] = None,
+        domain_name: Optional[str] = None,
+        hosted_zone_id: Optional[str] = None,
+        zone_name: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         errors = []
         if finding_sources not in FINDING_SOURCES:
             errors.append(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
         copies = resilience is ResilienceTier.BACKUP_AND_RESTORE
+        standby = resilience is ResilienceTier.WARM_STANDBY
         if copies and (audit_replica is None or audit_replica.backup_vault is None):
             errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs audit_replica, an AuditReplica made "
                           "with backup_vault=True in the region the table's backups and the audit trail are copied to")
+        if standby and audit_replica is None:
+            errors.append("resilience: ResilienceTier.WARM_STANDBY needs audit_replica, an AuditReplica in the standby "
+                          "region: its key encrypts the table's replica there")
+        if (domain_name is None) != (hosted_zone_id is None) or (domain_name is None) != (zone_name is None):
+            errors.append("domain_name: domain_name, hosted_zone_id and zone_name go together")
         if errors:
             raise ValueError("\n".join(errors))
         super().__init__(scope, id, **kwargs)
@@ -110,8 +125,8 @@ class PaymentPlatform(Stack):
             self, "Audit", profile=profile, encryption_key=key,
             replication_destination=replica, replication_key=replica_key,
             # With a second region to recover in, the audit trail is what reconciles the table's lost
-            # day: replicated within 15 minutes under S3's SLA.
-            replication_time_control=True if copies else None,
+            # day (or, with warm standby, the seconds of replication lag): within 15 minutes under S3's SLA.
+            replication_time_control=True if copies or standby else None,
             alarm_topic=self.alerts.operations_topic,
         )
 
@@ -119,9 +134,15 @@ class PaymentPlatform(Stack):
         # merchant (the API maps the role, never the request body, to the merchant). Two, so that one
         # merchant can check it never sees the other's payments. A backend in another account uses a
         # role of its own account, mapped here (see the README).
+        # With warm standby they are named (after the stack and its region: IAM names are account-wide), so that
+        # the standby in another region maps them too.
+        self.merchant_role_names = {merchant: f"{self.stack_name}-{self.region}-{merchant}"[:64]
+                                    for merchant in ("demo-merchant", "second-merchant")} if standby else {}
         self.merchant_role = iam.Role(self, "DemoMerchantRole", assumed_by=iam.AccountRootPrincipal(),
+                                      role_name=self.merchant_role_names.get("demo-merchant"),
                                       description="cdk-payments example: the demo merchant's API caller")
         self.second_merchant_role = iam.Role(self, "SecondMerchantRole", assumed_by=iam.AccountRootPrincipal(),
+                                             role_name=self.merchant_role_names.get("second-merchant"),
                                              description="cdk-payments example: a second merchant's API caller")
         # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
         # region would each match the other's payment events (same source) and file them in their audit trails.
@@ -129,6 +150,8 @@ class PaymentPlatform(Stack):
         self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
                                          description="cdk-payments: payment state changes")
         copy_vault = self.audit_replica.copy_vault(self) if copies and self.audit_replica else None
+        zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=hosted_zone_id,
+                                                              zone_name=zone_name) if domain_name else None
         self.payments = SecurePaymentApi(
             self,
             "Payments",
@@ -142,6 +165,11 @@ class PaymentPlatform(Stack):
             provider_adapter=provider_adapter,
             resilience=resilience,
             backup_copy_vault=copy_vault,
+            # Warm standby: the table's replica in the audit replica's region, encrypted with its key there.
+            standby_region=audit_replica.region if standby else None,
+            standby_encryption_key=replica_key if standby else None,
+            domain_name=domain_name,
+            hosted_zone=zone,
             # Each merchant's payment events, signed, to its HTTPS endpoint (docs/webhooks.md).
             webhook_endpoints=webhook_endpoints,
         )
@@ -202,6 +230,7 @@ class PaymentPlatform(Stack):
         self.outputs: dict[str, CfnOutput] = {}
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, "The payment API's stage URL"),
+            *((("DomainUrl", f"https://{domain_name}/", "The payment API under its own name"),) if domain_name else ()),
             ("DemoMerchantRoleArn", self.merchant_role.role_arn, "Role that calls the API as demo-merchant"),
             ("SecondMerchantRoleArn", self.second_merchant_role.role_arn, "Role that calls the API as second-merchant"),
             ("ProviderSecretArn", self.payments.secret.secret_arn, "Payment provider credentials"),

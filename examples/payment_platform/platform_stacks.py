@@ -12,20 +12,23 @@ from audit_replica import AuditReplica
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Node
 from payment_platform import PaymentPlatform
+from standby_platform import StandbyPlatform
 
 from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapter, ResilienceTier
 
 
 @dataclass(frozen=True)
 class PlatformStacks:
-    """What ``build_platform`` made: the platform, and prod's audit replica in its own region."""
+    """What ``build_platform`` made: the platform, prod's audit replica in its own region, and with warm standby
+    the standby platform there."""
 
     platform: PaymentPlatform
     audit_replica: Optional[AuditReplica] = None
+    standby: Optional[StandbyPlatform] = None
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [s for s in (self.audit_replica, self.platform) if s is not None]
+        return [s for s in (self.audit_replica, self.platform, self.standby) if s is not None]
 
 
 def build_platform(
@@ -45,6 +48,10 @@ def build_platform(
     resilience: ResilienceTier = ResilienceTier.SINGLE_REGION,
     webhook_endpoints: Optional[Mapping[str, str]] = None,
     smoke_test_principal: Optional[iam.IPrincipal] = None,
+    primary_region: Optional[str] = None,
+    domain_name: Optional[str] = None,
+    hosted_zone_id: Optional[str] = None,
+    zone_name: Optional[str] = None,
 ) -> PlatformStacks:
     """The example's stacks in ``scope`` (an app or a Stage), each named after its id.
 
@@ -53,6 +60,11 @@ def build_platform(
     :param replica_generation: names a new replica bucket after a destroy (the kept one holds its name).
     :param smoke_test_principal: who may assume the stack's ``SmokeTestRole`` to run ``cdk-payments smoke``
         after a deploy (a pipeline's account). Default: no such role
+    :param primary_region: place the platform stack in this region (warm standby needs it: a global table names
+        its regions). Default: environment-agnostic
+    :param domain_name: serve the API under this name of the public zone ``hosted_zone_id``/``zone_name``; with
+        warm standby the standby (``<stack_id>-standby``, in ``replica_region``, deployed last) answers under it
+        when the primary's health check fails.
 
     The other keywords are :class:`PaymentPlatform`'s. Inside a Stage CDK would name a stack
     ``<stage>-<id>``; every stack here keeps its id as its name instead, so that a deployed app moves into a
@@ -71,12 +83,23 @@ def build_platform(
                                      description="cdk-payments example: cross-region audit replica")
     platform = PaymentPlatform(
         scope, stack_id, stack_name=stack_id, profile=profile, cost_center=cost_center, audit_replica=audit_replica,
+        env=cdk.Environment(region=primary_region) if primary_region else None, domain_name=domain_name,
+        hosted_zone_id=hosted_zone_id, zone_name=zone_name,
         provider_adapter=provider_adapter, network_layout=network_layout, account_trail=account_trail,
         alert_email=alert_email, alert_https_endpoint=alert_https_endpoint, finding_sources=finding_sources,
         resilience=resilience, webhook_endpoints=webhook_endpoints, smoke_test_principal=smoke_test_principal,
         description=f"cdk-payments example payment platform ({profile.value} profile)",
     )
-    return PlatformStacks(platform, audit_replica)
+    standby = None
+    if resilience is ResilienceTier.WARM_STANDBY and audit_replica is not None:
+        standby_id = f"{stack_id}-standby"
+        standby = StandbyPlatform(
+            scope, standby_id, stack_name=standby_id, primary=platform, audit_replica=audit_replica,
+            merchant_role_names=platform.merchant_role_names, provider_adapter=provider_adapter,
+            network_layout=network_layout, alert_email=alert_email, alert_https_endpoint=alert_https_endpoint,
+            domain_name=domain_name, hosted_zone_id=hosted_zone_id, zone_name=zone_name, cost_center=cost_center,
+            description="cdk-payments example: warm standby payment API")
+    return PlatformStacks(platform, audit_replica, standby)
 
 
 # `-c provider=http` authorizes through the generic HTTPS adapter (set base_url and api_key in the secret).
@@ -111,6 +134,18 @@ def settings_from_context(node: Node) -> dict[str, Any]:
             profile is Profile.PROD and context("auditReplicaRegion")):
         errors.append(f"resilience: {resilience} copies to a second region: pass -c profile=prod and "
                       "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
+    # `-c resilience=warm-standby -c primaryRegion=us-east-1`: the global table names its regions, so the platform
+    # stack is placed in one (the standby goes to auditReplicaRegion).
+    primary_region = context("primaryRegion")
+    if resilience == ResilienceTier.WARM_STANDBY.value and not primary_region:
+        errors.append("primaryRegion: warm-standby needs the platform's region (-c primaryRegion=us-east-1): a global "
+                      "table names its regions")
+    elif primary_region and primary_region == context("auditReplicaRegion"):
+        errors.append(f"primaryRegion: is the audit replica's region ({primary_region}): the standby must be elsewhere")
+    # `-c domainName=pay.example.com -c hostedZoneId=Z... -c hostedZoneName=example.com`: the API under its own name.
+    domain = {key: context(key) for key in ("domainName", "hostedZoneId", "hostedZoneName")}
+    if any(domain.values()) and not all(domain.values()):
+        errors.append("domainName: domainName, hostedZoneId and hostedZoneName go together")
     # After `cdk destroy`, the kept replica bucket keeps its name: `-c auditReplicaGeneration=2` names a new one.
     generation = context("auditReplicaGeneration")
     if generation is not None and not (str(generation).isdigit() and 1 <= int(generation) <= 999):
@@ -149,6 +184,10 @@ def settings_from_context(node: Node) -> dict[str, Any]:
         cost_center=context("costCenter"),
         resilience=ResilienceTier(resilience),
         webhook_endpoints=webhook_endpoints,
+        primary_region=primary_region,
+        domain_name=domain["domainName"],
+        hosted_zone_id=domain["hostedZoneId"],
+        zone_name=domain["hostedZoneName"],
     )
 
 

@@ -17,7 +17,7 @@ Two rough edges of cdk-nag 3 are solved here, once:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Optional
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Validations
@@ -119,11 +119,13 @@ class AcknowledgeGrantPolicies:
         visits, and a role's subtree is a handful of nodes where a construct's is hundreds.
         """
         for node in scope.node.find_all():
-            if isinstance(node, iam.Role) and not any(isinstance(a, cls) for a in Aspects.of(node).all):
+            if _is_role(node) and not any(isinstance(a, cls) for a in Aspects.of(node).all):
                 Aspects.of(node).add(cls())
 
     def visit(self, node: IConstruct) -> None:
-        if not (isinstance(node, iam.Policy) and node.node.id == "DefaultPolicy"):
+        # A role's grants go to its DefaultPolicy; an imported role's (iam.Role.from_role_name) to its Policy...
+        # (the aspect visits only roles' subtrees).
+        if not (isinstance(node, iam.Policy) and node.node.id.startswith(("DefaultPolicy", "Policy"))):
             return
         cfn = node.node.default_child
         document = Stack.of(node).resolve(cfn.policy_document)
@@ -135,6 +137,12 @@ class AcknowledgeGrantPolicies:
             "NIST.800.53.R5-IAMNoInlinePolicy",
             *findings,
         )
+
+
+def _is_role(node: Optional[IConstruct]) -> bool:
+    """A role of this app, or one imported into it (whose class is not public)."""
+    return isinstance(node, iam.Role) or (hasattr(node, "role_arn") and hasattr(node, "add_to_principal_policy")
+                                          and hasattr(node, "grant_assume_role"))
 
 
 def wildcard_resource_finding(scope: IConstruct, arn: str) -> str:

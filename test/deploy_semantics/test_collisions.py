@@ -27,6 +27,7 @@ NAMED = {
     "AWS::Cognito::UserPoolDomain": "Domain",
     "AWS::Config::ConfigRule": "ConfigRuleName",
     "AWS::DynamoDB::Table": "TableName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
     "AWS::EC2::LaunchTemplate": "LaunchTemplateName",
     "AWS::EC2::SecurityGroup": "GroupName",
     "AWS::Events::EventBus": "Name",

@@ -298,7 +298,7 @@ class SecurePaymentApi(Construct):
         """
         grant = iam.Grant.add_to_principal(grantee=grantee, actions=["execute-api:Invoke"],
                                            resource_arns=self.invoke_arns(methods=methods))
-        if isinstance(grantee, iam.Role):  # the stage's routes are a wildcard, as every grant's are
+        if hasattr(grantee, "node"):  # the stage's routes are a wildcard, as every grant's are
             AcknowledgeGrantPolicies.apply(grantee)
         return grant
 

@@ -1,0 +1,90 @@
+"""StandbyPlatform: warm standby's second region, a running payment API over the primary's table replica."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from audit_replica import AuditReplica
+from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
+from keys import platform_key
+
+from cdk_payments import (
+    AccountTrailMode,
+    AlertChannel,
+    AlertTopics,
+    AuditBucket,
+    CostOptimizedVpc,
+    NetworkLayout,
+    PaymentAuditTrail,
+    Profile,
+    ProviderAdapter,
+    ResilienceTier,
+    SecurePaymentApi,
+)
+
+
+class StandbyPlatform(Stack):
+    """The payment API in the audit replica's region, serving the primary's table replica
+    (``ResilienceTier.WARM_STANDBY``), with its own network, key, provider secret, alert topics and audit
+    trail: what the standby needs to take payments when the primary's region cannot.
+
+    It deploys after the primary (``add_dependency``): the replica and the merchant roles are the primary's,
+    named at synthesis (a stack in another region cannot reference them). The replica's key is the audit
+    replica stack's, by its alias. With ``domain_name`` its record is the SECONDARY of the failover pair.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, primary: Any, audit_replica: AuditReplica,
+                 merchant_role_names: Mapping[str, str], provider_adapter: Optional[ProviderAdapter] = None,
+                 network_layout: Optional[NetworkLayout] = None, alert_email: Optional[str] = None,
+                 alert_https_endpoint: Optional[str] = None, domain_name: Optional[str] = None,
+                 hosted_zone_id: Optional[str] = None, zone_name: Optional[str] = None, cost_center: str,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, id, env=Environment(region=audit_replica.region), **kwargs)
+        self.add_stack_dependency(primary, "the standby serves the primary's table replica and merchant roles")
+        profile = Profile.PROD
+        key = platform_key(self, "PlatformKey", description="cdk-payments example: the standby's queues, topics and logs")
+        self.network = CostOptimizedVpc(self, "Network", profile=profile, layout=network_layout, encryption_key=key)
+        self.alerts = AlertTopics(
+            self, "Alerts", encryption_key=key,
+            emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
+            https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
+        )
+        # The replica is encrypted with the audit replica stack's key (made first, in this region), by alias.
+        replica_key = kms.Alias.from_alias_name(self, "ReplicaKey", audit_replica.key_alias)
+        roles = {merchant: iam.Role.from_role_name(self, f"{merchant}-role", name)
+                 for merchant, name in merchant_role_names.items()}
+        self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
+                                         description="cdk-payments: payment state changes (standby)")
+        zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=hosted_zone_id,
+                                                              zone_name=zone_name) if domain_name else None
+        self.payments = SecurePaymentApi(
+            self, "Payments", profile=profile, resilience=ResilienceTier.WARM_STANDBY,
+            existing_table=primary.payments.replica_table(self, encryption_key=replica_key),
+            event_bus=self.event_bus, merchant_roles=roles, vpc=self.network.vpc,
+            vpc_subnets=self.network.workload_subnets, encryption_key=key, alarm_topic=self.alerts.operations_topic,
+            provider_adapter=provider_adapter, domain_name=domain_name, hosted_zone=zone,
+        )
+        for role in roles.values():
+            self.payments.grant_invoke(role)
+        # Payments taken here land in an audit bucket of this region (the account's trail is the primary's).
+        self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key,
+                                 alarm_topic=self.alerts.operations_topic)
+        self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
+                                             account_trail=AccountTrailMode.NONE,
+                                             alarm_topic=self.alerts.operations_topic)
+        for name, value, description in (
+            ("ApiUrl", self.payments.rest_api.url, "The standby payment API's stage URL"),
+            ("ProviderSecretArn", self.payments.secret.secret_arn,
+             "The standby's payment provider credentials (store them here too)"),
+            ("AuditBucketName", self.audit.bucket.bucket_name, "The standby's Object Lock audit bucket"),
+            ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
+        for key_, value in (("application", "cdk-payments"), ("cost-center", cost_center),
+                            ("environment", profile.value)):
+            Tags.of(self).add(key_, value)
