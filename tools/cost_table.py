@@ -7,6 +7,8 @@ comments in docs/cost.md (``PAGE``; the documentation site's Cost page). A secon
 
     python tools/cost_table.py docs/cost.md          # rewrite the blocks (projen cost-table)
     python tools/cost_table.py --check docs/cost.md  # exit 1 when a block is stale
+
+A third block, in docs/regions.md (``TIER_PAGE``), prices each resilience tier the example builds.
 """
 
 from __future__ import annotations
@@ -26,7 +28,18 @@ BEGIN = "<!-- cost-table:begin (tools/cost_table.py writes this block from `cdk-
 END = "<!-- cost-table:end -->"
 LAYOUT_BEGIN = "<!-- layout-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
 LAYOUT_END = "<!-- layout-table:end -->"
+TIER_PAGE = ROOT / "docs" / "regions.md"
+TIER_BEGIN = "<!-- tier-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
+TIER_END = "<!-- tier-table:end -->"
 PAYMENTS = 1_000_000
+REPLICA_REGION = "us-west-2"
+# Each tier's example context on top of prod with its audit replica (what single region is in prod).
+TIERS = {
+    "single region": {},
+    "backup and restore": {"resilience": "backup-and-restore"},
+    "warm standby": {"resilience": "warm-standby", "primaryRegion": "us-east-1", "domainName": "pay.example.com",
+                     "hostedZoneId": "Z0123456789ABCDEFGHIJ", "hostedZoneName": "example.com"},
+}
 
 
 def app_context(profile: str, layout: str | None = None) -> dict:
@@ -36,8 +49,14 @@ def app_context(profile: str, layout: str | None = None) -> dict:
             **({"networkLayout": layout} if layout else {})}
 
 
-def synthesize(outdir: Path, profile: str, layout: str | None = None) -> Path:
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(app_context(profile, layout))}
+def tier_context(tier: str) -> dict:
+    """The example's context for ``tier`` (a key of TIERS): prod, its audit replica in us-west-2, the tier."""
+    return {**app_context("prod"), "auditReplicaRegion": REPLICA_REGION, **TIERS[tier]}
+
+
+def synthesize(outdir: Path, profile: str, layout: str | None = None, *, context: dict | None = None) -> Path:
+    context = context or app_context(profile, layout)
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
     subprocess.run([sys.executable, "app.py"], cwd=EXAMPLE, env=env, check=True, capture_output=True)
     return outdir
 
@@ -90,6 +109,21 @@ def render_layouts(assemblies: dict[str, Path]) -> str:
     return "\n".join(lines + ["", LAYOUT_END])
 
 
+def render_tiers(assemblies: dict[str, Path]) -> str:
+    """The tiers block, from one assembly per tier (single region first), every stack of each included."""
+    lines = [TIER_BEGIN, "", f"| tier | idle | at {PAYMENTS:,} payments a month |", "| --- | --- | --- |"]
+    base = None
+    for tier, assembly in assemblies.items():
+        total = cost_totals(assembly)
+        idle, used = total["fixed_total_usd"], total["total_usd"]
+        if base is None:
+            base = (idle, used)
+            lines.append(f"| {tier} | ${idle:.2f} | ${used:.2f} |")
+        else:
+            lines.append(f"| {tier} | ${idle:.2f} (+${idle - base[0]:.2f}) | ${used:.2f} (+${used - base[1]:.2f}) |")
+    return "\n".join(lines + ["", TIER_END])
+
+
 def replace_block(readme: str, block: str, begin: str = BEGIN, end: str = END) -> str:
     start, stop = readme.index(begin), readme.index(end) + len(end)
     return readme[:start] + block + readme[stop:]
@@ -103,14 +137,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         block = render({profile: synthesize(Path(tmp) / profile, profile) for profile in ("dev", "prod")})
         layout_block = render_layouts({layout: synthesize(Path(tmp) / layout, "prod", layout) for layout in layouts()})
-    text = options.readme.read_text()
+        tier_block = render_tiers({tier: synthesize(Path(tmp) / f"tier-{index}", "prod", context=tier_context(tier))
+                                   for index, tier in enumerate(TIERS)})
+    text, regions = options.readme.read_text(), TIER_PAGE.read_text()
     updated = replace_block(replace_block(text, block), layout_block, LAYOUT_BEGIN, LAYOUT_END)
+    regions_updated = replace_block(regions, tier_block, TIER_BEGIN, TIER_END)
     if options.check:
-        if updated != text:
-            print(f"{options.readme}: the cost tables are stale; run python tools/cost_table.py {options.readme}")
-            return 1
-        return 0
+        stale = [page for page, new, old in ((options.readme, updated, text), (TIER_PAGE, regions_updated, regions))
+                 if new != old]
+        for page in stale:
+            print(f"{page}: the cost tables are stale; run python tools/cost_table.py {options.readme}")
+        return 1 if stale else 0
     options.readme.write_text(updated)
+    TIER_PAGE.write_text(regions_updated)
     return 0
 
 

@@ -40,6 +40,8 @@ FORMATS: dict[str, tuple[re.Pattern[str], str, str]] = {
                       "large, xlarge, <n>xlarge, metal", "'t4g.small'"),
     "hostname": (re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
                  "a lowercase DNS name without a trailing dot", "'pay.example.com'"),
+    "table_name": (re.compile(r"^[A-Za-z0-9_.-]{3,255}$"), "a DynamoDB table name: 3 to 255 of letters, digits, _ . -",
+                   "'payments'"),
     "region": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$"), "an AWS region name", "'us-west-2'"),
     "availability_zone": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$|^[a-z]{2}(-[a-z]+)+-\d+(-[a-z0-9]+)+-\d+[a-z]$"),
                           "an Availability Zone name", "'us-east-1a'"),

@@ -126,6 +126,31 @@ def test_region_comes_from_an_execute_api_url():
     assert client("https://abc123.execute-api.ap-southeast-2.amazonaws.com/v1/").region == "ap-southeast-2"
 
 
+def test_after_a_failover_the_request_is_signed_for_the_standbys_region_and_stays_so(serve):
+    wrong = (403, {}, {"error": {"code": "request_refused",
+                                 "message": "Credential should be scoped to a valid region, not 'eu-west-1'. "}})
+    server = serve(wrong, (202, {}, {"payment_id": "p1", "status": "PENDING"}),
+                   (200, {}, {"payment_id": "p1", "status": "AUTHORIZED", "amount": 100, "currency": "EUR",
+                              "merchant_id": "m", "created_at": "2026-12-03T00:00:00Z"}))
+    api = client(server.url, failover_regions=["eu-central-1"])
+    assert api.create_payment(amount=100, currency="EUR", payment_method_token="tok_123456").payment_id == "p1"
+    api.get_payment("p1")
+    scopes = [re.search(r"/\d{8}/([a-z0-9-]+)/execute-api/", r["headers"]["Authorization"]).group(1)
+              for r in server.requests]
+    assert scopes == ["eu-west-1", "eu-central-1", "eu-central-1"]
+    # The same logical request: one key for both tries.
+    assert server.requests[0]["headers"]["Idempotency-Key"] == server.requests[1]["headers"]["Idempotency-Key"]
+
+
+def test_a_wrong_region_with_no_other_region_to_try_raises(serve):
+    wrong = (403, {}, {"error": {"code": "request_refused",
+                                 "message": "Credential should be scoped to a valid region, not 'eu-west-1'. "}})
+    server = serve(wrong, wrong)
+    with pytest.raises(ApiError, match="scoped to a valid region"):
+        client(server.url, failover_regions=["eu-central-1"]).get_payment("p1")
+    assert len(server.requests) == 2  # each region once, then the refusal
+
+
 def test_retries_reuse_the_key_and_honour_retry_after(serve):
     server = serve(error(503, "provider_unavailable", {"Retry-After": "2"}), error(429, "throttled", {"Retry-After": "30"}),
                    (202, {}, {"payment_id": "p1", "status": "PENDING"}))

@@ -170,6 +170,28 @@ def test_warm_standby_prices_the_replica_its_replicated_writes_and_transfer_and_
         MILLION * A["table_kb"] / GB * US["inter_region_transfer_per_gb"], abs=1e-4)
 
 
+def test_a_global_tables_backups_are_priced_like_a_tables():
+    rule = {"RuleName": "Daily", "ScheduleExpression": "cron(0 5 * * ? *)", "Lifecycle": {"DeleteAfterDays": 35}}
+    template = _template(Api=API, Table={"Type": "AWS::DynamoDB::GlobalTable", "Properties": {"Replicas": [
+        {"Region": "us-east-1"}, {"Region": "us-west-2"}]}},
+        Plan={"Type": "AWS::Backup::BackupPlan", "Properties": {"BackupPlan": {"BackupPlanRule": [rule]}}})
+    items = usage(template)
+    gb = MILLION * A["table_months_retained"] * A["table_kb"] / GB
+    assert line(items, r"35 retained copies.*Daily") == pytest.approx(35 * gb * 0.10, abs=1e-3)
+    assert not [k for k in items if re.search(r"DynamoDB:storage \(", k)]  # the replicas' storage lines price it
+
+
+def test_a_warm_standby_takes_no_payments_while_its_primary_is_healthy():
+    """The SECONDARY of a failover pair: its API, functions and audit trail see no traffic until a failover."""
+    record = {"Type": "AWS::Route53::RecordSet", "Properties": {"Failover": "SECONDARY"}}
+    audit = {"Type": "AWS::S3::Bucket", "Properties": {"ObjectLockEnabled": True}}
+    estimate = estimate_template(_template(Api=API, Record=record, Audit=audit), payments_per_month=MILLION)
+    assert estimate.usage == []
+    assert any("takes no payments while its primary is healthy" in note for note in estimate.notes)
+    primary = _template(Api=API, Record={**record, "Properties": {"Failover": "PRIMARY"}})
+    assert usage(primary)  # the primary takes them
+
+
 def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
         Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},

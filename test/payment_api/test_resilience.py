@@ -5,6 +5,7 @@ the props cannot deliver is refused at construction, naming the prop."""
 from __future__ import annotations
 
 import aws_cdk as cdk
+import aws_cdk.assertions  # noqa: F401
 import pytest
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
@@ -263,6 +264,22 @@ def test_replica_table_is_refused_without_a_replica_or_outside_its_region():
     third = cdk.Stack(app, "Third", env=cdk.Environment(region="eu-west-1"))
     with pytest.raises(ValueError, match="scope: is in eu-west-1: the replica is in us-west-2"):
         api.replica_table(third, encryption_key=standby_key(third))
+
+
+def test_an_existing_tables_name_can_be_kept_for_the_upgrade_and_the_standby_follows_it():
+    app = cdk.App()
+    primary = cdk.Stack(app, "Primary", env=PRIMARY)
+    api = SecurePaymentApi(primary, "Payments", resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
+                           standby_encryption_key=standby_key(primary), global_table_name="payments-0a1b2c")
+    standby = cdk.Stack(app, "Standby", env=STANDBY)
+    replica = api.replica_table(standby, encryption_key=standby_key(standby))
+    assert standby.resolve(replica.table_name) == "payments-0a1b2c"
+    [table] = cdk.assertions.Template.from_stack(primary).find_resources("AWS::DynamoDB::GlobalTable").values()
+    assert table["Properties"]["TableName"] == "payments-0a1b2c"
+    assert "global_table_name: 'no' is not a DynamoDB table name" in refusal(
+        resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2", standby_encryption_key=standby_key,
+        global_table_name="no")
+    assert "global_table_name: is used only with ResilienceTier.WARM_STANDBY" in refusal(global_table_name="payments")
 
 
 def test_active_active_is_not_built_yet_and_says_what_it_needs():

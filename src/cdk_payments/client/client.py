@@ -16,7 +16,7 @@ import re
 import time
 import urllib.parse
 import uuid
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 import boto3
 import urllib3
@@ -31,6 +31,8 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 USER_AGENT = "cdk-payments-client"
+# What API Gateway says (403) to a SigV4 signature scoped to another region than its own.
+WRONG_REGION = "Credential should be scoped to a valid region"
 
 
 def new_idempotency_key() -> str:
@@ -45,6 +47,10 @@ class PaymentsClient:
         ``https://abc123.execute-api.eu-west-1.amazonaws.com/prod/``.
     :param session: where credentials come from (default: ``boto3.Session()``, the usual chain).
     :param region: the region to sign for (default: read from an execute-api URL, else the session's).
+    :param failover_regions: the other regions that may answer at ``api_url`` (a warm standby's domain name,
+        whose Route 53 failover pair sends requests to the standby's region when the primary's fails): a request
+        the gateway refuses as signed for the wrong region is signed for the next of them, which the client
+        then keeps signing for.
     :param role_arn: assume this role (STS) and sign as its session, refreshed before it expires.
     :param role_session_name: the session name when assuming ``role_arn``.
     :param sts_endpoint_url: STS endpoint for ``role_arn`` (an emulator's, for instance).
@@ -55,7 +61,8 @@ class PaymentsClient:
     """
 
     def __init__(self, api_url: str, *, session: Optional[boto3.Session] = None, region: Optional[str] = None,
-                 role_arn: Optional[str] = None, role_session_name: str = "cdk-payments-client",
+                 failover_regions: Sequence[str] = (), role_arn: Optional[str] = None,
+                 role_session_name: str = "cdk-payments-client",
                  sts_endpoint_url: Optional[str] = None, max_attempts: int = 4, backoff_base: float = 0.2,
                  backoff_cap: float = 5.0, timeout: float = 10.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -66,6 +73,7 @@ class PaymentsClient:
         host = urllib.parse.urlsplit(self.api_url).hostname or ""
         matched = _EXECUTE_API_HOST.match(host)
         self.region = region or (matched.group(1) if matched else None) or session.region_name or "us-east-1"
+        self.regions = (self.region, *(r for r in failover_regions if r != self.region))
         self._credentials = (_assumed_role_credentials(session, role_arn, role_session_name, self.region,
                                                        sts_endpoint_url)
                              if role_arn else session.get_credentials())
@@ -156,15 +164,21 @@ class PaymentsClient:
         retry_safe = method in IDEMPOTENT_METHODS or "Idempotency-Key" in headers
         for attempt in range(self.max_attempts):
             last = attempt == self.max_attempts - 1 or not retry_safe
+            tried = {self.region}
             try:
                 response = self._http.request(method, url, body=data, headers=self._sign(method, url, data, headers),
                                               redirect=False)
+                answer = _json(response.data)
+                # Another region answered (a failover): sign for the next one, once per region.
+                while response.status == 403 and WRONG_REGION in json.dumps(answer) and self._next_region(tried):
+                    response = self._http.request(method, url, body=data, redirect=False,
+                                                  headers=self._sign(method, url, data, headers))
+                    answer = _json(response.data)
             except urllib3.exceptions.HTTPError as error:
                 if last:
                     raise PaymentsConnectionError(f"{method} {url}: no answer ({error})") from error
                 self._sleep(self._backoff(attempt))
                 continue
-            answer = _json(response.data)
             if response.status < 400:
                 return answer
             retry_after = _retry_after(response.headers.get("Retry-After"))
@@ -173,6 +187,13 @@ class PaymentsClient:
                                  retry_after=retry_after)
             self._sleep(min(self.backoff_cap, retry_after) if retry_after is not None else self._backoff(attempt))
         raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    def _next_region(self, tried: set[str]) -> bool:
+        untried = [region for region in self.regions if region not in tried]
+        if untried:
+            self.region = untried[0]
+            tried.add(self.region)
+        return bool(untried)
 
     def _backoff(self, attempt: int) -> float:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** attempt))

@@ -354,8 +354,13 @@ def _audit_storage(name: str, props: dict[str, Any], p: dict[str, Any], a: dict[
 
 def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], payments: int,
                 code_root: Optional[Path], notes: list[str]) -> list[LineItem]:
-    """What ``payments`` a month add: the payment API's drivers, and audit storage in any stack."""
+    """What ``payments`` a month add: the payment API's drivers, and audit storage in any stack. A warm
+    standby (the SECONDARY of a Route 53 failover pair) takes none while its primary is healthy."""
     resources = template.get("Resources", {})
+    if any(_props(r).get("Failover") == "SECONDARY" for r in _of_type(resources, "AWS::Route53::RecordSet").values()):
+        notes.append("A warm standby (the SECONDARY of a failover pair) takes no payments while its primary is "
+                     "healthy: its usage is priced at none; after a failover it costs what the primary's does.")
+        return []
     items: list[tuple[str, str, float, str]] = []
     for name, r in _of_type(resources, "AWS::S3::Bucket").items():
         items += [(line, f"{what}: {detail}", cost, "S3")
@@ -423,12 +428,17 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
 
 def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
                    payments: int) -> list[tuple[str, str, float]]:
+    """A table's storage and point-in-time recovery (a global table's: ``_global_table_replicas``), and the
+    backups of either."""
     tables = _of_type(resources, "AWS::DynamoDB::Table")
-    if not tables:
+    if not tables and not _of_type(resources, "AWS::DynamoDB::GlobalTable"):
         return []
     months = a["table_months_retained"]
     gb = payments * months * a["table_kb"] / GB
-    items = [("DynamoDB", f"storage ({gb:.1f} GB: {months} months of payments)", gb * p["dynamodb_storage_per_gb_monthly"])]
+    items = []
+    if tables:
+        items.append(("DynamoDB", f"storage ({gb:.1f} GB: {months} months of payments)",
+                      gb * p["dynamodb_storage_per_gb_monthly"]))
     if any(_props(r).get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
            for r in tables.values()):
         items.append(("DynamoDB", f"point-in-time recovery ({gb:.1f} GB)", gb * p["dynamodb_pitr_per_gb_monthly"]))

@@ -137,6 +137,7 @@ class SecurePaymentApi(Construct):
         backup_copy_vault: Optional[backup.IBackupVault] = None,
         standby_region: Optional[str] = None,
         standby_encryption_key: Optional[kms.IKey] = None,
+        global_table_name: Optional[str] = None,
         domain_name: Optional[str] = None,
         hosted_zone: Optional[route53.IHostedZone] = None,
     ) -> None:
@@ -220,6 +221,9 @@ class SecurePaymentApi(Construct):
             deployed first), named here by its ARN or alias ARN:
             ``kms.Key.from_key_arn(self, "StandbyKey", f"arn:aws:kms:us-west-2:{Aws.ACCOUNT_ID}:alias/payments")``.
             Default: none
+        :param global_table_name: the warm-standby primary's global table name, which the standby must know at
+            synthesis; to move an existing table into the tier without a copy, its current name (docs/regions.md,
+            "Upgrading"). Default: derived from the construct's path, unique per stack name
         :param domain_name: serve the API at ``https://<domain_name>/`` too (an ACM certificate of this region,
             validated in ``hosted_zone``, and an alias record there); with ``ResilienceTier.WARM_STANDBY`` the
             primary's and the standby's records are a Route 53 failover pair. Default: none, the execute-api URL only
@@ -242,7 +246,8 @@ class SecurePaymentApi(Construct):
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
             webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
             resilience=resilience, backup_copy_vault=backup_copy_vault, standby_region=standby_region,
-            standby_encryption_key=standby_encryption_key, domain_name=domain_name, hosted_zone=hosted_zone,
+            standby_encryption_key=standby_encryption_key, global_table_name=global_table_name,
+            domain_name=domain_name, hosted_zone=hosted_zone,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
         store = Store.build(self, settings, key)
@@ -277,6 +282,7 @@ class SecurePaymentApi(Construct):
             self._alarms.append(replication_alarm(self, table=self._table, region=settings.standby_region,
                                                   topic=self._alarm_topic))
         self._standby_region = settings.standby_region
+        self._global_table_name = settings.global_table_name or replica_table_name(self)
         self._domain = self._serve_domain(settings) if settings.domain_name else None
         if store.backup_plan is not None:
             warn_if_imported_topic(self, settings.alarm_topic, "alarm_topic", ["events.amazonaws.com"])
@@ -321,7 +327,7 @@ class SecurePaymentApi(Construct):
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=True)
         errors.raise_if_any()
         return dynamodb.TableV2.from_table_attributes(
-            scope, id, table_name=replica_table_name(self), encryption_key=encryption_key,
+            scope, id, table_name=self._global_table_name, encryption_key=encryption_key,
             global_indexes=[MERCHANT_INDEX])
 
     def invoke_arns(self, *, methods: Optional[Sequence[str]] = None) -> list[str]:

@@ -70,12 +70,14 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
     table; the standby (``existing_table``, the primary's ``replica_table``) serves its replica."""
     region, key = props.standby_region, props.standby_encryption_key
     errors.check_implements(key, "standby_encryption_key", "kms.IKey", "key_arn", required=False)
+    errors.check_format(props.global_table_name, "global_table_name", "table_name")
+    own = (("standby_region", region), ("standby_encryption_key", key), ("global_table_name", props.global_table_name))
     if tier is not ResilienceTier.WARM_STANDBY:
-        for prop, value in (("standby_region", region), ("standby_encryption_key", key)):
+        for prop, value in own:
             errors.check(value is None, prop, "is used only with ResilienceTier.WARM_STANDBY")
         return
     if props.existing_table is not None:
-        for prop, value in (("standby_region", region), ("standby_encryption_key", key)):
+        for prop, value in own:
             errors.check_not_with(value, prop, "existing_table", "with ResilienceTier.WARM_STANDBY, the primary makes "
                                   "the global table (standby_region, standby_encryption_key) and its standby serves the "
                                   "replica (existing_table=primary.replica_table(...))")

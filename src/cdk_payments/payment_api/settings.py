@@ -91,6 +91,7 @@ class PaymentApiProps:
     backup_copy_vault: Optional[backup.IBackupVault] = None
     standby_region: Optional[str] = None
     standby_encryption_key: Optional[kms.IKey] = None
+    global_table_name: Optional[str] = None
     domain_name: Optional[str] = None
     hosted_zone: Optional[route53.IHostedZone] = None
 
@@ -142,6 +143,8 @@ class PaymentApiSettings:
     standby_region: Optional[str]
     """None: no replica of the table (every tier but warm standby)."""
     standby_encryption_key: Optional[kms.IKey]
+    global_table_name: Optional[str]
+    """None: the name derived from the construct's path (store.replica_table_name)."""
     domain_name: Optional[str]
     """None: the API is reached at its execute-api URL only."""
     hosted_zone: Optional[route53.IHostedZone]
@@ -191,7 +194,7 @@ class PaymentApiSettings:
             webhook_rotation_days=pick(props.webhook_rotation_days, defaults.webhook_rotation_days),
             resilience=pick(props.resilience, defaults.resilience), backup_copy_vault=props.backup_copy_vault,
             standby_region=props.standby_region, standby_encryption_key=props.standby_encryption_key,
-            domain_name=props.domain_name, hosted_zone=props.hosted_zone,
+            global_table_name=props.global_table_name, domain_name=props.domain_name, hosted_zone=props.hosted_zone,
         )
 
 

@@ -61,7 +61,7 @@ def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
     # whose retry would then fail on the name.
     removal = settings.removal_policy
     return dynamodb.TableV2(
-        scope, "Table", table_name=replica_table_name(scope), partition_key=PARTITION_KEY,
+        scope, "Table", table_name=settings.global_table_name or replica_table_name(scope), partition_key=PARTITION_KEY,
         billing=dynamodb.Billing.on_demand(),
         encryption=dynamodb.TableEncryptionV2.customer_managed_key(key, {region: standby_key.key_arn}),
         point_in_time_recovery_specification=pitr, deletion_protection=settings.deletion_protection,
