@@ -14,16 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from .example_assemblies import EXAMPLE_CONTEXT, synth_app
+from .example_assemblies import synth_app
 
 REPLICA_REGION = "us-west-2"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cost_table():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import cost_table
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return cost_table
 
 
 @pytest.fixture(scope="module")
 def backup_and_restore(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("backup-and-restore")
-    result = synth_app(outdir, {"profile": "prod", "nag": True, "auditReplicaRegion": REPLICA_REGION,
-                                "resilience": "backup-and-restore", **EXAMPLE_CONTEXT})
+    result = synth_app(outdir, {**cost_table().tier_context("backup and restore"), "nag": True})
     templates = {name: json.loads((outdir / f"{name}.template.json").read_text())
                  for name in ("PaymentPlatform-prod", "PaymentPlatform-prod-audit-replica")}
     report = json.loads((outdir / "validation-report.json").read_text())
@@ -68,16 +77,23 @@ def test_backup_and_restore_passes_every_rules_pack(backup_and_restore):
     assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
 
 
-WARM_STANDBY = {"profile": "prod", "nag": True, "auditReplicaRegion": REPLICA_REGION, "primaryRegion": "us-east-1",
-                "resilience": "warm-standby", "domainName": "pay.example.com", "hostedZoneId": "Z0123456789ABCDEFGHIJ",
-                "hostedZoneName": "example.com", **EXAMPLE_CONTEXT}
-
-
 @pytest.fixture(scope="module")
 def warm_standby(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("warm-standby")
-    result = synth_app(outdir, WARM_STANDBY)
+    result = synth_app(outdir, {**cost_table().tier_context("warm standby"), "nag": True})
     return result, outdir
+
+
+def test_the_tier_cost_table_is_generated_from_the_command(backup_and_restore, warm_standby, tmp_path):
+    """docs/regions.md's tier costs are `cdk-payments cost` on these very assemblies (tools/cost_table.py)."""
+    tables = cost_table()
+    single = synth_app(tmp_path, tables.tier_context("single region"))
+    assert single.returncode == 0, single.stderr
+    block = tables.render_tiers({"single region": tmp_path, "backup and restore": backup_and_restore[3],
+                                 "warm standby": warm_standby[1]})
+    page = tables.TIER_PAGE.read_text()
+    assert tables.replace_block(page, block, tables.TIER_BEGIN, tables.TIER_END) == page, \
+        "run: python tools/cost_table.py docs/cost.md"
 
 
 def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules_pack(warm_standby):
