@@ -116,6 +116,13 @@ def mutate(stack, calls: list[dict]) -> dict:
             "unnoticed": unnoticed, "unused": {k: sorted(v) for k, v in unused.items()}}
 
 
+def _key_of_an_imported_resource(statement: dict) -> bool:
+    """A key named by its alias (``kms:ResourceAliases``): an imported table's own key (a warm standby's replica),
+    which the template does not hold, so no call recorded against it reaches it. Template assertions in
+    test/payment_api/test_resilience.py fail without it (the standby's and an existing keyed table's)."""
+    return "kms:ResourceAliases" in json.dumps(statement.get("Condition", {}))
+
+
 def _source(policies: Policies, role_id: str, name: str) -> str:
     """The name ``Policies.identity(without=...)`` takes for the document listed as ``name``."""
     return name.replace(f"{role_id}-", f"{role_id}/", 1) if name.startswith(f"{role_id}-") else name
@@ -135,7 +142,7 @@ def main() -> int:
     reports = [mutate(stack, calls) for stack in stacks(workdir)]
     total = sum(r["statements"] for r in reports)
     unnoticed = [(r["stack"], key, s) for r in reports for key, s in r["unnoticed"]
-                 if tuple(sorted(_actions(s))) not in JUSTIFIED]
+                 if tuple(sorted(_actions(s))) not in JUSTIFIED and not _key_of_an_imported_resource(s)]
     justified = sum(len(r["unnoticed"]) for r in reports) - len(unnoticed)
     for report in reports:
         if report["baseline"]:

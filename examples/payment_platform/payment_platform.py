@@ -136,8 +136,12 @@ class PaymentPlatform(Stack):
         # role of its own account, mapped here (see the README).
         # With warm standby they are named (after the stack and its region: IAM names are account-wide), so that
         # the standby in another region maps them too.
-        self.merchant_role_names = {merchant: f"{self.stack_name}-{self.region}-{merchant}"[:64]
+        self.merchant_role_names = {merchant: f"{self.stack_name}-{self.region}-{merchant}"
                                     for merchant in ("demo-merchant", "second-merchant")} if standby else {}
+        too_long = [name for name in self.merchant_role_names.values() if len(name) > 64]
+        if too_long:
+            raise ValueError(f"stack_name: with warm standby the merchant roles are named <stack>-<region>-<merchant>, "
+                             f"at most 64 characters; {too_long[0]!r} is {len(too_long[0])}: use a shorter stack name")
         self.merchant_role = iam.Role(self, "DemoMerchantRole", assumed_by=iam.AccountRootPrincipal(),
                                       role_name=self.merchant_role_names.get("demo-merchant"),
                                       description="cdk-payments example: the demo merchant's API caller")

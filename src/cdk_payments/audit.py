@@ -393,8 +393,14 @@ class AuditBucket(Construct):
         return []
 
     def grant_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` add records (s3:PutObject and the KMS key); never delete them."""
-        return self._bucket.grant_put(grantee)
+        """Let ``grantee`` add records: ``s3:PutObject`` and, on the bucket's key, ``kms:GenerateDataKey`` (what a
+        PutObject under SSE-KMS needs); never delete or tag a record, nor set its retention or legal hold
+        (``Bucket.grant_put`` would allow those too)."""
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"],
+                                           resource_arns=[self._bucket.arn_for_objects("*")])
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant(grantee, "kms:GenerateDataKey")
+        return grant
 
     def grant_read(self, grantee: iam.IGrantable, objects_key_pattern: str = "*") -> iam.Grant:
         """Let ``grantee`` (an auditor) read records, decrypting with the KMS key.

@@ -236,7 +236,10 @@ class PaymentAuditTrail(Construct):
                 log_retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN,
                 reserved_concurrency=None, dead_letter_queue=self._dead_letter_queue, vpc=None, vpc_subnets=None),
         )
-        self._staging.grant_read(copier.role, f"{self._prefix}*")
+        # What the copy calls and nothing more (Bucket.grant_read adds s3:GetBucket*, s3:List* and kms:DescribeKey).
+        iam.Grant.add_to_principal(grantee=copier.role, actions=["s3:GetObject"],
+                                   resource_arns=[self._staging.arn_for_objects(f"{self._prefix}*")])
+        audit.encryption_key.grant_decrypt(copier.role)  # the staged objects are encrypted with the audit key
         audit.grant_write(copier.role)  # put only: the bucket's default retention locks each copy
         self._dead_letter_queue.grant_send_messages(copier.role)  # Lambda's own async failures, encrypted
         events.Rule(

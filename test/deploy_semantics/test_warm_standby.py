@@ -14,7 +14,7 @@ import pytest
 from ..run_cache import run_temp, shared
 from .cfn import StackTemplate, load_assembly
 from .conftest import EXAMPLE, REPLICA_REGION
-from .test_collisions import physical_names
+from .test_collisions import NAMED, _kept, _name, _new_per_stack, _renamed_by_generation, physical_names
 from .test_ordering import config_rules_after_recorder, stage_after_account
 from .test_quotas import quota_problems
 from .test_writers import CHECKS
@@ -56,6 +56,25 @@ def test_every_stack_of_both_copies(stacks, check):
 def test_two_copies_share_no_physical_name(stacks):
     shared_names = {key: where for key, where in physical_names(list(stacks.values())).items() if len(where) > 1}
     assert shared_names == {}
+
+
+def test_only_the_global_table_keeps_a_fixed_name_after_a_destroy_and_the_next_deploy_adopts_it(stacks):
+    """As test_collisions requires of the example, with one exception: the standby must know the global table's
+    name at synthesis, and a kept payments table is what the next deployment wants back, so it adopts it
+    (`cdk deploy --import-existing-resources`; docs/regions.md) or names another (`global_table_name`)."""
+    blocking, tables = [], []
+    for stack in stacks.values():
+        for logical_id, resource in stack.resources.items():
+            path = NAMED.get(resource["Type"])
+            name = path and _name(stack, resource.get("Properties", {}), path)
+            if resource["Type"] == "AWS::DynamoDB::GlobalTable":
+                tables.append((stack.name, name, resource["DeletionPolicy"]))
+            elif name and _kept(resource) and not _renamed_by_generation(stack, resource) and not _new_per_stack(
+                    stack, resource):
+                blocking.append(f"{stack.name}/{logical_id}")
+    assert blocking == []
+    assert tables == [("PaymentPlatform-prod", "PaymentPlatformprodPaymentsTable574A8B49", "Retain"),
+                      ("PaymentPlatform-prod-copy", "PaymentPlatformprodcopyPaymentsTable0571DA33", "Retain")]
 
 
 def test_each_stack_deploys_after_what_it_names(stacks):
@@ -108,3 +127,17 @@ def test_the_failover_pair_is_complete(stacks):
     alarm_id = check["Properties"]["HealthCheckConfig"]["AlarmIdentifier"]["Name"]["Ref"]
     alarm = primary.resources[alarm_id]["Properties"]
     assert alarm["Statistic"] in {"Average", "Sum", "Minimum", "Maximum", "SampleCount"} and alarm["Period"] >= 60
+
+
+def test_a_stack_name_too_long_for_the_named_merchant_roles_is_refused():
+    sys.path.insert(0, str(EXAMPLE))
+    try:
+        from platform_stacks import build_platform
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    from cdk_payments import Profile, ResilienceTier
+
+    with pytest.raises(ValueError, match="stack_name: with warm standby the merchant roles are named .* at most 64"):
+        build_platform(cdk.App(), stack_id="PaymentPlatform-prod-with-a-very-long-descriptive-name",
+                       profile=Profile.PROD, cost_center="payments", replica_region=REPLICA_REGION,
+                       primary_region=PRIMARY_REGION, resilience=ResilienceTier.WARM_STANDBY)

@@ -121,9 +121,10 @@ TABLE_NAME = "PrimaryPaymentsTable5C3F5DD6"
 def test_warm_standby_replicates_the_table_to_the_standby_region(warm_standby):
     template = warm_standby["primary"].template
     [(logical_id, table)] = template.find_resources("AWS::DynamoDB::GlobalTable").items()
-    # Named, so the standby knows it at synthesis; kept on delete, not after a failed first create (the name).
+    # Named, so the standby knows it at synthesis. Kept even after a failed first create: deletion protection
+    # would refuse the rollback's delete (ROLLBACK_FAILED); kept, the retry adopts it.
     assert table["Properties"]["TableName"] == TABLE_NAME
-    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     replicas = {r["Region"]: r for r in table["Properties"]["Replicas"]}
     assert set(replicas) == {"us-east-1", "us-west-2"}
     # Each replica is encrypted with a key of its own region, recoverable and protected in both.

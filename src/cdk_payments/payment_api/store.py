@@ -57,9 +57,9 @@ def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
     there with ``standby_encryption_key`` (a key of that region: KMS keys never leave theirs)."""
     region, standby_key = settings.standby_region, settings.standby_encryption_key
     pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
-    # Named, so its name is known to the standby stack; kept on delete, but not after a failed first create,
-    # whose retry would then fail on the name.
-    removal = settings.removal_policy
+    # Named, so its name is known to the standby stack. Kept on delete with the profile's RETAIN, even after a
+    # failed first create: with deletion protection on, a rollback's delete would fail and leave the stack in
+    # ROLLBACK_FAILED; kept, the retry adopts it (`cdk deploy --import-existing-resources`, docs/regions.md).
     return dynamodb.TableV2(
         scope, "Table", table_name=settings.global_table_name or replica_table_name(scope), partition_key=PARTITION_KEY,
         billing=dynamodb.Billing.on_demand(),
@@ -69,7 +69,7 @@ def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
         global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(index_name=MERCHANT_INDEX, **INDEX_KEYS)],
         replicas=[dynamodb.ReplicaTableProps(region=region, point_in_time_recovery_specification=pitr,
                                              deletion_protection=settings.deletion_protection)],
-        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if removal is RemovalPolicy.RETAIN else removal,
+        removal_policy=settings.removal_policy,
     )
 
 
