@@ -22,9 +22,10 @@ SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode
 
 
 class Receiver:
-    """A merchant's endpoint on 127.0.0.1: verifies each delivery, answers the scripted statuses."""
+    """A merchant's endpoint on 127.0.0.1: verifies each delivery, answers the scripted statuses (to the
+    deliveries ``scripted`` selects: by default all; the others get 200)."""
 
-    def __init__(self, statuses, secret=SECRET):
+    def __init__(self, statuses, secret=SECRET, scripted=lambda webhook: True):
         self.statuses, self.verified, self.refused = list(statuses), [], []
         receiver = self
 
@@ -32,12 +33,13 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
-                    receiver.verified.append(Webhook(secret).verify(body, dict(self.headers)))
+                    webhook = Webhook(secret).verify(body, dict(self.headers))
                 except Exception as error:  # noqa: BLE001 - any verification failure is a refusal
                     receiver.refused.append(str(error))
                     status = 401
                 else:
-                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.verified.append(webhook)
+                    status = receiver.statuses.pop(0) if receiver.statuses and scripted(webhook) else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
