@@ -11,15 +11,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
-from keys import platform_key
+from foundation import Foundation
 
 from cdk_payments import (
     AccountTrailMode,
-    AlertChannel,
-    AlertTopics,
     AuditBucket,
     ComplianceBaseline,
-    CostOptimizedVpc,
     NetworkLayout,
     PaymentAuditTrail,
     PaymentDashboards,
@@ -106,15 +103,10 @@ class PaymentPlatform(Stack):
         if audit_replica is not None and not Token.is_unresolved(self.region) and audit_replica.region == self.region:
             raise ValueError(f"audit_replica: is in this stack's region ({self.region}), where a copy survives no "
                              "regional outage: make the AuditReplica in another region")
-        # One customer-managed key for the platform's data, queues, topics and logs: $1/month, not one per construct.
-        key = platform_key(self, "PlatformKey", description="cdk-payments example: payment data, queues, topics and logs")
-        self.network = CostOptimizedVpc(self, "Network", profile=profile, layout=network_layout, encryption_key=key)
-        # Every topic (cost, security, operations: the API's alarms go to operations) reaches someone.
-        self.alerts = AlertTopics(
-            self, "Alerts", encryption_key=key,
-            emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
-            https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
-        )
+        foundation = Foundation.build(self, profile=profile, layout=network_layout, alert_email=alert_email,
+                                      alert_https_endpoint=alert_https_endpoint,
+                                      description="cdk-payments example: payment data, queues, topics and logs")
+        key, self.network, self.alerts = foundation.key, foundation.network, foundation.alerts
         self.audit_replica = audit_replica
         replica, replica_key = None, None
         if audit_replica:

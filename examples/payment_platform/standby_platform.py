@@ -11,14 +11,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
-from keys import platform_key
+from foundation import Foundation
 
 from cdk_payments import (
     AccountTrailMode,
-    AlertChannel,
-    AlertTopics,
     AuditBucket,
-    CostOptimizedVpc,
     NetworkLayout,
     PaymentAuditTrail,
     Profile,
@@ -47,13 +44,10 @@ class StandbyPlatform(Stack):
         super().__init__(scope, id, env=Environment(region=audit_replica.region), **kwargs)
         self.add_stack_dependency(primary, "the standby serves the primary's table replica and merchant roles")
         profile = Profile.PROD
-        key = platform_key(self, "PlatformKey", description="cdk-payments example: the standby's queues, topics and logs")
-        self.network = CostOptimizedVpc(self, "Network", profile=profile, layout=network_layout, encryption_key=key)
-        self.alerts = AlertTopics(
-            self, "Alerts", encryption_key=key,
-            emails={channel: [alert_email] for channel in AlertChannel} if alert_email else None,
-            https_endpoints={channel: [alert_https_endpoint] for channel in AlertChannel} if alert_https_endpoint else None,
-        )
+        foundation = Foundation.build(self, profile=profile, layout=network_layout, alert_email=alert_email,
+                                      alert_https_endpoint=alert_https_endpoint,
+                                      description="cdk-payments example: the standby's queues, topics and logs")
+        key, self.network, self.alerts = foundation.key, foundation.network, foundation.alerts
         # The replica is encrypted with the audit replica stack's key (made first, in this region), by alias.
         replica_key = kms.Alias.from_alias_name(self, "ReplicaKey", audit_replica.key_alias)
         roles = {merchant: iam.Role.from_role_name(self, f"{merchant}-role", name)
