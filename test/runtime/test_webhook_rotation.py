@@ -54,6 +54,19 @@ def test_rotation_keeps_the_old_secret_verifying_for_the_grace_period(secret):
         assert Webhook(merchant_secret).verify(body, headers) == {"type": "payment.captured"}
 
 
+def test_until_finish_secret_deliveries_keep_signing_with_the_current_secret_alone(secret):
+    """createSecret stores the new version as AWSPENDING only: were it AWSCURRENT (Secrets Manager's default
+    label for a new value), deliveries would sign with a secret the merchant has not fetched yet, with no
+    grace period for the old one."""
+    client, arn = secret
+    token = start(client, arn)
+    run(arn, token, "createSecret")
+    assert value(client, arn) == {"url": "https://hooks.shop.example/p", "secret": OLD}
+    assert stages(client, arn)[token] == ["AWSPENDING"]
+    pending = json.loads(client.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")["SecretString"])
+    assert pending["previous"] == OLD and pending["secret"] != OLD
+
+
 def test_a_secret_without_an_endpoint_is_not_rotated(aws):
     client = boto3.client("secretsmanager", region_name=REGION)
     arn = client.create_secret(Name="webhooks-broken", SecretString=json.dumps({"secret": OLD}))["ARN"]
