@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import time
 
 import boto3
@@ -72,14 +74,19 @@ def test_a_secret_without_an_endpoint_is_not_rotated(aws):
     arn = client.create_secret(Name="webhooks-broken", SecretString=json.dumps({"secret": OLD}))["ARN"]
     client.rotate_secret(SecretId=arn, RotationRules={"AutomaticallyAfterDays": 90}, RotateImmediately=False)
     token = start(client, arn)
-    with pytest.raises(webhook_rotation.RotationError, match="no endpoint url"):
+    with pytest.raises(webhook_rotation.RotationError, match="^the current version names no endpoint url$"):
         run(arn, token, "createSecret")
     assert value(client, arn) == {"secret": OLD}
 
 
+def key(size: int) -> str:
+    return "whsec_" + base64.b64encode(bytes(range(size))).decode()
+
+
 @pytest.mark.parametrize(("secret", "valid"), [
     (OLD, True), ("A1b2" * 11, True),  # the 44 base64 characters CloudFormation generates
-    ("whsec_short", False), ("not base64!" * 4, False)])
+    ("whsec_short", False), ("not base64!" * 4, False),
+    (key(24), True), (key(23), False), (key(64), True), (key(65), False)])  # Standard Webhooks: 24 to 64 bytes
 def test_test_secret_accepts_a_generated_or_whsec_key_only(aws, secret, valid):
     """Secrets Manager asks testSecret of the current, generated version when the schedule is set."""
     client = boto3.client("secretsmanager", region_name=REGION)
@@ -91,5 +98,25 @@ def test_test_secret_accepts_a_generated_or_whsec_key_only(aws, secret, valid):
     if valid:
         webhook_rotation.test_secret(arn, token, version)
     else:
-        with pytest.raises(webhook_rotation.RotationError):
+        with pytest.raises(webhook_rotation.RotationError,
+                           match=f"^version {token} is not a webhook endpoint with a signing secret$"):
             webhook_rotation.test_secret(arn, token, version)
+
+
+def test_each_step_that_changes_the_secret_logs_its_version_and_never_a_secret(secret):
+    client, arn = secret
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(webhook_rotation.logger.registered_formatter)
+    logging.getLogger(webhook_rotation.logger.name).addHandler(capture)
+    try:
+        token = start(client, arn)
+        for step in STEPS:
+            run(arn, token, step)
+    finally:
+        logging.getLogger(webhook_rotation.logger.name).removeHandler(capture)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    said = [(line["message"], line.get("version")) for line in lines if line.get("version") == token]
+    assert ("pending webhook secret created", token) in said and ("webhook secret rotated", token) in said
+    rotated = value(client, arn)["secret"]
+    assert OLD not in stream.getvalue() and rotated not in stream.getvalue()
