@@ -160,7 +160,7 @@ def test_a_failure_at_any_step_leaves_the_current_version_intact(secret, failing
 def test_refuses_what_is_not_a_rotation_in_progress(secret):
     client, arn = secret
     unrotated = client.create_secret(Name="unrotated", SecretString="{}")["ARN"]
-    with pytest.raises(rotation.RotationError, match="not enabled"):
+    with pytest.raises(rotation.RotationError, match="^rotation is not enabled on this secret$"):
         run(unrotated, str(uuid.uuid4()), "createSecret")
     token = start(client, arn)
     with pytest.raises(rotation.RotationError, match="not a version"):
@@ -169,6 +169,53 @@ def test_refuses_what_is_not_a_rotation_in_progress(secret):
         run(arn, token, "dropSecret")
     with pytest.raises(rotation.RotationError, match="createSecret has not completed"):
         run(arn, token, "setSecret")
+    for step in ("testSecret", "finishSecret"):  # before createSecret: nothing to test or to make current
+        with pytest.raises(rotation.RotationError, match=f"^version {token} has no pending credentials$"):
+            run(arn, token, step)
+
+
+def test_refuses_a_version_that_is_neither_pending_nor_current_and_a_value_that_is_not_an_object(secret):
+    client, arn = secret
+    first = rotate(client, arn)
+    rotate(client, arn)  # the first rotation's version is now AWSPREVIOUS
+    with pytest.raises(rotation.RotationError, match=f"^version {first} is not pending rotation$"):
+        run(arn, first, "createSecret")
+    listed = client.create_secret(Name="listed", SecretString="[]")
+    client.rotate_secret(SecretId=listed["ARN"], RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    token = start(client, listed["ARN"])
+    [listed_current] = [v for v, labels in stages(client, listed["ARN"]).items() if "AWSCURRENT" in labels]
+    with pytest.raises(rotation.RotationError, match=f"^version {listed_current} is not a JSON object$"):
+        run(listed["ARN"], token, "createSecret")
+
+
+def test_each_step_logs_what_it_did_with_its_version(secret):
+    client, arn = secret
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(rotation.logger.registered_formatter)
+    logging.getLogger(rotation.logger.name).addHandler(capture)
+    try:
+        first = rotate(client, arn, twice=True)
+        second = rotate(client, arn)
+        run(arn, second, "finishSecret")  # a late duplicate, once current
+    finally:
+        logging.getLogger(rotation.logger.name).removeHandler(capture)
+    said = [(line["message"], {k: line[k] for k in ("version", "step", "retired_version") if k in line})
+            for line in map(json.loads, stream.getvalue().splitlines())]
+    for step in STEPS:
+        assert ("rotation step", {"version": first, "step": step}) in said
+    for message in ("pending version created", "pending version already created",
+                    "pending credentials active at the provider since issued", "pending credentials work"):
+        assert (message, {"version": first}) in said
+    assert ("rotation finished", {"version": second, "retired_version": first}) in said
+    assert ("retired credentials revoked", {"version": said_previous(said, first)}) in said
+    assert ("already current", {"version": second, "step": "finishSecret"}) in said
+
+
+def said_previous(said, first):
+    """The version the second rotation retired: the one that was AWSCURRENT before ``first``."""
+    return next(extra["retired_version"] for message, extra in said
+                if message == "rotation finished" and extra["version"] == first)
 
 
 def test_the_sandbox_rotates_with_a_random_key(aws, secret, monkeypatch):
