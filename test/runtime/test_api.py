@@ -77,7 +77,17 @@ def test_merchant_id_may_be_omitted_and_then_is_the_callers(aws):
     assert post(valid_body()) == (202, created)
 
 
-def test_concurrent_duplicates_create_exactly_one_payment(aws):
+def test_concurrent_duplicates_create_exactly_one_payment(aws, monkeypatch):
+    # DynamoDB applies a conditional write atomically; moto checks the condition, then writes, and eight
+    # threads can interleave between the two (two claims both succeed): serialize its writes as AWS does.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    atomic = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item"):
+        def serialized(*args, _write=getattr(DynamoDBBackend, name), **kwargs):
+            with atomic:
+                return _write(*args, **kwargs)
+        monkeypatch.setattr(DynamoDBBackend, name, serialized)
     results, barrier = [], threading.Barrier(8)
 
     def worker():
