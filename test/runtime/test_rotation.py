@@ -7,6 +7,7 @@ import json
 import logging
 import time
 import uuid
+from contextlib import contextmanager
 from unittest import mock
 
 import boto3
@@ -85,6 +86,19 @@ def run(arn, token, step):
 
 def current(client, arn):  # by stage: moto answers a bare GetSecretValue with its default version
     return json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])["api_key"]
+
+
+@contextmanager
+def logged(logger):
+    """What ``logger`` (a Powertools logger) writes inside the block, as its JSON formatter writes it."""
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(capture)
+    try:
+        yield stream
+    finally:
+        logging.getLogger(logger.name).removeHandler(capture)
 
 
 def stages(client, arn):
@@ -190,16 +204,10 @@ def test_refuses_a_version_that_is_neither_pending_nor_current_and_a_value_that_
 
 def test_each_step_logs_what_it_did_with_its_version(secret):
     client, arn = secret
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(rotation.logger.registered_formatter)
-    logging.getLogger(rotation.logger.name).addHandler(capture)
-    try:
+    with logged(rotation.logger) as stream:
         first = rotate(client, arn, twice=True)
         second = rotate(client, arn)
         run(arn, second, "finishSecret")  # a late duplicate, once current
-    finally:
-        logging.getLogger(rotation.logger.name).removeHandler(capture)
     said = [(line["message"], {k: line[k] for k in ("version", "step", "retired_version") if k in line})
             for line in map(json.loads, stream.getvalue().splitlines())]
     for step in STEPS:
@@ -230,17 +238,11 @@ def test_the_sandbox_rotates_with_a_random_key(aws, secret, monkeypatch):
 
 def test_no_secret_value_in_any_log_line(secret):
     client, arn = secret
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(rotation.logger.registered_formatter)
-    logging.getLogger(rotation.logger.name).addHandler(capture)
-    try:
+    with logged(rotation.logger) as stream:
         rotate(client, arn)
         rotate(client, arn)
-    finally:
-        logging.getLogger(rotation.logger.name).removeHandler(capture)
-    logged = stream.getvalue()
-    assert "rotation finished" in logged and "retired credentials revoked" in logged
+    lines = stream.getvalue()
+    assert "rotation finished" in lines and "retired credentials revoked" in lines
     for key in ("key-0", "key-1", "key-2"):
-        assert key not in logged
+        assert key not in lines
     assert clients.secretsmanager() is not None

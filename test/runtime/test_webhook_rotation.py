@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import logging
 import time
 
 import boto3
@@ -16,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 from cdk_payments.runtime import webhook_rotation, webhooks
 
 from .conftest import REGION, FakeContext
-from .test_rotation import STEPS, stages, start
+from .test_rotation import STEPS, logged, stages, start
 
 OLD = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
@@ -105,16 +103,10 @@ def test_test_secret_accepts_a_generated_or_whsec_key_only(aws, secret, valid):
 
 def test_each_step_that_changes_the_secret_logs_its_version_and_never_a_secret(secret):
     client, arn = secret
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(webhook_rotation.logger.registered_formatter)
-    logging.getLogger(webhook_rotation.logger.name).addHandler(capture)
-    try:
+    with logged(webhook_rotation.logger) as stream:
         token = start(client, arn)
         for step in STEPS:
             run(arn, token, step)
-    finally:
-        logging.getLogger(webhook_rotation.logger.name).removeHandler(capture)
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     said = [(line["message"], line.get("version")) for line in lines if line.get("version") == token]
     assert ("pending webhook secret created", token) in said and ("webhook secret rotated", token) in said
