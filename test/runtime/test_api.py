@@ -83,11 +83,15 @@ def test_concurrent_duplicates_create_exactly_one_payment(aws, monkeypatch):
     from moto.dynamodb.models import DynamoDBBackend
 
     atomic = threading.Lock()
-    for name in ("put_item", "update_item", "delete_item"):
-        def serialized(*args, _write=getattr(DynamoDBBackend, name), **kwargs):
+
+    def serialized(write):
+        def locked(*args, **kwargs):
             with atomic:
-                return _write(*args, **kwargs)
-        monkeypatch.setattr(DynamoDBBackend, name, serialized)
+                return write(*args, **kwargs)
+        return locked
+
+    for name in ("put_item", "update_item", "delete_item"):
+        monkeypatch.setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
     results, barrier = [], threading.Barrier(8)
 
     def worker():
