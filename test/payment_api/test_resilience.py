@@ -283,6 +283,23 @@ def test_an_existing_tables_name_can_be_kept_for_the_upgrade_and_the_standby_fol
     assert "global_table_name: is used only with ResilienceTier.WARM_STANDBY" in refusal(global_table_name="payments")
 
 
+def test_the_warm_standby_example_in_the_docs_synthesizes(tmp_path):
+    """docs/regions.md's three stacks, as a reader would paste them (a placeholder zone id filled in)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "regions.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page[page.index("## Warm standby"):], re.S).group(1)
+    code = code.replace('hosted_zone_id="Z..."', 'hosted_zone_id="Z0123456789ABCDEFGHIJ"')
+    code += "\nprint(sorted(s.stack_name for s in app.synth().stacks))\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={**__import__("os").environ, "CDK_OUTDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['Payments', 'PaymentsStandby', 'PaymentsStandbyKeys']"
+
+
 def test_active_active_is_not_built_yet_and_says_what_it_needs():
     message = refusal(resilience=ResilienceTier.ACTIVE_ACTIVE)
     assert "resilience: ResilienceTier.ACTIVE_ACTIVE is not built yet" in message
