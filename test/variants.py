@@ -13,7 +13,6 @@ from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_route53 as route53
 
 from cdk_payments import (
     AlertChannel,
@@ -33,6 +32,7 @@ from cdk_payments import (
 )
 
 from .harness import synth
+from .payment_api.test_domain import zone
 from .run_cache import shared_each
 
 
@@ -75,15 +75,15 @@ BUILDS = {
     "api-backup-and-restore": lambda s: SecurePaymentApi(
         s, "Payments", resilience=ResilienceTier.BACKUP_AND_RESTORE, backup_copy_vault=backup.BackupVault.from_backup_vault_arn(
             s, "CopyVault", "arn:aws:backup:us-west-2:111111111111:backup-vault:payments-copies")),
-    "api-custom-domain": lambda s: SecurePaymentApi(s, "Payments", domain_name="pay.example.com", hosted_zone=_zone(s)),
+    "api-custom-domain": lambda s: SecurePaymentApi(s, "Payments", domain_name="pay.example.com", hosted_zone=zone(s)),
     # Warm standby's halves, each in its region: the primary's global table, and the standby serving its replica.
     "api-warm-standby-primary": lambda s: SecurePaymentApi(
         s, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
         standby_encryption_key=kms.Key.from_key_arn(s, "StandbyKey", "arn:aws:kms:us-west-2:111111111111:alias/standby"),
-        domain_name="pay.example.com", hosted_zone=_zone(s)),
+        domain_name="pay.example.com", hosted_zone=zone(s)),
     "api-warm-standby-standby": lambda s: SecurePaymentApi(
         s, "Payments", profile=Profile.PROD, resilience=ResilienceTier.WARM_STANDBY, domain_name="pay.example.com",
-        hosted_zone=_zone(s), existing_table=dynamodb.TableV2.from_table_attributes(
+        hosted_zone=zone(s), existing_table=dynamodb.TableV2.from_table_attributes(
             s, "Replica", table_name="PrimaryPaymentsTable5C3F5DD6", global_indexes=["by-merchant"],
             encryption_key=kms.Alias.from_alias_name(s, "ReplicaKey", "alias/standby"))),
     "compliance-baseline": _baseline,
@@ -99,11 +99,6 @@ BUILDS = {
 # The standby half imports its replica by name, which needs no particular region: it stays in the one the
 # handler tests record their calls in (tools/grant_mutation.py judges them against these templates).
 REGIONS = {"api-warm-standby-primary": "us-east-1", "api-warm-standby-standby": "us-east-1"}
-
-
-def _zone(stack) -> route53.IHostedZone:
-    return route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ",
-                                                          zone_name="example.com")
 
 
 def synthesize_variants(root: Path) -> tuple[Path, dict[str, list[str]]]:

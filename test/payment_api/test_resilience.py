@@ -10,12 +10,12 @@ import pytest
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_route53 as route53
 from aws_cdk.assertions import Match
 
 from cdk_payments import Profile, ResilienceTier, SecurePaymentApi
 
 from ..harness import synth, synth_stacks
+from .test_domain import ZONE_ID, zone
 
 PRIMARY = cdk.Environment(account="111111111111", region="us-east-1")
 STANDBY = cdk.Environment(account="111111111111", region="us-west-2")
@@ -90,9 +90,6 @@ def standby_key(stack: cdk.Stack, arn: str = STANDBY_KEY_ARN) -> kms.IKey:
 DOMAIN = "pay.example.com"
 
 
-def zone(stack: cdk.Stack) -> route53.IHostedZone:
-    return route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z0123456789ABCDEFGHIJ",
-                                                          zone_name="example.com")
 
 
 def warm_standby_stacks(app: cdk.App) -> dict[str, cdk.Stack]:
@@ -198,7 +195,7 @@ def test_one_name_answers_with_the_primary_while_its_health_check_is_healthy(war
     [(check_id, _)] = primary.find_resources("AWS::Route53::HealthCheck").items()
     primary.has_resource_properties("AWS::Route53::RecordSet", {
         "Name": "pay.example.com.", "Type": "A", "Failover": "PRIMARY", "SetIdentifier": "payments-us-east-1",
-        "HealthCheckId": {"Ref": check_id}, "HostedZoneId": "Z0123456789ABCDEFGHIJ"})
+        "HealthCheckId": {"Ref": check_id}, "HostedZoneId": ZONE_ID})
     standby.has_resource_properties("AWS::Route53::RecordSet", {
         "Name": "pay.example.com.", "Type": "A", "Failover": "SECONDARY", "SetIdentifier": "payments-us-west-2"})
     assert standby.find_resources("AWS::Route53::HealthCheck") == {}
@@ -206,7 +203,7 @@ def test_one_name_answers_with_the_primary_while_its_health_check_is_healthy(war
     for template in (primary, standby):
         template.has_resource_properties("AWS::CertificateManager::Certificate", {
             "DomainName": DOMAIN, "ValidationMethod": "DNS",
-            "DomainValidationOptions": [{"DomainName": DOMAIN, "HostedZoneId": "Z0123456789ABCDEFGHIJ"}]})
+            "DomainValidationOptions": [{"DomainName": DOMAIN, "HostedZoneId": ZONE_ID}]})
         template.has_resource_properties("AWS::ApiGateway::DomainName", {
             "DomainName": DOMAIN, "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"})
         template.has_resource_properties("AWS::ApiGateway::BasePathMapping", {"Stage": Match.any_value()})
@@ -292,7 +289,7 @@ def test_the_warm_standby_example_in_the_docs_synthesizes(tmp_path):
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "regions.md").read_text()
     code = re.search(r"```python\n(.*?)```", page[page.index("## Warm standby"):], re.S).group(1)
-    code = code.replace('hosted_zone_id="Z..."', 'hosted_zone_id="Z0123456789ABCDEFGHIJ"')
+    code = code.replace('hosted_zone_id="Z..."', f'hosted_zone_id="{ZONE_ID}"')
     code += "\nprint(sorted(s.stack_name for s in app.synth().stacks))\n"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                           env={**__import__("os").environ, "CDK_OUTDIR": str(tmp_path)})

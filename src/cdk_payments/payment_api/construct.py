@@ -43,7 +43,8 @@ from .gateway import Gateway
 from .handlers import Handlers, function_defaults
 from .settings import PaymentApiProps, PaymentApiSettings
 from .settlement import Settlement
-from .store import MERCHANT_INDEX, Store, replica_table_name
+from .store import MERCHANT_INDEX, Store
+from .store import global_table_name as name_of_global_table
 from .waf import PaymentWebAcl
 from .webhooks import PaymentWebhooks
 
@@ -282,7 +283,7 @@ class SecurePaymentApi(Construct):
             self._alarms.append(replication_alarm(self, table=self._table, region=settings.standby_region,
                                                   topic=self._alarm_topic))
         self._standby_region = settings.standby_region
-        self._global_table_name = settings.global_table_name or replica_table_name(self)
+        self._global_table_name = name_of_global_table(self, settings)
         self._domain = self._serve_domain(settings) if settings.domain_name else None
         if store.backup_plan is not None:
             warn_if_imported_topic(self, settings.alarm_topic, "alarm_topic", ["events.amazonaws.com"])

@@ -19,10 +19,10 @@ from .settings import PaymentApiSettings
 from .settlement import Settlement
 from .store import MERCHANT_INDEX, Store
 
-# What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
-# deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
 # What grant_encrypt_decrypt allows, on a table key named by alias (DynamoDB uses it for the caller, kms:ViaService).
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# What the processor does to the table: GET reads, POST claims, records the outcome, and on a failure
+# deletes its claim (runtime/intake.py; test/runtime/test_intake.py records the calls).
 PROCESSOR_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 

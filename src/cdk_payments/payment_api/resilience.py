@@ -16,15 +16,13 @@ from typing import Any, Optional
 from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_events as events
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._validation import PropErrors, pick
 from ..choices import ResilienceTier
 
-# The region of a backup vault ARN, readable even when the account or partition is a token.
-VAULT_REGION = re.compile(r":backup:([a-z]{2}(?:-[a-z]+)+-\d+):")
-KEY_REGION = re.compile(r":kms:([a-z]{2}(?:-[a-z]+)+-\d+):")
+# The region of an ARN of ``service``, readable even when the account or partition is a token.
+ARN_REGION = r":{service}:([a-z]{{2}}(?:-[a-z]+)+-\d+):"
 # What CDK's BackupPlanRule.daily() holds: the single-region plan's one rule, kept as it is.
 DAILY_RULE = dict(rule_name="Daily", schedule_expression=events.Schedule.cron(hour="5", minute="0"),
                   delete_after=Duration.days(35))
@@ -60,7 +58,8 @@ def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceT
     errors.check_not_with(props.existing_table, "existing_table", "resilience=ResilienceTier.BACKUP_AND_RESTORE",
                           "the table is yours, so back it up and copy its backups where it is defined")
     here = Stack.of(scope).region
-    there = vault_region(vault) if vault is not None and hasattr(vault, "backup_vault_arn") else None
+    there = arn_region(vault.backup_vault_arn, "backup") if vault is not None and hasattr(vault, "backup_vault_arn") \
+        else None
     errors.check(there is None or Token.is_unresolved(here) or there != here, "backup_copy_vault",
                  f"is in this stack's region ({here}): a copy in the same region survives no regional outage")
 
@@ -95,18 +94,13 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
     errors.check(key is not None, "standby_encryption_key",
                  "is required with ResilienceTier.WARM_STANDBY: a KMS key in standby_region for the table's replica, "
                  "such as kms.Key.from_key_arn(scope, 'StandbyKey', 'arn:aws:kms:<region>:<account>:alias/<name>')")
-    there = key_region(key) if key is not None and hasattr(key, "key_arn") else None
+    there = arn_region(key.key_arn, "kms") if key is not None and hasattr(key, "key_arn") else None
     errors.check(there is None or not valid or there == region, "standby_encryption_key",
                  f"is in {there}, not in standby_region ({region}): a replica is encrypted with a key of its own region")
 
 
-def key_region(key: kms.IKey) -> Optional[str]:
-    match = KEY_REGION.search(key.key_arn)
-    return match.group(1) if match else None
-
-
-def vault_region(vault: backup.IBackupVault) -> Optional[str]:
-    match = VAULT_REGION.search(vault.backup_vault_arn)
+def arn_region(arn: str, service: str) -> Optional[str]:
+    match = re.search(ARN_REGION.format(service=service), arn)
     return match.group(1) if match else None
 
 

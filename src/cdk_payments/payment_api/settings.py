@@ -144,7 +144,7 @@ class PaymentApiSettings:
     """None: no replica of the table (every tier but warm standby)."""
     standby_encryption_key: Optional[kms.IKey]
     global_table_name: Optional[str]
-    """None: the name derived from the construct's path (store.replica_table_name)."""
+    """None: the name derived from the construct's path (store.global_table_name)."""
     domain_name: Optional[str]
     """None: the API is reached at its execute-api URL only."""
     hosted_zone: Optional[route53.IHostedZone]

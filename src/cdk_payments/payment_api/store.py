@@ -46,10 +46,11 @@ class Store:
         return cls(existing)
 
 
-def replica_table_name(scope: Construct) -> str:
-    """The global table's name, which the standby stack in another region must know at synthesis: the path's
-    from the stack down (the same in a Stage), unique per stack name within an account and region."""
-    return top_level_unique_id(scope, "Table")
+def global_table_name(scope: Construct, settings: PaymentApiSettings) -> str:
+    """The global table's name, which the standby stack in another region must know at synthesis: the user's
+    ``global_table_name``, else the path's from the stack down (the same in a Stage), unique per stack name
+    within an account and region."""
+    return settings.global_table_name or top_level_unique_id(scope, "Table")
 
 
 def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.TableV2:
@@ -61,7 +62,7 @@ def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey)
     # failed first create: with deletion protection on, a rollback's delete would fail and leave the stack in
     # ROLLBACK_FAILED; kept, the retry adopts it (`cdk deploy --import-existing-resources`, docs/regions.md).
     return dynamodb.TableV2(
-        scope, "Table", table_name=settings.global_table_name or replica_table_name(scope), partition_key=PARTITION_KEY,
+        scope, "Table", table_name=global_table_name(scope, settings), partition_key=PARTITION_KEY,
         billing=dynamodb.Billing.on_demand(),
         encryption=dynamodb.TableEncryptionV2.customer_managed_key(key, {region: standby_key.key_arn}),
         point_in_time_recovery_specification=pitr, deletion_protection=settings.deletion_protection,
