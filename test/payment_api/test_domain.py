@@ -72,3 +72,10 @@ def test_the_name_must_be_a_dns_name_in_the_zone():
     assert "domain_name: pay.example.org is not in hosted_zone (example.com)" in refusal(
         domain_name="pay.example.org", hosted_zone=zone)
     assert "domain_name" not in refusal(domain_name="example.com", hosted_zone=zone, memory_size=1)  # the apex is fine
+
+
+def test_a_zone_imported_without_its_name_is_refused_naming_the_import_that_works():
+    message = refusal(domain_name="pay.example.com",
+                      hosted_zone=lambda s: route53.HostedZone.from_hosted_zone_id(s, "ById", ZONE_ID))
+    assert "hosted_zone: has no zone name, which the alias record needs" in message
+    assert "from_hosted_zone_attributes" in message

@@ -303,12 +303,14 @@ def _check_domain(errors: PropErrors, name: object, zone: object) -> None:
     if not errors.check_format(name, "domain_name", "hostname") or name is None or zone is None \
             or Token.is_unresolved(name):
         return
-    zone_name = getattr(zone, "zone_name", None)
     try:
-        known = isinstance(zone_name, str) and not Token.is_unresolved(zone_name)
-    except Exception:  # an imported zone without a name raises on zone_name  # noqa: BLE001
-        known = False
-    if known:
+        zone_name = getattr(zone, "zone_name", None)
+    except Exception:  # noqa: BLE001 - HostedZone.from_hosted_zone_id raises on zone_name
+        errors.add("hosted_zone", "has no zone name, which the alias record needs: import it with "
+                                  "route53.HostedZone.from_hosted_zone_attributes(scope, 'Zone', hosted_zone_id=..., "
+                                  "zone_name=...)")
+        return
+    if isinstance(zone_name, str) and not Token.is_unresolved(zone_name):
         zone_name = zone_name.rstrip(".")
         errors.check(name == zone_name or name.endswith("." + zone_name), "domain_name",
                      f"{name} is not in hosted_zone ({zone_name})")
