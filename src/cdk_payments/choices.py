@@ -125,8 +125,11 @@ class ResilienceTier(enum.Enum):
     """Daily backups of the table copied to a vault in a second region (``backup_copy_vault``), and
     the audit trail replicated there: RPO up to 24 hours, RTO hours (restore, then deploy)."""
     WARM_STANDBY = "warm-standby"
-    """A global table replica, multi-Region keys, replica secrets and a running standby API in a
-    second region behind Route 53 failover: RPO seconds, RTO minutes. Not built yet (raises)."""
+    """A global table with a replica in a second region (``standby_region``), where a second, running
+    API serves it behind Route 53 failover on the primary's health check: RPO seconds (the replication
+    lag), RTO minutes."""
     ACTIVE_ACTIVE = "active-active"
-    """Strongly consistent global tables across three regions (or two and a witness) behind latency
-    routing: RPO zero, RTO near zero. Not built yet (raises)."""
+    """A global table with multi-Region strong consistency across three regions of one region set (two
+    ``peer_regions``, or one and a ``witness_region``), every region's API taking payments behind
+    Route 53 latency routing: RPO zero, RTO the health check's minutes, writes slower by the
+    cross-region round trip."""

@@ -37,7 +37,7 @@ from ..profiles import Profile
 from .adapter import ProviderAdapter
 from .alarms import backup_failure_alerts, payment_alarms, replication_alarm, topic_for
 from .credentials import provider_secret, rotate
-from .domain import Domain
+from .domain import Domain, Routing
 from .functions import FunctionDefaults
 from .gateway import Gateway
 from .handlers import Handlers, function_defaults
@@ -138,6 +138,8 @@ class SecurePaymentApi(Construct):
         backup_copy_vault: Optional[backup.IBackupVault] = None,
         standby_region: Optional[str] = None,
         standby_encryption_key: Optional[kms.IKey] = None,
+        peer_regions: Optional[Mapping[str, kms.IKey]] = None,
+        witness_region: Optional[str] = None,
         global_table_name: Optional[str] = None,
         domain_name: Optional[str] = None,
         hosted_zone: Optional[route53.IHostedZone] = None,
@@ -212,7 +214,11 @@ class SecurePaymentApi(Construct):
             region) the table is a global table with a replica in ``standby_region``, which a second
             ``SecurePaymentApi`` there, also ``WARM_STANDBY``, serves (``existing_table=primary.replica_table(...)``);
             with ``domain_name`` the two answer under one name, the standby when the primary's health check
-            fails. Default: the profile's (SINGLE_REGION)
+            fails; with ``ResilienceTier.ACTIVE_ACTIVE`` (a stack in a known region) the table is a global table
+            with multi-Region strong consistency and a replica in each of ``peer_regions``, whose
+            ``SecurePaymentApi``, also ``ACTIVE_ACTIVE``, serves it (``existing_table=owner.replica_table(...)``);
+            every region takes payments, and with ``domain_name`` each client reaches the nearest healthy one
+            (latency routing). Default: the profile's (SINGLE_REGION)
         :param backup_copy_vault: a backup vault in a second region, required with
             ``ResilienceTier.BACKUP_AND_RESTORE``. Default: none
         :param standby_region: the region of the table's replica, required with ``ResilienceTier.WARM_STANDBY``.
@@ -222,8 +228,16 @@ class SecurePaymentApi(Construct):
             deployed first), named here by its ARN or alias ARN:
             ``kms.Key.from_key_arn(self, "StandbyKey", f"arn:aws:kms:us-west-2:{Aws.ACCOUNT_ID}:alias/payments")``.
             Default: none
-        :param global_table_name: the warm-standby primary's global table name, which the standby must know at
-            synthesis; to move an existing table into the tier without a copy, its current name (docs/regions.md,
+        :param peer_regions: with ``ResilienceTier.ACTIVE_ACTIVE``, the other regions that serve payments, each with
+            the KMS key of that region that encrypts its replica, named by ARN or alias ARN like
+            ``standby_encryption_key``: two regions, or one with ``witness_region``, all three in one of DynamoDB's
+            strong-consistency region sets (us-east-1, us-east-2, us-west-2; eu-west-1, eu-west-2, eu-west-3,
+            eu-central-1; ap-northeast-1, ap-northeast-2, ap-northeast-3). Default: none
+        :param witness_region: with ``ResilienceTier.ACTIVE_ACTIVE`` and one peer, the third region, which holds
+            no replica and serves nothing: it only votes on each write, so the table keeps taking writes when one
+            of the two others is lost. Default: none
+        :param global_table_name: the global table's name (warm standby or active-active), which the other
+            regions must know at synthesis; to move an existing table into the tier without a copy, its current name (docs/regions.md,
             "Upgrading"). Default: derived from the construct's path, unique per stack name
         :param domain_name: serve the API at ``https://<domain_name>/`` too (an ACM certificate of this region,
             validated in ``hosted_zone``, and an alias record there); with ``ResilienceTier.WARM_STANDBY`` the
@@ -247,7 +261,8 @@ class SecurePaymentApi(Construct):
             powertools_layer_version=powertools_layer_version, latency_alarm_threshold=latency_alarm_threshold,
             webhook_endpoints=webhook_endpoints, webhook_rotation_days=webhook_rotation_days,
             resilience=resilience, backup_copy_vault=backup_copy_vault, standby_region=standby_region,
-            standby_encryption_key=standby_encryption_key, global_table_name=global_table_name,
+            standby_encryption_key=standby_encryption_key, peer_regions=peer_regions, witness_region=witness_region,
+            global_table_name=global_table_name,
             domain_name=domain_name, hosted_zone=hosted_zone,
         ))
         self._encryption_key = key = key_for(self, settings.encryption_key, purpose="payment data", logs=True)
@@ -282,7 +297,7 @@ class SecurePaymentApi(Construct):
         if settings.standby_region:
             self._alarms.append(replication_alarm(self, table=self._table, region=settings.standby_region,
                                                   topic=self._alarm_topic))
-        self._standby_region = settings.standby_region
+        self._replica_regions = tuple(settings.replica_keys)
         self._global_table_name = name_of_global_table(self, settings)
         self._domain = self._serve_domain(settings) if settings.domain_name else None
         if store.backup_plan is not None:
@@ -311,20 +326,22 @@ class SecurePaymentApi(Construct):
 
     def replica_table(self, scope: Construct, *, encryption_key: kms.IKey,
                       id: str = "PaymentsReplica") -> dynamodb.ITableV2:
-        """The table's replica as a stack in ``standby_region`` sees it, for the standby's ``existing_table``
-        (``ResilienceTier.WARM_STANDBY``): by its name, which is known at synthesis.
+        """The table's replica as a stack in ``standby_region`` (or one of ``peer_regions``) sees it, for the
+        ``existing_table`` of the standby (``ResilienceTier.WARM_STANDBY``) or of a peer (``ACTIVE_ACTIVE``): by
+        its name, which is known at synthesis.
 
-        :param scope: a construct in a stack of ``standby_region``, deployed after this one.
-        :param encryption_key: the replica's key there (the key ``standby_encryption_key`` names), so that
-            the standby's functions are granted its use.
+        :param scope: a construct in a stack of that region, deployed after this one.
+        :param encryption_key: the replica's key there (the key ``standby_encryption_key`` or ``peer_regions``
+            names), so that the functions there are granted its use.
         :param id: the imported table's construct id in ``scope``.
         """
         errors = PropErrors("SecurePaymentApi.replica_table")
         here = Stack.of(scope).region
-        errors.check(self._standby_region is not None, "resilience", "the table has a replica only with "
-                     "ResilienceTier.WARM_STANDBY")
-        errors.check(self._standby_region is None or Token.is_unresolved(here) or here == self._standby_region,
-                     "scope", f"is in {here}: the replica is in {self._standby_region}")
+        regions = self._replica_regions
+        errors.check(bool(regions), "resilience", "the table has replicas only with ResilienceTier.WARM_STANDBY or "
+                     "ACTIVE_ACTIVE")
+        errors.check(not regions or Token.is_unresolved(here) or here in regions,
+                     "scope", f"is in {here}: the replicas are in {', '.join(regions)}")
         errors.check_implements(encryption_key, "encryption_key", "kms.IKey", "key_arn", required=True)
         errors.raise_if_any()
         return dynamodb.TableV2.from_table_attributes(
@@ -443,22 +460,26 @@ class SecurePaymentApi(Construct):
 
     @property
     def domain_record(self) -> Optional[route53.ARecord]:
-        """The alias record of ``domain_name`` (with warm standby, this region's half of the failover pair)."""
+        """The alias record of ``domain_name`` (with warm standby, this region's half of the failover pair; with
+        active-active, this region's latency record)."""
         return self._domain.record if self._domain else None
 
     @property
     def health_check(self) -> Optional[route53.HealthCheck]:
-        """The warm-standby primary's Route 53 health check (it follows the 5XX-rate alarm)."""
+        """The Route 53 health check of this region's record, which follows the 5XX-rate alarm: the warm-standby
+        primary's, or each active-active region's."""
         return self._domain.health_check if self._domain else None
 
     # -- builders ----------------------------------------------------------------------------------
     def _serve_domain(self, settings: PaymentApiSettings) -> Domain:
-        failover = None
+        routing = Routing.SIMPLE
         if settings.resilience is ResilienceTier.WARM_STANDBY:
-            failover = route53.Failover.PRIMARY if settings.standby_region else route53.Failover.SECONDARY
+            routing = Routing.FAILOVER_PRIMARY if settings.standby_region else Routing.FAILOVER_SECONDARY
+        elif settings.resilience is ResilienceTier.ACTIVE_ACTIVE:
+            routing = Routing.LATENCY
         [server_errors] = [a for a in self._alarms if a.node.id == "Api5xxRate"]
         return Domain.build(self, name=settings.domain_name, zone=settings.hosted_zone, rest_api=self._rest_api,
-                            failover=failover, health_alarm=server_errors)
+                            routing=routing, health_alarm=server_errors)
 
     def _deliver_webhooks(self, settings: PaymentApiSettings, defaults: FunctionDefaults) -> PaymentWebhooks:
         allow_services(self._encryption_key, "events.amazonaws.com", scope=self)  # the rule fills encrypted queues

@@ -6,10 +6,14 @@ the SECONDARY, under the same name. Route 53 answers with the primary while its 
 health check follows the primary's 5XX-rate alarm (Route 53 reads an alarm's metric itself, with Average,
 Sum, Minimum, Maximum or SampleCount only, so not the p99 latency alarm). Each region has its own
 certificate: API Gateway serves a regional domain with a certificate of its own region.
+
+With ``ResilienceTier.ACTIVE_ACTIVE`` every region's record is a latency record under the same name, each with
+such a health check: Route 53 answers with the nearest region whose check is healthy.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Optional
 
@@ -36,6 +40,19 @@ class _RegionalDomain:
                                                evaluate_target_health=True)
 
 
+class Routing(enum.Enum):
+    """How this region's record shares the name with the other regions'."""
+
+    SIMPLE = "simple"
+    """One region: a plain alias record."""
+    FAILOVER_PRIMARY = "failover-primary"
+    """Warm standby's primary: answered while its health check is healthy."""
+    FAILOVER_SECONDARY = "failover-secondary"
+    """Warm standby's standby: answered when the primary's health check fails."""
+    LATENCY = "latency"
+    """Active-active: every region answers, the nearest healthy one first."""
+
+
 @dataclass(frozen=True)
 class Domain:
     certificate: acm.Certificate
@@ -45,23 +62,28 @@ class Domain:
 
     @classmethod
     def build(cls, scope: Construct, *, name: str, zone: route53.IHostedZone, rest_api: apigw.RestApi,
-              failover: Optional[route53.Failover], health_alarm: cloudwatch.Alarm) -> "Domain":
+              routing: Routing, health_alarm: cloudwatch.Alarm) -> "Domain":
         certificate = acm.Certificate(scope, "Certificate", domain_name=name,
                                       validation=acm.CertificateValidation.from_dns(zone))
         domain = apigw.DomainName(scope, "DomainName", domain_name=name, certificate=certificate,
                                   endpoint_type=apigw.EndpointType.REGIONAL, security_policy=apigw.SecurityPolicy.TLS_1_2,
                                   mapping=rest_api)
         health_check = None
-        routing = {}
-        if failover is not None:
-            region = Stack.of(scope).region
-            if failover is route53.Failover.PRIMARY:
-                # No data (no requests) keeps the last status: a quiet night is not an outage.
-                health_check = route53.HealthCheck(
-                    scope, "HealthCheck", type=route53.HealthCheckType.CLOUDWATCH_METRIC,
-                    alarm_identifier=route53.AlarmIdentifier(name=health_alarm.alarm_name, region=region),
-                    insufficient_data_health_status=route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS)
-            routing = dict(failover=failover, set_identifier=f"payments-{region}", health_check=health_check)
+        region = Stack.of(scope).region
+        if routing in (Routing.FAILOVER_PRIMARY, Routing.LATENCY):
+            # No data (no requests) keeps the last status: a quiet night is not an outage.
+            health_check = route53.HealthCheck(
+                scope, "HealthCheck", type=route53.HealthCheckType.CLOUDWATCH_METRIC,
+                alarm_identifier=route53.AlarmIdentifier(name=health_alarm.alarm_name, region=region),
+                insufficient_data_health_status=route53.InsufficientDataHealthStatusEnum.LAST_KNOWN_STATUS)
+        options = {}
+        if routing is not Routing.SIMPLE:
+            options = dict(set_identifier=f"payments-{region}", health_check=health_check)
+        if routing is Routing.LATENCY:
+            options["region"] = region
+        elif routing is not Routing.SIMPLE:
+            options["failover"] = (route53.Failover.PRIMARY if routing is Routing.FAILOVER_PRIMARY
+                                   else route53.Failover.SECONDARY)
         record = route53.ARecord(scope, "DomainRecord", zone=zone, record_name=name,
-                                 target=route53.RecordTarget.from_alias(_RegionalDomain(domain)), **routing)
+                                 target=route53.RecordTarget.from_alias(_RegionalDomain(domain)), **options)
         return cls(certificate, domain, record, health_check)

@@ -5,13 +5,16 @@ Single region adds nothing, so its template is the construct's as it always was.
 copies every daily backup of the table to a vault in a second region; the audit trail reaches that
 region through the audit bucket's own replication (``AuditBucket(replication_destination=...)``).
 Warm standby makes the table a global table with a replica in ``standby_region`` (store.py), which a
-second ``SecurePaymentApi`` there serves (``replica_table``).
+second ``SecurePaymentApi`` there serves (``replica_table``). Active-active makes it a global table with
+multi-Region strong consistency (MRSC) across three regions of one of DynamoDB's region sets: this one and
+``peer_regions``, or this one, one peer and ``witness_region``; each peer's ``SecurePaymentApi`` serves its
+replica, and every region takes payments.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_backup as backup
@@ -26,12 +29,12 @@ ARN_REGION = r":{service}:([a-z]{{2}}(?:-[a-z]+)+-\d+):"
 # What CDK's BackupPlanRule.daily() holds: the single-region plan's one rule, kept as it is.
 DAILY_RULE = dict(rule_name="Daily", schedule_expression=events.Schedule.cron(hour="5", minute="0"),
                   delete_after=Duration.days(35))
-# What each tier not built yet still needs, named in its error.
-NOT_BUILT = {
-    ResilienceTier.ACTIVE_ACTIVE: (
-        "a TableV2 global table with multi-Region strong consistency (three regions, or two and a witness), "
-        "an API stack per region and latency routing"),
-}
+# The tiers whose table is a global table, made by one region's API and served by the others'.
+GLOBAL_TIERS = (ResilienceTier.WARM_STANDBY, ResilienceTier.ACTIVE_ACTIVE)
+# The regions one global table with multi-Region strong consistency may span: all of its regions in one set.
+MRSC_REGION_SETS = (("us-east-1", "us-east-2", "us-west-2"),
+                    ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"),
+                    ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3"))
 
 
 def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceTier) -> None:
@@ -42,11 +45,8 @@ def check(errors: PropErrors, scope: Construct, props: Any, default: ResilienceT
     tier = pick(tier, default)
     vault = props.backup_copy_vault
     errors.check_implements(vault, "backup_copy_vault", "backup.IBackupVault", "backup_vault_arn", required=False)
-    if tier in NOT_BUILT:
-        errors.add("resilience", f"ResilienceTier.{tier.name} is not built yet: it needs {NOT_BUILT[tier]}; "
-                                 "use ResilienceTier.WARM_STANDBY, BACKUP_AND_RESTORE or SINGLE_REGION "
-                                 "(docs/regions.md)")
     _check_standby(errors, scope, props, tier)
+    _check_active(errors, scope, props, tier)
     if tier is not ResilienceTier.BACKUP_AND_RESTORE:
         errors.check(vault is None, "backup_copy_vault", "is used only with ResilienceTier.BACKUP_AND_RESTORE")
         return
@@ -70,11 +70,15 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
     region, key = props.standby_region, props.standby_encryption_key
     errors.check_implements(key, "standby_encryption_key", "kms.IKey", "key_arn", required=False)
     errors.check_format(props.global_table_name, "global_table_name", "table_name")
-    own = (("standby_region", region), ("standby_encryption_key", key), ("global_table_name", props.global_table_name))
+    own = (("standby_region", region), ("standby_encryption_key", key))
+    if tier not in GLOBAL_TIERS:
+        errors.check(props.global_table_name is None, "global_table_name",
+                     "is used only with ResilienceTier.WARM_STANDBY or ACTIVE_ACTIVE")
     if tier is not ResilienceTier.WARM_STANDBY:
         for prop, value in own:
             errors.check(value is None, prop, "is used only with ResilienceTier.WARM_STANDBY")
         return
+    own += (("global_table_name", props.global_table_name),)
     if props.existing_table is not None:
         for prop, value in own:
             errors.check_not_with(value, prop, "existing_table", "with ResilienceTier.WARM_STANDBY, the primary makes "
@@ -97,6 +101,60 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
     there = arn_region(key.key_arn, "kms") if key is not None and hasattr(key, "key_arn") else None
     errors.check(there is None or not valid or there == region, "standby_encryption_key",
                  f"is in {there}, not in standby_region ({region}): a replica is encrypted with a key of its own region")
+
+
+def _check_active(errors: PropErrors, scope: Construct, props: Any, tier: ResilienceTier) -> None:
+    """Active-active's two sides: one region's API makes the strongly consistent global table (``peer_regions``,
+    ``witness_region``); each peer serves its replica (``existing_table``, the owner's ``replica_table``)."""
+    peers, witness = props.peer_regions, props.witness_region
+    own = (("peer_regions", peers), ("witness_region", witness))
+    if tier is not ResilienceTier.ACTIVE_ACTIVE:
+        for prop, value in own:
+            errors.check(value is None, prop, "is used only with ResilienceTier.ACTIVE_ACTIVE")
+        return
+    if props.existing_table is not None:
+        for prop, value in (*own, ("global_table_name", props.global_table_name)):
+            errors.check_not_with(value, prop, "existing_table", "with ResilienceTier.ACTIVE_ACTIVE, one region's API "
+                                  "makes the global table (peer_regions, witness_region) and each peer serves its "
+                                  "replica (existing_table=owner.replica_table(...))")
+        return
+    here = Stack.of(scope).region
+    errors.check(not Token.is_unresolved(here), "resilience",
+                 "ResilienceTier.ACTIVE_ACTIVE needs a stack in a known region (Stack(env=Environment(region=...))): "
+                 "a strongly consistent global table names each of its regions")
+    example = "{'us-east-2': kms.Key.from_key_arn(scope, 'PeerKey', 'arn:aws:kms:us-east-2:<account>:alias/<name>')}"
+    if not errors.check(isinstance(peers, Mapping) and len(peers) > 0, "peer_regions",
+                        f"is required with ResilienceTier.ACTIVE_ACTIVE: each other region that serves payments, with "
+                        f"the KMS key of that region that encrypts its replica, such as {example}"):
+        return
+    formats = [errors.check_format(region, "peer_regions", "region", item=f"{region!r}") for region in peers]
+    formats.append(errors.check_format(witness, "witness_region", "region"))
+    for region, key in peers.items():
+        prop = f"peer_regions[{region!r}]"
+        if errors.check_implements(key, prop, "kms.IKey", "key_arn", required=True):
+            there = arn_region(key.key_arn, "kms")
+            errors.check(there is None or there == region, prop,
+                         f"is a key in {there}: a replica is encrypted with a key of its own region")
+    errors.check(len(peers) == (1 if witness else 2), "peer_regions",
+                 f"names {len(peers)} region(s): strong consistency needs three regions, this stack's and two peers, "
+                 "or this stack's, one peer and witness_region")
+    regions = [here, *peers, *([witness] if witness else [])]
+    errors.check(len(set(regions)) == len(regions), "peer_regions",
+                 f"names a region twice among this stack's ({here}), the peers and the witness: each holds one replica")
+    if not all(formats) or Token.is_unresolved(here):
+        return
+    region_set = next((regions_ for regions_ in MRSC_REGION_SETS if here in regions_), None)
+    if not errors.check(region_set is not None, "resilience",
+                        f"ResilienceTier.ACTIVE_ACTIVE is not available in {here}: DynamoDB's multi-Region strong "
+                        f"consistency spans one of {_sets()}"):
+        return
+    outside = [region for region in regions if region not in region_set]
+    errors.check(not outside, "peer_regions", f"{', '.join(outside)} not in the region set of this stack's region "
+                                             f"({', '.join(region_set)}): all three regions must be in one")
+
+
+def _sets() -> str:
+    return "; ".join(", ".join(regions) for regions in MRSC_REGION_SETS)
 
 
 def arn_region(arn: str, service: str) -> Optional[str]:

@@ -91,6 +91,8 @@ class PaymentApiProps:
     backup_copy_vault: Optional[backup.IBackupVault] = None
     standby_region: Optional[str] = None
     standby_encryption_key: Optional[kms.IKey] = None
+    peer_regions: Optional[Mapping[str, kms.IKey]] = None
+    witness_region: Optional[str] = None
     global_table_name: Optional[str] = None
     domain_name: Optional[str] = None
     hosted_zone: Optional[route53.IHostedZone] = None
@@ -143,6 +145,9 @@ class PaymentApiSettings:
     standby_region: Optional[str]
     """None: no replica of the table (every tier but warm standby)."""
     standby_encryption_key: Optional[kms.IKey]
+    peer_regions: Mapping[str, kms.IKey]
+    """Empty: no peers (every tier but active-active, and an active-active peer itself)."""
+    witness_region: Optional[str]
     global_table_name: Optional[str]
     """None: the name derived from the construct's path (store.global_table_name)."""
     domain_name: Optional[str]
@@ -194,8 +199,17 @@ class PaymentApiSettings:
             webhook_rotation_days=pick(props.webhook_rotation_days, defaults.webhook_rotation_days),
             resilience=pick(props.resilience, defaults.resilience), backup_copy_vault=props.backup_copy_vault,
             standby_region=props.standby_region, standby_encryption_key=props.standby_encryption_key,
+            peer_regions=dict(props.peer_regions or {}), witness_region=props.witness_region,
             global_table_name=props.global_table_name, domain_name=props.domain_name, hosted_zone=props.hosted_zone,
         )
+
+    @property
+    def replica_keys(self) -> Mapping[str, kms.IKey]:
+        """The other regions of the global table this API makes, each with its replica's key: the standby's, or
+        the peers'. Empty: the table is not a global table made here."""
+        if self.standby_region and self.standby_encryption_key is not None:
+            return {self.standby_region: self.standby_encryption_key}
+        return dict(self.peer_regions)
 
 
 def _validate(scope: Construct, props: PaymentApiProps, auth: PaymentApiAuthorization,

@@ -1,6 +1,8 @@
 """The payments table: on demand, customer-managed key, point-in-time recovery, the merchant index, and
 in prod a daily AWS Backup plan. Or the user's ``existing_table``. With ``ResilienceTier.WARM_STANDBY``
-the same table as a global table (``TableV2``) with a replica in the standby region."""
+the same table as a global table (``TableV2``) with a replica in the standby region; with
+``ResilienceTier.ACTIVE_ACTIVE`` a global table with multi-Region strong consistency, a replica in each peer
+region and, with ``witness_region``, a witness there."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._nag import acknowledge
+from ..choices import ResilienceTier
 from .._names import deployment_suffix, top_level_unique_id
 from . import resilience as tiers
 from .settings import PaymentApiSettings
@@ -35,7 +38,7 @@ class Store:
     def build(cls, scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> "Store":
         existing = settings.existing_table
         if existing is None:
-            table = _global_table(scope, settings, key) if settings.standby_region else _table(scope, settings, key)
+            table = _global_table(scope, settings, key) if settings.replica_keys else _table(scope, settings, key)
             return cls(table, _backup_plan(scope, settings, key, table))
         if not isinstance(existing, (dynamodb.Table, dynamodb.TableV2)) and existing.encryption_key is None:
             Annotations.of(scope).add_warning_v2(
@@ -54,22 +57,31 @@ def global_table_name(scope: Construct, settings: PaymentApiSettings) -> str:
 
 
 def _global_table(scope: Construct, settings: PaymentApiSettings, key: kms.IKey) -> dynamodb.TableV2:
-    """``_table``'s twin as an ``AWS::DynamoDB::GlobalTable`` with a replica in ``standby_region``, encrypted
-    there with ``standby_encryption_key`` (a key of that region: KMS keys never leave theirs)."""
-    region, standby_key = settings.standby_region, settings.standby_encryption_key
+    """``_table``'s twin as an ``AWS::DynamoDB::GlobalTable`` with a replica in each of ``replica_keys``' regions,
+    encrypted there with that region's key (KMS keys never leave theirs)."""
+    replicas = settings.replica_keys
+    strong = settings.resilience is ResilienceTier.ACTIVE_ACTIVE
     pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
-    # Named, so its name is known to the standby stack. Kept on delete with the profile's RETAIN, even after a
-    # failed first create: with deletion protection on, a rollback's delete would fail and leave the stack in
-    # ROLLBACK_FAILED; kept, the retry adopts it (`cdk deploy --import-existing-resources`, docs/regions.md).
+    # Named, so its name is known to the stacks of the other regions. Kept on delete with the profile's RETAIN,
+    # even after a failed first create: with deletion protection on, a rollback's delete would fail and leave the
+    # stack in ROLLBACK_FAILED; kept, the retry adopts it (`cdk deploy --import-existing-resources`, docs/regions.md).
     return dynamodb.TableV2(
         scope, "Table", table_name=global_table_name(scope, settings), partition_key=PARTITION_KEY,
         billing=dynamodb.Billing.on_demand(),
-        encryption=dynamodb.TableEncryptionV2.customer_managed_key(key, {region: standby_key.key_arn}),
+        encryption=dynamodb.TableEncryptionV2.customer_managed_key(
+            key, {region: replica_key.key_arn for region, replica_key in replicas.items()}),
         point_in_time_recovery_specification=pitr, deletion_protection=settings.deletion_protection,
-        time_to_live_attribute=TTL_ATTRIBUTE,
+        # Strong consistency: every region reads the latest write and a conditional write sees every region's, so
+        # one Idempotency-Key cannot make two payments in two regions. Such a table takes no transactions (none
+        # are used) and, at its launch, no TTL: the lifecycle routes' expired idempotency records then stay, a few
+        # hundred bytes each, and Powertools treats them as absent.
+        multi_region_consistency=dynamodb.MultiRegionConsistency.STRONG if strong else None,
+        witness_region=settings.witness_region,
+        time_to_live_attribute=None if strong else TTL_ATTRIBUTE,
         global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(index_name=MERCHANT_INDEX, **INDEX_KEYS)],
         replicas=[dynamodb.ReplicaTableProps(region=region, point_in_time_recovery_specification=pitr,
-                                             deletion_protection=settings.deletion_protection)],
+                                             deletion_protection=settings.deletion_protection)
+                  for region in replicas],
         removal_policy=settings.removal_policy,
     )
 

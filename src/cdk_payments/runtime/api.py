@@ -48,6 +48,8 @@ RETRY_AFTER_SECONDS = 2
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 # Version 5 (derived from the merchant and its Idempotency-Key, see intake.payment_id_for), or 4 (before 0.4).
 PAYMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# DynamoDB's refusal of a write that a request in another region is making to the same item at once.
+WRITE_CONFLICT = "ReplicatedWriteConflictException"
 app = APIGatewayRestResolver()
 
 
@@ -72,8 +74,24 @@ def _not_found(_: Exception) -> Response:
 
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response:
+    if _write_conflict(error):
+        # Another region wrote the same item at the same moment (a strongly consistent global table,
+        # ResilienceTier.ACTIVE_ACTIVE). DynamoDB wrote nothing of this request; a retry finds the other write.
+        logger.info("write conflict with another region")
+        return _error(409, "request_in_progress", "a request for this payment is being written in another region; "
+                                                  "retry with the same Idempotency-Key")
     logger.exception("unexpected error")
     return _error(500, "internal_error", "the payment could not be processed; retry with the same Idempotency-Key")
+
+
+def _write_conflict(error: BaseException | None) -> bool:
+    """Whether DynamoDB refused a write of ``error``'s chain (Powertools' idempotency wraps its own) because a
+    request in another region was modifying the same item."""
+    while error is not None:
+        if getattr(error, "response", {}).get("Error", {}).get("Code") == WRITE_CONFLICT:
+            return True
+        error = error.__cause__
+    return False
 
 
 def parse_body(raw: str | None, validate: Any = None) -> dict[str, Any]:
