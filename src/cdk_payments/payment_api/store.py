@@ -16,8 +16,8 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from .._nag import acknowledge
-from ..choices import ResilienceTier
 from .._names import deployment_suffix, top_level_unique_id
+from ..choices import ResilienceTier
 from . import resilience as tiers
 from .settings import PaymentApiSettings
 
