@@ -1,8 +1,9 @@
 """The example's resilience tiers: `-c resilience=backup-and-restore` (prod, with auditReplicaRegion)
 copies the table's daily backups to a vault in the audit replica's stack, deploys side by side and
 after a failed attempt, and passes every rules pack (cdk-nag, cfn-guard, cfn-lint); `-c
-resilience=warm-standby` (and primaryRegion) adds the standby stack, and passes them too
-(deploy semantics: test/deploy_semantics/test_warm_standby.py)."""
+resilience=warm-standby` (and primaryRegion) adds the standby stack, and `-c resilience=active-active` (and
+witnessRegion) the peer stack; both pass them too (deploy semantics: test/deploy_semantics/test_warm_standby.py
+and test_active_active.py)."""
 
 from __future__ import annotations
 
@@ -84,13 +85,21 @@ def warm_standby(tmp_path_factory):
     return result, outdir
 
 
-def test_the_tier_cost_table_is_generated_from_the_command(backup_and_restore, warm_standby, tmp_path):
+@pytest.fixture(scope="module")
+def active_active(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("active-active")
+    result = synth_app(outdir, {**cost_table().tier_context("active-active"), "nag": True})
+    return result, outdir
+
+
+def test_the_tier_cost_table_is_generated_from_the_command(backup_and_restore, warm_standby, active_active,
+                                                           tmp_path):
     """docs/regions.md's tier costs are `cdk-payments cost` on these very assemblies (tools/cost_table.py)."""
     tables = cost_table()
     single = synth_app(tmp_path, tables.tier_context("single region"))
     assert single.returncode == 0, single.stderr
     block = tables.render_tiers({"single region": tmp_path, "backup and restore": backup_and_restore[3],
-                                 "warm standby": warm_standby[1]})
+                                 "warm standby": warm_standby[1], "active-active": active_active[1]})
     page = tables.TIER_PAGE.read_text()
     assert tables.replace_block(page, block, tables.TIER_BEGIN, tables.TIER_END) == page, \
         "run: python tools/cost_table.py docs/cost.md"
@@ -116,11 +125,33 @@ def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules
     assert '"ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}}' in json.dumps(primary)
 
 
+def test_active_active_serves_from_two_regions_and_passes_every_rules_pack(active_active):
+    result, outdir = active_active
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    placed = {name: a["environment"] for name, a in manifest["artifacts"].items()
+              if a["type"] == "aws:cloudformation:stack"}
+    assert placed == {"PaymentPlatform-prod-audit-replica": "aws://unknown-account/us-east-2",
+                      "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
+                      "PaymentPlatform-prod-peer": "aws://unknown-account/us-east-2"}
+    report = json.loads((outdir / "validation-report.json").read_text())
+    assert [(p["pluginName"], v["ruleName"]) for p in report["pluginReports"] for v in p["violations"]] == []
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
+                           *sorted(map(str, outdir.glob("*.template.json")))], capture_output=True, text=True)
+    assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
+    peer = json.loads((outdir / "PaymentPlatform-prod-peer.template.json").read_text())
+    assert peer["Outputs"]["ApiUrl"]["Description"] == "The peer payment API's stage URL"
+
+
 @pytest.mark.parametrize("context, message", [
     ({"profile": "prod", "auditReplicaRegion": REPLICA_REGION, "resilience": "warm-standby"},
      "primaryRegion: warm-standby needs the platform's region (-c primaryRegion=us-east-1)"),
     ({"profile": "prod", "auditReplicaRegion": REPLICA_REGION, "resilience": "warm-standby",
       "primaryRegion": REPLICA_REGION}, f"primaryRegion: is the audit replica's region ({REPLICA_REGION})"),
+    ({"profile": "prod", "auditReplicaRegion": "us-east-2", "resilience": "active-active", "primaryRegion": "us-east-1"},
+     "witnessRegion: active-active needs a third region that witnesses each write"),
+    ({"profile": "prod", "auditReplicaRegion": "us-east-2", "resilience": "warm-standby", "primaryRegion": "us-east-1",
+      "witnessRegion": "us-west-2"}, "witnessRegion: is used only with -c resilience=active-active"),
     ({"profile": "dev", "domainName": "pay.example.com"},
      "domainName: domainName, hostedZoneId and hostedZoneName go together"),
 ])

@@ -39,6 +39,10 @@ TIERS = {
     "backup and restore": {"resilience": "backup-and-restore"},
     "warm standby": {"resilience": "warm-standby", "primaryRegion": "us-east-1", "domainName": "pay.example.com",
                      "hostedZoneId": "Z0123456789ABCDEFGHIJ", "hostedZoneName": "example.com"},
+    # Strong consistency spans one region set: the peer (and audit replica) in us-east-2, us-west-2 the witness.
+    "active-active": {"resilience": "active-active", "primaryRegion": "us-east-1", "auditReplicaRegion": "us-east-2",
+                      "witnessRegion": "us-west-2", "domainName": "pay.example.com",
+                      "hostedZoneId": "Z0123456789ABCDEFGHIJ", "hostedZoneName": "example.com"},
 }
 
 

@@ -82,6 +82,7 @@ class PaymentPlatform(Stack):
         domain_name: Optional[str] = None,
         hosted_zone_id: Optional[str] = None,
         zone_name: Optional[str] = None,
+        witness_region: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         errors = []
@@ -89,12 +90,18 @@ class PaymentPlatform(Stack):
             errors.append(f"finding_sources: expected one of {', '.join(FINDING_SOURCES)}, got {finding_sources!r}")
         copies = resilience is ResilienceTier.BACKUP_AND_RESTORE
         standby = resilience is ResilienceTier.WARM_STANDBY
+        active = resilience is ResilienceTier.ACTIVE_ACTIVE
+        # Both make a global table whose other region is the audit replica's, served by a second stack there.
+        global_table = standby or active
         if copies and (audit_replica is None or audit_replica.backup_vault is None):
             errors.append("resilience: ResilienceTier.BACKUP_AND_RESTORE needs audit_replica, an AuditReplica made "
                           "with backup_vault=True in the region the table's backups and the audit trail are copied to")
-        if standby and audit_replica is None:
-            errors.append("resilience: ResilienceTier.WARM_STANDBY needs audit_replica, an AuditReplica in the standby "
-                          "region: its key encrypts the table's replica there")
+        if global_table and audit_replica is None:
+            errors.append(f"resilience: ResilienceTier.{resilience.name} needs audit_replica, an AuditReplica in the "
+                          "second region: its key encrypts the table's replica there")
+        if active and witness_region is None:
+            errors.append("witness_region: ResilienceTier.ACTIVE_ACTIVE needs a third region, the witness of the "
+                          "strongly consistent table")
         if (domain_name is None) != (hosted_zone_id is None) or (domain_name is None) != (zone_name is None):
             errors.append("domain_name: domain_name, hosted_zone_id and zone_name go together")
         if errors:
@@ -118,7 +125,7 @@ class PaymentPlatform(Stack):
             replication_destination=replica, replication_key=replica_key,
             # With a second region to recover in, the audit trail is what reconciles the table's lost
             # day (or, with warm standby, the seconds of replication lag): within 15 minutes under S3's SLA.
-            replication_time_control=True if copies or standby else None,
+            replication_time_control=True if copies or global_table else None,
             alarm_topic=self.alerts.operations_topic,
         )
 
@@ -126,13 +133,13 @@ class PaymentPlatform(Stack):
         # merchant (the API maps the role, never the request body, to the merchant). Two, so that one
         # merchant can check it never sees the other's payments. A backend in another account uses a
         # role of its own account, mapped here (see the README).
-        # With warm standby they are named (after the stack and its region: IAM names are account-wide), so that
-        # the standby in another region maps them too.
+        # With warm standby or active-active they are named (after the stack and its region: IAM names are
+        # account-wide), so that the second region's API maps them too.
         self.merchant_role_names = {merchant: f"{self.stack_name}-{self.region}-{merchant}"
-                                    for merchant in ("demo-merchant", "second-merchant")} if standby else {}
+                                    for merchant in ("demo-merchant", "second-merchant")} if global_table else {}
         too_long = [name for name in self.merchant_role_names.values() if len(name) > 64]
         if too_long:
-            raise ValueError(f"stack_name: with warm standby the merchant roles are named <stack>-<region>-<merchant>, "
+            raise ValueError(f"stack_name: with a second region the merchant roles are named <stack>-<region>-<merchant>, "
                              f"at most 64 characters; {too_long[0]!r} is {len(too_long[0])}: use a shorter stack name")
         self.merchant_role = iam.Role(self, "DemoMerchantRole", assumed_by=iam.AccountRootPrincipal(),
                                       role_name=self.merchant_role_names.get("demo-merchant"),
@@ -164,6 +171,9 @@ class PaymentPlatform(Stack):
             # Warm standby: the table's replica in the audit replica's region, encrypted with its key there.
             standby_region=audit_replica.region if standby else None,
             standby_encryption_key=replica_key if standby else None,
+            # Active-active: the same region and key serve a peer API, and a third region witnesses each write.
+            peer_regions={audit_replica.region: replica_key} if active else None,
+            witness_region=witness_region if active else None,
             domain_name=domain_name,
             hosted_zone=zone,
             # Each merchant's payment events, signed, to its HTTPS endpoint (docs/webhooks.md).

@@ -20,7 +20,7 @@ from cdk_payments import AccountTrailMode, NetworkLayout, Profile, ProviderAdapt
 @dataclass(frozen=True)
 class PlatformStacks:
     """What ``build_platform`` made: the platform, prod's audit replica in its own region, and with warm standby
-    the standby platform there."""
+    the standby platform there (with active-active, the peer platform)."""
 
     platform: PaymentPlatform
     audit_replica: Optional[AuditReplica] = None
@@ -52,6 +52,7 @@ def build_platform(
     domain_name: Optional[str] = None,
     hosted_zone_id: Optional[str] = None,
     zone_name: Optional[str] = None,
+    witness_region: Optional[str] = None,
 ) -> PlatformStacks:
     """The example's stacks in ``scope`` (an app or a Stage), each named after its id.
 
@@ -64,7 +65,9 @@ def build_platform(
         its regions). Default: environment-agnostic
     :param domain_name: serve the API under this name of the public zone ``hosted_zone_id``/``zone_name``; with
         warm standby the standby (``<stack_id>-standby``, in ``replica_region``, deployed last) answers under it
-        when the primary's health check fails.
+        when the primary's health check fails; with active-active the peer (``<stack_id>-peer``, in
+        ``replica_region``, deployed last) answers under it too, for the clients it is nearer to.
+    :param witness_region: active-active's third region, which only witnesses the table's writes.
 
     The other keywords are :class:`PaymentPlatform`'s. Inside a Stage CDK would name a stack
     ``<stage>-<id>``; every stack here keeps its id as its name instead, so that a deployed app moves into a
@@ -84,21 +87,24 @@ def build_platform(
     platform = PaymentPlatform(
         scope, stack_id, stack_name=stack_id, profile=profile, cost_center=cost_center, audit_replica=audit_replica,
         env=cdk.Environment(region=primary_region) if primary_region else None, domain_name=domain_name,
-        hosted_zone_id=hosted_zone_id, zone_name=zone_name,
+        hosted_zone_id=hosted_zone_id, zone_name=zone_name, witness_region=witness_region,
         provider_adapter=provider_adapter, network_layout=network_layout, account_trail=account_trail,
         alert_email=alert_email, alert_https_endpoint=alert_https_endpoint, finding_sources=finding_sources,
         resilience=resilience, webhook_endpoints=webhook_endpoints, smoke_test_principal=smoke_test_principal,
         description=f"cdk-payments example payment platform ({profile.value} profile)",
     )
     standby = None
-    if resilience is ResilienceTier.WARM_STANDBY and audit_replica is not None:
-        standby_id = f"{stack_id}-standby"
+    if resilience in (ResilienceTier.WARM_STANDBY, ResilienceTier.ACTIVE_ACTIVE) and audit_replica is not None:
+        active = resilience is ResilienceTier.ACTIVE_ACTIVE
+        standby_id = f"{stack_id}-peer" if active else f"{stack_id}-standby"
         standby = StandbyPlatform(
             scope, standby_id, stack_name=standby_id, primary=platform, audit_replica=audit_replica,
+            resilience=resilience,
             merchant_role_names=platform.merchant_role_names, provider_adapter=provider_adapter,
             network_layout=network_layout, alert_email=alert_email, alert_https_endpoint=alert_https_endpoint,
             domain_name=domain_name, hosted_zone_id=hosted_zone_id, zone_name=zone_name, cost_center=cost_center,
-            description="cdk-payments example: warm standby payment API")
+            description="cdk-payments example: " + ("active-active peer" if active else "warm standby") +
+                        " payment API")
     return PlatformStacks(platform, audit_replica, standby)
 
 
@@ -136,12 +142,21 @@ def settings_from_context(node: Node) -> dict[str, Any]:
                       "-c auditReplicaRegion=<region> (the audit replica's region holds the copies)")
     # `-c resilience=warm-standby -c primaryRegion=us-east-1`: the global table names its regions, so the platform
     # stack is placed in one (the standby goes to auditReplicaRegion).
+    # `-c resilience=active-active -c primaryRegion=us-east-1 -c witnessRegion=us-west-2`: the peer API goes to
+    # auditReplicaRegion (us-east-2), and the three regions are one of DynamoDB's strong-consistency region sets.
     primary_region = context("primaryRegion")
-    if resilience == ResilienceTier.WARM_STANDBY.value and not primary_region:
-        errors.append("primaryRegion: warm-standby needs the platform's region (-c primaryRegion=us-east-1): a global "
+    global_table = resilience in (ResilienceTier.WARM_STANDBY.value, ResilienceTier.ACTIVE_ACTIVE.value)
+    if global_table and not primary_region:
+        errors.append(f"primaryRegion: {resilience} needs the platform's region (-c primaryRegion=us-east-1): a global "
                       "table names its regions")
     elif primary_region and primary_region == context("auditReplicaRegion"):
         errors.append(f"primaryRegion: is the audit replica's region ({primary_region}): the standby must be elsewhere")
+    witness_region = context("witnessRegion")
+    if resilience == ResilienceTier.ACTIVE_ACTIVE.value and not witness_region:
+        errors.append("witnessRegion: active-active needs a third region that witnesses each write "
+                      "(-c witnessRegion=us-west-2 beside us-east-1 and us-east-2)")
+    elif witness_region and resilience != ResilienceTier.ACTIVE_ACTIVE.value:
+        errors.append("witnessRegion: is used only with -c resilience=active-active")
     # `-c domainName=pay.example.com -c hostedZoneId=Z... -c hostedZoneName=example.com`: the API under its own name.
     domain = {key: context(key) for key in ("domainName", "hostedZoneId", "hostedZoneName")}
     if any(domain.values()) and not all(domain.values()):
@@ -185,6 +200,7 @@ def settings_from_context(node: Node) -> dict[str, Any]:
         resilience=ResilienceTier(resilience),
         webhook_endpoints=webhook_endpoints,
         primary_region=primary_region,
+        witness_region=witness_region,
         domain_name=domain["domainName"],
         hosted_zone_id=domain["hostedZoneId"],
         zone_name=domain["hostedZoneName"],

@@ -1,4 +1,5 @@
-"""StandbyPlatform: warm standby's second region, a running payment API over the primary's table replica."""
+"""StandbyPlatform: the second region of warm standby (the standby) or of active-active (the peer), a running
+payment API over the primary's table replica."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from cdk_payments import (
 class StandbyPlatform(Stack):
     """The payment API in the audit replica's region, serving the primary's table replica
     (``ResilienceTier.WARM_STANDBY``), with its own network, key, provider secret, alert topics and audit
-    trail: what the standby needs to take payments when the primary's region cannot.
+    trail: what the standby needs to take payments when the primary's region cannot. With
+    ``ResilienceTier.ACTIVE_ACTIVE`` the same stack is a peer: it takes payments all the time, over a replica
+    that is strongly consistent with the primary's, and its record is a latency record beside the primary's.
 
     It deploys after the primary (``add_dependency``): the replica and the merchant roles are the primary's,
     named at synthesis (a stack in another region cannot reference them). The replica's key is the audit
@@ -40,24 +43,25 @@ class StandbyPlatform(Stack):
                  network_layout: Optional[NetworkLayout] = None, alert_email: Optional[str] = None,
                  alert_https_endpoint: Optional[str] = None, domain_name: Optional[str] = None,
                  hosted_zone_id: Optional[str] = None, zone_name: Optional[str] = None, cost_center: str,
-                 **kwargs: Any) -> None:
+                 resilience: ResilienceTier = ResilienceTier.WARM_STANDBY, **kwargs: Any) -> None:
         super().__init__(scope, id, env=Environment(region=audit_replica.region), **kwargs)
-        self.add_stack_dependency(primary, "the standby serves the primary's table replica and merchant roles")
+        role = "peer" if resilience is ResilienceTier.ACTIVE_ACTIVE else "standby"
+        self.add_stack_dependency(primary, f"the {role} serves the primary's table replica and merchant roles")
         profile = Profile.PROD
         foundation = Foundation.build(self, profile=profile, layout=network_layout, alert_email=alert_email,
                                       alert_https_endpoint=alert_https_endpoint,
-                                      description="cdk-payments example: the standby's queues, topics and logs")
+                                      description=f"cdk-payments example: the {role}'s queues, topics and logs")
         key, self.network, self.alerts = foundation.key, foundation.network, foundation.alerts
         # The replica is encrypted with the audit replica stack's key (made first, in this region), by alias.
         replica_key = kms.Alias.from_alias_name(self, "ReplicaKey", audit_replica.key_alias)
         roles = {merchant: iam.Role.from_role_name(self, f"{merchant}-role", name)
                  for merchant, name in merchant_role_names.items()}
         self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
-                                         description="cdk-payments: payment state changes (standby)")
+                                         description=f"cdk-payments: payment state changes ({role})")
         zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=hosted_zone_id,
                                                               zone_name=zone_name) if domain_name else None
         self.payments = SecurePaymentApi(
-            self, "Payments", profile=profile, resilience=ResilienceTier.WARM_STANDBY,
+            self, "Payments", profile=profile, resilience=resilience,
             existing_table=primary.payments.replica_table(self, encryption_key=replica_key),
             event_bus=self.event_bus, merchant_roles=roles, vpc=self.network.vpc,
             vpc_subnets=self.network.workload_subnets, encryption_key=key, alarm_topic=self.alerts.operations_topic,
@@ -72,10 +76,10 @@ class StandbyPlatform(Stack):
                                              account_trail=AccountTrailMode.NONE,
                                              alarm_topic=self.alerts.operations_topic)
         for name, value, description in (
-            ("ApiUrl", self.payments.rest_api.url, "The standby payment API's stage URL"),
+            ("ApiUrl", self.payments.rest_api.url, f"The {role} payment API's stage URL"),
             ("ProviderSecretArn", self.payments.secret.secret_arn,
-             "The standby's payment provider credentials (store them here too)"),
-            ("AuditBucketName", self.audit.bucket.bucket_name, "The standby's Object Lock audit bucket"),
+             f"The {role}'s payment provider credentials (store them here too)"),
+            ("AuditBucketName", self.audit.bucket.bucket_name, f"The {role}'s Object Lock audit bucket"),
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
         ):
             CfnOutput(self, name, value=value, description=description)

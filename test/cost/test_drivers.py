@@ -192,6 +192,30 @@ def test_a_warm_standby_takes_no_payments_while_its_primary_is_healthy():
     assert usage(primary)  # the primary takes them
 
 
+def test_active_active_regions_share_the_payments_but_the_table_holds_them_all(tmp_path):
+    """ResilienceTier.ACTIVE_ACTIVE: every region's latency record under one name takes an even share of the
+    requests; the strongly consistent table (in the owner's stack) stores, backs up and replicates every payment,
+    its witness's writes priced like a replica's."""
+    record = {"Type": "AWS::Route53::RecordSet", "Properties": {"Name": "pay.example.com.", "Region": "us-east-1"}}
+    table = {"Type": "AWS::DynamoDB::GlobalTable", "Properties": {
+        "Replicas": [{"Region": "us-east-1"}, {"Region": "us-east-2"}], "GlobalTableWitnesses": [{"Region": "us-west-2"}]}}
+    owner = _template(Api=API, Table=table, Record=record)
+    peer = _template(Api=API, Record={**record, "Properties": {**record["Properties"], "Region": "us-east-2"}})
+    for name, template in (("Owner", owner), ("Peer", peer)):
+        (tmp_path / f"{name}.template.json").write_text(json.dumps(template))
+    estimates = estimate_assembly(tmp_path, payments_per_month=MILLION)
+    alone = {i.name + ":" + i.detail: i.monthly_usd for i in estimate_template(owner, payments_per_month=MILLION).usage}
+    shared = {i.name + ":" + i.detail: i.monthly_usd for i in estimates["Owner"].usage}
+    assert line(shared, "REST requests") == pytest.approx(line(alone, "REST requests") / 2, rel=1e-3)
+    assert line(shared, "storage in 2 replica") == line(alone, "storage in 2 replica")
+    assert line(shared, r"replicated writes to 2 other region\(s\) \(one a witness\)") == pytest.approx(
+        2 * A["dynamodb_write_units"] * 0.625)
+    assert line({i.name + ":" + i.detail: i.monthly_usd for i in estimates["Peer"].usage}, "REST requests") == \
+        line(shared, "REST requests")
+    assert any("One of 2 regions behind latency routing" in note for note in estimates["Peer"].notes)
+    assert not any("latency routing" in note for note in estimate_template(owner, payments_per_month=MILLION).notes)
+
+
 def test_log_storage_follows_each_groups_retention_and_flow_logs_are_ingested():
     template = _template(
         Api={**API, "Properties": {**API["Properties"], "LoggingConfig": {"LogGroup": {"Ref": "ApiLogs"}}}},

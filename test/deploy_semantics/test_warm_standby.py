@@ -137,7 +137,7 @@ def test_a_stack_name_too_long_for_the_named_merchant_roles_is_refused():
         sys.path.remove(str(EXAMPLE))
     from cdk_payments import Profile, ResilienceTier
 
-    with pytest.raises(ValueError, match="stack_name: with warm standby the merchant roles are named .* at most 64"):
+    with pytest.raises(ValueError, match="stack_name: with a second region the merchant roles are named .* at most 64"):
         build_platform(cdk.App(), stack_id="PaymentPlatform-prod-with-a-very-long-descriptive-name",
                        profile=Profile.PROD, cost_center="payments", replica_region=REPLICA_REGION,
                        primary_region=PRIMARY_REGION, resilience=ResilienceTier.WARM_STANDBY)

@@ -353,10 +353,12 @@ def _audit_storage(name: str, props: dict[str, Any], p: dict[str, Any], a: dict[
 
 
 def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], payments: int,
-                code_root: Optional[Path], notes: list[str]) -> list[LineItem]:
+                code_root: Optional[Path], notes: list[str], share: float = 1.0) -> list[LineItem]:
     """What ``payments`` a month add: the payment API's drivers, and audit storage in any stack. A warm
-    standby (the SECONDARY of a Route 53 failover pair) takes none while its primary is healthy."""
+    standby (the SECONDARY of a Route 53 failover pair) takes none while its primary is healthy; a region
+    behind latency routing takes its ``share`` of them, but its global table holds (and replicates) them all."""
     resources = template.get("Resources", {})
+    table_payments, payments = payments, round(payments * share)
     if any(_props(r).get("Failover") == "SECONDARY" for r in _of_type(resources, "AWS::Route53::RecordSet").values()):
         notes.append("A warm standby (the SECONDARY of a failover pair) takes no payments while its primary is "
                      "healthy: its usage is priced at none; after a failover it costs what the primary's does.")
@@ -369,7 +371,7 @@ def usage_items(template: dict[str, Any], p: dict[str, Any], a: dict[str, Any], 
     items += [(name, detail, cost, "Firehose") for name, detail, cost in _audit_delivery(resources, p, a, payments)]
     functions = {_props(r).get("Handler"): (n, r) for n, r in _of_type(resources, "AWS::Lambda::Function").items()}
     if "runtime.api.handler" in functions:
-        api = _payment_api_usage(resources, functions, p, a, payments, code_root, notes)
+        api = _payment_api_usage(resources, functions, p, a, payments, code_root, notes, table_payments)
         items += [(service, detail, cost, service) for service, detail, cost in api]
     return [LineItem(name, "usage", round(cost, 4), detail, service) for name, detail, cost, service in items]
 
@@ -385,7 +387,7 @@ def _audit_delivery(resources: dict[str, Resource], p: dict[str, Any], a: dict[s
 
 def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tuple[str, Resource]],
                        p: dict[str, Any], a: dict[str, Any], payments: int, code_root: Optional[Path],
-                       notes: list[str]) -> list[tuple[str, str, float]]:
+                       notes: list[str], table_payments: int) -> list[tuple[str, str, float]]:
     types = {r.get("Type") for r in resources.values()}
     million = payments / 1_000_000
 
@@ -406,8 +408,8 @@ def _payment_api_usage(resources: dict[str, Resource], functions: dict[str, tupl
         ("EventBridge", "settlement events", million * a["eventbridge_events"] * p["eventbridge_per_million_events"]),
         ("KMS", "requests", payments * a["kms_requests"] / 10_000 * p["kms_per_10k_requests"]),
     ]
-    items += _table_storage(resources, p, a, payments)
-    items += _global_table_replicas(resources, p, a, payments)
+    items += _table_storage(resources, p, a, table_payments)
+    items += _global_table_replicas(resources, p, a, table_payments)
     items += _log_storage(resources, p, a, payments)
     if "AWS::SecretsManager::Secret" in types:
         calls = a["warm_processor_environments"] * SECONDS_PER_MONTH / a["secret_cache_seconds"]
@@ -458,12 +460,14 @@ def _table_storage(resources: dict[str, Resource], p: dict[str, Any], a: dict[st
 def _global_table_replicas(resources: dict[str, Resource], p: dict[str, Any], a: dict[str, Any],
                            payments: int) -> list[tuple[str, str, float]]:
     """A global table (TableV2) bills each replica's storage, and each write again in every other
-    replica (replicated writes) plus the data sent there; priced at this region's rates."""
+    replica (replicated writes) plus the data sent there; priced at this region's rates. A strongly
+    consistent table's witness holds no data; its writes are priced as a replica's, an upper bound."""
     items = []
     million = payments / 1_000_000
     for table in _of_type(resources, "AWS::DynamoDB::GlobalTable").values():
         replicas = _props(table).get("Replicas", [])
-        others = max(0, len(replicas) - 1)
+        witnesses = len(_props(table).get("GlobalTableWitnesses", []))
+        others = max(0, len(replicas) - 1) + witnesses
         months = a["table_months_retained"]
         gb = payments * months * a["table_kb"] / GB
         pitr = sum(1 for r in replicas if r.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"))
@@ -476,7 +480,7 @@ def _global_table_replicas(resources: dict[str, Resource], p: dict[str, Any], a:
         if others:
             sent = payments * a["table_kb"] * others / GB
             items += [
-                ("DynamoDB", f"replicated writes to {others} other region(s)",
+                ("DynamoDB", f"replicated writes to {others} other region(s)" + (" (one a witness)" if witnesses else ""),
                  million * a["dynamodb_write_units"] * others * p["dynamodb_per_million_replicated_wru"]),
                 ("DynamoDB", f"cross-region replication transfer ({sent:.2f} GB a month)",
                  sent * p["inter_region_transfer_per_gb"]),

@@ -7,6 +7,7 @@ runs without Node.js, in CI or on a laptop. Prices are list prices before free t
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -79,11 +80,14 @@ def _check_payments(payments_per_month: Any) -> None:
 
 
 def estimate_template(template: dict[str, Any], *, payments_per_month: int = 0, region: str = DEFAULT_REGION,
-                      region_source: str = "passed", code_root: Optional[Path] = None) -> CostEstimate:
+                      region_source: str = "passed", code_root: Optional[Path] = None,
+                      serving_regions: int = 1) -> CostEstimate:
     """Price one template in ``region``: fixed monthly costs per resource and usage at ``payments_per_month``.
 
     ``code_root`` is the cdk.out directory holding the functions' assets (to count the custom metrics
     their code publishes); without it, custom metrics are not priced and a note says so.
+    ``serving_regions``: how many regions answer under this stack's latency record (active-active); each is
+    priced at an even share of the payments.
     """
     _check_payments(payments_per_month)
     prices, table = region_table(region), load_prices()
@@ -93,8 +97,12 @@ def estimate_template(template: dict[str, Any], *, payments_per_month: int = 0, 
     fixed = [LineItem(i.name, i.type, round(i.monthly_usd, 4), i.detail, i.service)
              for i in FixedPricer(template, prices, values).items()]
     usage: list[LineItem] = []
+    if serving_regions > 1:
+        notes.append(f"One of {serving_regions} regions behind latency routing (active-active): priced at an even "
+                     f"share, 1/{serving_regions} of the payments (Route 53 sends each client to its nearest "
+                     "region); the global table holds and replicates them all.")
     if payments_per_month:
-        usage = usage_items(template, prices, values, payments_per_month, code_root, notes)
+        usage = usage_items(template, prices, values, payments_per_month, code_root, notes, 1 / serving_regions)
     return CostEstimate(
         region=region, payments_per_month=payments_per_month, region_source=region_source, notes=notes,
         source=f"{table['description']} Table per region in cdk_payments/cost/prices.json, each price with its "
@@ -120,14 +128,22 @@ def estimate_assembly(path: Path | str, *, payments_per_month: int = 0, region: 
         raise ValueError(f"path: no CloudFormation template found at {path} (synthesize first)")
     root = path if path.is_dir() else path.parent
     regions = stack_regions(root)
+    templates = {file.name.removesuffix(".template.json"): json.loads(file.read_text()) for file in files}
+    # Latency records of one name across the assembly's stacks: the regions that share its payments.
+    serving = Counter(name for template in templates.values() for name in _latency_names(template))
     estimates = {}
-    for file in files:
-        name = file.name.removesuffix(".template.json")
+    for name, template in templates.items():
         own = regions.get(name)
         estimates[name] = estimate_template(
-            json.loads(file.read_text()), payments_per_month=payments_per_month, region=own or region,
-            region_source="environment" if own else "passed", code_root=root)
+            template, payments_per_month=payments_per_month, region=own or region,
+            region_source="environment" if own else "passed", code_root=root,
+            serving_regions=max([serving[record] for record in _latency_names(template)], default=1))
     return estimates
+
+
+def _latency_names(template: dict[str, Any]) -> set[str]:
+    return {json.dumps(r["Properties"].get("Name"), sort_keys=True) for r in template.get("Resources", {}).values()
+            if r.get("Type") == "AWS::Route53::RecordSet" and "Region" in r.get("Properties", {})}
 
 
 def assembly_total(estimates: dict[str, CostEstimate]) -> dict[str, Any]:
