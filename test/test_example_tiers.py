@@ -100,9 +100,10 @@ def test_the_tier_cost_table_is_generated_from_the_command(backup_and_restore, w
     assert single.returncode == 0, single.stderr
     block = tables.render_tiers({"single region": tmp_path, "backup and restore": backup_and_restore[3],
                                  "warm standby": warm_standby[1], "active-active": active_active[1]})
-    page = tables.TIER_PAGE.read_text()
-    assert tables.replace_block(page, block, tables.TIER_BEGIN, tables.TIER_END) == page, \
-        "run: python tools/cost_table.py docs/cost.md"
+    for path in tables.TIER_PAGES:  # docs/regions.md and the README
+        page = path.read_text()
+        assert tables.replace_block(page, block, tables.TIER_BEGIN, tables.TIER_END) == page, \
+            f"{path.name}: run python tools/cost_table.py docs/cost.md"
 
 
 def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules_pack(warm_standby):

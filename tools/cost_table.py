@@ -8,7 +8,7 @@ comments in docs/cost.md (``PAGE``; the documentation site's Cost page). A secon
     python tools/cost_table.py docs/cost.md          # rewrite the blocks (projen cost-table)
     python tools/cost_table.py --check docs/cost.md  # exit 1 when a block is stale
 
-A third block, in docs/regions.md (``TIER_PAGE``), prices each resilience tier the example builds.
+A third block, in docs/regions.md and the README (``TIER_PAGES``), prices each resilience tier the example builds.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ END = "<!-- cost-table:end -->"
 LAYOUT_BEGIN = "<!-- layout-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
 LAYOUT_END = "<!-- layout-table:end -->"
 TIER_PAGE = ROOT / "docs" / "regions.md"
+TIER_PAGES = (TIER_PAGE, ROOT / "README.md")  # the README shows the same block beside each tier's RPO and RTO
 TIER_BEGIN = "<!-- tier-table:begin (tools/cost_table.py writes this block from `cdk-payments cost --json`) -->"
 TIER_END = "<!-- tier-table:end -->"
 PAYMENTS = 1_000_000
@@ -143,17 +144,18 @@ def main() -> int:
         layout_block = render_layouts({layout: synthesize(Path(tmp) / layout, "prod", layout) for layout in layouts()})
         tier_block = render_tiers({tier: synthesize(Path(tmp) / f"tier-{index}", "prod", context=tier_context(tier))
                                    for index, tier in enumerate(TIERS)})
-    text, regions = options.readme.read_text(), TIER_PAGE.read_text()
-    updated = replace_block(replace_block(text, block), layout_block, LAYOUT_BEGIN, LAYOUT_END)
-    regions_updated = replace_block(regions, tier_block, TIER_BEGIN, TIER_END)
+    text = options.readme.read_text()
+    pages = {options.readme: (text, replace_block(replace_block(text, block), layout_block, LAYOUT_BEGIN, LAYOUT_END))}
+    for page in TIER_PAGES:
+        current = page.read_text()
+        pages[page] = (current, replace_block(current, tier_block, TIER_BEGIN, TIER_END))
     if options.check:
-        stale = [page for page, new, old in ((options.readme, updated, text), (TIER_PAGE, regions_updated, regions))
-                 if new != old]
+        stale = [page for page, (old, new) in pages.items() if new != old]
         for page in stale:
             print(f"{page}: the cost tables are stale; run python tools/cost_table.py {options.readme}")
         return 1 if stale else 0
-    options.readme.write_text(updated)
-    TIER_PAGE.write_text(regions_updated)
+    for page, (_, new) in pages.items():
+        page.write_text(new)
     return 0
 
 

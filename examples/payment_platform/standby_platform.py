@@ -45,19 +45,19 @@ class StandbyPlatform(Stack):
                  hosted_zone_id: Optional[str] = None, zone_name: Optional[str] = None, cost_center: str,
                  resilience: ResilienceTier = ResilienceTier.WARM_STANDBY, **kwargs: Any) -> None:
         super().__init__(scope, id, env=Environment(region=audit_replica.region), **kwargs)
-        role = "peer" if resilience is ResilienceTier.ACTIVE_ACTIVE else "standby"
-        self.add_stack_dependency(primary, f"the {role} serves the primary's table replica and merchant roles")
+        part = "peer" if resilience is ResilienceTier.ACTIVE_ACTIVE else "standby"
+        self.add_stack_dependency(primary, f"the {part} serves the primary's table replica and merchant roles")
         profile = Profile.PROD
         foundation = Foundation.build(self, profile=profile, layout=network_layout, alert_email=alert_email,
                                       alert_https_endpoint=alert_https_endpoint,
-                                      description=f"cdk-payments example: the {role}'s queues, topics and logs")
+                                      description=f"cdk-payments example: the {part}'s queues, topics and logs")
         key, self.network, self.alerts = foundation.key, foundation.network, foundation.alerts
         # The replica is encrypted with the audit replica stack's key (made first, in this region), by alias.
         replica_key = kms.Alias.from_alias_name(self, "ReplicaKey", audit_replica.key_alias)
         roles = {merchant: iam.Role.from_role_name(self, f"{merchant}-role", name)
                  for merchant, name in merchant_role_names.items()}
         self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
-                                         description=f"cdk-payments: payment state changes ({role})")
+                                         description=f"cdk-payments: payment state changes ({part})")
         zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=hosted_zone_id,
                                                               zone_name=zone_name) if domain_name else None
         self.payments = SecurePaymentApi(
@@ -76,10 +76,10 @@ class StandbyPlatform(Stack):
                                              account_trail=AccountTrailMode.NONE,
                                              alarm_topic=self.alerts.operations_topic)
         for name, value, description in (
-            ("ApiUrl", self.payments.rest_api.url, f"The {role} payment API's stage URL"),
+            ("ApiUrl", self.payments.rest_api.url, f"The {part} payment API's stage URL"),
             ("ProviderSecretArn", self.payments.secret.secret_arn,
-             f"The {role}'s payment provider credentials (store them here too)"),
-            ("AuditBucketName", self.audit.bucket.bucket_name, f"The {role}'s Object Lock audit bucket"),
+             f"The {part}'s payment provider credentials (store them here too)"),
+            ("AuditBucketName", self.audit.bucket.bucket_name, f"The {part}'s Object Lock audit bucket"),
             ("AuditEventsPrefix", self.audit_trail.prefix, "Where payment state changes land in the audit bucket"),
         ):
             CfnOutput(self, name, value=value, description=description)

@@ -14,7 +14,7 @@ from cdk_payments import Profile, ResilienceTier, SecurePaymentApi
 
 from ..harness import synth_stacks
 from .test_domain import ZONE_ID, zone
-from .test_resilience import DOMAIN, PRIMARY, refusal
+from .test_resilience import DOMAIN, PRIMARY, docs_example_stacks, refusal
 
 ACCOUNT = PRIMARY.account
 PEER = cdk.Environment(account=ACCOUNT, region="us-east-2")
@@ -194,3 +194,7 @@ def test_a_peer_serves_a_replica_and_peer_props_need_the_tier():
     standby = refusal(resilience=ResilienceTier.WARM_STANDBY, standby_region="us-west-2",
                       standby_encryption_key=lambda s: key_in(s, "us-west-2"), witness_region="us-east-2")
     assert "witness_region: is used only with ResilienceTier.ACTIVE_ACTIVE" in standby
+
+
+def test_the_active_active_example_in_the_docs_synthesizes(tmp_path):
+    assert docs_example_stacks("## Active-active", tmp_path) == "['Payments', 'PaymentsPeer', 'PaymentsPeerKeys']"

@@ -281,21 +281,27 @@ def test_an_existing_tables_name_can_be_kept_for_the_upgrade_and_the_standby_fol
         global_table_name="payments")
 
 
-def test_the_warm_standby_example_in_the_docs_synthesizes(tmp_path):
-    """docs/regions.md's three stacks, as a reader would paste them (a placeholder zone id filled in)."""
+def docs_example_stacks(section: str, tmp_path) -> str:
+    """The stack names of docs/regions.md's example under ``section``, synthesized as a reader would paste it (a
+    placeholder zone id filled in)."""
+    import os
     import re
     import subprocess
     import sys
     from pathlib import Path
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "regions.md").read_text()
-    code = re.search(r"```python\n(.*?)```", page[page.index("## Warm standby"):], re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", page[page.index(section):], re.S).group(1)
     code = code.replace('hosted_zone_id="Z..."', f'hosted_zone_id="{ZONE_ID}"')
     code += "\nprint(sorted(s.stack_name for s in app.synth().stacks))\n"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          env={**__import__("os").environ, "CDK_OUTDIR": str(tmp_path)})
+                          env={**os.environ, "CDK_OUTDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "['Payments', 'PaymentsStandby', 'PaymentsStandbyKeys']"
+    return done.stdout.strip()
+
+
+def test_the_warm_standby_example_in_the_docs_synthesizes(tmp_path):
+    assert docs_example_stacks("## Warm standby", tmp_path) == "['Payments', 'PaymentsStandby', 'PaymentsStandbyKeys']"
 
 
 def test_resilience_must_be_a_tier():
