@@ -150,7 +150,8 @@ class PaymentPlatform(Stack):
         # A bus of this stack's own: on the account's default bus, a dev and a prod stack in one account and
         # region would each match the other's payment events (same source) and file them in their audit trails.
         # Named after the stack (unique per account and region), not after its construct path, which a Stage prefixes.
-        self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=f"{self.stack_name}-payment-events",
+        self.event_bus_name = f"{self.stack_name}-payment-events"  # a string, for a second region's stack to name
+        self.event_bus = events.EventBus(self, "PaymentEvents", event_bus_name=self.event_bus_name,
                                          description="cdk-payments: payment state changes")
         copy_vault = self.audit_replica.copy_vault(self) if copies and self.audit_replica else None
         zone = route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=hosted_zone_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from audit_replica import AuditReplica
-from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import Arn, ArnComponents, CfnOutput, Environment, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -35,7 +35,9 @@ class StandbyPlatform(Stack):
 
     It deploys after the primary (``add_dependency``): the replica and the merchant roles are the primary's,
     named at synthesis (a stack in another region cannot reference them). The replica's key is the audit
-    replica stack's, by its alias. With ``domain_name`` its record is the SECONDARY of the failover pair.
+    replica stack's, by its alias. With ``domain_name`` its record is the SECONDARY of the failover pair (a
+    latency record beside the primary's, for a peer). Its payment events are forwarded to the primary's bus,
+    whose webhooks and audit trail cover them.
     """
 
     def __init__(self, scope: Construct, id: str, *, primary: Any, audit_replica: AuditReplica,
@@ -69,6 +71,11 @@ class StandbyPlatform(Stack):
         )
         for role in roles.values():
             self.payments.grant_invoke(role)
+        # The payments taken here reach the merchants' webhooks through the primary's bus, whose region holds their
+        # signing secrets, and land in the primary's audit trail too (this region's own files them here as well).
+        primary_bus = events.EventBus.from_event_bus_arn(self, "PrimaryBus", Arn.format(ArnComponents(
+            service="events", region=primary.region, resource="event-bus", resource_name=primary.event_bus_name), self))
+        self.payments.forward_events(primary_bus)
         # Payments taken here land in an audit bucket of this region (the account's trail is the primary's).
         self.audit = AuditBucket(self, "Audit", profile=profile, encryption_key=key,
                                  alarm_topic=self.alerts.operations_topic)

@@ -97,3 +97,13 @@ def test_both_regions_answer_by_latency_each_with_its_health_check(stacks):
                                                                     PEER_REGION: PEER_REGION}
     assert {r["Name"] for r in records.values()} == {"pay.example.com."}
     assert len({r["SetIdentifier"] for r in records.values()}) == 2
+
+
+def test_the_peers_events_are_forwarded_to_the_primarys_bus(stacks):
+    """The merchants' webhooks and the primary's audit trail cover the payments the peer takes."""
+    primary, peer = stacks["PaymentPlatform-prod"], stacks["PaymentPlatform-prod-peer"]
+    [(_, bus)] = primary.of_type("AWS::Events::EventBus")
+    [rule] = [r for _, r in peer.of_type("AWS::Events::Rule") if r["Properties"]["Description"].startswith("Payment events, forwarded")]
+    [target] = rule["Properties"]["Targets"]
+    assert f":events:{PRIMARY_REGION}:" in json.dumps(target["Arn"])
+    assert json.dumps(target["Arn"]).endswith(f':event-bus/{bus["Properties"]["Name"]}"]]}}')

@@ -8,6 +8,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 
 from cdk_payments import Profile, ResilienceTier, SecurePaymentApi
@@ -19,6 +20,7 @@ from .test_resilience import DOMAIN, PRIMARY, docs_example_stacks, refusal
 ACCOUNT = PRIMARY.account
 PEER = cdk.Environment(account=ACCOUNT, region="us-east-2")
 PEER_ALIAS = "alias/payments-peer"
+OWNER_BUS = f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/payments"
 
 
 def key_in(stack: cdk.Stack, region: str, id: str = "PeerKey") -> kms.IKey:
@@ -34,9 +36,10 @@ def active_active_stacks(app: cdk.App) -> dict[str, cdk.Stack]:
                            domain_name=DOMAIN, hosted_zone=zone(owner))
     peer = cdk.Stack(app, "Peer", env=PEER)
     replica_key = kms.Alias.from_alias_name(peer, "ReplicaKey", PEER_ALIAS)
-    SecurePaymentApi(peer, "Payments", profile=Profile.PROD, resilience=ResilienceTier.ACTIVE_ACTIVE,
-                     existing_table=api.replica_table(peer, encryption_key=replica_key),
-                     domain_name=DOMAIN, hosted_zone=zone(peer))
+    served = SecurePaymentApi(peer, "Payments", profile=Profile.PROD, resilience=ResilienceTier.ACTIVE_ACTIVE,
+                              existing_table=api.replica_table(peer, encryption_key=replica_key),
+                              domain_name=DOMAIN, hosted_zone=zone(peer))
+    served.forward_events(events.EventBus.from_event_bus_arn(peer, "OwnerBus", OWNER_BUS))
     return {"owner": owner, "peer": peer}
 
 
@@ -198,3 +201,48 @@ def test_a_peer_serves_a_replica_and_peer_props_need_the_tier():
 
 def test_the_active_active_example_in_the_docs_synthesizes(tmp_path):
     assert docs_example_stacks("## Active-active", tmp_path) == "['Payments', 'PaymentsPeer', 'PaymentsPeerKeys']"
+
+
+def test_the_peers_payment_events_reach_the_owners_bus(active_active):
+    """Where the merchants' webhooks (and their signing secrets) and the owner's audit trail are."""
+    template = active_active["peer"].template
+    [(rule_id, rule)] = [(k, r) for k, r in template.find_resources("AWS::Events::Rule").items()
+                         if k.startswith("PaymentsForwardEvents")]
+    [target] = rule["Properties"]["Targets"]
+    assert rule["Properties"]["EventPattern"] == {"source": ["cdk-payments"]}
+    assert target["Arn"] == OWNER_BUS
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    [queue_id] = [k for k in template.find_resources("AWS::SQS::Queue") if k.startswith("PaymentsForwardEventsDeadLetters")]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    # The role may put events on the owner's bus, nothing else, and only EventBridge of this account assumes it.
+    [policy] = [p for p in template.find_resources("AWS::IAM::Policy").values()
+                if p["Properties"]["Roles"] == [{"Ref": role_id}]]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": OWNER_BUS}]
+    [trust] = template.find_resources("AWS::IAM::Role")[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    # What EventBridge gives up on waits, alarmed, in a queue it may write to (the queue's policy, for this rule).
+    [queue_policy] = [p for p in template.find_resources("AWS::SQS::QueuePolicy").values()
+                      if p["Properties"]["Queues"] == [{"Ref": queue_id}]]
+    [allow] = [s for s in queue_policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+    # EventBridge encrypts what it puts there with the API's key, which lets it.
+    [key] = template.find_resources("AWS::KMS::Key").values()
+    assert {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Resource": "*",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"]} in key["Properties"]["KeyPolicy"]["Statement"]
+    [alarm] = [a for k, a in template.find_resources("AWS::CloudWatch::Alarm").items()
+               if k.startswith("PaymentsForwardEventsWaiting")]
+    assert alarm["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue_id, "QueueName"]}
+
+
+def test_events_are_forwarded_to_another_regions_bus_only():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Owner", env=PRIMARY)
+    api = SecurePaymentApi(stack, "Payments")
+    here = events.EventBus.from_event_bus_arn(stack, "Here", f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/other")
+    with pytest.raises(ValueError, match="bus: is in this stack's region"):
+        api.forward_events(here)
+    with pytest.raises(ValueError, match=r"bus: .*events.IEventBus"):
+        api.forward_events("arn:aws:events:us-west-2:111111111111:event-bus/payments")

@@ -38,6 +38,7 @@ from .adapter import ProviderAdapter
 from .alarms import backup_failure_alerts, payment_alarms, replication_alarm, topic_for
 from .credentials import provider_secret, rotate
 from .domain import Domain, Routing
+from .forwarding import forward_events, same_region
 from .functions import FunctionDefaults
 from .gateway import Gateway
 from .handlers import Handlers, function_defaults
@@ -323,6 +324,26 @@ class SecurePaymentApi(Construct):
         if hasattr(grantee, "node"):  # the stage's routes are a wildcard, as every grant's are
             AcknowledgeGrantPolicies.apply(grantee)
         return grant
+
+    def forward_events(self, bus: events.IEventBus, *, id: str = "ForwardEvents") -> events.Rule:
+        """Put every payment event of this API on ``bus`` too: another region's bus, such as the primary's or the
+        active-active owner's (``events.EventBus.from_event_bus_arn``), whose webhooks (``webhook_endpoints``,
+        with their signing secrets) and audit trail then cover the payments taken here. EventBridge retries for
+        24 hours while that region is unreachable, then keeps what it could not forward in a dead-letter queue,
+        alarmed on ``alarm_topic``, for a redrive.
+
+        :param bus: the other region's event bus, imported by its ARN.
+        :param id: the rule's construct id (its queue and alarm are named after it).
+        """
+        errors = PropErrors("SecurePaymentApi.forward_events")
+        if errors.check_implements(bus, "bus", "events.IEventBus", "event_bus_arn", required=True):
+            errors.check(not same_region(self, bus), "bus", "is in this stack's region: forward events to another "
+                         "region's bus (in this region, add a rule on event_bus instead)")
+        errors.raise_if_any()
+        rule, waiting = forward_events(self, id, source=self._event_bus, destination=bus,
+                                       key=self._encryption_key, topic=self._alarm_topic)
+        self._alarms.append(waiting)
+        return rule
 
     def replica_table(self, scope: Construct, *, encryption_key: kms.IKey,
                       id: str = "PaymentsReplica") -> dynamodb.ITableV2:
