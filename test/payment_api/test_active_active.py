@@ -166,8 +166,11 @@ def test_active_active_needs_three_regions_of_one_region_set_each_once():
     assert "names a region twice" in itself
     europe = refusal(resilience=ResilienceTier.ACTIVE_ACTIVE, witness_region="eu-west-1",
                      peer_regions=lambda s: {"us-east-2": key_in(s, "us-east-2")})
-    assert "peer_regions: eu-west-1 not in the region set of this stack's region (us-east-1, us-east-2, us-west-2)" \
-        in europe
+    assert "witness_region: eu-west-1 not in the region set of this stack's region (us-east-1, us-east-2, us-west-2)" \
+        in europe and "peer_regions: " not in europe
+    tokyo = refusal(resilience=ResilienceTier.ACTIVE_ACTIVE, witness_region="us-west-2",
+                    peer_regions=lambda s: {"ap-northeast-1": key_in(s, "ap-northeast-1")})
+    assert "peer_regions: ap-northeast-1 not in the region set" in tokyo
     bad = refusal(resilience=ResilienceTier.ACTIVE_ACTIVE, witness_region="Oregon",
                   peer_regions=lambda s: {"us-east-2": key_in(s, "us-east-2")})
     assert "witness_region: 'Oregon' is not an AWS region name" in bad and "region set" not in bad

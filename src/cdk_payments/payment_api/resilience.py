@@ -140,7 +140,8 @@ def _check_active(errors: PropErrors, scope: Construct, props: Any, tier: Resili
                  "or this stack's, one peer and witness_region")
     regions = [here, *peers, *([witness] if witness else [])]
     errors.check(len(set(regions)) == len(regions), "peer_regions",
-                 f"names a region twice among this stack's ({here}), the peers and the witness: each holds one replica")
+                 f"names a region twice among this stack's ({here}), the peers and the witness: each region is one "
+                 "member of the table")
     if not all(formats) or Token.is_unresolved(here):
         return
     region_set = next((regions_ for regions_ in MRSC_REGION_SETS if here in regions_), None)
@@ -148,9 +149,10 @@ def _check_active(errors: PropErrors, scope: Construct, props: Any, tier: Resili
                         f"ResilienceTier.ACTIVE_ACTIVE is not available in {here}: DynamoDB's multi-Region strong "
                         f"consistency spans one of {_sets()}"):
         return
-    outside = [region for region in regions if region not in region_set]
-    errors.check(not outside, "peer_regions", f"{', '.join(outside)} not in the region set of this stack's region "
-                                             f"({', '.join(region_set)}): all three regions must be in one")
+    for prop, named in (("peer_regions", list(peers)), ("witness_region", [witness] if witness else [])):
+        outside = [region for region in named if region not in region_set]
+        errors.check(not outside, prop, f"{', '.join(outside)} not in the region set of this stack's region "
+                                        f"({', '.join(region_set)}): all three regions must be in one")
 
 
 def _sets() -> str:
