@@ -12,6 +12,7 @@ from aws_cdk import Tags
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 
 from cdk_payments import (
@@ -59,6 +60,16 @@ def _observability(stack):
     PlatformParameters(stack, "Parameters", payment_api=api)
 
 
+def _active_active_peer(stack):
+    api = SecurePaymentApi(
+        stack, "Payments", profile=Profile.PROD, resilience=ResilienceTier.ACTIVE_ACTIVE, domain_name="pay.example.com",
+        hosted_zone=zone(stack), existing_table=dynamodb.TableV2.from_table_attributes(
+            stack, "Replica", table_name="OwnerPaymentsTable7D5378AE", global_indexes=["by-merchant"],
+            encryption_key=kms.Alias.from_alias_name(stack, "ReplicaKey", "alias/peer")))
+    api.forward_events(events.EventBus.from_event_bus_arn(
+        stack, "OwnerBus", "arn:aws:events:us-west-2:111111111111:event-bus/payments"))
+
+
 BUILDS = {
     "vpc-dev": lambda s: CostOptimizedVpc(s, "Network"),
     "vpc-prod": lambda s: CostOptimizedVpc(s, "Network", profile=Profile.PROD),
@@ -86,6 +97,13 @@ BUILDS = {
         hosted_zone=zone(s), existing_table=dynamodb.TableV2.from_table_attributes(
             s, "Replica", table_name="PrimaryPaymentsTable5C3F5DD6", global_indexes=["by-merchant"],
             encryption_key=kms.Alias.from_alias_name(s, "ReplicaKey", "alias/standby"))),
+    # Active-active's halves: the owner's strongly consistent table (a peer in us-east-2, the witness in us-west-2),
+    # and a peer serving its replica that forwards its events to the owner's bus.
+    "api-active-active-owner": lambda s: SecurePaymentApi(
+        s, "Payments", profile=Profile.PROD, resilience=ResilienceTier.ACTIVE_ACTIVE, witness_region="us-west-2",
+        peer_regions={"us-east-2": kms.Key.from_key_arn(s, "PeerKey", "arn:aws:kms:us-east-2:111111111111:alias/peer")},
+        domain_name="pay.example.com", hosted_zone=zone(s)),
+    "api-active-active-peer": _active_active_peer,
     "compliance-baseline": _baseline,
     "observability": _observability,
     "workers-spot": lambda s: PaymentWorkerFleet(s, "Workers", vpc=CostOptimizedVpc(s, "Network").vpc,
@@ -98,7 +116,8 @@ BUILDS = {
 # The variants whose stack names its region (a global table needs it); the others are environment-agnostic.
 # The standby half imports its replica by name, which needs no particular region: it stays in the one the
 # handler tests record their calls in (tools/grant_mutation.py judges them against these templates).
-REGIONS = {"api-warm-standby-primary": "us-east-1", "api-warm-standby-standby": "us-east-1"}
+REGIONS = {"api-warm-standby-primary": "us-east-1", "api-warm-standby-standby": "us-east-1",
+           "api-active-active-owner": "us-east-1", "api-active-active-peer": "us-east-1"}
 
 
 def synthesize_variants(root: Path) -> tuple[Path, dict[str, list[str]]]:
