@@ -38,12 +38,19 @@ def configure(work: Path, modules: list[str], tests: list[str]) -> None:
         'source_paths = ["src/"]\n'
         'also_copy = ["tools/"]\n'
         f"only_mutate = {listed(f'src/cdk_payments/runtime/{m}' for m in modules)}\n"
-        'pytest_add_cli_args = ["-p", "no:xdist", "-q"]\n'
+        # The project's own (.projenrc.py): it leaves out the tests mutmut's trampoline cannot run.
+        f"pytest_add_cli_args = {listed(project_pytest_args())}\n"
         f"pytest_add_cli_args_test_selection = {listed(f'test/runtime/{t}' for t in tests)}\n"
         "[tool.pytest.ini_options]\n"
         'addopts = "-ra --strict-markers"\n'
         'filterwarnings = ["ignore:No application metrics to publish:UserWarning"]\n'
         'markers = ["slow: builds the wheel or runs external tools; runs in CI"]\n')
+
+
+def project_pytest_args() -> list[str]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
 
 
 def patterns(modules: list[str], functions: list[str]) -> list[str]:

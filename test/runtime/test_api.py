@@ -246,3 +246,18 @@ def test_provider_unavailable_says_when_to_retry(aws):
                                      headers=KEY), FakeContext())
     assert response["statusCode"] == 503
     assert response["multiValueHeaders"]["Retry-After"] == [str(api.RETRY_AFTER_SECONDS)]
+
+
+@pytest.mark.parametrize("body, field", [
+    (valid_body(amount="12.50"), "amount"),
+    (valid_body(metadata={"n": 1}), "metadata.n"),
+    ({k: v for k, v in valid_body().items() if k != "amount"}, "body"),
+    (valid_body(card_holder="A"), "body"),
+])
+def test_a_schema_refusal_names_the_field_it_refuses(aws, body, field):
+    """The message says which field (a dotted path inside the body), or the body itself for a missing or
+    unknown field, then what the schema wanted."""
+    status, answer = post(body)
+    message = answer["error"]["message"]
+    assert (status, answer["error"]["code"]) == (400, "invalid_request")
+    assert message.split(": ")[0] == field and len(message) > len(field) + 2, message

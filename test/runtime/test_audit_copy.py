@@ -48,7 +48,10 @@ def test_the_staged_object_lands_locked_under_the_same_key_with_its_md5(s3):
     clients.s3().meta.events.register("before-send.s3.PutObject", lambda request, **_: sent.append(request.headers))
     result = audit_copy.handler(_created(STAGING, KEY), None)
     assert result["key"] == KEY and result["bytes"] == len(RECORDS) and result["version_id"]
-    assert s3.get_object(Bucket=AUDIT, Key=KEY)["Body"].read() == RECORDS
+    copy = s3.get_object(Bucket=AUDIT, Key=KEY)
+    assert copy["Body"].read() == RECORDS
+    # Newline-delimited JSON, as Firehose wrote it: what a reader of the audit trail (Athena, a download) is told.
+    assert copy["ContentType"] == "application/x-ndjson"
     # What S3 demands of an upload to a bucket with default retention: the body's MD5, base64.
     (headers,) = sent
     assert headers["Content-MD5"].decode() == base64.b64encode(hashlib.md5(RECORDS).digest()).decode()
@@ -56,6 +59,8 @@ def test_the_staged_object_lands_locked_under_the_same_key_with_its_md5(s3):
 
 @pytest.mark.parametrize("bucket, key", [("someone-elses-bucket", KEY), (STAGING, "other/object"), (STAGING, None)])
 def test_it_copies_nothing_but_the_staging_buckets_audit_objects(s3, bucket, key):
-    with pytest.raises(audit_copy.NotAnAuditDelivery):
+    with pytest.raises(audit_copy.NotAnAuditDelivery) as refused:
         audit_copy.handler(_created(bucket, key), None)
+    # The refusal names the object, for whoever reads the dead-letter queue or the log.
+    assert str(refused.value) == f"not an audit delivery: s3://{bucket}/{key}"
     assert s3.list_objects_v2(Bucket=AUDIT).get("KeyCount") == 0
