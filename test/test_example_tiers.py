@@ -106,20 +106,29 @@ def test_the_tier_cost_table_is_generated_from_the_command(backup_and_restore, w
             f"{path.name}: run python tools/cost_table.py docs/cost.md"
 
 
-def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules_pack(warm_standby):
-    result, outdir = warm_standby
-    assert result.returncode == 0, result.stderr
+def stack_regions(outdir: Path) -> dict[str, str]:
+    """Each stack of the assembly and the environment it is placed in."""
     manifest = json.loads((outdir / "manifest.json").read_text())
-    placed = {name: a["environment"] for name, a in manifest["artifacts"].items()
-              if a["type"] == "aws:cloudformation:stack"}
-    assert placed == {"PaymentPlatform-prod-audit-replica": f"aws://unknown-account/{REPLICA_REGION}",
-                      "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
-                      "PaymentPlatform-prod-standby": f"aws://unknown-account/{REPLICA_REGION}"}
+    return {name: a["environment"] for name, a in manifest["artifacts"].items()
+            if a["type"] == "aws:cloudformation:stack"}
+
+
+def assert_every_rules_pack_and_cfn_lint_pass(outdir: Path) -> None:
     report = json.loads((outdir / "validation-report.json").read_text())
     assert [(p["pluginName"], v["ruleName"]) for p in report["pluginReports"] for v in p["violations"]] == []
     lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
                            *sorted(map(str, outdir.glob("*.template.json")))], capture_output=True, text=True)
     assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules_pack(warm_standby):
+    result, outdir = warm_standby
+    assert result.returncode == 0, result.stderr
+    assert stack_regions(outdir) == {
+        "PaymentPlatform-prod-audit-replica": f"aws://unknown-account/{REPLICA_REGION}",
+        "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
+        "PaymentPlatform-prod-standby": f"aws://unknown-account/{REPLICA_REGION}"}
+    assert_every_rules_pack_and_cfn_lint_pass(outdir)
     primary = json.loads((outdir / "PaymentPlatform-prod.template.json").read_text())
     assert primary["Outputs"]["DomainUrl"]["Value"] == "https://pay.example.com/"
     # The audit trail reaches the standby region within 15 minutes (S3 RTC), as the tier's RPO needs.
@@ -129,17 +138,11 @@ def test_warm_standby_deploys_three_stacks_in_two_regions_and_passes_every_rules
 def test_active_active_serves_from_two_regions_and_passes_every_rules_pack(active_active):
     result, outdir = active_active
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    placed = {name: a["environment"] for name, a in manifest["artifacts"].items()
-              if a["type"] == "aws:cloudformation:stack"}
-    assert placed == {"PaymentPlatform-prod-audit-replica": "aws://unknown-account/us-east-2",
-                      "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
-                      "PaymentPlatform-prod-peer": "aws://unknown-account/us-east-2"}
-    report = json.loads((outdir / "validation-report.json").read_text())
-    assert [(p["pluginName"], v["ruleName"]) for p in report["pluginReports"] for v in p["violations"]] == []
-    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable",
-                           *sorted(map(str, outdir.glob("*.template.json")))], capture_output=True, text=True)
-    assert lint.stdout == "" and lint.returncode == 0, lint.stdout + lint.stderr
+    assert stack_regions(outdir) == {
+        "PaymentPlatform-prod-audit-replica": "aws://unknown-account/us-east-2",
+        "PaymentPlatform-prod": "aws://unknown-account/us-east-1",
+        "PaymentPlatform-prod-peer": "aws://unknown-account/us-east-2"}
+    assert_every_rules_pack_and_cfn_lint_pass(outdir)
     peer = json.loads((outdir / "PaymentPlatform-prod-peer.template.json").read_text())
     assert peer["Outputs"]["ApiUrl"]["Description"] == "The peer payment API's stage URL"
 

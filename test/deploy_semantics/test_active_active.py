@@ -6,51 +6,27 @@ global table, so what spans the regions is checked here, on the templates."""
 from __future__ import annotations
 
 import json
-import sys
 
-import aws_cdk as cdk
 import pytest
 
-from ..run_cache import run_temp, shared
-from .cfn import StackTemplate, load_assembly
-from .conftest import EXAMPLE
+from .cfn import StackTemplate
 from .test_collisions import physical_names
-from .test_ordering import config_rules_after_recorder, stage_after_account
-from .test_quotas import quota_problems
-from .test_warm_standby import COPIES, PRIMARY_REGION
-from .test_writers import CHECKS
+from .test_warm_standby import PRIMARY_REGION, STACK_CHECKS, failed_checks, load_copies
 
 PEER_REGION, WITNESS_REGION = "us-east-2", "us-west-2"
 
 
-def synth_active_active(outdir) -> None:
-    sys.path.insert(0, str(EXAMPLE))
-    try:
-        from platform_stacks import build_platform
-    finally:
-        sys.path.remove(str(EXAMPLE))
-    from cdk_payments import Profile, ResilienceTier
-
-    app = cdk.App(analytics_reporting=False, outdir=str(outdir))
-    for stack_id in COPIES:
-        build_platform(app, stack_id=stack_id, profile=Profile.PROD, cost_center="payments",
-                       replica_region=PEER_REGION, primary_region=PRIMARY_REGION, witness_region=WITNESS_REGION,
-                       resilience=ResilienceTier.ACTIVE_ACTIVE, alert_email="payments-alerts@example.com",
-                       domain_name="pay.example.com", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com")
-    app.synth()
-
-
 @pytest.fixture(scope="module")
 def stacks(tmp_path_factory) -> dict[str, StackTemplate]:
-    folder = run_temp(tmp_path_factory) / "active-active-copies"
-    return {stack.name: stack for stack in load_assembly(shared(folder, synth_active_active))}
+    from cdk_payments import ResilienceTier
+
+    return load_copies(tmp_path_factory, "active-active-copies", replica_region=PEER_REGION,
+                       witness_region=WITNESS_REGION, resilience=ResilienceTier.ACTIVE_ACTIVE)
 
 
-@pytest.mark.parametrize("check", [*CHECKS, stage_after_account, config_rules_after_recorder, quota_problems],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("check", STACK_CHECKS, ids=lambda c: c.__name__)
 def test_every_stack_of_both_copies(stacks, check):
-    problems = {name: check(stack) for name, stack in stacks.items()}
-    assert {name: found for name, found in problems.items() if found} == {}, json.dumps(problems, indent=1)
+    assert failed_checks(stacks, check) == "{}"
 
 
 def test_two_copies_share_no_physical_name(stacks):

@@ -5,6 +5,7 @@ the two is checked here, on the templates."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
@@ -23,34 +24,52 @@ PRIMARY_REGION = "us-east-1"
 COPIES = ("PaymentPlatform-prod", "PaymentPlatform-prod-copy")
 
 
-def synth_warm_standby(outdir) -> None:
+# What each stack of every tier's copies must pass.
+STACK_CHECKS = [*CHECKS, stage_after_account, config_rules_after_recorder, quota_problems]
+
+
+def synth_copies(outdir, **tier) -> None:
+    """Two copies of the example's prod stacks in ``outdir``, the tier's ``build_platform`` keywords on top of a
+    platform in PRIMARY_REGION under one domain name."""
     sys.path.insert(0, str(EXAMPLE))
     try:
         from platform_stacks import build_platform
     finally:
         sys.path.remove(str(EXAMPLE))
-    from cdk_payments import Profile, ResilienceTier
+    from cdk_payments import Profile
 
     app = cdk.App(analytics_reporting=False, outdir=str(outdir))
     for stack_id in COPIES:
         build_platform(app, stack_id=stack_id, profile=Profile.PROD, cost_center="payments",
-                       replica_region=REPLICA_REGION, primary_region=PRIMARY_REGION,
-                       resilience=ResilienceTier.WARM_STANDBY, alert_email="payments-alerts@example.com",
-                       domain_name="pay.example.com", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com")
+                       primary_region=PRIMARY_REGION, alert_email="payments-alerts@example.com",
+                       domain_name="pay.example.com", hosted_zone_id="Z0123456789ABCDEFGHIJ", zone_name="example.com",
+                       **tier)
     app.synth()
+
+
+def load_copies(tmp_path_factory, folder: str, **tier) -> dict[str, StackTemplate]:
+    """``synth_copies`` once per run (shared by the xdist workers), by stack name."""
+    synthesize = functools.partial(synth_copies, **tier)
+    return {stack.name: stack for stack in load_assembly(shared(run_temp(tmp_path_factory) / folder, synthesize))}
+
+
+def failed_checks(stacks: dict[str, StackTemplate], check) -> str:
+    """What ``check`` finds in each stack, as JSON; an empty object when it finds nothing."""
+    problems = {name: check(stack) for name, stack in stacks.items()}
+    return json.dumps({name: found for name, found in problems.items() if found}, indent=1)
 
 
 @pytest.fixture(scope="module")
 def stacks(tmp_path_factory) -> dict[str, StackTemplate]:
-    folder = run_temp(tmp_path_factory) / "warm-standby-copies"
-    return {stack.name: stack for stack in load_assembly(shared(folder, synth_warm_standby))}
+    from cdk_payments import ResilienceTier
+
+    return load_copies(tmp_path_factory, "warm-standby-copies", replica_region=REPLICA_REGION,
+                       resilience=ResilienceTier.WARM_STANDBY)
 
 
-@pytest.mark.parametrize("check", [*CHECKS, stage_after_account, config_rules_after_recorder, quota_problems],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize("check", STACK_CHECKS, ids=lambda c: c.__name__)
 def test_every_stack_of_both_copies(stacks, check):
-    problems = {name: check(stack) for name, stack in stacks.items()}
-    assert {name: found for name, found in problems.items() if found} == {}, json.dumps(problems, indent=1)
+    assert failed_checks(stacks, check) == "{}"
 
 
 def test_two_copies_share_no_physical_name(stacks):

@@ -75,8 +75,7 @@ def _check_standby(errors: PropErrors, scope: Construct, props: Any, tier: Resil
         errors.check(props.global_table_name is None, "global_table_name",
                      "is used only with ResilienceTier.WARM_STANDBY or ACTIVE_ACTIVE")
     if tier is not ResilienceTier.WARM_STANDBY:
-        for prop, value in own:
-            errors.check(value is None, prop, "is used only with ResilienceTier.WARM_STANDBY")
+        _used_only_with(errors, own, ResilienceTier.WARM_STANDBY)
         return
     own += (("global_table_name", props.global_table_name),)
     if props.existing_table is not None:
@@ -109,8 +108,7 @@ def _check_active(errors: PropErrors, scope: Construct, props: Any, tier: Resili
     peers, witness = props.peer_regions, props.witness_region
     own = (("peer_regions", peers), ("witness_region", witness))
     if tier is not ResilienceTier.ACTIVE_ACTIVE:
-        for prop, value in own:
-            errors.check(value is None, prop, "is used only with ResilienceTier.ACTIVE_ACTIVE")
+        _used_only_with(errors, own, ResilienceTier.ACTIVE_ACTIVE)
         return
     if props.existing_table is not None:
         for prop, value in (*own, ("global_table_name", props.global_table_name)):
@@ -153,6 +151,11 @@ def _check_active(errors: PropErrors, scope: Construct, props: Any, tier: Resili
         outside = [region for region in named if region not in region_set]
         errors.check(not outside, prop, f"{', '.join(outside)} not in the region set of this stack's region "
                                         f"({', '.join(region_set)}): all three regions must be in one")
+
+
+def _used_only_with(errors: PropErrors, props: tuple[tuple[str, Any], ...], tier: ResilienceTier) -> None:
+    for prop, value in props:
+        errors.check(value is None, prop, f"is used only with ResilienceTier.{tier.name}")
 
 
 def _sets() -> str:
