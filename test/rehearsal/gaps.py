@@ -44,3 +44,16 @@ SKIPPED_TYPES = {
     "PaymentPlatform-prod": _SKIPPED_IN_BOTH | {
         "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::Backup::BackupVault"},
 }
+
+# The warm-standby example (test_warm_standby_rehearsal.py): the primary as prod, with the API domain's base
+# path mapping (moto's API refuses one to a stage, which it has no model for); the standby has no workers
+# and none of the account's guard rails (the primary's stack holds them).
+_DOMAIN = frozenset({"AWS::ApiGateway::BasePathMapping"})
+WARM_STANDBY_SKIPPED_TYPES = {
+    "PaymentPlatform-prod-audit-replica": SKIPPED_TYPES["PaymentPlatform-prod-audit-replica"],
+    "PaymentPlatform-prod": SKIPPED_TYPES["PaymentPlatform-prod"] | _DOMAIN,
+    "PaymentPlatform-prod-standby": _DOMAIN | (_SKIPPED_IN_BOTH - {
+        "AWS::AutoScaling::ScalingPolicy", "AWS::Budgets::Budget", "AWS::CloudTrail::Trail", "AWS::Config::ConfigRule",
+        "AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel", "AWS::GuardDuty::Detector",
+        "AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"}),
+}

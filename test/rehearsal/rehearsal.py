@@ -11,11 +11,13 @@ import json
 import re
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Iterator
 
-from cdk_payments.local.deploy import Deployment, attribute_of, resolve
+from cdk_payments.local.deploy import Deployment, attribute_of, deploy, resolve
 from cdk_payments.local.emulator import Invocation, bootstrap_bucket, redeliveries_done
 from cdk_payments.local.gateway import function_of, match_resource
 from cdk_payments.runtime.intake import payment_id_for
@@ -42,12 +44,20 @@ def rotation_answered(deployment: Deployment) -> None:
         assert failed == [], f"{logical_id}: the rotation function failed: {failed}"
 
 
+def deploy_quietly(emulator: Any, assembly: Path, stack_name: str, **kwargs: Any) -> Deployment:
+    """deploy(), without moto's warning for each resource type it has no model for (gaps.py pins them)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tried to parse .* not supported by moto", category=UserWarning)
+        return deploy(emulator, assembly, stack_name, **kwargs)
+
+
 # -- what was created, per logical id ----------------------------------------------------------------
 
-def check_created(deployment: Deployment) -> None:
-    """Every resource moto supports exists, with the properties the payment path depends on."""
+def check_created(deployment: Deployment, pinned: frozenset[str] | None = None) -> None:
+    """Every resource moto supports exists, with the properties the payment path depends on; moto skips
+    the types ``pinned`` (by default, gaps.SKIPPED_TYPES of the stack) and no other."""
     assert deployment.status == "CREATE_COMPLETE", deployment.status
-    pinned = gaps.SKIPPED_TYPES[deployment.stack_name]
+    pinned = gaps.SKIPPED_TYPES[deployment.stack_name] if pinned is None else pinned
     missing = {k: t for k, t in deployment.skipped.items() if t not in pinned}
     assert missing == {}, f"moto did not create these supported resources: {missing}"
     assert set(deployment.skipped.values()) == pinned, (
@@ -60,6 +70,24 @@ def check_created(deployment: Deployment) -> None:
     check_api(deployment)
     check_rules(deployment)
     check_launch_templates(deployment)
+
+
+def check_the_rest_as_synthesized(deployment: Deployment) -> None:
+    """Besides the resources the gap rewrites touched, only those that referred to one of them changed."""
+    touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
+    # The rewrites that replace a resource or its Ref (a resource created through the API, a stage's name...).
+    replacing = ("secret-through-the-api", "firehose-after-the-stack", "stage-name-ref", "event-bus-name-ref",
+                 "certificate-through-the-api", "domain-name-through-the-api", "alarm-a-health-check-follows")
+    replaced = [logical_id for rewrite in replacing for logical_id in deployment.touched[rewrite]]
+    changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
+               if deployment.deployed["Resources"].get(logical_id) != resource}
+    # Besides the rewritten resources, only those that referred to one created through the API (its Ref
+    # is now its ARN or name, its GetAtt its ARN or domain, and nothing depends on it any more) or to a
+    # stage or bus (its Ref is now its name).
+    referring = {logical_id for logical_id in changed - touched
+                 if any(f'"{s}"' in json.dumps(deployment.synthesized["Resources"][logical_id]) for s in replaced)}
+    assert changed - touched == referring
+    assert deployment.deployed.keys() == deployment.synthesized.keys()
 
 
 def check_tables(deployment: Deployment) -> None:
@@ -196,11 +224,13 @@ class PaymentApi:
     identity: dict[str, Any]
 
     @classmethod
-    def of(cls, deployment: Deployment) -> "PaymentApi":
+    def of(cls, deployment: Deployment, merchants: Deployment | None = None) -> "PaymentApi":
+        """The stack's API; ``merchants``: the stack whose merchant roles it maps (a standby's primary)."""
         api_id = deployment.one("AWS::ApiGateway::RestApi", "PaymentsApi")
         stage = deployment.properties(deployment.one("AWS::ApiGateway::Stage", "PaymentsApi"))["StageName"]
         # Requests are signed by a session of the role the deployed processor maps to the demo merchant.
-        role = deployment.physical[deployment.one("AWS::IAM::Role", "DemoMerchantRole")]
+        merchants = merchants or deployment
+        role = merchants.physical[merchants.one("AWS::IAM::Role", "DemoMerchantRole")]
         return cls(deployment, deployment.physical[api_id], stage, caller(role))
 
     def call(self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:

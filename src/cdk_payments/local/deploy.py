@@ -62,7 +62,7 @@ def deploy(
             emulator.publish_powertools_layer(parameter["Default"], _layer_name(parameter["Default"]), region)
     if change_template is not None:
         change_template(synthesized)
-    context = gaps.Context(stack_name, emulator.client("secretsmanager", region), {}, region)
+    context = gaps.Context(stack_name, lambda service: emulator.client(service, region), {}, region)
     deployed, touched = gaps.rewrite(synthesized, context)
     stack = emulator.create_stack(stack_name, deployed, region)
     deployment = Deployment(emulator, stack_name, synthesized, deployed, stack["StackStatus"], touched, region)
@@ -80,6 +80,10 @@ def deploy(
     for logical_id, resource in context.after_the_stack:
         if resource["Type"] == "AWS::S3::Bucket":  # its events to EventBridge (gaps: bucket-events-after-the-stack)
             enable_bucket_events(deployment.physical[logical_id])
+        elif resource["Type"] == "AWS::DynamoDB::Table":  # gaps: global-table-as-table
+            share_table(deployment, deployment.physical[logical_id], context.replicas[logical_id])
+        elif resource["Type"] == "AWS::CloudWatch::Alarm":  # gaps: alarm-a-health-check-follows
+            deployment.physical[logical_id] = create_alarm(deployment, resource["Properties"])
         else:
             deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
     for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
@@ -114,7 +118,7 @@ def resolve(deployment: Deployment, value: Any) -> Any:
     """The few intrinsics the checked properties use, resolved against what was created."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return {"AWS::Region": deployment.region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-                **deployment.parameters}.get(value["Ref"]) or deployment.physical[value["Ref"]]
+                "AWS::StackName": deployment.stack_name, **deployment.parameters}.get(value["Ref"]) or deployment.physical[value["Ref"]]
     if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
         logical_id, attribute = value["Fn::GetAtt"]
         return attribute_of(deployment, logical_id, attribute)
@@ -167,6 +171,26 @@ def enable_bucket_events(bucket: str) -> None:
     from moto.s3.models import s3_backends
 
     s3_backends[ACCOUNT]["aws"].put_bucket_notification_configuration(bucket, {"EventBridgeConfiguration": {}})
+
+
+def share_table(deployment: Deployment, table: str, regions: list[str]) -> None:
+    """The other replicas of a global table: each region's DynamoDB holds the table the stack created (see
+    gaps: global-table-as-table). Into moto's backends (this process): its API has no replicas."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    created = dynamodb_backends[ACCOUNT][deployment.region].tables[table]
+    for region in regions:
+        dynamodb_backends[ACCOUNT][region].tables[table] = created
+
+
+def create_alarm(deployment: Deployment, properties: dict[str, Any]) -> str:
+    """A metric alarm, created through the API (see gaps: alarm-a-health-check-follows)."""
+    kept = ("AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
+            "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
+            "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData", "Metrics")
+    wanted = resolve(deployment, {key: value for key, value in properties.items() if key in kept})
+    deployment.client("cloudwatch").put_metric_alarm(**wanted)
+    return wanted["AlarmName"]
 
 
 def create_delivery_stream(deployment: Deployment, properties: dict[str, Any]) -> str:

@@ -304,9 +304,11 @@ class Emulator:
                     "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"], "Data": {}}
         url = urllib.parse.urlsplit(event["ResponseURL"] if "://" in event["ResponseURL"]
                                     else f"http://{event['ResponseURL']}")
+        # moto reads the stack's region from the request's credential scope (else it looks in us-east-1).
+        scope = f"AWS4-HMAC-SHA256 Credential=emulator/20260101/{event['StackId'].split(':')[3]}/cloudformation/aws4_request"
         request = urllib.request.Request(f"{self.endpoint}{url.path}?{url.query}", method="PUT",
                                          data=json.dumps(response).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", "Authorization": scope})
         urllib.request.urlopen(request).read()
         self.invocations.append(Invocation(function.function_name, function.handler, event, response, None, ""))
 
@@ -386,7 +388,8 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
     return restore
 
 
-_RULE_LOCK = threading.Lock()
+# Reentrant: moto delivers to a bus target (another region's bus) in the same thread, whose rules come here.
+_RULE_LOCK = threading.RLock()
 # How long a message its function reported failed may stay invisible and still be delivered again
 # here: the event handler's short retry (2 s) and a webhook's first backoff (5 s), not a queue's
 # visibility timeout of minutes.

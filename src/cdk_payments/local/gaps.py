@@ -27,13 +27,17 @@ class Rewrite:
 @dataclass
 class Context:
     stack_name: str
-    secretsmanager: Any  # the emulator's Secrets Manager client
+    client: Callable[[str], Any]  # the emulator's client of a service, in the stack's region
     replacements: dict[str, str]  # logical id -> the value its Ref resolves to, for removed resources
     region: str = "us-east-1"
+    template: dict[str, Any] = field(default_factory=dict)  # the whole template, as rewritten so far
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> its Ref's value, for kept resources
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (logical id, attribute) -> value
-    # Removed resources to create through the API once the stack exists (they refer to its resources).
+    # Removed resources to create through the API once the stack exists (they refer to its resources),
+    # and kept ones to finish there: (logical id, the resource).
     after_the_stack: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # A global table's logical id -> the regions of its other replicas (see global-table-as-table).
+    replicas: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _kms_tags(_: str, resource: dict[str, Any], __: Context) -> bool:
@@ -62,7 +66,7 @@ def _secret_through_the_api(logical_id: str, resource: dict[str, Any], context: 
         body = json.loads(generate.get("SecretStringTemplate", "{}"))
         body[generate["GenerateStringKey"]] = secrets.token_hex(16)
         value = json.dumps(body)
-    created = context.secretsmanager.create_secret(
+    created = context.client("secretsmanager").create_secret(
         Name=properties.get("Name", f"{context.stack_name}-{logical_id}"),
         Description=properties.get("Description", ""), SecretString=value,
         Tags=properties.get("Tags", []),
@@ -114,6 +118,69 @@ def _stage_name_ref(logical_id: str, resource: dict[str, Any], context: Context)
 
 def _event_bus_name_ref(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
     context.refs[logical_id] = resource["Properties"]["Name"]
+    return True
+
+
+def _global_table_as_table(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource["Properties"]
+    here = lambda replica: replica["Region"] in (context.region, {"Ref": "AWS::Region"})  # noqa: E731
+    [replica] = [r for r in properties["Replicas"] if here(r)]
+    context.replicas[logical_id] = sorted(r["Region"] for r in properties["Replicas"] if not here(r))
+    kept = ("TableName", "KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes", "StreamSpecification", "TimeToLiveSpecification")
+    table = {key: value for key, value in properties.items() if key in kept}
+    table.update({key: value for key, value in replica.items() if key in (
+        "DeletionProtectionEnabled", "PointInTimeRecoverySpecification", "Tags", "TableClass")})
+    if "SSESpecification" in properties:
+        table["SSESpecification"] = {**properties["SSESpecification"], **replica.get("SSESpecification", {})}
+    resource["Type"], resource["Properties"] = "AWS::DynamoDB::Table", table
+    context.after_the_stack.append((logical_id, resource))
+    return True
+
+
+def _certificate_through_the_api(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource["Properties"]
+    context.replacements[logical_id] = context.client("acm").request_certificate(
+        DomainName=properties["DomainName"], ValidationMethod=properties.get("ValidationMethod", "DNS"),
+    )["CertificateArn"]
+    return True
+
+
+def _domain_name_through_the_api(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = _replace_refs(resource["Properties"], context)  # its certificate, created just before
+    created = context.client("apigateway").create_domain_name(
+        domainName=properties["DomainName"], regionalCertificateArn=properties["RegionalCertificateArn"],
+        endpointConfiguration={"types": properties["EndpointConfiguration"]["Types"]},
+        securityPolicy=properties.get("SecurityPolicy", "TLS_1_2"))
+    context.replacements[logical_id] = created["domainName"]
+    context.attributes[(logical_id, "RegionalDomainName")] = created["regionalDomainName"]
+    context.attributes[(logical_id, "RegionalHostedZoneId")] = created["regionalHostedZoneId"]
+    return True
+
+
+def _hosted_zone_of_the_emulator(_: str, resource: dict[str, Any], context: Context) -> bool:
+    properties = resource["Properties"]
+    if not isinstance(properties.get("HostedZoneId"), str):
+        return False
+    zone = properties["Name"].rstrip(".").split(".", 1)[1] + "."
+    route53 = context.client("route53")
+    found = route53.list_hosted_zones_by_name(DNSName=zone)["HostedZones"]
+    existing = [z["Id"] for z in found if z["Name"] == zone]
+    zone_id = existing[0] if existing else route53.create_hosted_zone(
+        Name=zone, CallerReference=f"{context.stack_name}-{zone}")["HostedZone"]["Id"]
+    properties["HostedZoneId"] = zone_id.rsplit("/", 1)[-1]
+    return True
+
+
+def _alarm_a_health_check_follows(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
+    followed = [r for r in context.template["Resources"].values() if r["Type"] == "AWS::Route53::HealthCheck"
+                and r["Properties"]["HealthCheckConfig"].get("AlarmIdentifier", {}).get("Name") == {"Ref": logical_id}]
+    if not followed:
+        return False
+    # CloudFormation generates <stack>-<logical id>-<random>.
+    name = resource["Properties"].setdefault("AlarmName", f"{context.stack_name}-{logical_id}")
+    context.replacements[logical_id] = name
+    context.after_the_stack.append((logical_id, resource))
     return True
 
 
@@ -192,12 +259,60 @@ REWRITES = (
         "AWS::S3::Bucket",
         _bucket_events_after_the_stack,
     ),
+    Rewrite(
+        "global-table-as-table",
+        "moto has no CloudFormation model for AWS::DynamoDB::GlobalTable, and its DynamoDB replicates "
+        "nothing. The global table becomes an AWS::DynamoDB::Table in the stack's region, with that replica's "
+        "properties (its key, deletion protection, point-in-time recovery, tags). Once the stack exists the "
+        "other replicas' regions are given the same table, so that a write in one region is read in the "
+        "other: replication with no lag and no conflicts, which AWS does not promise (the deploy-semantics "
+        "tests check the replicas, their keys and the lag alarm instead).",
+        "AWS::DynamoDB::GlobalTable",
+        _global_table_as_table,
+    ),
+    Rewrite(
+        "certificate-through-the-api",
+        "moto has no CloudFormation model for AWS::CertificateManager::Certificate: its Ref (the API "
+        "domain's certificate) resolves to nothing. The certificate is requested through moto's ACM API "
+        "(moto validates nothing; AWS validates it in the hosted zone) and every Ref to it becomes its ARN.",
+        "AWS::CertificateManager::Certificate",
+        _certificate_through_the_api,
+    ),
+    Rewrite(
+        "domain-name-through-the-api",
+        "moto has no CloudFormation model for AWS::ApiGateway::DomainName: the Route 53 alias record's "
+        "GetAtt RegionalDomainName fails the stack. The domain is created through moto's API Gateway API "
+        "with the template's certificate, endpoint type and security policy; every Ref to it becomes its "
+        "name and GetAtt its regional domain name and hosted zone. (Its base path mapping stays a skipped "
+        "resource: moto's API refuses a mapping to a stage, which it has no model for either.)",
+        "AWS::ApiGateway::DomainName",
+        _domain_name_through_the_api,
+    ),
+    Rewrite(
+        "hosted-zone-of-the-emulator",
+        "A record in a hosted zone imported by id (the user's zone exists before the deploy) names a zone "
+        "the emulator does not have, and moto makes up its own zone ids. The zone is created in the "
+        "emulator under the record's parent domain (once: the records of several stacks share it) and the "
+        "record names the emulator's id.",
+        "AWS::Route53::RecordSet",
+        _hosted_zone_of_the_emulator,
+    ),
+    Rewrite(
+        "alarm-a-health-check-follows",
+        "moto has no CloudFormation model for AWS::CloudWatch::Alarm. An alarm a Route 53 health check "
+        "follows is created through moto's CloudWatch API once the stack exists (its actions name the "
+        "stack's topics) under the name CloudFormation would give it, so that the alarm's state can be "
+        "set and the failover read; every Ref to it becomes that name. Other alarms stay skipped.",
+        "AWS::CloudWatch::Alarm",
+        _alarm_a_health_check_follows,
+    ),
 )
 
 
 def rewrite(template: dict[str, Any], context: Context) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The template moto can create, and which logical ids each rewrite touched."""
     template = copy.deepcopy(template)
+    context.template = template
     touched: dict[str, list[str]] = {r.name: [] for r in REWRITES}
     for logical_id, resource in list(template["Resources"].items()):
         for r in REWRITES:
