@@ -45,15 +45,18 @@ SKIPPED_TYPES = {
         "AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::Backup::BackupVault"},
 }
 
-# The warm-standby example (test_warm_standby_rehearsal.py): the primary as prod, with the API domain's base
-# path mapping (moto's API refuses one to a stage, which it has no model for); the standby has no workers
-# and none of the account's guard rails (the primary's stack holds them).
+# The example's warm-standby and active-active tiers (test_warm_standby_rehearsal.py,
+# test_active_active_rehearsal.py): the primary (or owner) as prod, with the API domain's base path mapping
+# (moto's API refuses one to a stage, which it has no model for); the standby (or peer) has no workers and
+# none of the account's guard rails (the primary's stack holds them).
 _DOMAIN = frozenset({"AWS::ApiGateway::BasePathMapping"})
-WARM_STANDBY_SKIPPED_TYPES = {
+_SECOND_REGION = _DOMAIN | (_SKIPPED_IN_BOTH - {
+    "AWS::AutoScaling::ScalingPolicy", "AWS::Budgets::Budget", "AWS::CloudTrail::Trail", "AWS::Config::ConfigRule",
+    "AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel", "AWS::GuardDuty::Detector",
+    "AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"})
+TIER_SKIPPED_TYPES = {
     "PaymentPlatform-prod-audit-replica": SKIPPED_TYPES["PaymentPlatform-prod-audit-replica"],
     "PaymentPlatform-prod": SKIPPED_TYPES["PaymentPlatform-prod"] | _DOMAIN,
-    "PaymentPlatform-prod-standby": _DOMAIN | (_SKIPPED_IN_BOTH - {
-        "AWS::AutoScaling::ScalingPolicy", "AWS::Budgets::Budget", "AWS::CloudTrail::Trail", "AWS::Config::ConfigRule",
-        "AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel", "AWS::GuardDuty::Detector",
-        "AWS::SecurityHub::Hub", "AWS::SecurityHub::Standard"}),
+    "PaymentPlatform-prod-standby": _SECOND_REGION,
+    "PaymentPlatform-prod-peer": _SECOND_REGION,
 }

@@ -7,7 +7,7 @@ What the emulator cannot do is stood in for, and said so where it is done: moto 
 (each replica region is given the table the primary's stack created: replication with no lag, see
 cdk_payments.local.gaps "global-table-as-table"; the replicas, their keys and the lag alarm are the
 deploy-semantics tests' part, test/deploy_semantics/test_warm_standby.py), and Route 53 answers no query
-in moto: test/rehearsal/failover.py applies Route 53's failover rule to the records and health checks the
+in moto: test/rehearsal/routing.py applies Route 53's failover rule to the records and health checks the
 stacks created, with the state of the alarm each check follows.
 """
 
@@ -17,44 +17,28 @@ import json
 
 import pytest
 
-from cdk_payments.local.deploy import resolve, stacks_in_order
-from cdk_payments.local.emulator import redeliveries_done
 from cdk_payments.runtime.intake import payment_id_for
 
-from ..example_assemblies import synth_app
-from ..test_example_tiers import cost_table
 from . import gaps
-from .failover import Router
-from .rehearsal import (
-    PaymentApi,
-    check_created,
-    check_the_rest_as_synthesized,
-    deploy_quietly,
-    payments_queue_arn,
-    subscribe_consumer,
-)
+from .regions import answered, deploy_tier, pay, set_health, stored
+from .rehearsal import check_created, check_the_rest_as_synthesized, subscribe_consumer
 from .requests import payment_body
+from .routing import Router
 
 pytestmark = pytest.mark.slow
 
-NAME = "pay.example.com."
 PRIMARY, STANDBY, REPLICA = "PaymentPlatform-prod", "PaymentPlatform-prod-standby", "PaymentPlatform-prod-audit-replica"
 
 
 @pytest.fixture(scope="module")
 def deployments(emulator, tmp_path_factory):
-    outdir = tmp_path_factory.mktemp("warm-standby")
-    result = synth_app(outdir, cost_table().tier_context("warm standby"))
-    assert result.returncode == 0, result.stderr
-    emulator.reset()
-    order = stacks_in_order(outdir)
-    assert order == [(REPLICA, "us-west-2"), (PRIMARY, "us-east-1"), (STANDBY, "us-west-2")]
-    return {name: deploy_quietly(emulator, outdir, name, region=region) for name, region in order}
+    return deploy_tier(emulator, tmp_path_factory.mktemp("warm-standby"), "warm standby",
+                       [(REPLICA, "us-west-2"), (PRIMARY, "us-east-1"), (STANDBY, "us-west-2")])
 
 
 @pytest.mark.parametrize("stack", [REPLICA, PRIMARY, STANDBY])
 def test_each_stack_is_created_in_its_region_with_every_supported_resource(deployments, stack):
-    check_created(deployments[stack], gaps.WARM_STANDBY_SKIPPED_TYPES[stack])
+    check_created(deployments[stack], gaps.TIER_SKIPPED_TYPES[stack])
 
 
 def test_each_rewrite_of_the_tier_touches_only_what_it_covers(deployments):
@@ -93,46 +77,25 @@ def test_the_replica_is_in_the_standby_region_under_the_name_its_functions_use(d
 def test_the_name_fails_over_to_the_standby_and_back(deployments):
     primary, standby = deployments[PRIMARY], deployments[STANDBY]
     router = Router([primary, standby])
-    table = primary.physical[primary.one("AWS::DynamoDB::Table", "PaymentsTable")]
-
-    def answered() -> PaymentApi:
-        deployment = router.answer(NAME)
-        [mapping] = deployment.logical_ids("AWS::ApiGateway::BasePathMapping")  # the domain's API and stage
-        api = PaymentApi.of(deployment, merchants=primary)
-        assert resolve(deployment, deployment.properties(mapping)["RestApiId"]) == api.rest_api_id
-        return api
-
-    def pay(api: PaymentApi, key: str) -> dict:
-        status, created = api.call("POST", "/payments", body=payment_body(), headers={"Idempotency-Key": key})
-        assert status == 202, (status, created)
-        redeliveries_done(payments_queue_arn(api.deployment))
-        return created
-
-    def stored(payment_id: str) -> dict:
-        return primary.client("dynamodb").get_item(TableName=table, Key={"payment_id": {"S": payment_id}},
-                                                   ConsistentRead=True)["Item"]
-
     # A consumer of settled payments on the primary's bus, where the standby forwards its events.
     consumer = subscribe_consumer(primary)
 
     # The primary's health check is healthy: the name is the primary's API.
-    api = answered()
+    api = answered(router, primary)
     assert api.deployment is primary
     first = pay(api, "failover-order-1")
-    assert stored(first["payment_id"])["status"] == {"S": "PROCESSED"}
+    assert stored(primary, first["payment_id"])["status"] == {"S": "PROCESSED"}
 
     # The primary's 5XX-rate alarm goes off: Route 53 answers with the standby.
-    [check] = primary.logical_ids("AWS::Route53::HealthCheck")
-    alarm = primary.properties(check)["HealthCheckConfig"]["AlarmIdentifier"]
-    cloudwatch = primary.emulator.client("cloudwatch", alarm["Region"])
-    cloudwatch.set_alarm_state(AlarmName=alarm["Name"], StateValue="ALARM", StateReason="rehearsal: primary failing")
-    api = answered()
+    set_health(primary, "ALARM")
+    api = answered(router, primary)
     assert api.deployment is standby and api.deployment.region == "us-west-2"
 
     # The standby serves the primary's payment from the replica, to the merchant the primary's role maps.
     status, fetched = api.call("GET", f"/payments/{first['payment_id']}")
     assert status == 200 and fetched["status"] == "PROCESSED" and fetched["merchant_id"] == "demo-merchant", fetched
     # A client that retries its request after the failover gets the same payment, not a second one.
+    table = primary.physical[primary.one("AWS::DynamoDB::Table", "PaymentsTable")]
     before = primary.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"]
     status, replayed = api.call("POST", "/payments", body=payment_body(), headers={"Idempotency-Key": "failover-order-1"})
     assert (status, replayed["payment_id"]) == (202, first["payment_id"]), (status, replayed)
@@ -143,8 +106,8 @@ def test_the_name_fails_over_to_the_standby_and_back(deployments):
     second = pay(api, "failover-order-2")
     assert second["payment_id"] == payment_id_for("demo-merchant", "failover-order-2")
     settled = [i for i in standby.emulator.invocations if i.function_name == handler][len(settled_before):]
-    assert settled and all(i.error is None for i in settled), [(i.error, i.result, i.logs[-3000:]) for i in settled]
-    assert stored(second["payment_id"])["status"] == {"S": "PROCESSED"}, [(i.result, i.logs[-3000:]) for i in settled]
+    assert settled and all(i.error is None for i in settled), [(i.error, i.logs[-3000:]) for i in settled]
+    assert stored(standby, second["payment_id"])["status"] == {"S": "PROCESSED"}
     # Its event reached the primary's bus across regions (forward_events), where the primary's consumers,
     # webhooks and audit trail hear it, as they heard the primary's own.
     messages = primary.client("sqs").receive_message(QueueUrl=consumer, MaxNumberOfMessages=10)["Messages"]
@@ -152,8 +115,8 @@ def test_the_name_fails_over_to_the_standby_and_back(deployments):
     assert heard == sorted(("Payment Processed", p["payment_id"]) for p in (first, second)), heard
 
     # The alarm clears: the name is the primary's again, which sees what the standby took.
-    cloudwatch.set_alarm_state(AlarmName=alarm["Name"], StateValue="OK", StateReason="rehearsal: recovered")
-    api = answered()
+    set_health(primary, "OK")
+    api = answered(router, primary)
     assert api.deployment is primary
     status, fetched = api.call("GET", f"/payments/{second['payment_id']}")
     assert status == 200 and fetched["status"] == "PROCESSED", fetched

@@ -1,12 +1,16 @@
-"""Which region Route 53 would answer a failover name with, read from what the emulator holds.
+"""Which region Route 53 would answer a name with, read from what the emulator holds.
 
-moto keeps a zone's records as created (failover role, set identifier, health check, alias target) but
-answers no DNS query and evaluates no health check; its health checks also drop the alarm they follow.
-So the rule Route 53 documents for a failover pair is applied here ("Active-passive failover" in the
-Route 53 developer guide): the PRIMARY record while it is healthy, else the SECONDARY while it is healthy,
-else the PRIMARY. A record is healthy when its health check is (the state of the CloudWatch alarm it
-follows, read from the emulator; the alarm is named in the template of the stack that made the check)
-and, with EvaluateTargetHealth, its alias target exists (the API Gateway domain in its region).
+moto keeps a zone's records as created (failover role or region, set identifier, health check, alias
+target) but answers no DNS query and evaluates no health check; its health checks also drop the alarm
+they follow. So the rules the Route 53 developer guide gives are applied here. A failover pair
+("Active-passive failover"): the PRIMARY record while it is healthy, else the SECONDARY while it is
+healthy, else the PRIMARY. Latency records: the record of the region nearest the client while it is
+healthy, else another healthy one; when none is healthy, Route 53 treats them all as healthy. The
+client's nearest region is given (``near``): no latency is measured here.
+
+A record is healthy when its health check is (the state of the CloudWatch alarm it follows, read from the
+emulator; the alarm is named in the template of the stack that made the check) and, with
+EvaluateTargetHealth, its alias target exists (the API Gateway domain in its region).
 """
 
 from __future__ import annotations
@@ -22,13 +26,18 @@ class Router:
     deployments: list[Deployment]
     last_known: dict[str, bool] = field(default_factory=dict)  # health check id -> its last status
 
-    def answer(self, name: str) -> Deployment:
-        """The deployment whose API the name is answered with (the one that created the chosen record)."""
-        records = {r["Failover"]: r for r in self._records(name)}
-        assert set(records) == {"PRIMARY", "SECONDARY"}, f"{name}: not a failover pair: {sorted(records)}"
-        chosen = next((records[role] for role in ("PRIMARY", "SECONDARY") if self._healthy(records[role])),
-                      records["PRIMARY"])
-        return self._behind(chosen)
+    def answer(self, name: str, *, near: str | None = None) -> Deployment:
+        """The deployment whose API the name is answered with (the one that created the chosen record), for
+        a client nearest the region ``near`` (latency records)."""
+        records = self._records(name)
+        if all("Failover" in r for r in records):
+            by_role = {r["Failover"]: r for r in records}
+            assert set(by_role) == {"PRIMARY", "SECONDARY"}, f"{name}: not a failover pair: {sorted(by_role)}"
+            order = [by_role["PRIMARY"], by_role["SECONDARY"]]
+        else:
+            assert all("Region" in r for r in records) and near is not None, f"{name}: not latency records, or no client"
+            order = sorted(records, key=lambda r: r["Region"] != near)  # the nearest first (two regions here)
+        return self._behind(next((r for r in order if self._healthy(r)), order[0]))
 
     def _records(self, name: str) -> list[dict[str, Any]]:
         route53 = self.deployments[0].emulator.client("route53")
