@@ -82,8 +82,12 @@ class StandbyPlatform(Stack):
         self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
                                              account_trail=AccountTrailMode.NONE,
                                              alarm_topic=self.alerts.operations_topic)
+        # What `cdk-payments smoke --stack` reads, as from the primary: the merchant roles are the primary's.
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, f"The {part} payment API's stage URL"),
+            ("DemoMerchantRoleArn", roles["demo-merchant"].role_arn, "Role that calls the API as demo-merchant"),
+            ("SecondMerchantRoleArn", roles["second-merchant"].role_arn, "Role that calls the API as second-merchant"),
+            ("EventBusName", self.payments.event_bus.event_bus_name, "Where payment state changes are published"),
             ("ProviderSecretArn", self.payments.secret.secret_arn,
              f"The {part}'s payment provider credentials (store them here too)"),
             ("AuditBucketName", self.audit.bucket.bucket_name, f"The {part}'s Object Lock audit bucket"),

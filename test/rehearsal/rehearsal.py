@@ -7,6 +7,7 @@ the deliberate breakages in the test module fail here, the same way a real mista
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
@@ -17,10 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+import boto3
+
 from cdk_payments.local.deploy import Deployment, attribute_of, deploy, resolve
 from cdk_payments.local.emulator import Invocation, bootstrap_bucket, redeliveries_done
-from cdk_payments.local.gateway import function_of, match_resource
+from cdk_payments.local.gateway import Gateway, function_of, match_resource
 from cdk_payments.runtime.intake import payment_id_for
+from cdk_payments.smoke import Smoke, SmokeOptions
 
 from . import gaps
 from .requests import caller, payment_body, proxy_event
@@ -260,6 +264,23 @@ class PaymentApi:
                    and f":{self.rest_api_id}/" in json.dumps(s.get("Condition", {}))
                    and f"/{method}{route}" in json.dumps(s.get("Condition", {}))]
         assert allowed, f"API Gateway may not invoke {function_arn} for {method} {resource_path}"
+
+
+def smoke_through_a_gateway(deployment: Deployment) -> tuple[int, str]:
+    """`cdk-payments smoke` against the deployed stack, as a user runs it after `cdk deploy`, through a
+    gateway on 127.0.0.1 in front of the stack's API: its exit code and what it printed."""
+    api = deployment.one("AWS::ApiGateway::RestApi", "PaymentsApi")
+    stage = deployment.properties(deployment.one("AWS::ApiGateway::Stage", "PaymentsApi"))["StageName"]
+    gateway = Gateway(deployment.emulator, deployment.physical[api], stage, deployment.region).start()
+    out = io.StringIO()
+    options = SmokeOptions(stack=deployment.stack_name, region=deployment.region,
+                           endpoint_url=deployment.emulator.endpoint, api_url=gateway.url, process_timeout=30,
+                           audit_timeout=10, poll_interval=0.2)
+    try:
+        code = Smoke(options, session=boto3.Session(region_name=deployment.region), out=out).run()
+    finally:
+        gateway.stop()
+    return code, out.getvalue()
 
 
 def payments_queue_arn(deployment: Deployment) -> str:

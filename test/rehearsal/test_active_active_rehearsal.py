@@ -18,7 +18,7 @@ import pytest
 
 from . import gaps
 from .regions import answered, deploy_tier, pay, set_health, stored
-from .rehearsal import check_created, check_the_rest_as_synthesized
+from .rehearsal import check_created, check_the_rest_as_synthesized, smoke_through_a_gateway
 from .requests import payment_body
 from .routing import Router
 
@@ -95,6 +95,13 @@ def test_a_failed_regions_clients_are_answered_by_the_other_and_come_back(deploy
     assert api.deployment is owner
     status, fetched = api.call("GET", f"/payments/{created['payment_id']}")
     assert status == 200 and fetched["status"] == "PROCESSED", fetched
+
+
+@pytest.mark.parametrize("stack", [OWNER, PEER])
+def test_cdk_payments_smoke_passes_against_each_regions_stack(deployments, stack):
+    """The pipeline's post-deploy step, in both regions: the peer with the owner's merchant roles."""
+    code, out = smoke_through_a_gateway(deployments[stack])
+    assert code == 0 and "ok   smoke test passed" in out, out
 
 
 @pytest.mark.parametrize("stack", [OWNER, PEER])

@@ -8,21 +8,17 @@ The handlers run from the published asset, with the handler string and environme
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 
 from cdk_payments import openapi
-from cdk_payments.local.deploy import Deployment, resolve, stack_region
+from cdk_payments.local.deploy import resolve, stack_region
 from cdk_payments.local.emulator import BOOTSTRAP_VERSION
-from cdk_payments.local.gateway import Gateway
-from cdk_payments.smoke import Smoke, SmokeOptions
 
 from . import gaps
 from .rehearsal import (
@@ -33,6 +29,7 @@ from .rehearsal import (
     lifecycle_end_to_end,
     payment_end_to_end,
     rotation_answered,
+    smoke_through_a_gateway,
     webhook_end_to_end,
 )
 
@@ -166,14 +163,7 @@ def test_a_settled_payment_reaches_the_merchants_endpoint_signed(deployments, pr
 @pytest.mark.parametrize("profile", PROFILES)
 def test_cdk_payments_smoke_passes_against_the_deployed_stack(deployments, profile):
     """The command a user runs after `cdk deploy`, against the emulated stack through the local gateway."""
-    deployment = deployments[profile]
-    api = deployment.one("AWS::ApiGateway::RestApi", "PaymentsApi")
-    stage = deployment.properties(deployment.one("AWS::ApiGateway::Stage", "PaymentsApi"))["StageName"]
-    gateway = Gateway(deployment.emulator, deployment.physical[api], stage, deployment.region).start()
-    try:
-        code, out = run_smoke(deployment, gateway.url)
-    finally:
-        gateway.stop()
+    code, out = smoke_through_a_gateway(deployments[profile])
     steps = re.findall(r"^\[\s*[\d.]+s\] (ok|FAIL) +([^:]+):", out, re.M)
     assert steps[:7] == [("ok", s) for s in (
         "stack outputs read", "signed in as the merchant role", "payment accepted",
@@ -191,15 +181,6 @@ def test_the_openapi_document_is_where_the_stack_output_says(deployments, profil
     assert url.scheme == "s3"
     published = deployment.emulator.client("s3", deployment.region).get_object(Bucket=url.netloc, Key=url.path[1:])
     assert published["Body"].read() == openapi.SPEC_FILE.read_bytes()
-
-
-def run_smoke(deployment: Deployment, api_url: str) -> tuple[int, str]:
-    out = io.StringIO()
-    options = SmokeOptions(stack=deployment.stack_name, region=deployment.region,
-                           endpoint_url=deployment.emulator.endpoint, api_url=api_url, process_timeout=30,
-                           audit_timeout=10, poll_interval=0.2)
-    code = Smoke(options, session=boto3.Session(region_name=deployment.region), out=out).run()
-    return code, out.getvalue()
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -21,7 +21,7 @@ from cdk_payments.runtime.intake import payment_id_for
 
 from . import gaps
 from .regions import answered, deploy_tier, pay, set_health, stored
-from .rehearsal import check_created, check_the_rest_as_synthesized, subscribe_consumer
+from .rehearsal import check_created, check_the_rest_as_synthesized, smoke_through_a_gateway, subscribe_consumer
 from .requests import payment_body
 from .routing import Router
 
@@ -131,6 +131,13 @@ def test_the_primarys_health_check_follows_its_alarm_and_the_standby_has_none(de
     api = primary.physical[primary.one("AWS::ApiGateway::RestApi", "PaymentsApi")]
     assert created["Dimensions"] == [{"Name": "ApiName", "Value": primary.client("apigateway").get_rest_api(restApiId=api)["name"]}]
     assert standby.logical_ids("AWS::Route53::HealthCheck") == []
+
+
+@pytest.mark.parametrize("stack", [PRIMARY, STANDBY])
+def test_cdk_payments_smoke_passes_against_each_regions_stack(deployments, stack):
+    """The pipeline's post-deploy step, in both regions: the standby with the primary's merchant roles."""
+    code, out = smoke_through_a_gateway(deployments[stack])
+    assert code == 0 and "ok   smoke test passed" in out, out
 
 
 @pytest.mark.parametrize("stack", [PRIMARY, STANDBY])

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,18 @@ import pytest
 from moto import mock_aws
 
 from ..iam.judge import iam_judge, iam_judged  # noqa: F401  (every AWS call judged by IAM)
+
+
+def _new_sender_in_a_fork() -> None:
+    """mutmut runs each mutant in a fork of the process that ran the tests first. The intake's sender
+    thread is not in the fork, so its executor would queue the payment's message for ever (every mutant
+    of a POST path a timeout): a fork gets an executor of its own."""
+    intake = sys.modules.get("cdk_payments.runtime.intake")
+    if intake is not None:
+        intake._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enqueue")
+
+
+os.register_at_fork(after_in_child=_new_sender_in_a_fork)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -115,14 +115,16 @@ class Emulator:
     def stop(self) -> None:
         from moto.awslambda.models import LambdaFunction
 
+        # Patches last: a message handed back to its queue is still delivered to a function (moto's own
+        # delivery would ask Docker to run it).
+        if self._server is not None:
+            redeliveries_done()
+            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
+            self._server.stop()
+            self._stop_environments()
         if self._original_invoke is not None:
             LambdaFunction._invoke_lambda = self._original_invoke
             self._restore_patches()
-        if self._server is not None:
-            redeliveries_done()
-            self._stop_environments()
-            urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))
-            self._server.stop()
 
     def reset(self) -> None:
         """Forget every resource (between two deploys of the same stack)."""
