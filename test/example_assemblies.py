@@ -28,6 +28,16 @@ PROFILES = ("dev", "prod")
 EXAMPLE_CONTEXT = {"alertEmail": "payments-alerts@example.com", "allowSandboxInProd": True}
 
 
+def cost_table():
+    """tools/cost_table.py, as a module: the example's contexts per tier and the cost tables' generator."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import cost_table
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    return cost_table
+
+
 def synth_app(outdir: Path, context: dict, *, python: str = sys.executable, cwd: Path = EXAMPLE,
               env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the example app into ``outdir`` with ``context``, offline: no credentials, no region."""

@@ -15,19 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from .example_assemblies import synth_app
+from .example_assemblies import cost_table, synth_app
 
 REPLICA_REGION = "us-west-2"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cost_table():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import cost_table
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    return cost_table
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,7 @@ class StandbyPlatform(Stack):
         self.audit_trail = PaymentAuditTrail(self, "AuditTrail", audit=self.audit, event_bus=self.payments.event_bus,
                                              account_trail=AccountTrailMode.NONE,
                                              alarm_topic=self.alerts.operations_topic)
-        # What `cdk-payments smoke --stack` reads, as from the primary: the merchant roles are the primary's.
+        # What `cdk-payments smoke --stack` reads (the merchant roles are the primary's), and the bus to subscribe to.
         for name, value, description in (
             ("ApiUrl", self.payments.rest_api.url, f"The {part} payment API's stage URL"),
             ("DemoMerchantRoleArn", roles["demo-merchant"].role_arn, "Role that calls the API as demo-merchant"),

@@ -13,6 +13,7 @@ import pytest
 
 from cdk_payments.cost import assembly_total, estimate_assembly
 
+from ..example_assemblies import cost_table as example_cost_table
 from ..example_assemblies import synth_apps
 
 # The dev profile's idle budget, at list prices before free tiers. The issue's target is $20; the floor
@@ -99,17 +100,8 @@ def test_usage_scales_with_volume(assembly):
                                             "X-Ray", "CloudWatch custom metrics", "Secrets Manager"}
 
 
-def _cost_table():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import cost_table
-    finally:
-        sys.path.pop(0)
-    return cost_table
-
-
 def test_readme_layout_table_lists_every_layout_the_default_first():
-    cost_table = _cost_table()
+    cost_table = example_cost_table()
     readme = cost_table.PAGE.read_text()
     block = readme[readme.index(cost_table.LAYOUT_BEGIN):readme.index(cost_table.LAYOUT_END)]
     rows = [line for line in block.splitlines() if line.startswith("| ")][2:]  # past the header and rule
@@ -121,7 +113,7 @@ def test_readme_layout_table_lists_every_layout_the_default_first():
 @pytest.mark.slow
 def test_readme_layout_table_is_generated_from_the_command(assembly, tmp_path):
     """Synthesizes the prod example once per other layout, as `cost_table.synthesize` does, in one process."""
-    cost_table = _cost_table()
+    cost_table = example_cost_table()
     readme = cost_table.PAGE.read_text()
     layouts = list(cost_table.layouts())
     assemblies = {layouts[0]: assembly / "prod"}  # the session's prod synthesis is the default layout
@@ -134,7 +126,7 @@ def test_readme_layout_table_is_generated_from_the_command(assembly, tmp_path):
 
 
 def test_readme_cost_table_is_generated_from_the_command(assembly):
-    cost_table = _cost_table()
+    cost_table = example_cost_table()
     readme = cost_table.PAGE.read_text()
     block = cost_table.render({"dev": assembly / "dev", "prod": assembly / "prod"})
     assert cost_table.replace_block(readme, block) == readme, "run: python tools/cost_table.py docs/cost.md"
@@ -167,7 +159,7 @@ def test_the_figures_quoted_elsewhere_are_the_generated_tables():
     generated cost table; they go stale with it, so they are checked against it (rounded as quoted)."""
     import re
 
-    cost_table = _cost_table()
+    cost_table = example_cost_table()
     page = cost_table.PAGE.read_text()
     block = page[page.index(cost_table.BEGIN):page.index(cost_table.END)]
     dev = re.search(r"^\| PaymentPlatform-dev \| [^|]+ \| \$([\d.]+) \| \$([\d.]+) \|", block, re.M)

@@ -17,7 +17,7 @@ import pytest
 from ..deploy_semantics.cfn import load_assembly
 from .deployed import deployed
 from .recorder import recording
-from .simulator import Policies, Request, explain, requests, simulate, simulation
+from .simulator import ImportedKey, Policies, Request, explain, requests, simulate, simulation
 
 PROFILES = ("dev", "prod")
 
@@ -74,14 +74,14 @@ def iam_judged(request):
         pytest.fail(f"IAM would refuse calls the handler code made:\n{refused}", pytrace=False)
 
 
-def refused_in_rehearsal(deployment, calls_file: Path) -> str:
+def refused_in_rehearsal(deployment, calls_file: Path, imported: dict[str, ImportedKey] | None = None) -> str:
     """What IAM would refuse of the calls the deployed functions made in the rehearsal (the runner
     recorded them into ``calls_file``), judged against the stack as synthesized, with the Lambda
-    platform's calls for each function added."""
+    platform's calls for each function added; ``imported``: the keys of resources other stacks made."""
     from .platform import platform_calls
 
     stack = deployed(load_assembly_stack(deployment))
-    policies = Policies(stack)
+    policies = Policies(stack, imported)
     functions = {deployment.physical[i]: i for i in deployment.logical_ids("AWS::Lambda::Function")}
     physical = {deployment.physical[i]: str(stack.resolve({"Ref": i})) for i in deployment.physical}
     calls = [json.loads(line) for line in calls_file.read_text().splitlines()] if calls_file.exists() else []

@@ -88,11 +88,23 @@ class Request:
         return f"{self.principal} -> {self.action} on {self.resource}{context}{via}"
 
 
-class Policies:
-    """The identity policies of each role and the resource policy of each resource, resolved."""
+@dataclass(frozen=True)
+class ImportedKey:
+    """The key of another stack that encrypts a resource this stack imports (a global table's replica, which a
+    standby or peer serves): the key's ARN, its key policy (resolved) and its aliases (``kms:ResourceAliases``)."""
 
-    def __init__(self, stack: Deployed) -> None:
+    arn: str
+    policy: dict | None
+    aliases: tuple[str, ...]
+
+
+class Policies:
+    """The identity policies of each role and the resource policy of each resource, resolved; ``imported``:
+    the keys of resources other stacks made (by the resource's ARN)."""
+
+    def __init__(self, stack: Deployed, imported: dict[str, ImportedKey] | None = None) -> None:
         self.stack = stack
+        self.imported = imported or {}
 
     @cached_property
     def functions(self) -> dict[str, list[str]]:
@@ -183,6 +195,9 @@ class Policies:
     def resource_policy(self, arn: str) -> dict | None:
         if arn in self.resource_policies:
             return self.resource_policies[arn]
+        imported = [key.policy for key in self.imported.values() if key.arn == arn]
+        if imported:
+            return imported[0]
         # An object or an index is governed by its bucket's or table's policy.
         for owner, policy in self.resource_policies.items():
             if arn.startswith(owner.rstrip("*") + "/"):
@@ -194,6 +209,8 @@ class Policies:
         base = arn.split("/index/")[0]
         if base.startswith("arn:aws:s3:::"):  # an object: its bucket's default encryption
             base = base.split("/")[0]
+        if base in self.imported:
+            return self.imported[base].arn
         logical_id = self.stack.by_arn.get(base)
         if logical_id is None:
             return None
@@ -249,6 +266,9 @@ def _requests(policies: Policies, function_id: str, call: dict, physical: dict[s
                            "kms:ViaService": f"{via}.{stack.region}.amazonaws.com"}
             if via == "secretsmanager":
                 via_context["kms:EncryptionContext:SecretARN"] = arn
+            imported = policies.imported.get(arn.split("/index/")[0])
+            if imported is not None:  # a policy may name the key by an alias it carries
+                via_context["kms:ResourceAliases"] = list(imported.aliases)
             for action in kms_actions:
                 out.append(Request(role_arn, action, key, via_context, call, via=via))
     return out

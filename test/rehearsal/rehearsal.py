@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import boto3
 
+from cdk_payments.local import gaps as local_gaps
 from cdk_payments.local.deploy import Deployment, attribute_of, deploy, resolve
 from cdk_payments.local.emulator import Invocation, bootstrap_bucket, redeliveries_done
 from cdk_payments.local.gateway import Gateway, function_of, match_resource
@@ -79,10 +80,8 @@ def check_created(deployment: Deployment, pinned: frozenset[str] | None = None) 
 def check_the_rest_as_synthesized(deployment: Deployment) -> None:
     """Besides the resources the gap rewrites touched, only those that referred to one of them changed."""
     touched = {logical_id for ids in deployment.touched.values() for logical_id in ids}
-    # The rewrites that replace a resource or its Ref (a resource created through the API, a stage's name...).
-    replacing = ("secret-through-the-api", "firehose-after-the-stack", "stage-name-ref", "event-bus-name-ref",
-                 "certificate-through-the-api", "domain-name-through-the-api", "alarm-a-health-check-follows")
-    replaced = [logical_id for rewrite in replacing for logical_id in deployment.touched[rewrite]]
+    replaced = [logical_id for rewrite in local_gaps.REWRITES if rewrite.replaces
+                for logical_id in deployment.touched[rewrite.name]]
     changed = {logical_id for logical_id, resource in deployment.synthesized["Resources"].items()
                if deployment.deployed["Resources"].get(logical_id) != resource}
     # Besides the rewritten resources, only those that referred to one created through the API (its Ref

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import multiprocessing
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest import mock
 
@@ -269,3 +271,94 @@ def test_a_capture_and_a_void_race_and_exactly_one_wins(aws_server):
         codes = sorted(status for status, _ in results)
         assert codes == [200, 409], results
         assert stored(aws_server, payment_id)["status"] in ("CAPTURED", "VOIDED")
+
+
+# -- what the mutation run of lifecycle.py showed untested (docs/mutation.md) --------------------------
+
+def answer(event):
+    """The handler's whole answer: status, headers and body."""
+    response = api.handler(event, FakeContext())
+    return response["statusCode"], response["multiValueHeaders"], json.loads(response["body"])
+
+
+@pytest.mark.parametrize(("method", "action"), [("POST", "capture"), ("POST", "void"), ("POST", "refunds"),
+                                                ("GET", "refunds")])
+def test_a_malformed_payment_id_is_not_found_as_on_get(aws, method, action):
+    """Refused as GET /payments/{id} refuses it, before the idempotency layer writes anything."""
+    expected = call(api_event("GET", "/payments/not-a-payment-id"))
+    assert expected[0] == 404
+    body = {"amount": 10} if action == "refunds" and method == "POST" else None
+    assert op(method, "not-a-payment-id", action, body, key="malformed-0001" if method == "POST" else None) == expected
+    assert aws.table.scan()["Items"] == []
+
+
+def test_answers_are_json_with_a_metric_per_operation(aws, capsys):
+    payment_id = create(aws, capture="manual")
+    settle_queue(aws)
+    capsys.readouterr()
+    status, headers, body = answer(api_event("POST", f"/payments/{payment_id}/capture", body={"amount": 1000},
+                                             headers={"Idempotency-Key": "metric-capture-1"}))
+    assert status == 200 and body["status"] == "CAPTURED" and body["payment_id"] == payment_id
+    assert headers["Content-Type"] == ["application/json"]
+    # One CloudWatch metric (embedded metric format on stdout) per operation done: PaymentCapture, a count of 1.
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [blob] = [b for b in blobs if "PaymentCapture" in b]
+    [definition] = blob["_aws"]["CloudWatchMetrics"]
+    assert {"Name": "PaymentCapture", "Unit": "Count"} in definition["Metrics"] and blob["PaymentCapture"] == [1.0]
+
+
+def test_a_refunds_reason_is_kept_and_listed(aws):
+    payment_id = create(aws)
+    settle_queue(aws)
+    status, refund = op("POST", payment_id, "refunds", {"amount": 100, "reason": "duplicate"}, key="reason-0001")
+    assert status == 200 and refund["reason"] == "duplicate"
+    assert op("GET", payment_id, "refunds", key=None)[1]["refunds"][0]["reason"] == "duplicate"
+
+
+def test_one_idempotency_key_on_two_operations_reaches_the_provider_as_two(aws):
+    """The key names a request of one operation: a capture and a refund sent with the same key are two
+    operations, each with its own id, which is the provider's idempotency key."""
+    payment_id = create(aws, capture="manual")
+    settle_queue(aws)
+    assert op("POST", payment_id, "capture", {"amount": 1000}, key="shared-key-0001")[1]["status"] == "CAPTURED"
+    status, refund = op("POST", payment_id, "refunds", {"amount": 100}, key="shared-key-0001")
+    assert status == 200 and refund["status"] == "SUCCEEDED"
+    payment = stored(aws, payment_id)
+    assert payment["capture_id"] != payment["refunds"][0]["refund_id"] == refund["refund_id"]
+
+
+def test_a_reused_key_is_refused_naming_the_key_and_the_body(aws):
+    payment_id = create(aws)
+    settle_queue(aws)
+    op("POST", payment_id, "refunds", {"amount": 100}, key="reused-0001")
+    status, body = op("POST", payment_id, "refunds", {"amount": 200}, key="reused-0001")
+    assert status == 422 and body["error"] == {
+        "code": "idempotency_key_reused", "message": "this Idempotency-Key was used with a different body"}
+
+
+def test_the_same_key_while_the_first_request_runs_is_refused_in_progress(aws):
+    """A retry that arrives while the first request with its key is still running gets 409 and changes
+    nothing; the first then completes. The in-progress record expires with the first invocation (the
+    Lambda context's remaining time), not with the idempotency TTL, so a retry after a crash is served."""
+    payment_id = create(aws)
+    settle_queue(aws)
+    during = {}
+    perform = lifecycle.operations.perform
+
+    def perform_and_retry(*args, **kwargs):
+        # The test's own reads from another thread: the IAM judge attributes a call to the handler on its stack.
+        with ThreadPoolExecutor(1) as outside:
+            [record] = [i for i in outside.submit(aws.table.scan).result()["Items"] if i.get("status") == "INPROGRESS"]
+            during["expires_in_ms"] = int(record["in_progress_expiration"]) - int(time.time() * 1000)
+            during["retry"] = op("POST", payment_id, "refunds", {"amount": 100}, key="in-progress-0001")
+            during["payment"] = outside.submit(stored, aws, payment_id).result()
+        return perform(*args, **kwargs)
+
+    before = stored(aws, payment_id)
+    with mock.patch.object(lifecycle.operations, "perform", side_effect=perform_and_retry):
+        status, refund = op("POST", payment_id, "refunds", {"amount": 100}, key="in-progress-0001")
+    assert during["retry"] == (409, {"error": {"code": "request_in_progress",
+                                               "message": "a request with this Idempotency-Key is in progress"}})
+    assert during["payment"] == before
+    assert 0 < during["expires_in_ms"] <= FakeContext().get_remaining_time_in_millis()
+    assert status == 200 and refund["status"] == "SUCCEEDED" and len(stored(aws, payment_id)["refunds"]) == 1

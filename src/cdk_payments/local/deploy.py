@@ -84,8 +84,10 @@ def deploy(
             share_table(deployment, deployment.physical[logical_id], context.replicas[logical_id])
         elif resource["Type"] == "AWS::CloudWatch::Alarm":  # gaps: alarm-a-health-check-follows
             deployment.physical[logical_id] = create_alarm(deployment, resource["Properties"])
-        else:
+        elif resource["Type"] == "AWS::KinesisFirehose::DeliveryStream":  # gaps: firehose-after-the-stack
             deployment.physical[logical_id] = create_delivery_stream(deployment, resource["Properties"])
+        else:
+            raise NotImplementedError(f"{logical_id}: nothing creates a {resource['Type']} after the stack")
     for logical_id in deployment.logical_ids("AWS::SecretsManager::RotationSchedule"):
         rotate_as_scheduled(deployment, logical_id)
     return deployment

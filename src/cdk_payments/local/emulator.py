@@ -14,6 +14,7 @@ executor does what the handler does, through the emulator's EC2 API, and answers
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -295,8 +296,8 @@ class Emulator:
 
     def _answer_custom_resource(self, function: Any, event: dict[str, Any]) -> None:
         """Do what CDK's RestrictDefaultSG handler does on Create, then answer CloudFormation."""
-        group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
-        ec2 = self.client("ec2", event["StackId"].split(":")[3])
+        group_id, region = event["ResourceProperties"]["DefaultSecurityGroupId"], event["StackId"].split(":")[3]
+        ec2 = self.client("ec2", region)
         group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         if group["IpPermissions"]:
             ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=group["IpPermissions"])
@@ -307,7 +308,7 @@ class Emulator:
         url = urllib.parse.urlsplit(event["ResponseURL"] if "://" in event["ResponseURL"]
                                     else f"http://{event['ResponseURL']}")
         # moto reads the stack's region from the request's credential scope (else it looks in us-east-1).
-        scope = f"AWS4-HMAC-SHA256 Credential=emulator/20260101/{event['StackId'].split(':')[3]}/cloudformation/aws4_request"
+        scope = f"AWS4-HMAC-SHA256 Credential=emulator/20260101/{region}/cloudformation/aws4_request"
         request = urllib.request.Request(f"{self.endpoint}{url.path}?{url.query}", method="PUT",
                                          data=json.dumps(response).encode(),
                                          headers={"Content-Type": "application/json", "Authorization": scope})
@@ -360,13 +361,10 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
     def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
         ours = [t for t in rule.targets if parse_arn(t["Arn"]).service in ("firehose", "lambda")]
         others = [t for t in rule.targets if t not in ours]
-        if others:
-            with _RULE_LOCK:  # moto's own delivery reads rule.targets
-                rule.targets, saved = others, rule.targets
-                try:
-                    original(rule, event, transform_input)
-                finally:
-                    rule.targets = saved
+        if others:  # moto's own delivery, of a copy of the rule with the other targets (the rule stays as it is)
+            shallow = copy.copy(rule)
+            shallow.targets = others
+            original(shallow, event, transform_input)
         if not ours or not rule.event_pattern.matches_event(event):
             return
         for target in ours:
@@ -390,8 +388,6 @@ def deliver_to_firehose_targets() -> Callable[[], None]:
     return restore
 
 
-# Reentrant: moto delivers to a bus target (another region's bus) in the same thread, whose rules come here.
-_RULE_LOCK = threading.RLock()
 # How long a message its function reported failed may stay invisible and still be delivered again
 # here: the event handler's short retry (2 s) and a webhook's first backoff (5 s), not a queue's
 # visibility timeout of minutes.

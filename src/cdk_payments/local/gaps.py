@@ -22,6 +22,7 @@ class Rewrite:
     gap: str
     resource_type: str
     apply: Callable[[str, dict[str, Any], "Context"], bool]  # mutates one resource; True if it changed it
+    replaces: bool = False  # the resource, or what its Ref or GetAtt resolves to, is replaced in the template
 
 
 @dataclass
@@ -123,7 +124,12 @@ def _event_bus_name_ref(logical_id: str, resource: dict[str, Any], context: Cont
 
 def _global_table_as_table(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
     properties = resource["Properties"]
-    here = lambda replica: replica["Region"] in (context.region, {"Ref": "AWS::Region"})  # noqa: E731
+    if properties.get("BillingMode") != "PAY_PER_REQUEST":  # its capacity settings have no rewrite here
+        raise NotImplementedError(f"{logical_id}: a global table of {properties.get('BillingMode')} capacity")
+
+    def here(replica: dict[str, Any]) -> bool:
+        return replica["Region"] in (context.region, {"Ref": "AWS::Region"})
+
     [replica] = [r for r in properties["Replicas"] if here(r)]
     context.replicas[logical_id] = sorted(r["Region"] for r in properties["Replicas"] if not here(r))
     kept = ("TableName", "KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes",
@@ -139,19 +145,25 @@ def _global_table_as_table(logical_id: str, resource: dict[str, Any], context: C
 
 
 def _certificate_through_the_api(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
-    properties = resource["Properties"]
-    context.replacements[logical_id] = context.client("acm").request_certificate(
-        DomainName=properties["DomainName"], ValidationMethod=properties.get("ValidationMethod", "DNS"),
-    )["CertificateArn"]
+    if logical_id not in context.replacements:  # else requested already, for a domain that names it
+        properties = resource["Properties"]
+        context.replacements[logical_id] = context.client("acm").request_certificate(
+            DomainName=properties["DomainName"], ValidationMethod=properties.get("ValidationMethod", "DNS"),
+        )["CertificateArn"]
     return True
 
 
 def _domain_name_through_the_api(logical_id: str, resource: dict[str, Any], context: Context) -> bool:
-    properties = _replace_refs(resource["Properties"], context)  # its certificate, created just before
+    wanted = resource["Properties"]
+    if wanted.get("EndpointConfiguration", {}).get("Types") != ["REGIONAL"]:
+        raise NotImplementedError(f"{logical_id}: an API domain that is not REGIONAL")
+    certificate = wanted["RegionalCertificateArn"]
+    if isinstance(certificate, dict) and set(certificate) == {"Ref"}:  # requested first, wherever it is
+        _certificate_through_the_api(certificate["Ref"], context.template["Resources"][certificate["Ref"]], context)
+    properties = _replace_refs(wanted, context)
     created = context.client("apigateway").create_domain_name(
         domainName=properties["DomainName"], regionalCertificateArn=properties["RegionalCertificateArn"],
-        endpointConfiguration={"types": properties["EndpointConfiguration"]["Types"]},
-        securityPolicy=properties.get("SecurityPolicy", "TLS_1_2"))
+        endpointConfiguration={"types": ["REGIONAL"]}, securityPolicy=properties.get("SecurityPolicy", "TLS_1_2"))
     context.replacements[logical_id] = created["domainName"]
     context.attributes[(logical_id, "RegionalDomainName")] = created["regionalDomainName"]
     context.attributes[(logical_id, "RegionalHostedZoneId")] = created["regionalHostedZoneId"]
@@ -160,14 +172,18 @@ def _domain_name_through_the_api(logical_id: str, resource: dict[str, Any], cont
 
 def _hosted_zone_of_the_emulator(_: str, resource: dict[str, Any], context: Context) -> bool:
     properties = resource["Properties"]
-    if not isinstance(properties.get("HostedZoneId"), str):
+    imported = properties.get("HostedZoneId")
+    if not isinstance(imported, str):
         return False
-    zone = properties["Name"].rstrip(".").split(".", 1)[1] + "."
     route53 = context.client("route53")
-    found = route53.list_hosted_zones_by_name(DNSName=zone)["HostedZones"]
-    existing = [z["Id"] for z in found if z["Name"] == zone]
-    zone_id = existing[0] if existing else route53.create_hosted_zone(
-        Name=zone, CallerReference=f"{context.stack_name}-{zone}")["HostedZone"]["Id"]
+    zones = route53.list_hosted_zones()["HostedZones"]
+    existing = [z["Id"] for z in zones if z["CallerReference"] == imported]  # the zone stands for the imported one
+    if existing:
+        zone_id = existing[0]
+    else:  # named after the record's parent domain (the template does not name the zone)
+        labels = properties["Name"].rstrip(".").split(".")
+        name = ".".join(labels[1:] if len(labels) > 2 else labels) + "."
+        zone_id = route53.create_hosted_zone(Name=name, CallerReference=imported)["HostedZone"]["Id"]
     properties["HostedZoneId"] = zone_id.rsplit("/", 1)[-1]
     return True
 
@@ -221,6 +237,7 @@ REWRITES = (
         "KmsKeyId is dropped, moto does not encrypt) and every Ref to it becomes its ARN.",
         "AWS::SecretsManager::Secret",
         _secret_through_the_api,
+        replaces=True,
     ),
     Rewrite(
         "stage-name-ref",
@@ -230,6 +247,7 @@ REWRITES = (
         "becomes its StageName, as in AWS; the stage itself stays in the template.",
         "AWS::ApiGateway::Stage",
         _stage_name_ref,
+        replaces=True,
     ),
     Rewrite(
         "event-bus-name-ref",
@@ -238,6 +256,7 @@ REWRITES = (
         "Each Ref to a bus becomes its Name, as in AWS; the bus itself stays in the template.",
         "AWS::Events::EventBus",
         _event_bus_name_ref,
+        replaces=True,
     ),
     Rewrite(
         "firehose-after-the-stack",
@@ -248,6 +267,7 @@ REWRITES = (
         "logging options are dropped. moto's rules do not deliver to Firehose: Emulator delivers them.",
         "AWS::KinesisFirehose::DeliveryStream",
         _firehose_after_the_stack,
+        replaces=True,
     ),
     Rewrite(
         "bucket-events-after-the-stack",
@@ -263,10 +283,13 @@ REWRITES = (
         "global-table-as-table",
         "moto has no CloudFormation model for AWS::DynamoDB::GlobalTable, and its DynamoDB replicates "
         "nothing. The global table becomes an AWS::DynamoDB::Table in the stack's region, with that replica's "
-        "properties (its key, deletion protection, point-in-time recovery, tags). Once the stack exists the "
-        "other replicas' regions are given the same table, so that a write in one region is read in the "
-        "other: replication with no lag and no conflicts, which AWS does not promise (the deploy-semantics "
-        "tests check the replicas, their keys and the lag alarm instead).",
+        "properties (its key, deletion protection, point-in-time recovery, tags); what a table cannot have is "
+        "dropped (MultiRegionConsistency, witnesses, the other replicas' settings and resource policies, "
+        "Kinesis streams), and a table of provisioned capacity is refused. Once the stack exists each other "
+        "replica's region is given the same table object in moto's backend (it reports the first region's "
+        "ARN there), so that a write in one region is read in the other: replication with no lag and no "
+        "conflicts, which AWS does not promise (the deploy-semantics tests check the replicas, their keys "
+        "and the lag alarm instead).",
         "AWS::DynamoDB::GlobalTable",
         _global_table_as_table,
     ),
@@ -277,34 +300,40 @@ REWRITES = (
         "(moto validates nothing; AWS validates it in the hosted zone) and every Ref to it becomes its ARN.",
         "AWS::CertificateManager::Certificate",
         _certificate_through_the_api,
+        replaces=True,
     ),
     Rewrite(
         "domain-name-through-the-api",
         "moto has no CloudFormation model for AWS::ApiGateway::DomainName: the Route 53 alias record's "
         "GetAtt RegionalDomainName fails the stack. The domain is created through moto's API Gateway API "
         "with the template's certificate, endpoint type and security policy; every Ref to it becomes its "
-        "name and GetAtt its regional domain name and hosted zone. (Its base path mapping stays a skipped "
-        "resource: moto's API refuses a mapping to a stage, which it has no model for either.)",
+        "name and GetAtt its regional domain name and hosted zone (REGIONAL domains only). Its base path "
+        "mapping stays a skipped resource: moto's API refuses a mapping to a stage, which it has no model for "
+        "either.",
         "AWS::ApiGateway::DomainName",
         _domain_name_through_the_api,
+        replaces=True,
     ),
     Rewrite(
         "hosted-zone-of-the-emulator",
         "A record in a hosted zone imported by id (the user's zone exists before the deploy) names a zone "
-        "the emulator does not have, and moto makes up its own zone ids. The zone is created in the "
-        "emulator under the record's parent domain (once: the records of several stacks share it) and the "
-        "record names the emulator's id.",
+        "the emulator does not have, and moto makes up its own zone ids. A zone standing for the imported "
+        "one (its caller reference is the imported id) is created in the emulator once, for the records of "
+        "every stack that names that id, under the first record's parent domain; each record names the "
+        "emulator's id.",
         "AWS::Route53::RecordSet",
         _hosted_zone_of_the_emulator,
     ),
     Rewrite(
         "alarm-a-health-check-follows",
-        "moto has no CloudFormation model for AWS::CloudWatch::Alarm. An alarm a Route 53 health check "
-        "follows is created through moto's CloudWatch API once the stack exists (its actions name the "
-        "stack's topics) under the name CloudFormation would give it, so that the alarm's state can be "
-        "set and the failover read; every Ref to it becomes that name. Other alarms stay skipped.",
+        "moto has no CloudFormation model for AWS::CloudWatch::Alarm, and its health checks drop the alarm "
+        "they follow. An alarm a Route 53 health check follows is created through moto's CloudWatch API once "
+        "the stack exists (its actions name the stack's topics) under the name CloudFormation would give it, "
+        "so that its state can be set and read where Route 53's answer is worked out (the project's "
+        "rehearsal of a failover); every Ref to it becomes that name. Other alarms stay skipped.",
         "AWS::CloudWatch::Alarm",
         _alarm_a_health_check_follows,
+        replaces=True,
     ),
 )
 
