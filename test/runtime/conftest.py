@@ -257,3 +257,22 @@ def api_event(method: str, path: str, *, body: Any = None, headers: dict[str, st
 def valid_body(**overrides: Any) -> dict[str, Any]:
     return {"amount": 1250, "currency": "EUR", "merchant_id": "merchant-42",
             "payment_method_token": "tok_visa_abcdef12", **overrides}
+
+
+@pytest.fixture
+def logged():
+    """What the handlers' logger writes during the test, formatted as in Lambda (one JSON object a line):
+    call it for the text. (Its own handler writes to the stdout it found at import, which no capture sees.)"""
+    import io
+    import logging
+
+    from cdk_payments.runtime.observability import logger
+
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logging.getLogger(logger.name).addHandler(capture)
+    try:
+        yield stream.getvalue
+    finally:
+        logging.getLogger(logger.name).removeHandler(capture)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -161,18 +159,11 @@ def test_declined_token_is_recorded_for_settlement(aws):
     assert payment["authorized"] is False and payment["decline_reason"] == "card_declined"
 
 
-def test_card_numbers_are_masked_in_every_log_line(aws):
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(api.logger.registered_formatter)
-    logging.getLogger(api.logger.name).addHandler(capture)
-    try:
-        post(valid_body(metadata={"note": "card 4111111111111111"}))
-        api.logger.info("diagnostic", extra={"raw": "4111-1111-1111-1111", "nested": {"pan": "5500005555555559"}})
-        api.logger.info("card 4111111111111111 in the message itself")
-    finally:
-        logging.getLogger(api.logger.name).removeHandler(capture)
-    logged = stream.getvalue()
+def test_card_numbers_are_masked_in_every_log_line(aws, logged):
+    post(valid_body(metadata={"note": "card 4111111111111111"}))
+    api.logger.info("diagnostic", extra={"raw": "4111-1111-1111-1111", "nested": {"pan": "5500005555555559"}})
+    api.logger.info("card 4111111111111111 in the message itself")
+    logged = logged()
     assert "4111111111111111" not in logged and "4111-1111-1111-1111" not in logged
     assert "5500005555555559" not in logged
     assert "************1111" in logged and "************5559" in logged
@@ -261,3 +252,35 @@ def test_a_schema_refusal_names_the_field_it_refuses(aws, body, field):
     message = answer["error"]["message"]
     assert (status, answer["error"]["code"]) == (400, "invalid_request")
     assert message.split(": ")[0] == field and len(message) > len(field) + 2, message
+
+
+# -- what the mutation run of api.py showed untested (docs/mutation.md) --------------------------------
+
+REFUSALS = [
+    (dict(raw_body="{not json"), {"code": "malformed_json", "message": "the body is not valid JSON"}),
+    (dict(body=valid_body(payment_method_token="4111111111111111")),
+     {"code": "card_data_rejected", "message": "card numbers must never be sent; send the provider's token"}),
+    (dict(body=valid_body(), headers={}),
+     {"code": "missing_idempotency_key", "message": "the Idempotency-Key header is required"}),
+    (dict(body=valid_body(), headers={"Idempotency-Key": "a b"}),
+     {"code": "invalid_idempotency_key", "message": "Idempotency-Key must be 8 to 255 of [A-Za-z0-9_.:-]"}),
+    (dict(body=valid_body(), headers={"Idempotency-Key": "4111-1111-1111-1111"}),
+     {"code": "card_data_rejected", "message": "card numbers must never be sent; send the provider's token"}),
+]
+
+
+@pytest.mark.parametrize("kwargs, error", REFUSALS, ids=[e["code"] + str(i) for i, (_, e) in enumerate(REFUSALS)])
+def test_each_refusal_is_json_and_says_what_to_send_instead(aws, kwargs, error):
+    kwargs.setdefault("headers", KEY)
+    response = api.handler(api_event("POST", "/payments", **kwargs), FakeContext())
+    assert response["statusCode"] == 400 and json.loads(response["body"]) == {"error": error}
+    assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
+    assert "Retry-After" not in response["multiValueHeaders"]  # a 400 is not retried as it is
+
+
+def test_the_idempotency_key_header_is_read_in_any_case(aws):
+    """HTTP/2 clients send header names in lower case; API Gateway passes them on as sent."""
+    status, first = post(valid_body(), headers={"idempotency-key": "order-any-case-1"})
+    assert status == 202
+    assert post(valid_body(), headers={"IDEMPOTENCY-KEY": "order-any-case-1"}) == (202, first)
+    assert len(aws.payments()) == 1

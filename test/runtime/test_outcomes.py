@@ -171,3 +171,38 @@ def test_an_adapter_that_is_not_a_payment_provider_is_refused(aws, monkeypatch):
     with pytest.raises(TypeError, match="not a runtime.providers.PaymentProvider"):
         providers.provider()
     providers.provider.cache_clear()
+
+
+# -- what the mutation run of api.py showed untested (docs/mutation.md) --------------------------------
+
+def test_the_provider_is_asked_for_the_payment_as_the_merchant_sent_it(scripted, aws):
+    scripted.authorize_script = [Authorization.approve("ref-2")]
+    body = valid_body(amount=4321, currency="USD", payment_method_token="tok_visa_as_sent")
+    status, answer = post(body)
+    assert status == 202
+    [(_, request, _)] = scripted.requests
+    assert (request.payment_id, request.payment_method_token, request.amount, request.currency, request.merchant_id) == (
+        answer["payment_id"], "tok_visa_as_sent", 4321, "USD", "merchant-42")
+
+
+@pytest.mark.parametrize("answer, status, metric, message", [
+    (Authorization.retryable("connection refused"), 503, "ProviderRetryable", "provider unavailable"),
+    (Authorization.unknown("read timed out"), 202, "ProviderUnknown", "provider outcome unknown"),
+])
+def test_a_providers_trouble_is_counted_and_logged_for_the_operator(scripted, aws, capsys, logged, answer, status,
+                                                                    metric, message):
+    """Each provider outcome is a CloudWatch metric (a count), and a failure a warning naming the payment
+    and the adapter's detail; a 503 tells the merchant what to do."""
+    scripted.authorize_script = [answer]
+    capsys.readouterr()
+    got, body = post()
+    assert got == status
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [blob] = [line for line in metrics if metric in line]
+    assert {"Name": metric, "Unit": "Count"} in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] and blob[metric] == [1.0]
+    [warning] = [line for line in map(json.loads, logged().splitlines()) if line["message"] == message]
+    assert warning["level"] == "WARNING" and warning["detail"] == answer.detail
+    assert warning["payment_id"] == scripted.requests[0][1].payment_id
+    if status == 503:
+        assert body["error"] == {"code": "provider_unavailable",
+                                 "message": "the payment provider is unavailable; retry with the same Idempotency-Key"}

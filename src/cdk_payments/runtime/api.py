@@ -55,8 +55,9 @@ app = APIGatewayRestResolver()
 
 def _error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"error": {"code": code, "message": message}})
-    # 429 and 503 say when a retry (with the same Idempotency-Key) may succeed, in seconds.
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status in (429, 503) else None
+    # A 503 says when a retry (with the same Idempotency-Key) may succeed, in seconds. (API Gateway answers
+    # its own 429s.)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
@@ -127,7 +128,7 @@ def caller_merchant() -> str:
 
 def idempotency_key() -> str:
     """The request's Idempotency-Key header, or a 400."""
-    key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
+    key = app.current_event.headers.get("Idempotency-Key")  # Powertools' headers ignore case
     if not key:
         raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
     if not IDEMPOTENCY_KEY.match(key):
