@@ -284,3 +284,18 @@ def test_the_idempotency_key_header_is_read_in_any_case(aws):
     assert status == 202
     assert post(valid_body(), headers={"IDEMPOTENCY-KEY": "order-any-case-1"}) == (202, first)
     assert len(aws.payments()) == 1
+
+
+@pytest.mark.parametrize("mode, field, value", [
+    ("iam", "user_arn", "arn:aws:sts::123456789012:assumed-role/Stranger/checkout-7"),
+    ("api-key", "api_key_id", "k99zzzzzzz"),
+])
+def test_a_caller_of_no_merchant_is_refused_and_logged_by_its_identity(aws, logged, monkeypatch, mode, field, value):
+    """403 before anything is read or written, and a warning the operator can act on: which identity."""
+    monkeypatch.setenv("AUTH_MODE", mode)
+    status, answer = call(api_event("POST", "/payments", body=valid_body(), headers=KEY, caller="unmapped"))
+    assert (status, answer) == (403, {"error": {"code": "merchant_not_mapped",
+                                                "message": "the authenticated identity is not mapped to a merchant"}})
+    [warning] = [line for line in map(json.loads, logged().splitlines()) if line["message"] == "identity maps to no merchant"]
+    assert warning["level"] == "WARNING" and warning[field] == value
+    assert aws.payments() == [] and aws.messages() == []
