@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from unittest import mock
 
 import boto3
@@ -19,11 +21,18 @@ from .conftest import REGION, ROLE_ARNS, FakeContext, api_event, valid_body
 from .test_http_end_to_end import provider_at  # noqa: F401 (the fake HTTP provider, as a fixture)
 
 KEY = "order-intake-0001"
+# sha256 of valid_body()'s canonical JSON (keys sorted, no spaces), merchant_id set: fixed for ever.
+REQUEST_HASH = "77d2d2d23a2725658b223a23f7f876a7fe64a968f5d884920f52520049ead33a"
 
 
 def post(key=KEY, context=None, **overrides):
     event = api_event("POST", "/payments", body=valid_body(**overrides), headers={"Idempotency-Key": key})
     response = api.handler(event, context or FakeContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def call(event):
+    response = api.handler(event, FakeContext())
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -232,3 +241,47 @@ def test_an_aws_error_other_than_the_condition_is_not_a_replay(aws):
         status, body = post()
     assert (status, body["error"]["code"]) == (500, "internal_error")
     assert aws.table.scan()["Items"] == []
+
+
+# -- what the mutation run of intake.py showed untested (docs/mutation.md) -----------------------------
+
+def test_a_retry_with_its_fields_in_another_order_is_the_same_request(aws):
+    """JSON objects are unordered: a client that serializes the same body in another order retries."""
+    body = valid_body(metadata={"order": "1001", "channel": "web"})
+    first = call(api_event("POST", "/payments", raw_body=json.dumps(body), headers={"Idempotency-Key": KEY}))
+    shuffled = {k: (dict(reversed(list(v.items()))) if isinstance(v, dict) else v) for k, v in reversed(list(body.items()))}
+    again = call(api_event("POST", "/payments", raw_body=json.dumps(shuffled), headers={"Idempotency-Key": KEY}))
+    assert first[0] == 202 and again == first and len(aws.payments()) == 1
+
+
+def test_the_request_hash_of_a_body_never_changes(aws):
+    """A retry sent across a deploy must still be the same request: the stored hash of a given body is
+    pinned (sha256 of its canonical JSON), as the payment id is."""
+    post()
+    [payment] = aws.payments()
+    assert payment["request_hash"] == REQUEST_HASH
+
+
+def test_the_record_holds_its_fields_with_utc_times_and_the_configured_replay_window(aws, monkeypatch):
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", "60")
+    while_claimed = []
+    authorize = api._authorize
+
+    def authorize_and_look(payment_id, body):  # the record as a reader sees it while the provider answers
+        with ThreadPoolExecutor(1) as outside:  # (the test's read: not the handler's call, for the IAM judge)
+            while_claimed.append(outside.submit(aws.table.get_item, Key={"payment_id": payment_id}).result()["Item"])
+        return authorize(payment_id, body)
+
+    before = int(time.time())
+    with mock.patch.object(api, "_authorize", side_effect=authorize_and_look):
+        status, body = post()
+    after = int(time.time())
+    assert status == 202
+    [claimed] = while_claimed
+    assert claimed["status"] == "UNKNOWN" and claimed["authorized"] is False and claimed["claim"]
+    [payment] = aws.payments()
+    assert set(payment) == {*valid_body(), "payment_id", "status", "authorized", "created_at", "updated_at",
+                            "request_hash", "replayable_until", "answer", "provider_reference"}
+    created, updated = (datetime.fromisoformat(payment[f]) for f in ("created_at", "updated_at"))
+    assert created.utcoffset() == updated.utcoffset() == timedelta(0) and created <= updated
+    assert before + 60 <= payment["replayable_until"] <= after + 60
