@@ -299,3 +299,13 @@ def test_a_caller_of_no_merchant_is_refused_and_logged_by_its_identity(aws, logg
     [warning] = [line for line in map(json.loads, logged().splitlines()) if line["message"] == "identity maps to no merchant"]
     assert warning["level"] == "WARNING" and warning[field] == value
     assert aws.payments() == [] and aws.messages() == []
+
+
+def test_a_body_of_the_limit_is_read_and_one_byte_more_is_refused(aws):
+    """The limit is inclusive (JSON may carry whitespace): exactly MAX_BODY_BYTES is a payment."""
+    body = json.dumps(valid_body())
+    at_limit = body + " " * (api.MAX_BODY_BYTES - len(body.encode()))
+    assert post(raw_body=at_limit, body=None)[0] == 202
+    status, answer = post(raw_body=at_limit + " ", body=None, headers={"Idempotency-Key": "order-over-limit-1"})
+    assert (status, answer["error"]) == (413, {"code": "payload_too_large",
+                                               "message": f"the body must be at most {api.MAX_BODY_BYTES} bytes"})
