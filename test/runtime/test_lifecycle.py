@@ -362,3 +362,13 @@ def test_the_same_key_while_the_first_request_runs_is_refused_in_progress(aws):
     assert during["payment"] == before
     assert 0 < during["expires_in_ms"] <= FakeContext().get_remaining_time_in_millis()
     assert status == 200 and refund["status"] == "SUCCEEDED" and len(stored(aws, payment_id)["refunds"]) == 1
+
+
+def test_one_idempotency_key_on_two_payments_reaches_the_provider_as_two_refunds(aws):
+    """A merchant may reuse its key scheme across payments (refund-1 of each order): each refund has its
+    own id, the provider's idempotency key, or the provider would take the second for the first."""
+    first, second = create(aws, key="order-0003-create"), create(aws, key="order-0004-create")
+    settle_queue(aws)
+    refunds = [op("POST", p, "refunds", {"amount": 100}, key="refund-each-1")[1] for p in (first, second)]
+    assert [r["status"] for r in refunds] == ["SUCCEEDED"] * 2
+    assert refunds[0]["refund_id"] != refunds[1]["refund_id"]
