@@ -27,6 +27,9 @@ def rules_packs() -> Any:
     spec.loader.exec_module(module)
     return module
 HASH = re.compile(r"[0-9a-f]{64}")
+# cdk-assets names where an asset goes as <account>-<region>-<8 hex of the destination>, and the destination
+# holds the asset's object key (its hash): volatile with it.
+DESTINATION = re.compile(r"(<asset-hash>:\d{12}-[a-z]{2}(?:-[a-z]+)+-\d)-[0-9a-f]{8}")
 
 
 @dataclass
@@ -100,7 +103,7 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize(item) for item in value]
     if isinstance(value, str):
-        return HASH.sub("<asset-hash>", value)
+        return DESTINATION.sub(r"\1-<destination-hash>", HASH.sub("<asset-hash>", value))
     return value
 
 
