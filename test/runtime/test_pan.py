@@ -93,3 +93,27 @@ def test_the_shortest_card_numbers_count_twelve_digits():
 def test_digits_no_network_issues_under_are_not_card_numbers(first):
     number = with_check_digit(first + "00000000000001")
     assert luhn_valid(number) and not is_pan(number) and not contains_pan({"ref": number})
+
+
+def test_a_number_right_after_a_plus_is_a_phone_number():
+    # 4222222222222 is Visa's 13-digit test card; written "+4222222222222" it is an E.164 number.
+    assert not contains_pan("call +4222222222222 today")
+    assert contains_pan("call 4222222222222 today") and contains_pan("ref 12, card 4222222222222")
+
+
+def test_every_card_in_one_run_of_groups_is_masked():
+    assert mask_pans(f"{VISA} 4012888888881881") == "************1111 ************1881"
+    assert mask_pans("4111 1111 1111 1111 4012 8888 8888 1881") == "************1111 ************1881"
+    assert mask_pans("4111 1111 1111 1111 2028 done") == "************1111 2028 done"  # 20 digits: 16 + expiry
+
+
+def test_a_printed_nineteen_digit_card_is_masked_whole():
+    assert mask_pans("card 6799 9901 0000 0000 019") == "card " + "*" * 15 + "0019"
+
+
+def test_cards_found_do_not_overlap():
+    first = with_check_digit("400000004000000")  # its third group starts a Visa too
+    second = with_check_digit(first[8:] + "0000000")
+    text = f"{first[:4]} {first[4:8]} {first[8:12]} {first[12:]} {second[8:12]} {second[12:]}"
+    assert is_pan(second)
+    assert mask_pans(text) == f"************{first[12:]} {second[8:12]} {second[12:]}"
