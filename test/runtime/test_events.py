@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from unittest import mock
 
+import pytest
+
 from cdk_payments.runtime import api, clients, events
 
 from .conftest import REGION, FakeContext, api_event, valid_body
@@ -91,3 +93,14 @@ def test_poison_message_reaches_the_dlq_after_max_receives(aws):
     assert aws.sqs.receive_message(QueueUrl=aws.queue_url).get("Messages") is None
     (dead,) = aws.sqs.receive_message(QueueUrl=aws.dlq_url)["Messages"]
     assert dead["Body"] == "not json"
+
+
+@pytest.mark.parametrize("body,reason", [("not json", "has no payment_id"),
+                                         (json.dumps({"other": 1}), "has no payment_id"),
+                                         (json.dumps({"payment_id": 7}), "has a malformed payment_id")])
+def test_a_poison_message_is_named_with_what_is_wrong(aws, body, reason):
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    (record,) = sqs_event(body)["Records"]
+    with pytest.raises(events.PoisonMessage, match=f"^message m0 {reason}$"):
+        events.settle(SQSRecord(record))

@@ -110,7 +110,7 @@ def test_a_retryable_failure_writes_nothing_and_the_same_key_succeeds_later(scri
     assert len(aws.payments()) == 1
 
 
-def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scripted, aws, captured_events):
+def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scripted, aws, captured_events, logged):
     scripted.authorize_script = [Authorization.unknown("read timeout")]
     status, body = post()
     assert status == 202 and body["status"] == "UNKNOWN"
@@ -127,14 +127,32 @@ def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scrip
     scripted.status_script = [Authorization.unknown("still timing out"), Authorization.approve("ref-4")]
     assert settle(body["payment_id"]) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert aws.payments()[0]["status"] == "UNKNOWN" and captured_events == []
+    [warning] = [line for line in map(json.loads, logged().splitlines())
+                 if line["message"] == "provider outcome still unknown"]
+    assert (warning["level"], warning["payment_id"], warning["detail"]) == (
+        "WARNING", body["payment_id"], "still timing out")
     assert settle(body["payment_id"]) == {"batchItemFailures": []}
     (payment,) = aws.payments()
     assert payment["status"] == "PROCESSED" and payment["provider_reference"] == "ref-4"
     status_call = scripted.requests[-1]
     assert status_call[0] == "status" and status_call[1].payment_id == body["payment_id"]
     assert status_call[1].amount == 1250 and status_call[1].payment_method_token == "tok_visa_abcdef12"
+    assert (status_call[1].currency, status_call[1].merchant_id) == (payment["currency"], "merchant-42")
     (event,) = captured_events
-    assert event["DetailType"] == "Payment Processed"
+    assert event["DetailType"] == "Payment Processed" and json.loads(event["Detail"])["status"] == "PROCESSED"
+
+
+def test_a_message_whose_outcome_is_still_unknown_fails_naming_its_payment(scripted, aws):
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from .test_events import sqs_event
+
+    scripted.authorize_script = [Authorization.unknown("read timeout")]
+    _, body = post()
+    scripted.status_script = [Authorization.unknown("still timing out")]
+    (record,) = sqs_event(json.dumps({"payment_id": body["payment_id"]}))["Records"]
+    with pytest.raises(events.OutcomeStillUnknown, match=f"^payment {body['payment_id']}: UNKNOWN$"):
+        events.settle(SQSRecord(record))
 
 
 def test_an_unknown_outcome_resolved_as_declined_fails_the_payment(scripted, aws, captured_events):

@@ -103,3 +103,103 @@ def test_the_body_is_the_event_as_a_standard_webhook():
     event = {"detail-type": "Payment Captured", "time": "2026-01-01T00:00:00Z", "detail": {"a": 1}}
     assert webhooks.payload(event) == {"type": "payment.captured", "timestamp": "2026-01-01T00:00:00Z",
                                        "data": {"a": 1}}
+
+
+class Pool:
+    """urllib3's connection pool, recorded: what deliver() connects to and sends, without a network."""
+
+    made: list["Pool"] = []
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs, self.requests, self.closed = args, kwargs, [], False
+        Pool.made.append(self)
+
+    def urlopen(self, *args, **kwargs):
+        self.requests.append((args, kwargs))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return type("Response", (), {"status": self.answer})()
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    Pool.made, Pool.answer = [], 204
+    monkeypatch.setattr(webhooks.urllib3, "HTTPSConnectionPool", type("HTTPS", (Pool,), {}))
+    monkeypatch.setattr(webhooks.urllib3, "HTTPConnectionPool", type("HTTP", (Pool,), {}))
+    return Pool
+
+
+def test_https_goes_to_the_checked_address_with_the_certificate_checked_against_the_name(pools):
+    from decimal import Decimal
+
+    attempt = webhooks.deliver("https://hooks.example/hooks/pay?m=1", SECRET, "msg_1",
+                               {"amount": Decimal("1250"), "currency": "EUR"}, now=1733212345.9,
+                               getaddrinfo=resolver("93.184.215.14"))
+    assert attempt == webhooks.Attempt(True, 204, "HTTP 204")
+    (pool,) = pools.made
+    assert type(pool).__name__ == "HTTPS" and pool.closed
+    assert pool.args == ("93.184.215.14", 443)  # the address resolve() checked: no second lookup to rebind
+    assert pool.kwargs == {"server_hostname": "hooks.example", "assert_hostname": "hooks.example",
+                           "cert_reqs": "CERT_REQUIRED", "timeout": webhooks.TIMEOUT, "retries": False}
+    body = '{"amount":1250,"currency":"EUR"}'
+    ((method, path), options), = pool.requests
+    assert (method, path) == ("POST", "/hooks/pay?m=1")
+    assert options == {"body": body.encode(), "redirect": False, "preload_content": True, "release_conn": True,
+                       "headers": {"Content-Type": "application/json", "User-Agent": "cdk-payments-webhooks/1",
+                                   "Host": "hooks.example", "webhook-id": "msg_1",
+                                   "webhook-timestamp": "1733212345",
+                                   "webhook-signature": webhooks.sign(SECRET, "msg_1", 1733212345, body)}}
+
+
+def test_the_request_path_and_host_header(pools):
+    webhooks.deliver("https://hooks.example:8443", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8", port=8443))
+    webhooks.deliver("https://@hooks.example/p", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8"))
+    (first_path,), (second_path,) = [[p.requests[0][0][1]] for p in pools.made]
+    assert (first_path, pools.made[0].args[1], pools.made[0].requests[0][1]["headers"]["Host"]) == (
+        "/", 8443, "hooks.example:8443")
+    assert (second_path, pools.made[1].requests[0][1]["headers"]["Host"]) == ("/p", "hooks.example")
+
+
+def test_loopback_http_for_tests_connects_plainly_to_port_80_by_default(pools):
+    webhooks.deliver("http://127.0.0.1/h", SECRET, "id", {}, insecure_loopback_for_tests=True,
+                     getaddrinfo=resolver("127.0.0.1", name="127.0.0.1", port=80))
+    (pool,) = pools.made
+    assert type(pool).__name__ == "HTTP" and pool.args == ("127.0.0.1", 80)
+    assert pool.kwargs == {"timeout": webhooks.TIMEOUT, "retries": False}
+
+
+@pytest.mark.parametrize("status,delivered", [(199, False), (200, True), (299, True), (300, False), (301, False),
+                                              (500, False)])
+def test_only_a_2xx_answer_is_a_delivery(pools, status, delivered):
+    pools.answer = status
+    attempt = webhooks.deliver("https://hooks.example/p", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8"))
+    assert attempt == webhooks.Attempt(delivered, status, f"HTTP {status}")
+
+
+def test_a_connection_error_is_a_failed_attempt_named_after_it(pools):
+    import urllib3
+
+    pools.answer = urllib3.exceptions.ConnectTimeoutError("connect timed out")
+    attempt = webhooks.deliver("https://hooks.example/p", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8"))
+    assert attempt == webhooks.Attempt(False, None, "ConnectTimeoutError") and pools.made[0].closed
+
+
+def test_the_previous_secret_signs_until_its_grace_ends_exclusive():
+    config = {"secret": "new", "previous": "old", "previous_until": 100}
+    assert webhooks.signing_secrets(config, 99.5) == ["new", "old"]
+    assert webhooks.signing_secrets(config, 100) == ["new"]
+    assert webhooks.signing_secrets({"secret": "new", "previous": "old"}, 99.5) == ["new"]
+
+
+@pytest.mark.parametrize("detail_type,kind", [("Payment Captured", "captured"), ("Payment Requires_Action",
+                                                                                  "requires_action")])
+def test_the_type_names_the_event(detail_type, kind):
+    assert webhooks.payload({"detail-type": detail_type, "time": "t", "detail": {}})["type"] == f"payment.{kind}"
+
+
+def test_an_endpoint_needs_its_merchants_secret(monkeypatch):
+    monkeypatch.delenv("WEBHOOK_SECRETS", raising=False)
+    assert webhooks.endpoint("merchant-42") is None

@@ -26,12 +26,13 @@ class Receiver:
     deliveries ``scripted`` selects: by default all; the others get 200)."""
 
     def __init__(self, statuses, secret=SECRET, scripted=lambda webhook: True):
-        self.statuses, self.verified, self.refused = list(statuses), [], []
+        self.statuses, self.verified, self.refused, self.headers = list(statuses), [], [], []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.headers.append(dict(self.headers))
                 try:
                     webhook = Webhook(secret).verify(body, dict(self.headers))
                 except Exception as error:  # noqa: BLE001 - any verification failure is a refusal
@@ -206,16 +207,10 @@ def test_one_merchants_failing_endpoint_does_not_hold_back_anothers(aws, queues,
     register(working.url, "merchant-43")
     other = event()
     other["detail"] = {**other["detail"], "merchant_id": "merchant-43", "event_id": "9a0b0c0d-0000-5000-8000-000000000002"}
-    for body in (json.dumps(event()), json.dumps(other)):
-        sqs.send_message(QueueUrl=queue, MessageBody=body)
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:webhooks", "awsRegion": REGION}
-               for m in messages]
+    records = records_of(sqs, queue, [json.dumps(event()), json.dumps(other)])
     result = webhooks.handler({"Records": records}, None)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
-    assert failed == {m["MessageId"] for m in messages if "merchant-42" in m["Body"]}
+    assert failed == {r["messageId"] for r in records if "merchant-42" in r["body"]}
     assert len(working.verified) == 1 and len(failing.verified) == 1
 
 
@@ -223,7 +218,7 @@ def test_a_merchant_without_an_endpoint_is_skipped_without_a_call(aws, queues, r
     sqs, queue, _ = queues
     body = json.dumps(event())
     attempt = webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW))
-    assert not attempt.delivered and attempt.detail == "no endpoint"
+    assert attempt == webhooks.Attempt(False, detail="no endpoint")
 
 
 def test_a_failing_endpoint_costs_its_batch_one_attempt(aws, queues, receiver):
@@ -234,7 +229,8 @@ def test_a_failing_endpoint_costs_its_batch_one_attempt(aws, queues, receiver):
     failed = set()
     for n in (1, 2):
         body = json.dumps({**event(), "detail": {**event()["detail"], "event_id": f"id-{n}"}})
-        with pytest.raises(webhooks.DeliveryFailed):
+        detail = "HTTP 500" if n == 1 else "the endpoint failed earlier in this batch"
+        with pytest.raises(webhooks.DeliveryFailed, match=f"^attempt 1: {detail}; next in 5 s$"):
             webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW), failing=failed)
     assert failed == {"merchant-42"} and len(failing.verified) == 1
 
@@ -251,3 +247,56 @@ def test_during_a_rotations_grace_period_both_secrets_sign(aws, queues, receiver
     body = json.dumps(event())
     assert webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW)).delivered
     assert endpoint.refused == [] and len(endpoint.verified) == 1
+
+
+def test_the_delivery_is_signed_at_the_attempts_time(aws, queues, receiver):
+    sqs, queue, _ = queues
+    endpoint = receiver()
+    register(endpoint.url)
+    body = json.dumps(event())
+    assert webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW) - 60).delivered
+    assert endpoint.headers[0]["webhook-timestamp"] == str(int(NOW) - 60)
+
+
+def test_without_a_given_time_a_failure_is_scheduled_from_the_clock(aws, queues, receiver):
+    sqs, queue, _ = queues
+    register(receiver(500).url)
+    body = json.dumps(event())
+    with pytest.raises(webhooks.DeliveryFailed, match="^attempt 1: HTTP 500; next in 5 s$"):
+        webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"])
+
+
+def test_an_endpoint_made_unsafe_after_registration_fails_its_attempt_and_waits(aws, queues):
+    sqs, queue, _ = queues
+    register("http://hooks.merchant.example/p")  # plain http: refused before any lookup
+    body = json.dumps(event())
+    with pytest.raises(webhooks.DeliveryFailed,
+                       match="^attempt 1: webhook endpoints must be https:// URLs; next in 5 s$"):
+        webhooks.handle(body, 1, queued(sqs, queue, body)["ReceiptHandle"], now=int(NOW))
+
+
+def records_of(sqs, queue, bodies):
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+    return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:webhooks", "awsRegion": REGION}
+            for m in messages]
+
+
+def test_a_batch_that_fails_whole_is_reported_message_by_message(aws, queues, receiver, monkeypatch):
+    """Not raised: each message keeps the backoff its attempt set; the function's own invocation succeeds.
+    The endpoint is tried once for the batch, each message with its own receive count and handle."""
+    sqs, queue, _ = queues
+    failing = receiver(*[500] * 5)
+    register(failing.url)
+    bodies = [json.dumps({**event(), "detail": {**event()["detail"], "event_id": f"id-{n}"}}) for n in (1, 2)]
+    records = records_of(sqs, queue, bodies)
+    handled, handle = [], webhooks.handle
+    monkeypatch.setattr(webhooks, "handle", lambda body, count, receipt, **kw: handled.append((count, receipt))
+                        or handle(body, count, receipt, **kw))
+    result = webhooks.handler({"Records": records}, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+    assert len(failing.verified) == 1
+    assert handled == [(1, r["receiptHandle"]) for r in records]
