@@ -117,7 +117,33 @@ def test_tampered_cursors_are_refused(mode, payments):
     for tampered in (flip(cursor, 0), flip(cursor, len(cursor) // 2), flip(cursor, len(cursor) - 2),
                      cursor[:-4], cursor + "AAAA", "e30", "not a cursor!", "é" * 8):
         status, body = listing(limit="2", cursor=tampered)
-        assert (status, body["error"]["code"]) == (400, "invalid_cursor"), tampered
+        assert body["error"] == {"code": "invalid_cursor", "message": "the cursor is not one this API issued for this "
+                                 "query; start again"} and status == 400, tampered
+
+
+def forged(position, merchant=A):
+    """A cursor made with the cursor key and the merchant's encryption context, but not by the API."""
+    import base64
+    import os
+
+    from cdk_payments.runtime import clients
+    from cdk_payments.runtime.listing import _context
+
+    blob = clients.kms().encrypt(KeyId=os.environ["CURSOR_KEY_ARN"], Plaintext=json.dumps(position).encode(),
+                                 EncryptionContext=_context(merchant))["CiphertextBlob"]
+    return base64.urlsafe_b64encode(blob).rstrip(b"=").decode()
+
+
+def test_a_cursor_made_with_the_key_is_still_checked_field_by_field(aws, payments):
+    """Whoever could encrypt with the cursor key could not page from another merchant's position or send
+    the query a key of the wrong type (a 500 from DynamoDB): each field is checked."""
+    issued = {"m": A, "c": payments[3]["created_at"], "p": payments[3]["payment_id"], "f": [None, None, None]}
+    status, page = listing(limit="2", cursor=forged(issued))
+    assert status == 200 and ids(page["payments"]) == ids(payments[2::-1][:2])
+    for wrong in ({"m": B}, {"c": 5}, {"p": 5}, {"f": ["PROCESSED", None, None]}):
+        status, body = listing(limit="2", cursor=forged({**issued, **wrong}))
+        assert (status, body["error"]["code"]) == (400, "invalid_cursor"), wrong
+    assert listing(limit="2", cursor=forged([issued]))[1]["error"]["code"] == "invalid_cursor"
 
 
 def test_another_merchants_cursor_is_refused(mode, payments):
