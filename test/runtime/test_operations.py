@@ -78,7 +78,7 @@ def test_load_finds_only_the_callers_payment(aws):
             operations.load(merchant, payment_id)
         assert (refused.value.status, refused.value.code) == (404, "payment_not_found")
     aws.table.put_item(Item={"payment_id": PAYMENT_ID, "merchant_id": "merchant-42"})  # an idempotency record
-    with pytest.raises(ApiError, match="no payment with this id"):
+    with pytest.raises(ApiError, match="^no payment with this id$"):
         operations.load("merchant-42", PAYMENT_ID)
 
 
@@ -94,6 +94,7 @@ def test_an_approved_capture_is_stored_answered_and_announced(aws, provider, cap
     assert payment["capture_id"] == OP and payment["capture_status"] == "SUCCEEDED"
     assert payment["capture_reference"] == "ref-1" and "capture_prior_status" not in payment
     assert payment["version"] == 2  # stored PENDING, then SUCCEEDED
+    assert payment["updated_at"].endswith("+00:00")  # UTC, in created_at's format
     ((request, credentials),) = provider.requests
     assert request == providers.OperationRequest(
         operation_id=OP, payment_id=PAYMENT_ID, provider_reference="auth-1", amount=1000, currency="EUR",
@@ -225,6 +226,27 @@ def test_an_unknown_refund_resolved_as_declined_is_removed(aws, provider):
     assert [r["refund_id"] for r in payment["refunds"]] == ["op-0000"] and payment["status"] == "PARTIALLY_REFUNDED"
 
 
+@pytest.mark.parametrize("operation,kwargs,field", [("capture", {"amount": 1000}, "capture_id"),
+                                                   ("void", {}, "void_id")])
+def test_an_unknown_capture_or_void_resolved_as_declined_is_undone(aws, provider, operation, kwargs, field):
+    before = seed(aws)
+    provider.answer = Authorization.unknown("timeout")
+    assert perform(operation, **kwargs)[0] == 202 and stored(aws)[field] == OP
+    provider.answer = Authorization.decline("expired")
+    operations.resolve(json.loads(aws.messages()[0]["Body"]))
+    assert {k: v for k, v in stored(aws).items() if k not in ("version", "updated_at")} == before
+
+
+def test_the_providers_answer_is_logged_for_the_operator(aws, provider, logged):
+    seed(aws)
+    provider.answer = Authorization.approve("ref-7")
+    perform("capture", amount=1000)
+    [line] = [json.loads(line) for line in logged().splitlines() if '"provider answered"' in line]
+    assert {k: line.get(k) for k in ("level", "payment_id", "operation", "outcome", "detail")} == {
+        "level": "INFO", "payment_id": PAYMENT_ID, "operation": "capture", "outcome": "APPROVED",
+        "detail": provider.answer.detail}
+
+
 def test_a_transition_decides_again_when_the_payment_changed_and_gives_up_after_attempts(aws):
     seed(aws)
     table = clients.table()
@@ -242,7 +264,8 @@ def test_a_transition_decides_again_when_the_payment_changed_and_gives_up_after_
     with mock.patch.object(table, "update_item", side_effect=conflict):
         with pytest.raises(ApiError) as refused:
             operations.transition("merchant-42", PAYMENT_ID, decide)
-    assert (refused.value.status, refused.value.code) == (409, "payment_busy")
+    assert (refused.value.status, refused.value.code, refused.value.message) == (409, "payment_busy", (
+        "the payment is changing under many concurrent requests; retry with the same Idempotency-Key"))
     assert len(decisions) == operations.ATTEMPTS == 8
     throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "UpdateItem")
     with mock.patch.object(table, "update_item", side_effect=throttled):
