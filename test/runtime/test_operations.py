@@ -239,12 +239,12 @@ def test_an_unknown_capture_or_void_resolved_as_declined_is_undone(aws, provider
 
 def test_the_providers_answer_is_logged_for_the_operator(aws, provider, logged):
     seed(aws)
-    provider.answer = Authorization.approve("ref-7")
+    provider.answer = Authorization(providers.Outcome.APPROVED, "ref-7", detail="approved at the acquirer")
     perform("capture", amount=1000)
     [line] = [json.loads(line) for line in logged().splitlines() if '"provider answered"' in line]
     assert {k: line.get(k) for k in ("level", "payment_id", "operation", "outcome", "detail")} == {
         "level": "INFO", "payment_id": PAYMENT_ID, "operation": "capture", "outcome": "APPROVED",
-        "detail": provider.answer.detail}
+        "detail": "approved at the acquirer"}
 
 
 def test_a_transition_decides_again_when_the_payment_changed_and_gives_up_after_attempts(aws):
