@@ -341,3 +341,42 @@ def test_a_retry_after_its_transition_was_stored_asks_the_provider_again(aws, pr
     status, answer = perform(operation)
     assert status == 200 and answer[f"{operation}_status"] == "SUCCEEDED"
     assert [r.operation_id for r, _ in provider.requests] == [OP]
+
+
+def queued(body):
+    """The event handler's record of one queued message (message id m0)."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from .test_events import sqs_event
+
+    return SQSRecord(sqs_event(json.dumps(body))["Records"][0])
+
+
+@pytest.mark.parametrize("body", [{"payment_id": PAYMENT_ID, "operation": "steal", "operation_id": OP},
+                                  {"payment_id": PAYMENT_ID, "operation": "capture"},
+                                  {"payment_id": PAYMENT_ID, "operation": "capture", "operation_id": 7}])
+def test_the_event_handler_refuses_a_message_naming_no_known_operation(aws, provider, body):
+    from cdk_payments.runtime import events
+
+    seed(aws)
+    with pytest.raises(events.PoisonMessage, match="^message m0 names no known operation$"):
+        events.settle(queued(body))
+    assert provider.requests == []
+
+
+def test_the_event_handler_settles_queued_operations_or_says_why_not(aws, provider, logged):
+    from cdk_payments.runtime import events
+
+    body = {"payment_id": PAYMENT_ID, "operation": "capture", "operation_id": OP}
+    with pytest.raises(events.PoisonMessage, match="^message m0: payment_not_found$"):
+        events.settle(queued(body))  # the payment is gone: nothing to retry
+    seed(aws)
+    provider.answer = Authorization.unknown("timeout")
+    assert perform("capture", amount=1000)[0] == 202
+    with pytest.raises(events.OutcomeStillUnknown, match=f"^capture {OP} of payment {PAYMENT_ID}: UNKNOWN$"):
+        events.settle(queued(body))
+    [warning] = [json.loads(line) for line in logged().splitlines() if "provider outcome still unknown" in line]
+    assert (warning["level"], warning["payment_id"]) == ("WARNING", PAYMENT_ID)
+    provider.answer = Authorization.approve("ref-3")
+    events.settle(queued(body))
+    assert stored(aws)["capture_status"] == "SUCCEEDED"
