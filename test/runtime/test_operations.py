@@ -375,7 +375,8 @@ def test_the_event_handler_settles_queued_operations_or_says_why_not(aws, provid
     assert perform("capture", amount=1000)[0] == 202
     with pytest.raises(events.OutcomeStillUnknown, match=f"^capture {OP} of payment {PAYMENT_ID}: UNKNOWN$"):
         events.settle(queued(body))
-    [warning] = [json.loads(line) for line in logged().splitlines() if "provider outcome still unknown" in line]
+    [warning] = [line for line in map(json.loads, logged().splitlines())
+                 if line["message"] == "provider outcome still unknown"]
     assert (warning["level"], warning["payment_id"]) == ("WARNING", PAYMENT_ID)
     provider.answer = Authorization.approve("ref-3")
     events.settle(queued(body))
