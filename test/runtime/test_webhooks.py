@@ -300,3 +300,17 @@ def test_a_batch_that_fails_whole_is_reported_message_by_message(aws, queues, re
     assert result == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
     assert len(failing.verified) == 1
     assert handled == [(1, r["receiptHandle"]) for r in records]
+
+
+def test_past_the_retry_window_the_failed_attempt_is_parked_and_returned(aws, queues):
+    sqs, queue, dlq = queues
+    register("http://hooks.merchant.example/p")  # refused before any connection
+    body = json.dumps(event())
+    late = int(NOW) + webhooks.RETRY_WINDOW_SECONDS + 1
+    assert webhooks.handle(body, 20, queued(sqs, queue, body)["ReceiptHandle"], now=late) == webhooks.Attempt(
+        False, detail="webhook endpoints must be https:// URLs")
+    assert webhooks.handle(body, 20, queued(sqs, queue, body)["ReceiptHandle"], now=late,
+                           failing={"merchant-42"}) == webhooks.Attempt(
+        False, detail="the endpoint failed earlier in this batch")
+    parked = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in parked] == [body, body]
