@@ -204,3 +204,35 @@ def test_the_status_filter_selects_unknown_outcomes(mode, aws):
 
 def test_an_empty_list(mode, aws):
     assert listing() == (200, {"payments": [], "next_cursor": None})
+
+
+@pytest.mark.parametrize("ciphertext", ["AAAAAAAX", "AAAAAAAAAAE", "AAAAAAAAAA", "_-_-_-_-"])
+def test_every_ciphertext_survives_the_cursors_encoding(monkeypatch, ciphertext):
+    """Whatever bytes KMS returns (here: ending in the base64 digit X, with one, two or no padding
+    characters stripped), the cursor decodes to them and is decrypted with the cursor key only. The
+    plaintext and the encryption context are pinned: a cursor issued before a deploy still reads after it."""
+    import base64
+
+    from cdk_payments.runtime import clients
+    from cdk_payments.runtime.listing import _cursor, _start_key
+
+    blob = base64.urlsafe_b64decode(ciphertext + "==")
+    position = b'{"m":"merchant-42","c":"2026-03-01T12:03:00+00:00","p":"p-3","f":[null,null,null]}'
+    key = "arn:aws:kms:us-east-1:123456789012:key/cursor"
+    context = {"purpose": "cdk-payments list cursor", "merchant_id": A}  # binds the cursor to its merchant
+
+    class Kms:
+        def encrypt(self, KeyId, Plaintext, EncryptionContext):
+            assert (KeyId, Plaintext, EncryptionContext) == (key, position, context)
+            return {"CiphertextBlob": blob}
+
+        def decrypt(self, KeyId, CiphertextBlob, EncryptionContext):
+            assert (KeyId, CiphertextBlob, EncryptionContext) == (key, blob, context)
+            return {"Plaintext": position}
+
+    monkeypatch.setenv("CURSOR_KEY_ARN", key)
+    monkeypatch.setattr(clients, "kms", Kms)
+    cursor = _cursor({"created_at": "2026-03-01T12:03:00+00:00", "payment_id": "p-3"}, A, [None, None, None])
+    assert "=" not in cursor
+    assert _start_key(cursor, A, [None, None, None]) == {
+        "merchant_id": A, "created_at": "2026-03-01T12:03:00+00:00", "payment_id": "p-3"}
