@@ -246,3 +246,25 @@ def test_no_secret_value_in_any_log_line(secret):
     for key in ("key-0", "key-1", "key-2"):
         assert key not in lines
     assert clients.secretsmanager() is not None
+
+
+def test_the_first_rotation_has_no_previous_version_to_revoke(secret):
+    """A secret rotated for the first time in AWS has AWSCURRENT only (moto's RotateSecret made an AWSPREVIOUS)."""
+    client, arn = secret
+    for version in secretsmanager_backends["123456789012"][REGION].secrets[arn].versions.values():
+        version["version_stages"] = [s for s in version["version_stages"] if s != "AWSPREVIOUS"]
+    assert not [v for v in stages(client, arn).values() if "AWSPREVIOUS" in v]
+    rotate(client, arn)
+    assert current(client, arn) == "key-1"
+    assert not [c for c in RecordingProvider.calls if c[0] == "revoke"]
+
+
+def test_a_retired_key_the_provider_issued_again_is_not_revoked(secret):
+    """Were the pending key the one being retired (a provider handing back an earlier key), revoking it
+    would cut off the key just made current."""
+    client, arn = secret
+    rotate(client, arn)  # key-1 current, key-0 previous
+    RecordingProvider.issued = -1  # the next key issued is key-0 again
+    rotate(client, arn)
+    assert current(client, arn) == "key-0"
+    assert not [c for c in RecordingProvider.calls if c[0] == "revoke"]
