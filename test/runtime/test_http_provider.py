@@ -190,6 +190,19 @@ def test_tls_is_required_and_verified():
     assert HttpProvider()._pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
 
 
+def test_the_retry_policy_retries_only_what_cannot_charge_twice():
+    """Connection failures and the listed statuses are retried (every call carries its idempotency key);
+    a read failure, a redirect or anything else is not, and the caller sees the last answer."""
+    kw = HttpProvider()._pool.connection_pool_kw
+    retry = kw["retries"]
+    assert (retry.total, retry.connect, retry.read, retry.status, retry.other, retry.redirect) == (2, 2, 0, 2, 0, 0)
+    assert retry.allowed_methods == {"GET", "POST", "DELETE"}
+    assert retry.status_forcelist == {429, 500, 502, 503, 504}
+    assert (retry.backoff_factor, retry.backoff_max, retry.backoff_jitter) == (0.1, 0.25, 0.1)
+    assert (retry.respect_retry_after_header, retry.raise_on_status, retry.raise_on_redirect) == (False, False, False)
+    assert repr(kw["timeout"]) == "Timeout(connect=1.0, read=2.0, total=2.0)"
+
+
 def test_the_worst_case_fits_the_processor_timeout():
     p = HttpProvider
     worst = (p.retries + 1) * p.attempt_timeout + p.retries * (p.backoff_max + p.backoff_jitter)
