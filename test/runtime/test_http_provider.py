@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 import time
@@ -318,3 +319,44 @@ def test_the_sandbox_approves_every_operation_with_a_stable_reference():
     answers = [getattr(sandbox, op)(OPERATION, {"api_key": "k"}) for op in ("capture", "void", "refund")]
     assert all(a.outcome is Outcome.APPROVED for a in answers)
     assert sandbox.refund(OPERATION, {"api_key": "k"}) == answers[2]
+
+
+@pytest.mark.parametrize("status,data,expected", [
+    (402, {"id": "a1", "decline_reason": "do_not_honor"}, Authorization.decline("do_not_honor", "a1")),
+    (402, "not json", Authorization.decline("card_declined")),
+    (402, {}, Authorization.decline("card_declined")),
+    (200, {"status": "approved", "id": "a2"}, Authorization.approve("a2")),
+    (200, {"status": "approved"}, Authorization.approve("")),
+    (299, {"status": "declined", "id": "a3"}, Authorization.decline("card_declined", "a3")),
+    (201, {"status": "declined", "decline_reason": "expired_card"}, Authorization.decline("expired_card")),
+    (200, {"status": "pending"}, Authorization.unknown("unreadable answer (HTTP 200)")),
+    (300, {"status": "approved"}, Authorization.unknown("HTTP 300")),
+    (401, {}, Authorization.retryable("HTTP 401")),
+    (403, {}, Authorization.retryable("HTTP 403")),
+    (429, {}, Authorization.retryable("HTTP 429")),
+    (503, {}, Authorization.retryable("HTTP 503")),
+    (400, {}, Authorization.decline("provider_rejected_request_400")),
+    (404, {}, Authorization.decline("provider_rejected_request_404")),
+    (410, {}, Authorization.decline("provider_rejected_request_410")),
+    (499, {}, Authorization.decline("provider_rejected_request_499")),
+    (408, {}, Authorization.unknown("HTTP 408")),
+    (409, {}, Authorization.unknown("HTTP 409")),
+    (500, {}, Authorization.unknown("HTTP 500")),
+    (504, {}, Authorization.unknown("HTTP 504")),
+])
+def test_every_answer_maps_to_one_outcome(status, data, expected):
+    """What each HTTP answer means: approved or declined (with the provider's reference and reason), not
+    processed (retry with the same key), refused as a request, or unknown (the event handler asks again)."""
+    assert HttpProvider._interpret(status, data) == expected
+
+
+def test_a_success_resets_the_breakers_count_and_its_opening_is_logged(logged):
+    now = [0.0]
+    breaker = CircuitBreaker(failure_threshold=3, clock=lambda: now[0])
+    for success in (False, False, True, False, False):
+        breaker.record(success)
+    assert breaker.state == "closed"  # two failures since the success
+    breaker.record(False)
+    assert breaker.state == "open"
+    [warning] = [json.loads(line) for line in logged().splitlines()]
+    assert (warning["level"], warning["message"], warning["failures"]) == ("WARNING", "provider circuit opened", 3)
