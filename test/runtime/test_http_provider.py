@@ -270,7 +270,40 @@ def test_lifecycle_operations_send_the_operation_id_as_idempotency_key(fake, ada
     (received,) = fake.received
     assert (received.method, received.path) == ("POST", path)
     assert received.headers["Idempotency-Key"] == OPERATION.operation_id
-    assert received.body["authorization_id"] == "auth_1" and received.body["amount"] == 700
+    assert received.body == {"operation_id": OPERATION.operation_id, "payment_id": REQUEST.payment_id,
+                             "authorization_id": "auth_1", "amount": 700, "currency": "EUR",
+                             "merchant_id": "merchant-42", "reason": "requested_by_customer"}
+
+
+def test_an_operation_without_a_reason_sends_none(fake, adapter):
+    import dataclasses
+
+    fake.default = Reply(200, {"id": "op_2", "status": "approved"})
+    adapter.void(dataclasses.replace(OPERATION, reason=None), creds(fake))
+    (received,) = fake.received
+    assert "reason" not in received.body
+
+
+@pytest.mark.parametrize("status,revoked", [(200, True), (204, True), (401, True), (404, True), (201, False),
+                                            (402, False), (405, False)])
+def test_a_retired_key_is_revoked_or_already_gone_on_these_answers_only(fake, adapter, status, revoked):
+    fake.default = Reply(status, {})
+    retire = lambda: adapter.revoke_credentials(creds(fake), current={**creds(fake), "api_key": "sk_new"})  # noqa: E731
+    if revoked:
+        retire()
+    else:
+        with pytest.raises(RuntimeError, match=f"^the provider did not revoke the retired key \\(HTTP {status}\\)$"):
+            retire()
+
+
+@pytest.mark.parametrize("reply", [Reply(200, {"api_key": 7}), Reply(200, {}), Reply(300, {"api_key": "sk"}),
+                                   Reply(200, raw=b"[]")])
+def test_a_key_is_issued_only_by_a_2xx_answer_naming_it(fake, adapter, reply):
+    fake.default = reply
+    with pytest.raises(RuntimeError, match=f"^the provider did not issue a key \\(HTTP {reply.status}\\)$"):
+        adapter.issue_credentials(creds(fake), idempotency_key="rotation-token-2")
+    (received,) = fake.received
+    assert received.body == {} and received.headers["Content-Type"] == "application/json"
 
 
 @pytest.mark.parametrize("reply,outcome", [
@@ -360,3 +393,71 @@ def test_a_success_resets_the_breakers_count_and_its_opening_is_logged(logged):
     assert breaker.state == "open"
     [warning] = [json.loads(line) for line in logged().splitlines()]
     assert (warning["level"], warning["message"], warning["failures"]) == ("WARNING", "provider circuit opened", 3)
+
+
+@pytest.mark.parametrize("status", [200, 299])
+def test_any_2xx_answer_naming_a_key_issues_it(fake, adapter, status):
+    fake.default = Reply(status, {"api_key": "sk_2xx"})
+    assert adapter.issue_credentials(creds(fake), idempotency_key="rotation-token-3")["api_key"] == "sk_2xx"
+
+
+def test_unreachable_names_what_failed_and_whether_the_request_may_have_arrived():
+    from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
+
+    cases = [(ReadTimeoutError(None, "/", "slow"), Outcome.UNKNOWN, "read timeout after sending"),
+             (MaxRetryError(None, "/", ConnectTimeoutError("slow")), Outcome.RETRYABLE,
+              "not connected: ConnectTimeoutError"),
+             (NewConnectionError(None, "refused"), Outcome.RETRYABLE, "not connected: NewConnectionError"),
+             (ProtocolError("reset"), Outcome.UNKNOWN, "connection failed after sending: ProtocolError"),
+             (MaxRetryError(None, "/", ProtocolError("reset")), Outcome.UNKNOWN,
+              "connection failed after sending: ProtocolError")]
+    for error, outcome, detail in cases:
+        unreachable = http_module._unreachable(error)
+        assert (unreachable.outcome, unreachable.detail, str(unreachable)) == (outcome, detail, detail)
+
+
+def test_requests_carry_json_headers_and_a_body_only_when_they_send_one(fake, adapter):
+    fake.default = Reply(200, {"id": "auth_9", "status": "approved"})
+    adapter.status(REQUEST, {**creds(fake), "base_url": fake.base_url + "/"})  # a trailing slash is dropped
+    (received,) = fake.received
+    assert (received.method, received.path) == ("GET", f"/v1/authorizations/{REQUEST.payment_id}")
+    assert received.headers["Accept"] == "application/json" and "Content-Type" not in received.headers
+    assert received.body is None
+
+
+def test_a_404_is_a_refused_request_except_when_reading_an_authorization(fake, adapter):
+    fake.default = Reply(404, {})
+    assert adapter.authorize(REQUEST, creds(fake)) == Authorization.decline("provider_rejected_request_404")
+
+
+def test_each_answer_is_logged_with_the_payment_method_and_outcome(fake, adapter, logged):
+    fake.default = Reply(503, {})
+    adapter.authorize(REQUEST, creds(fake))
+    [line] = [json.loads(line) for line in logged().splitlines() if json.loads(line)["message"] == "provider answered"]
+    assert {k: line.get(k) for k in ("payment_id", "http_method", "outcome", "detail")} == {
+        "payment_id": REQUEST.payment_id, "http_method": "POST", "outcome": "RETRYABLE", "detail": "HTTP 503"}
+
+
+def test_server_errors_trip_the_breaker_and_an_open_one_calls_nobody(fake, adapter):
+    fake.default = Reply(500, {})
+    for _ in range(3):
+        adapter.authorize(REQUEST, creds(fake))
+    assert adapter.breaker.state == "open"
+    calls = len(fake.received)
+    answer = adapter.authorize(REQUEST, creds(fake))
+    assert answer == Authorization(Outcome.RETRYABLE, detail="circuit open: provider failing, not called")
+    assert len(fake.received) == calls
+
+
+def test_the_breakers_defaults_and_the_secrets_refusals():
+    assert (CircuitBreaker().failure_threshold, CircuitBreaker().reset_after) == (5, 30.0)
+    with pytest.raises(ValueError, match=r"^the provider secret's base_url must be an https:// URL$"):
+        HttpProvider().authorize(REQUEST, {"api_key": API_KEY})
+    with pytest.raises(ValueError, match="^the provider secret has no api_key$"):
+        HttpProvider().authorize(REQUEST, {"base_url": "https://provider.example"})
+
+
+def test_a_refused_new_key_names_the_answer(fake, adapter):
+    fake.default = Reply(401, {})
+    with pytest.raises(CredentialsRejected, match=r"^the provider refused the new key \(HTTP 401\)$"):
+        adapter.test_credentials(creds(fake))
