@@ -422,7 +422,15 @@ def test_requests_carry_json_headers_and_a_body_only_when_they_send_one(fake, ad
     (received,) = fake.received
     assert (received.method, received.path) == ("GET", f"/v1/authorizations/{REQUEST.payment_id}")
     assert received.headers["Accept"] == "application/json" and "Content-Type" not in received.headers
-    assert received.body is None
+    assert received.body is None and "Content-Length" not in received.headers
+
+
+def test_a_trailing_slash_of_the_base_url_is_dropped():
+    # (http.server collapses a leading "//" of the path, so the fake provider alone would not see it.)
+    assert HttpProvider()._base_url({"base_url": "https://provider.example/", "api_key": API_KEY}) == (
+        "https://provider.example")
+    assert HttpProvider()._base_url({"base_url": "https://provider.example/APIX/", "api_key": API_KEY}) == (
+        "https://provider.example/APIX")
 
 
 def test_a_404_is_a_refused_request_except_when_reading_an_authorization(fake, adapter):
