@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import pytest
@@ -276,3 +276,8 @@ def logged():
         yield stream.getvalue
     finally:
         logging.getLogger(logger.name).removeHandler(capture)
+
+
+def said(logged: Callable[[], str], message: str) -> list[dict[str, Any]]:
+    """The log lines (parsed) that ``logged`` captured with exactly this message."""
+    return [line for line in map(json.loads, logged().splitlines()) if line["message"] == message]

@@ -12,7 +12,7 @@ import pytest
 
 from cdk_payments.runtime import api, clients
 
-from .conftest import ROLE_ARNS, FakeContext, api_event, valid_body
+from .conftest import ROLE_ARNS, FakeContext, api_event, said, valid_body
 
 KEY = {"Idempotency-Key": "order-7f3a-0001"}
 
@@ -296,7 +296,7 @@ def test_a_caller_of_no_merchant_is_refused_and_logged_by_its_identity(aws, logg
     status, answer = call(api_event("POST", "/payments", body=valid_body(), headers=KEY, caller="unmapped"))
     assert (status, answer) == (403, {"error": {"code": "merchant_not_mapped",
                                                 "message": "the authenticated identity is not mapped to a merchant"}})
-    [warning] = [line for line in map(json.loads, logged().splitlines()) if line["message"] == "identity maps to no merchant"]
+    [warning] = said(logged, "identity maps to no merchant")
     assert warning["level"] == "WARNING" and warning[field] == value
     assert aws.payments() == [] and aws.messages() == []
 

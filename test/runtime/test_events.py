@@ -30,6 +30,13 @@ def sqs_event(*bodies):
     }
 
 
+def record_of(body: str):
+    """The event handler's record of one queued message (message id m0)."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    return SQSRecord(sqs_event(body)["Records"][0])
+
+
 def status_of(aws, payment_id):
     return aws.table.get_item(Key={"payment_id": payment_id})["Item"]["status"]
 
@@ -99,8 +106,5 @@ def test_poison_message_reaches_the_dlq_after_max_receives(aws):
                                          (json.dumps({"other": 1}), "has no payment_id"),
                                          (json.dumps({"payment_id": 7}), "has a malformed payment_id")])
 def test_a_poison_message_is_named_with_what_is_wrong(aws, body, reason):
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-    (record,) = sqs_event(body)["Records"]
     with pytest.raises(events.PoisonMessage, match=f"^message m0 {reason}$"):
-        events.settle(SQSRecord(record))
+        events.settle(record_of(body))

@@ -25,6 +25,7 @@ from cdk_payments.runtime.providers import http as http_module
 from cdk_payments.runtime.providers.http import CircuitBreaker, HttpProvider
 from cdk_payments.runtime.providers.sandbox import SandboxProvider
 
+from .conftest import said
 from .fake_provider import FakeProvider, Reply
 
 API_KEY = "sk_live_very_secret_value"
@@ -441,7 +442,7 @@ def test_a_404_is_a_refused_request_except_when_reading_an_authorization(fake, a
 def test_each_answer_is_logged_with_the_payment_method_and_outcome(fake, adapter, logged):
     fake.default = Reply(503, {})
     adapter.authorize(REQUEST, creds(fake))
-    [line] = [json.loads(line) for line in logged().splitlines() if json.loads(line)["message"] == "provider answered"]
+    [line] = said(logged, "provider answered")
     assert {k: line.get(k) for k in ("payment_id", "http_method", "outcome", "detail")} == {
         "payment_id": REQUEST.payment_id, "http_method": "POST", "outcome": "RETRYABLE", "detail": "HTTP 503"}
 

@@ -14,6 +14,9 @@ from cdk_payments.runtime import clients, operations, providers
 from cdk_payments.runtime.errors import ApiError
 from cdk_payments.runtime.providers import Authorization
 
+from .conftest import said
+from .test_events import record_of
+
 PAYMENT_ID = "6f1c0000-0000-4000-8000-0000000000aa"
 OP = "op-0001"
 
@@ -241,7 +244,7 @@ def test_the_providers_answer_is_logged_for_the_operator(aws, provider, logged):
     seed(aws)
     provider.answer = Authorization(providers.Outcome.APPROVED, "ref-7", detail="approved at the acquirer")
     perform("capture", amount=1000)
-    [line] = [json.loads(line) for line in logged().splitlines() if '"provider answered"' in line]
+    [line] = said(logged, "provider answered")
     assert {k: line.get(k) for k in ("level", "payment_id", "operation", "outcome", "detail")} == {
         "level": "INFO", "payment_id": PAYMENT_ID, "operation": "capture", "outcome": "APPROVED",
         "detail": "approved at the acquirer"}
@@ -343,15 +346,6 @@ def test_a_retry_after_its_transition_was_stored_asks_the_provider_again(aws, pr
     assert [r.operation_id for r, _ in provider.requests] == [OP]
 
 
-def queued(body):
-    """The event handler's record of one queued message (message id m0)."""
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-    from .test_events import sqs_event
-
-    return SQSRecord(sqs_event(json.dumps(body))["Records"][0])
-
-
 @pytest.mark.parametrize("body", [{"payment_id": PAYMENT_ID, "operation": "steal", "operation_id": OP},
                                   {"payment_id": PAYMENT_ID, "operation": "capture"},
                                   {"payment_id": PAYMENT_ID, "operation": "capture", "operation_id": 7}])
@@ -360,7 +354,7 @@ def test_the_event_handler_refuses_a_message_naming_no_known_operation(aws, prov
 
     seed(aws)
     with pytest.raises(events.PoisonMessage, match="^message m0 names no known operation$"):
-        events.settle(queued(body))
+        events.settle(record_of(json.dumps(body)))
     assert provider.requests == []
 
 
@@ -369,15 +363,14 @@ def test_the_event_handler_settles_queued_operations_or_says_why_not(aws, provid
 
     body = {"payment_id": PAYMENT_ID, "operation": "capture", "operation_id": OP}
     with pytest.raises(events.PoisonMessage, match="^message m0: payment_not_found$"):
-        events.settle(queued(body))  # the payment is gone: nothing to retry
+        events.settle(record_of(json.dumps(body)))  # the payment is gone: nothing to retry
     seed(aws)
     provider.answer = Authorization.unknown("timeout")
     assert perform("capture", amount=1000)[0] == 202
     with pytest.raises(events.OutcomeStillUnknown, match=f"^capture {OP} of payment {PAYMENT_ID}: UNKNOWN$"):
-        events.settle(queued(body))
-    [warning] = [line for line in map(json.loads, logged().splitlines())
-                 if line["message"] == "provider outcome still unknown"]
+        events.settle(record_of(json.dumps(body)))
+    [warning] = said(logged, "provider outcome still unknown")
     assert (warning["level"], warning["payment_id"]) == ("WARNING", PAYMENT_ID)
     provider.answer = Authorization.approve("ref-3")
-    events.settle(queued(body))
+    events.settle(record_of(json.dumps(body)))
     assert stored(aws)["capture_status"] == "SUCCEEDED"

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities import parameters
 from cdk_payments.runtime import api, events, providers
 from cdk_payments.runtime.providers import Authorization
 
-from .conftest import FakeContext, api_event, valid_body
-from .test_events import sqs_event
+from .conftest import FakeContext, api_event, said, valid_body
+from .test_events import record_of, sqs_event
 
 KEY = {"Idempotency-Key": "order-outcome-0001"}
 
@@ -127,8 +127,7 @@ def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scrip
     scripted.status_script = [Authorization.unknown("still timing out"), Authorization.approve("ref-4")]
     assert settle(body["payment_id"]) == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert aws.payments()[0]["status"] == "UNKNOWN" and captured_events == []
-    [warning] = [line for line in map(json.loads, logged().splitlines())
-                 if line["message"] == "provider outcome still unknown"]
+    [warning] = said(logged, "provider outcome still unknown")
     assert (warning["level"], warning["payment_id"], warning["detail"]) == (
         "WARNING", body["payment_id"], "still timing out")
     assert settle(body["payment_id"]) == {"batchItemFailures": []}
@@ -143,16 +142,11 @@ def test_an_unknown_outcome_is_recorded_then_resolved_by_the_event_handler(scrip
 
 
 def test_a_message_whose_outcome_is_still_unknown_fails_naming_its_payment(scripted, aws):
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-    from .test_events import sqs_event
-
     scripted.authorize_script = [Authorization.unknown("read timeout")]
     _, body = post()
     scripted.status_script = [Authorization.unknown("still timing out")]
-    (record,) = sqs_event(json.dumps({"payment_id": body["payment_id"]}))["Records"]
     with pytest.raises(events.OutcomeStillUnknown, match=f"^payment {body['payment_id']}: UNKNOWN$"):
-        events.settle(SQSRecord(record))
+        events.settle(record_of(json.dumps({"payment_id": body["payment_id"]})))
 
 
 def test_an_unknown_outcome_resolved_as_declined_fails_the_payment(scripted, aws, captured_events):
@@ -218,7 +212,7 @@ def test_a_providers_trouble_is_counted_and_logged_for_the_operator(scripted, aw
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     [blob] = [line for line in metrics if metric in line]
     assert {"Name": metric, "Unit": "Count"} in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] and blob[metric] == [1.0]
-    [warning] = [line for line in map(json.loads, logged().splitlines()) if line["message"] == message]
+    [warning] = said(logged, message)
     assert warning["level"] == "WARNING" and warning["detail"] == answer.detail
     assert warning["payment_id"] == scripted.requests[0][1].payment_id
     if status == 503:

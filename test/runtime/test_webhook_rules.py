@@ -157,10 +157,11 @@ def test_https_goes_to_the_checked_address_with_the_certificate_checked_against_
 def test_the_request_path_and_host_header(pools):
     webhooks.deliver("https://hooks.example:8443", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8", port=8443))
     webhooks.deliver("https://@hooks.example/p", SECRET, "id", {}, getaddrinfo=resolver("8.8.8.8"))
-    (first_path,), (second_path,) = [[p.requests[0][0][1]] for p in pools.made]
-    assert (first_path, pools.made[0].args[1], pools.made[0].requests[0][1]["headers"]["Host"]) == (
-        "/", 8443, "hooks.example:8443")
-    assert (second_path, pools.made[1].requests[0][1]["headers"]["Host"]) == ("/p", "hooks.example")
+    ported, anonymous = pools.made
+    ((_, path), options), = ported.requests
+    assert (path, ported.args[1], options["headers"]["Host"]) == ("/", 8443, "hooks.example:8443")
+    ((_, path), options), = anonymous.requests
+    assert (path, options["headers"]["Host"]) == ("/p", "hooks.example")
 
 
 def test_loopback_http_for_tests_connects_plainly_to_port_80_by_default(pools):
